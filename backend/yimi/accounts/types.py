@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from yimi.accounts import models
+from yimi.graphql.context import Info
+
+
+@strawberry.type(description="A county department (部门).")
+class Department(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+
+    @classmethod
+    def from_model(cls, m: models.Department) -> "Department":
+        return cls(id=m.id, name=m.name)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
+        rows = await info.context.loaders.teams.department_by_id.load_many([int(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in rows]
+
+
+@strawberry.type(description="A member of staff: team member, commissioner, dispatcher.")
+class Staff(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    department_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, m: models.Staff) -> "Staff":
+        return cls(id=m.id, name=m.name, department_id=m.department_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
+        rows = await info.context.loaders.teams.staff_by_id.load_many([int(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in rows]
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department:
+        return Department.from_model(await info.context.loaders.teams.department_by_id.load(self.department_id))
+
+
+async def staff_or_none(info: Info, staff_id: int | None) -> Staff | None:
+    if staff_id is None:
+        return None
+    row = await info.context.loaders.teams.staff_by_id.load(staff_id)
+    return Staff.from_model(row) if row else None

@@ -1,0 +1,71 @@
+"""The Starlette application: GraphQL at /graphql, the web app at /."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from strawberry.asgi import GraphQL
+
+from yimi.db import close_db, init_db
+from yimi.graphql.context import Context
+from yimi.graphql.schema import schema
+from yimi.settings import Settings, get_settings
+
+
+class YimiGraphQL(GraphQL):
+    def __init__(self, settings: Settings):
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+        self.settings = settings
+
+    async def get_context(self, request, response) -> Context:
+        return Context(settings=self.settings, request=request, response=response)
+
+
+def _frontend_routes(dist: Path) -> list:
+    index = dist / "index.html"
+
+    async def spa(request: Request) -> Response:
+        # Client-side routes all load the same page; a missing build says how to make it.
+        if index.exists():
+            return FileResponse(index)
+        return PlainTextResponse("The web app is not built: run `make run` (or `npm run build` in frontend/).", 503)
+
+    routes: list = []
+    if (dist / "assets").is_dir():
+        routes.append(Mount("/assets", app=StaticFiles(directory=dist / "assets"), name="assets"))
+    routes.append(Route("/{path:path}", spa, methods=["GET", "HEAD"]))
+    return routes
+
+
+def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
+    """``manage_db=False`` leaves Tortoise to the caller (tests share one initialised ORM)."""
+    settings = settings or get_settings()
+    graphql_app = YimiGraphQL(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        if manage_db:
+            await init_db(settings)
+        try:
+            yield
+        finally:
+            if manage_db:
+                await close_db()
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    routes = [
+        Route("/healthz", health),
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        *_frontend_routes(settings.frontend_dist),
+    ]
+    app = Starlette(debug=settings.debug, routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    return app

@@ -1,0 +1,22 @@
+"""Global IDs: base64 of "TypeName:pk", as Relay expects."""
+
+from __future__ import annotations
+
+from strawberry.relay import GlobalID
+
+from yimi.common.errors import UserInputError
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return str(GlobalID(type_name, str(pk)))
+
+
+def parse_global_id(value: str, argument: str, expected_type: str | None = None) -> tuple[str, int]:
+    try:
+        gid = GlobalID.from_id(value)
+        pk = int(gid.node_id)
+    except Exception:
+        raise UserInputError(argument, f"'{value}' is not a global ID of this API") from None
+    if expected_type is not None and gid.type_name != expected_type:
+        raise UserInputError(argument, f"expected the ID of a {expected_type}, got one of a {gid.type_name}")
+    return gid.type_name, pk

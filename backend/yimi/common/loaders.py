@@ -1,0 +1,49 @@
+"""Building blocks for the per-request DataLoaders of each domain."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+from tortoise.functions import Count
+from tortoise.models import Model
+
+
+def by_id(model: type[Model]) -> DataLoader:
+    """Rows by primary key, one query per batch; a missing id gives None."""
+
+    async def load(ids: Sequence[int]) -> list[Model | None]:
+        rows = {row.id: row for row in await model.filter(id__in=list(set(ids)))}
+        return [rows.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+def grouped(fetch: Callable[[list[Hashable]], Awaitable[Iterable[tuple[Hashable, Any]]]]) -> DataLoader:
+    """Lists by key: ``fetch(keys)`` returns (key, item) pairs in the order wanted within a group."""
+
+    async def load(keys: Sequence[Hashable]) -> list[list[Any]]:
+        groups: dict[Hashable, list[Any]] = defaultdict(list)
+        for key, item in await fetch(list(set(keys))):
+            groups[key].append(item)
+        return [groups.get(k, []) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def counted(queryset_for: Callable[[list[Hashable]], Any], key_field: str) -> DataLoader:
+    """Counts by key with one GROUP BY query; ``queryset_for(keys)`` filters the rows to count."""
+
+    async def load(keys: Sequence[Hashable]) -> list[int]:
+        rows = await (
+            queryset_for(list(set(keys)))
+            .annotate(n=Count("id"))
+            .group_by(key_field)
+            .values_list(key_field, "n")
+        )
+        counts = dict(rows)
+        return [counts.get(k, 0) for k in keys]
+
+    return DataLoader(load_fn=load)

@@ -1,0 +1,60 @@
+"""Tortoise configuration shared by the app, the CLI and the migration tool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tortoise import Tortoise
+
+from yimi.settings import Settings, get_settings
+
+MODEL_MODULES = [
+    "yimi.townships.models",
+    "yimi.accounts.models",
+    "yimi.teams.models",
+    "yimi.enterprises.models",
+    "yimi.issues.models",
+]
+
+
+def tortoise_config(settings: Settings | None = None) -> dict:
+    settings = settings or get_settings()
+    url = settings.database_url
+    if url.startswith("sqlite://") and url != "sqlite://:memory:":
+        Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": url},
+        "apps": {
+            "yimi": {
+                "models": MODEL_MODULES,
+                "migrations": "yimi.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def init_db(settings: Settings | None = None) -> None:
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(settings: Settings | None = None, progress=None) -> None:
+    from tortoise.migrations.api import migrate as run_migrations
+
+    try:
+        await run_migrations(config=tortoise_config(settings), progress=progress)
+    finally:
+        await Tortoise.close_connections()
+
+
+def __getattr__(name: str):
+    # `tortoise -c yimi.db.TORTOISE_ORM makemigrations` reads this lazily, with the current env.
+    if name == "TORTOISE_ORM":
+        return tortoise_config()
+    raise AttributeError(name)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry.scalars import JSON
+
+from yimi.common.enums import OrderDirection
+from yimi.common.ids import to_global_id
+from yimi.common.pagination import Connection, paginate_queryset
+from yimi.enterprises.service import EnterpriseCriteria, enterprise_queryset, map_layer, ordered
+from yimi.enterprises.types import Enterprise, EnterpriseFilter, EnterpriseOrder
+from yimi.graphql.context import Info
+
+
+@strawberry.type
+class EnterpriseQuery:
+    @strawberry.field(description="Enterprises matching the filter.")
+    async def enterprises(
+        self,
+        info: Info,
+        filter: EnterpriseFilter | None = None,
+        order_by: EnterpriseOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Enterprise]:
+        criteria = filter.to_criteria() if filter else EnterpriseCriteria()
+        order = order_by or EnterpriseOrder()
+        qs = ordered(enterprise_queryset(criteria), order.field, order.direction == OrderDirection.DESC)
+        return await paginate_queryset(qs, first, after, Enterprise.from_model)
+
+    @strawberry.field(
+        description=(
+            "Every matching enterprise as one GeoJSON FeatureCollection of points; properties: id, "
+            "warningColor (of the worst open issue, null if none) and openIssueCount."
+        )
+    )
+    async def map_layer(self, info: Info, filter: EnterpriseFilter | None = None) -> JSON:
+        criteria = filter.to_criteria() if filter else EnterpriseCriteria()
+        return await map_layer(criteria, info.context.now, lambda pk: to_global_id("Enterprise", pk))

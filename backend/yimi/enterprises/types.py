@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from yimi.accounts.types import Staff, staff_or_none
+from yimi.common.enums import OrderDirection
+from yimi.common.geo import GeoPoint, parse_bbox
+from yimi.common.pagination import Connection, paginate_list
+from yimi.enterprises import models
+from yimi.enterprises.models import EnterpriseSize, RiskColor
+from yimi.enterprises.service import EnterpriseCriteria, EnterpriseOrderField
+from yimi.graphql.context import Info
+
+if TYPE_CHECKING:
+    from yimi.issues.types import Issue
+    from yimi.townships.types import Township
+
+IssueRef = Annotated["Issue", strawberry.lazy("yimi.issues.types")]
+TownshipRef = Annotated["Township", strawberry.lazy("yimi.townships.types")]
+
+strawberry.enum(EnterpriseOrderField, description="What to sort enterprises by.")
+
+
+@strawberry.type(description="An enterprise served by the programme.")
+class Enterprise(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    uscc: str = strawberry.field(description="Unified social credit code (统一社会信用代码).")
+    industry: str = strawberry.field(description="GB/T 4754 section letter.")
+    size: EnterpriseSize
+    above_scale: bool = strawberry.field(description="规上: above the statistical size threshold.")
+    chain: str | None = strawberry.field(description="Industry chain (产业链).")
+    risk_color: RiskColor
+    address: str
+    location: GeoPoint
+    township_id: strawberry.Private[int]
+    commissioner_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, m: models.Enterprise) -> "Enterprise":
+        return cls(
+            id=m.id,
+            name=m.name,
+            uscc=m.uscc,
+            industry=m.industry,
+            size=m.size,
+            above_scale=m.above_scale,
+            chain=m.chain,
+            risk_color=m.risk_color,
+            address=m.address,
+            location=GeoPoint(lon=m.lon, lat=m.lat),
+            township_id=m.township_id,
+            commissioner_id=m.commissioner_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
+        rows = await info.context.loaders.enterprises.by_id.load_many([int(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in rows]
+
+    @strawberry.field
+    async def township(self, info: Info) -> TownshipRef:
+        from yimi.townships.types import Township
+
+        return Township.from_model(await info.context.loaders.townships.by_id.load(self.township_id))
+
+    @strawberry.field(description="The enterprise service commissioner (服务专员) assigned to it.")
+    async def commissioner(self, info: Info) -> Staff | None:
+        return await staff_or_none(info, self.commissioner_id)
+
+    @strawberry.field
+    async def open_issue_count(self, info: Info) -> int:
+        return await info.context.loaders.enterprises.open_issue_count.load(self.id)
+
+    @strawberry.field(description="This enterprise's issues, newest first.")
+    async def issues(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[IssueRef]:
+        from yimi.issues.types import Issue
+
+        rows = await info.context.loaders.enterprises.issues.load(self.id)
+        return paginate_list(rows, first, after, Issue.from_model)
+
+
+@strawberry.input(description="Enterprise filter; fields combine with AND.")
+class EnterpriseFilter:
+    township_codes: list[str] | None = None
+    search: str | None = strawberry.field(default=None, description="Part of the name, or the start of the USCC.")
+    above_scale: bool | None = None
+    industries: list[str] | None = strawberry.field(default=None, description="GB/T 4754 section letters.")
+    chains: list[str] | None = None
+    risk_colors: list[RiskColor] | None = None
+    has_open_issues: bool | None = None
+    bbox: list[float] | None = strawberry.field(
+        default=None, description="Bounding box [west, south, east, north] in WGS-84 degrees."
+    )
+
+    def to_criteria(self, argument: str = "filter") -> EnterpriseCriteria:
+        return EnterpriseCriteria(
+            township_codes=self.township_codes,
+            search=self.search,
+            above_scale=self.above_scale,
+            industries=self.industries,
+            chains=self.chains,
+            risk_colors=self.risk_colors or [],
+            has_open_issues=self.has_open_issues,
+            bbox=parse_bbox(self.bbox, f"{argument}.bbox"),
+        )
+
+
+@strawberry.input
+class EnterpriseOrder:
+    field: EnterpriseOrderField = EnterpriseOrderField.NAME
+    direction: OrderDirection = OrderDirection.ASC

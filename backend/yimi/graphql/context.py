@@ -1,0 +1,43 @@
+"""The typed request context: settings, the caller, the request time and the DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+
+from yimi.enterprises.loaders import EnterpriseLoaders
+from yimi.issues.loaders import IssueLoaders
+from yimi.settings import Settings
+from yimi.teams.loaders import TeamLoaders
+from yimi.townships.loaders import TownshipLoaders
+
+
+class Loaders:
+    """Created per request, so that batches and caches never outlive one request."""
+
+    def __init__(self, now: datetime):
+        self.townships = TownshipLoaders(now)
+        self.enterprises = EnterpriseLoaders()
+        self.teams = TeamLoaders()
+        self.issues = IssueLoaders()
+
+
+@dataclass
+class Context:
+    settings: Settings
+    request: Any = None
+    response: Any = None
+    user: Any = None
+    # One instant per request, so that every warning colour in a response agrees.
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    loaders: Loaders = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.loaders is None:
+            self.loaders = Loaders(self.now)
+
+
+Info = strawberry.Info[Context, None]

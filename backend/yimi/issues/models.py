@@ -1,0 +1,131 @@
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class IssueCategory(str, Enum):
+    FINANCING = "financing"  # 融资
+    LABOUR = "labour"  # 用工
+    LAND = "land"  # 用地
+    POWER = "power"  # 用电
+    PERMITS = "permits"  # 审批
+    LOGISTICS = "logistics"  # 物流
+    SALES = "sales"  # 销售
+    TALENT = "talent"  # 人才
+    ENVIRONMENT = "environment"  # 环保
+    POLICY = "policy"  # 政策
+
+
+class IssueSource(str, Enum):
+    VISIT = "visit"
+    HOTLINE = "hotline"
+    ONLINE = "online"
+    COMMISSIONER = "commissioner"
+
+
+class IssuePriority(str, Enum):
+    URGENT = "urgent"
+    NORMAL = "normal"
+    COMPLEX = "complex"
+
+
+class IssueStatus(str, Enum):
+    REPORTED = "reported"
+    DISPATCHED = "dispatched"
+    IN_PROGRESS = "in_progress"
+    RETURNED = "returned"
+    REOPENED = "reopened"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = (
+    IssueStatus.REPORTED,
+    IssueStatus.DISPATCHED,
+    IssueStatus.IN_PROGRESS,
+    IssueStatus.RETURNED,
+    IssueStatus.REOPENED,
+)
+
+
+class Satisfaction(str, Enum):
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    UNSATISFIED = "unsatisfied"
+
+
+class DispatchRole(str, Enum):
+    LEAD = "lead"
+    CO_HANDLER = "co_handler"
+
+
+class Issue(Model):
+    id = fields.IntField(primary_key=True)
+    # Readable number, e.g. WS-2021-00042: county prefix, year reported, sequence in that year.
+    number = fields.CharField(max_length=24, unique=True)
+    enterprise = fields.ForeignKeyField("yimi.Enterprise", related_name="issues", on_delete=fields.RESTRICT, db_index=True)
+    category = fields.CharEnumField(IssueCategory, max_length=16, db_index=True)
+    title = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    source = fields.CharEnumField(IssueSource, max_length=16, db_index=True)
+    priority = fields.CharEnumField(IssuePriority, max_length=8, db_index=True)
+    status = fields.CharEnumField(IssueStatus, max_length=16, db_index=True)
+    reported_at = fields.DatetimeField(db_index=True)
+    deadline = fields.DatetimeField(db_index=True)
+    # When the warning turns yellow / orange: derived from reported_at, deadline and the configured
+    # thresholds, stored so that warning filters and counts stay indexed SQL (see issues/warning.py).
+    yellow_at = fields.DatetimeField(db_index=True)
+    orange_at = fields.DatetimeField(db_index=True)
+    lead_team = fields.ForeignKeyField(
+        "yimi.ServiceTeam", related_name="lead_issues", null=True, on_delete=fields.SET_NULL, db_index=True
+    )
+    resolution = fields.TextField(default="")
+    resolved_at = fields.DatetimeField(null=True, db_index=True)
+    closed_at = fields.DatetimeField(null=True, db_index=True)
+    satisfaction = fields.CharEnumField(Satisfaction, max_length=24, null=True, db_index=True)
+    satisfaction_comment = fields.TextField(default="")
+    escalated_at = fields.DatetimeField(null=True)
+    visit = fields.ForeignKeyField("yimi.Visit", related_name="issues", null=True, on_delete=fields.SET_NULL, db_index=True)
+    version = fields.IntField(default=1)
+
+    class Meta:
+        table = "issue"
+        ordering = ["id"]
+
+
+class DispatchOrder(Model):
+    """A dispatch order (派单) sending an issue to one team, as lead or co-handler."""
+
+    id = fields.IntField(primary_key=True)
+    issue = fields.ForeignKeyField("yimi.Issue", related_name="dispatches", on_delete=fields.CASCADE, db_index=True)
+    team = fields.ForeignKeyField("yimi.ServiceTeam", related_name="dispatches", on_delete=fields.RESTRICT, db_index=True)
+    role = fields.CharEnumField(DispatchRole, max_length=16)
+    instruction = fields.TextField(default="")
+    dispatched_at = fields.DatetimeField(db_index=True)
+    due_at = fields.DatetimeField()
+    accepted_at = fields.DatetimeField(null=True)
+    returned_at = fields.DatetimeField(null=True)
+    return_reason = fields.TextField(default="")
+    dispatched_by = fields.ForeignKeyField("yimi.Staff", related_name="dispatch_orders", null=True, on_delete=fields.SET_NULL, db_index=True)
+
+    class Meta:
+        table = "dispatch_order"
+        ordering = ["dispatched_at", "id"]
+
+
+class IssueEvent(Model):
+    """The append-only timeline of an issue."""
+
+    id = fields.IntField(primary_key=True)
+    issue = fields.ForeignKeyField("yimi.Issue", related_name="events", on_delete=fields.CASCADE, db_index=True)
+    actor = fields.ForeignKeyField("yimi.Staff", related_name="issue_events", null=True, on_delete=fields.SET_NULL, db_index=True)
+    action = fields.CharField(max_length=32, db_index=True)
+    from_status = fields.CharEnumField(IssueStatus, max_length=16, null=True)
+    to_status = fields.CharEnumField(IssueStatus, max_length=16, null=True)
+    note = fields.TextField(default="")
+    created_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "issue_event"
+        ordering = ["created_at", "id"]

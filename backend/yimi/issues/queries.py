@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import strawberry
+
+from yimi.common.enums import OrderDirection
+from yimi.common.pagination import Connection, paginate_queryset
+from yimi.graphql.context import Info
+from yimi.issues.service import IssueCriteria, issue_queryset, ordered
+from yimi.issues.types import Issue, IssueFilter, IssueOrder
+
+
+@strawberry.type
+class IssueQuery:
+    @strawberry.field(description="Issues matching the filter; newest first unless ordered otherwise.")
+    async def issues(
+        self,
+        info: Info,
+        filter: IssueFilter | None = None,
+        order_by: IssueOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Issue]:
+        criteria = filter.to_criteria() if filter else IssueCriteria()
+        order = order_by or IssueOrder()
+        qs = ordered(issue_queryset(criteria, info.context.now), order.field, order.direction == OrderDirection.DESC)
+        return await paginate_queryset(qs, first, after, Issue.from_model)

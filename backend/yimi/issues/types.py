@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from yimi.accounts.types import Staff, staff_or_none
+from yimi.common.enums import OrderDirection
+from yimi.common.errors import UserInputError
+from yimi.common.ids import parse_global_id
+from yimi.graphql.context import Info
+from yimi.issues import models
+from yimi.issues.models import (
+    DispatchRole,
+    IssueCategory,
+    IssuePriority,
+    IssueSource,
+    IssueStatus,
+    Satisfaction,
+)
+from yimi.issues.service import IssueCriteria, IssueOrderField
+from yimi.issues.warning import WarningColor, warning_color
+from yimi.teams.types import ServiceTeam
+
+if TYPE_CHECKING:
+    from yimi.enterprises.types import Enterprise
+
+EnterpriseRef = Annotated["Enterprise", strawberry.lazy("yimi.enterprises.types")]
+
+strawberry.enum(IssueOrderField, description="What to sort issues by.")
+
+
+async def _team(info: Info, team_id: int | None) -> ServiceTeam | None:
+    if team_id is None:
+        return None
+    row = await info.context.loaders.teams.by_id.load(team_id)
+    return ServiceTeam.from_model(row) if row else None
+
+
+@strawberry.type(description="A dispatch order (派单) sending an issue to a team.")
+class DispatchOrder:
+    role: DispatchRole
+    instruction: str
+    dispatched_at: datetime
+    due_at: datetime
+    accepted_at: datetime | None
+    returned_at: datetime | None
+    return_reason: str
+    team_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, m: models.DispatchOrder) -> "DispatchOrder":
+        return cls(
+            role=m.role,
+            instruction=m.instruction,
+            dispatched_at=m.dispatched_at,
+            due_at=m.due_at,
+            accepted_at=m.accepted_at,
+            returned_at=m.returned_at,
+            return_reason=m.return_reason,
+            team_id=m.team_id,
+        )
+
+    @strawberry.field
+    async def team(self, info: Info) -> ServiceTeam:
+        return await _team(info, self.team_id)
+
+
+@strawberry.type(description="One entry of an issue's append-only timeline.")
+class IssueEvent:
+    action: str
+    from_status: IssueStatus | None
+    to_status: IssueStatus | None
+    note: str
+    created_at: datetime
+    actor_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, m: models.IssueEvent) -> "IssueEvent":
+        return cls(
+            action=m.action,
+            from_status=m.from_status,
+            to_status=m.to_status,
+            note=m.note,
+            created_at=m.created_at,
+            actor_id=m.actor_id,
+        )
+
+    @strawberry.field
+    async def actor(self, info: Info) -> Staff | None:
+        return await staff_or_none(info, self.actor_id)
+
+
+@strawberry.type(description="A problem (诉求) an enterprise raised.")
+class Issue(relay.Node):
+    id: relay.NodeID[int]
+    number: str = strawberry.field(description="Readable number, e.g. WS-2021-00042.")
+    title: str
+    description: str
+    category: IssueCategory
+    source: IssueSource
+    priority: IssuePriority
+    status: IssueStatus
+    reported_at: datetime
+    deadline: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    resolution: str
+    satisfaction: Satisfaction | None
+    version: int = strawberry.field(description="Send it back with an update; a stale one is refused.")
+    model: strawberry.Private[models.Issue]
+
+    @classmethod
+    def from_model(cls, m: models.Issue) -> "Issue":
+        return cls(
+            id=m.id,
+            number=m.number,
+            title=m.title,
+            description=m.description,
+            category=m.category,
+            source=m.source,
+            priority=m.priority,
+            status=m.status,
+            reported_at=m.reported_at,
+            deadline=m.deadline,
+            resolved_at=m.resolved_at,
+            closed_at=m.closed_at,
+            resolution=m.resolution,
+            satisfaction=m.satisfaction,
+            version=m.version,
+            model=m,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
+        rows = await info.context.loaders.issues.by_id.load_many([int(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in rows]
+
+    @strawberry.field(description="Four-colour warning; null once resolved or closed.")
+    def warning_color(self, info: Info) -> WarningColor | None:
+        m = self.model
+        return warning_color(m.status, m.yellow_at, m.orange_at, m.deadline, info.context.now)
+
+    @strawberry.field
+    async def enterprise(self, info: Info) -> EnterpriseRef:
+        from yimi.enterprises.types import Enterprise
+
+        return Enterprise.from_model(await info.context.loaders.enterprises.by_id.load(self.model.enterprise_id))
+
+    @strawberry.field(description="The team leading the work (主办).")
+    async def lead_team(self, info: Info) -> ServiceTeam | None:
+        return await _team(info, self.model.lead_team_id)
+
+    @strawberry.field(description="Teams helping on the current dispatch (协办).")
+    async def co_handlers(self, info: Info) -> list[ServiceTeam]:
+        orders = await info.context.loaders.issues.dispatches.load(self.id)
+        ids = [o.team_id for o in orders if o.role == DispatchRole.CO_HANDLER and o.returned_at is None]
+        teams = await info.context.loaders.teams.by_id.load_many(ids)
+        return [ServiceTeam.from_model(t) for t in teams if t]
+
+    @strawberry.field(description="Every dispatch order of this issue, oldest first.")
+    async def dispatches(self, info: Info) -> list[DispatchOrder]:
+        return [DispatchOrder.from_model(o) for o in await info.context.loaders.issues.dispatches.load(self.id)]
+
+    @strawberry.field(description="The timeline, oldest first.")
+    async def events(self, info: Info) -> list[IssueEvent]:
+        return [IssueEvent.from_model(e) for e in await info.context.loaders.issues.events.load(self.id)]
+
+
+@strawberry.input
+class DateTimeRange:
+    start: datetime | None = strawberry.field(default=None, name="from", description="Inclusive.")
+    end: datetime | None = strawberry.field(default=None, name="to", description="Exclusive.")
+
+
+@strawberry.input(description="Issue filter; fields combine with AND, list values with OR.")
+class IssueFilter:
+    statuses: list[IssueStatus] | None = None
+    categories: list[IssueCategory] | None = None
+    township_codes: list[str] | None = None
+    team: strawberry.ID | None = strawberry.field(default=None, description="A ServiceTeam ID: lead or any order.")
+    enterprise: strawberry.ID | None = None
+    warning_colors: list[WarningColor] | None = None
+    overdue: bool | None = None
+    reported_between: DateTimeRange | None = None
+    search: str | None = strawberry.field(default=None, description="Words in the title, description or number.")
+
+    def to_criteria(self, argument: str = "filter") -> IssueCriteria:
+        rb = self.reported_between
+        if rb and rb.start and rb.end and rb.start > rb.end:
+            raise UserInputError(f"{argument}.reportedBetween", "'from' must not be after 'to'")
+        return IssueCriteria(
+            statuses=self.statuses or [],
+            categories=self.categories or [],
+            township_codes=self.township_codes,
+            team_id=parse_global_id(self.team, f"{argument}.team", "ServiceTeam")[1] if self.team else None,
+            enterprise_id=(
+                parse_global_id(self.enterprise, f"{argument}.enterprise", "Enterprise")[1] if self.enterprise else None
+            ),
+            warning_colors=self.warning_colors or [],
+            overdue=self.overdue,
+            reported_from=rb.start if rb else None,
+            reported_to=rb.end if rb else None,
+            search=self.search,
+        )
+
+
+@strawberry.input
+class IssueOrder:
+    field: IssueOrderField = IssueOrderField.REPORTED_AT
+    direction: OrderDirection = OrderDirection.DESC

@@ -1,0 +1,65 @@
+"""The four-colour warning (四色预警) of an open issue: the one place it is computed.
+
+Green while less than ``warn_yellow_at`` of the time from report to deadline is used, yellow from
+there, orange from ``warn_orange_at``, red once overdue. The two threshold instants are stored on
+the issue (``yellow_at``, ``orange_at``) so that filters, counts and the map stay indexed SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from tortoise.expressions import Q
+
+from yimi.issues.models import OPEN_STATUSES, IssueStatus
+
+
+class WarningColor(str, Enum):
+    GREEN = "green"
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+
+# Worst first, for "the worst open issue" of an enterprise.
+SEVERITY = {WarningColor.GREEN: 0, WarningColor.YELLOW: 1, WarningColor.ORANGE: 2, WarningColor.RED: 3}
+
+
+def thresholds(reported_at: datetime, deadline: datetime, yellow: float, orange: float) -> tuple[datetime, datetime]:
+    span = deadline - reported_at
+    return reported_at + span * yellow, reported_at + span * orange
+
+
+def warning_color(
+    status: IssueStatus, yellow_at: datetime, orange_at: datetime, deadline: datetime, now: datetime
+) -> WarningColor | None:
+    if status not in OPEN_STATUSES:
+        return None
+    if now >= deadline:
+        return WarningColor.RED
+    if now >= orange_at:
+        return WarningColor.ORANGE
+    if now >= yellow_at:
+        return WarningColor.YELLOW
+    return WarningColor.GREEN
+
+
+def warning_q(color: WarningColor, now: datetime, prefix: str = "") -> Q:
+    """A filter for open issues showing ``color`` at ``now``; ``prefix`` reaches issues via a relation."""
+
+    def f(**kw) -> Q:
+        return Q(**{prefix + k: v for k, v in kw.items()})
+
+    open_ = f(status__in=[s.value for s in OPEN_STATUSES])
+    if color == WarningColor.RED:
+        return open_ & f(deadline__lte=now)
+    if color == WarningColor.ORANGE:
+        return open_ & f(orange_at__lte=now) & f(deadline__gt=now)
+    if color == WarningColor.YELLOW:
+        return open_ & f(yellow_at__lte=now) & f(orange_at__gt=now)
+    return open_ & f(yellow_at__gt=now)
+
+
+def overdue_q(now: datetime, prefix: str = "") -> Q:
+    return warning_q(WarningColor.RED, now, prefix)

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from yimi.accounts.types import Department, Staff, staff_or_none
+from yimi.graphql.context import Info
+from yimi.issues.models import IssueCategory
+from yimi.teams import models
+from yimi.teams.models import TeamKind
+from yimi.teams.service import CategoryCoverage as CategoryCoverageData
+from yimi.teams.service import TeamCriteria
+from yimi.teams.service import TownshipCoverage as TownshipCoverageData
+
+if TYPE_CHECKING:
+    from yimi.townships.types import Township
+
+TownshipRef = Annotated["Township", strawberry.lazy("yimi.townships.types")]
+
+
+@strawberry.type(description="A service team (服务团): joint, a joint team's sub-team, or specialised.")
+class ServiceTeam(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    kind: TeamKind
+    specialities: list[IssueCategory] = strawberry.field(description="Issue categories the team handles.")
+    parent_id: strawberry.Private[int | None]
+    lead_department_id: strawberry.Private[int]
+    leader_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, m: models.ServiceTeam) -> "ServiceTeam":
+        return cls(
+            id=m.id,
+            name=m.name,
+            kind=m.kind,
+            specialities=[IssueCategory(s) for s in m.specialities],
+            parent_id=m.parent_id,
+            lead_department_id=m.lead_department_id,
+            leader_id=m.leader_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
+        rows = await info.context.loaders.teams.by_id.load_many([int(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in rows]
+
+    @strawberry.field
+    async def lead_department(self, info: Info) -> Department:
+        return Department.from_model(await info.context.loaders.teams.department_by_id.load(self.lead_department_id))
+
+    @strawberry.field
+    async def leader(self, info: Info) -> Staff | None:
+        return await staff_or_none(info, self.leader_id)
+
+    @strawberry.field
+    async def members(self, info: Info) -> list[Staff]:
+        ids = await info.context.loaders.teams.member_ids.load(self.id)
+        return [Staff.from_model(s) for s in await info.context.loaders.teams.staff_by_id.load_many(ids) if s]
+
+    @strawberry.field(description="The joint team this sub-team belongs to.")
+    async def parent(self, info: Info) -> ServiceTeam | None:
+        if self.parent_id is None:
+            return None
+        return ServiceTeam.from_model(await info.context.loaders.teams.by_id.load(self.parent_id))
+
+    @strawberry.field
+    async def sub_teams(self, info: Info) -> list[ServiceTeam]:
+        ids = await info.context.loaders.teams.sub_team_ids.load(self.id)
+        return [ServiceTeam.from_model(t) for t in await info.context.loaders.teams.by_id.load_many(ids) if t]
+
+    @strawberry.field(description="Townships this team covers.")
+    async def townships(self, info: Info) -> list[TownshipRef]:
+        from yimi.townships.types import Township
+
+        ids = await info.context.loaders.teams.township_ids.load(self.id)
+        return [Township.from_model(t) for t in await info.context.loaders.townships.by_id.load_many(ids) if t]
+
+    @strawberry.field(description="Open issues this team leads.")
+    async def open_issue_count(self, info: Info) -> int:
+        return await info.context.loaders.teams.open_issue_count.load(self.id)
+
+
+async def teams_by_ids(info: Info, ids: list[int]) -> list[ServiceTeam]:
+    return [ServiceTeam.from_model(t) for t in await info.context.loaders.teams.by_id.load_many(ids) if t]
+
+
+@strawberry.input(description="Service-team filter; fields combine with AND.")
+class ServiceTeamFilter:
+    kinds: list[TeamKind] | None = None
+    township_codes: list[str] | None = strawberry.field(default=None, description="Teams covering any of these.")
+    speciality: IssueCategory | None = None
+    search: str | None = None
+
+    def to_criteria(self) -> TeamCriteria:
+        return TeamCriteria(
+            kinds=self.kinds, township_codes=self.township_codes, speciality=self.speciality, search=self.search
+        )
+
+
+@strawberry.type(description="Whether any team covering a township handles a category.")
+class CategoryCoverage:
+    category: IssueCategory
+    data: strawberry.Private[CategoryCoverageData]
+
+    @strawberry.field(description="False marks a gap: no covering team handles this category here.")
+    def covered(self) -> bool:
+        return self.data.covered
+
+    @strawberry.field
+    async def teams(self, info: Info) -> list[ServiceTeam]:
+        return await teams_by_ids(info, self.data.team_ids)
+
+
+@strawberry.type(description="Coverage of one township: its teams and its gaps by category.")
+class TownshipCoverage:
+    data: strawberry.Private[TownshipCoverageData]
+
+    @strawberry.field
+    def township(self) -> TownshipRef:
+        from yimi.townships.types import Township
+
+        return Township.from_model(self.data.township)
+
+    @strawberry.field
+    async def teams(self, info: Info) -> list[ServiceTeam]:
+        return await teams_by_ids(info, self.data.team_ids)
+
+    @strawberry.field
+    def categories(self) -> list[CategoryCoverage]:
+        return [CategoryCoverage(category=c.category, data=c) for c in self.data.categories]
+
+    @strawberry.field(description="Categories no covering team handles.")
+    def gaps(self) -> list[IssueCategory]:
+        return [c.category for c in self.data.categories if not c.covered]

@@ -1,0 +1,32 @@
+"""Township queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from yimi.townships.models import Township, TownshipKind
+
+
+@dataclass
+class TownshipCriteria:
+    codes: list[str] | None = None
+    county_codes: list[str] | None = None
+    kinds: list[TownshipKind] | None = None
+    search: str | None = None
+
+
+def township_queryset(criteria: TownshipCriteria) -> QuerySet[Township]:
+    qs = Township.all()
+    c = criteria
+    if c.codes is not None:
+        qs = qs.filter(code__in=c.codes)
+    if c.county_codes is not None:
+        qs = qs.filter(county_code__in=c.county_codes)
+    if c.kinds:
+        qs = qs.filter(kind__in=[k.value for k in c.kinds])
+    if c.search:
+        qs = qs.filter(Q(name__icontains=c.search.strip()) | Q(code__startswith=c.search.strip()))
+    return qs.order_by("code")

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from yimi.common.geo import GeoPoint
+from yimi.graphql.context import Info
+from yimi.townships import models
+from yimi.townships.models import TownshipKind
+from yimi.townships.service import TownshipCriteria
+
+if TYPE_CHECKING:
+    from yimi.teams.types import ServiceTeam
+
+
+@strawberry.type(description="A township-level division (乡镇/街道) with its outline.")
+class Township(relay.Node):
+    id: relay.NodeID[int]
+    code: str = strawberry.field(description="9-digit statistical division code.")
+    name: str
+    kind: TownshipKind
+    county_code: str
+    county_name: str
+    seat: GeoPoint = strawberry.field(description="Where the township government sits.")
+    boundary: JSON | None = strawberry.field(description="GeoJSON MultiPolygon, WGS-84.")
+
+    @classmethod
+    def from_model(cls, m: models.Township) -> "Township":
+        return cls(
+            id=m.id,
+            code=m.code,
+            name=m.name,
+            kind=m.kind,
+            county_code=m.county_code,
+            county_name=m.county_name,
+            seat=GeoPoint(lon=m.seat_lon, lat=m.seat_lat),
+            boundary=m.boundary,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
+        rows = await info.context.loaders.townships.by_id.load_many([int(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in rows]
+
+    @strawberry.field
+    async def enterprise_count(self, info: Info) -> int:
+        return await info.context.loaders.townships.enterprise_count.load(self.id)
+
+    @strawberry.field(description="Issues not yet resolved or closed.")
+    async def open_issue_count(self, info: Info) -> int:
+        return await info.context.loaders.townships.open_issue_count.load(self.id)
+
+    @strawberry.field(description="Open issues past their deadline.")
+    async def overdue_issue_count(self, info: Info) -> int:
+        return await info.context.loaders.townships.overdue_issue_count.load(self.id)
+
+    @strawberry.field(description="Service teams whose coverage includes this township.")
+    async def covering_teams(
+        self, info: Info
+    ) -> list[Annotated["ServiceTeam", strawberry.lazy("yimi.teams.types")]]:
+        from yimi.teams.types import ServiceTeam
+
+        ids = await info.context.loaders.townships.covering_team_ids.load(self.id)
+        teams = await info.context.loaders.teams.by_id.load_many(ids)
+        return [ServiceTeam.from_model(t) for t in teams if t]
+
+
+@strawberry.input(description="Township filter; fields combine with AND.")
+class TownshipFilter:
+    codes: list[str] | None = None
+    county_codes: list[str] | None = None
+    kinds: list[TownshipKind] | None = None
+    search: str | None = strawberry.field(default=None, description="Part of the name, or a code prefix.")
+
+    def to_criteria(self) -> TownshipCriteria:
+        return TownshipCriteria(codes=self.codes, county_codes=self.county_codes, kinds=self.kinds, search=self.search)
