@@ -88,7 +88,7 @@ async def map_layer(criteria: EnterpriseCriteria, now: datetime, global_id) -> d
         color = warning_color(status, yellow_at, orange_at, deadline, now)
         counts[enterprise_id] = counts.get(enterprise_id, 0) + 1
         worst[enterprise_id] = max(worst.get(enterprise_id, -1), SEVERITY[color])
-    by_severity = {v: k.value for k, v in SEVERITY.items()}
+    by_severity = {v: k.name for k, v in SEVERITY.items()}  # the GraphQL enum names
     return feature_collection(
         [
             point_feature(

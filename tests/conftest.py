@@ -1,0 +1,95 @@
+"""Shared fixtures: one migrated SQLite database with the demo county, the app in-process."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from yimi import db
+from yimi.app import create_app
+from yimi.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory) -> Settings:
+    path = tmp_path_factory.mktemp("db") / "yimi-test.sqlite3"
+    dist = tmp_path_factory.mktemp("dist")
+    (dist / "index.html").write_text("<!doctype html><title>Yimi test shell</title>", encoding="utf-8")
+    return Settings(database_url=f"sqlite://{path}", frontend_dist=dist)
+
+
+@pytest.fixture(scope="session")
+async def demo(settings):
+    """The demo county in a freshly migrated database (migrations, never generate_schemas)."""
+    from yimi.demo.loader import load_demo
+
+    await db.migrate(settings)
+    await db.init_db(settings)
+    summary = await load_demo(settings, progress=False)
+    yield summary
+    await db.close_db()
+
+
+@pytest.fixture(scope="session")
+async def client(settings, demo):
+    app = create_app(settings, manage_db=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
+
+
+class GraphQLClient:
+    def __init__(self, http: httpx.AsyncClient):
+        self.http = http
+
+    async def raw(self, query: str, variables: dict | None = None) -> dict:
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def __call__(self, query: str, variables: dict | None = None) -> dict:
+        """The data of a query that must succeed."""
+        body = await self.raw(query, variables)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    async def error(self, query: str, variables: dict | None = None) -> dict:
+        """The first error of a query that must fail."""
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}})
+        assert response.status_code in (200, 400), response.text
+        body = response.json()
+        assert body.get("errors"), body
+        return body["errors"][0]
+
+
+@pytest.fixture(scope="session")
+async def gql(client) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+class _SQLCounter(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if text.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
+            self.statements.append(text)
+
+
+@contextmanager
+def count_sql():
+    """Collects the SQL statements Tortoise sends while the block runs."""
+    logger = logging.getLogger("tortoise.db_client")
+    counter = _SQLCounter()
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter.statements
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(old_level)

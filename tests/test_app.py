@@ -1,0 +1,34 @@
+import pytest
+from pydantic import ValidationError
+
+from yimi.settings import Settings
+
+
+async def test_health_and_graphiql(client):
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    page = await client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+async def test_client_side_routes_fall_back_to_the_web_app(client):
+    for path in ("/", "/map", "/list/issues?status=open"):
+        response = await client.get(path)
+        assert response.status_code == 200 and "Yimi test shell" in response.text
+
+
+def test_production_refuses_unsafe_defaults():
+    with pytest.raises(ValidationError, match="YIMI_SECRET_KEY"):
+        Settings(env="production")
+    with pytest.raises(ValidationError, match="YIMI_DEBUG"):
+        Settings(env="production", secret_key="x" * 40, debug=True)
+    assert Settings(env="production", secret_key="x" * 40).env == "production"
+
+
+def test_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("YIMI_PORT", "9001")
+    monkeypatch.setenv("YIMI_DATABASE_URL", "postgres://u@127.0.0.1:5432/test")
+    settings = Settings()
+    assert settings.port == 9001 and settings.database_url.startswith("postgres://")
+    monkeypatch.setenv("YIMI_WARN_YELLOW_AT", "0.9")
+    with pytest.raises(ValidationError, match="WARN_YELLOW_AT"):
+        Settings()

@@ -1,0 +1,39 @@
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+COMMANDS = ["migrate", "demo", "serve", "schema"]
+
+
+def run(*args, env=None, timeout=180):
+    return subprocess.run(
+        [sys.executable, "-m", "yimi.cli", *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_every_command_has_help(command):
+    result = run(*([command] if command else []), "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_migrate_then_demo_twice_does_not_duplicate(tmp_path):
+    path = tmp_path / "cli.sqlite3"
+    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+    assert run("migrate", env=env).returncode == 0
+    first = run("demo", "--quiet", env=env)
+    assert first.returncode == 0, first.stderr
+    counts = lambda: sqlite3.connect(path).execute(  # noqa: E731
+        "select (select count(*) from township), (select count(*) from enterprise), (select count(*) from issue),"
+        " (select count(*) from issue_event), (select count(*) from service_team)"
+    ).fetchone()
+    before = counts()
+    second = run("demo", "--quiet", env=env)
+    assert second.returncode == 0, second.stderr
+    assert "already" in second.stdout
+    assert counts() == before
+    assert before[0] == 15 and before[1] == 600 and before[2] >= 3000
