@@ -54,9 +54,23 @@ async def test_bad_cursor_and_bad_references(gql):
 
 
 async def test_malformed_requests_are_client_errors_not_500(client):
-    for body in ({"query": "{ townships { "}, {"query": "{ nothing }"}, {}):
+    for body in ({"query": "{ townships { "}, {"query": "{ nothing }"}):
         response = await client.post("/graphql", json=body)
         assert response.status_code in (200, 400), response.text
         assert response.json()["errors"]
+    response = await client.post("/graphql", json={})
+    assert response.status_code == 400 and "No GraphQL query" in response.text
     response = await client.post("/graphql", content=b"{not json", headers={"content-type": "application/json"})
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400 and "JSON" in response.text
+
+
+async def test_unexpected_errors_are_masked(gql, monkeypatch):
+    import yimi.teams.queries
+
+    async def broken(townships):
+        raise RuntimeError("database password is hunter2")
+
+    monkeypatch.setattr(yimi.teams.queries, "coverage_matrix", broken)
+    body = await gql.raw("{ coverage { gaps } }")
+    assert body["errors"][0]["message"] == "Unexpected error."
+    assert "hunter2" not in str(body)

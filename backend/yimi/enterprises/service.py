@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
@@ -60,7 +60,7 @@ def enterprise_queryset(criteria: EnterpriseCriteria) -> QuerySet[Enterprise]:
         b = c.bbox
         qs = qs.filter(lon__gte=b.west, lon__lte=b.east, lat__gte=b.south, lat__lte=b.north)
     if c.has_open_issues is not None:
-        with_open = Issue.filter(status__in=OPEN_VALUES).values("enterprise_id")
+        with_open = Subquery(Issue.filter(status__in=OPEN_VALUES).values("enterprise_id"))
         qs = qs.filter(id__in=with_open) if c.has_open_issues else qs.exclude(id__in=with_open)
     return qs
 
@@ -81,7 +81,7 @@ async def map_layer(criteria: EnterpriseCriteria, now: datetime, global_id) -> d
     points = await qs.order_by("id").values_list("id", "lon", "lat")
     worst: dict[int, int] = {}
     counts: dict[int, int] = {}
-    open_issues = await Issue.filter(status__in=OPEN_VALUES, enterprise_id__in=qs.values("id")).values_list(
+    open_issues = await Issue.filter(status__in=OPEN_VALUES, enterprise_id__in=Subquery(qs.values("id"))).values_list(
         "enterprise_id", "status", "yellow_at", "orange_at", "deadline"
     )
     for enterprise_id, status, yellow_at, orange_at, deadline in open_issues:

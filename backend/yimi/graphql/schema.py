@@ -18,12 +18,12 @@ Query = merge_types("Query", (NodeQuery, TownshipQuery, EnterpriseQuery, IssueQu
 
 
 def _should_mask(error: GraphQLError) -> bool:
-    # Expected errors (bad input, validation) speak for themselves; anything else is a bug whose
-    # details must not leak: Strawberry logs it with its traceback and the client sees a generic message.
-    original = error.original_error
-    if original is None or isinstance(original, UserInputError):
+    # Errors before execution (syntax, validation, variable coercion) and expected bad input
+    # speak for themselves. Anything a resolver raised otherwise is a bug whose details must not
+    # leak: Strawberry logs it with its traceback and the client sees a generic message.
+    if error.path is None or error.original_error is None:
         return False
-    return True
+    return not isinstance(error.original_error, UserInputError)
 
 
 schema = Schema(query=Query, extensions=[lambda: MaskErrors(should_mask_error=_should_mask)])

@@ -92,6 +92,8 @@ class Issue(Model):
     class Meta:
         table = "issue"
         ordering = ["id"]
+        # Open-issue counts per enterprise and per team are the hottest aggregate queries.
+        indexes = (("enterprise_id", "status"), ("lead_team_id", "status"))
 
 
 class DispatchOrder(Model):

@@ -8,7 +8,7 @@ from enum import Enum
 from functools import reduce
 from operator import or_
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from yimi.issues.models import OPEN_STATUSES, DispatchOrder, Issue, IssueCategory, IssueStatus
@@ -52,7 +52,7 @@ def issue_queryset(criteria: IssueCriteria, now: datetime) -> QuerySet[Issue]:
         qs = qs.filter(enterprise_id=c.enterprise_id)
     if c.team_id is not None:
         # The team leads the issue, or holds any dispatch order on it (co-handler, or returned).
-        ordered_to_team = DispatchOrder.filter(team_id=c.team_id).values("issue_id")
+        ordered_to_team = Subquery(DispatchOrder.filter(team_id=c.team_id).values("issue_id"))
         qs = qs.filter(Q(lead_team_id=c.team_id) | Q(id__in=ordered_to_team))
     if c.warning_colors:
         qs = qs.filter(reduce(or_, (warning_q(color, now) for color in c.warning_colors)))

@@ -8,6 +8,7 @@ from yimi.issues.models import DispatchRole, IssueCategory, IssuePriority, Issue
 from yimi.teams.models import TeamKind
 from yimi.townships.models import TownshipKind
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     initial = True
@@ -151,7 +152,7 @@ class Migration(migrations.Migration):
                 ('visit', fields.ForeignKeyField('yimi.Visit', source_field='visit_id', null=True, db_index=True, db_constraint=True, to_field='id', related_name='issues', on_delete=OnDelete.SET_NULL)),
                 ('version', fields.IntField(default=1)),
             ],
-            options={'table': 'issue', 'app': 'yimi', 'pk_attr': 'id'},
+            options={'table': 'issue', 'app': 'yimi', 'indexes': [Index(fields=['enterprise_id', 'status']), Index(fields=['lead_team_id', 'status'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from yimi.issues.models import IssueCategory
@@ -27,7 +27,7 @@ async def team_queryset(criteria: TeamCriteria) -> QuerySet[ServiceTeam]:
     if c.kinds:
         qs = qs.filter(kind__in=[k.value for k in c.kinds])
     if c.township_codes is not None:
-        qs = qs.filter(id__in=TeamCoverage.filter(township__code__in=c.township_codes).values("team_id"))
+        qs = qs.filter(id__in=Subquery(TeamCoverage.filter(township__code__in=c.township_codes).values("team_id")))
     if c.speciality is not None:
         # Specialities are a short JSON list; matching in Python keeps SQLite and PostgreSQL alike.
         ids = [t.id for t in await ServiceTeam.all().only("id", "specialities") if c.speciality.value in t.specialities]
