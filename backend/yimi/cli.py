@@ -45,7 +45,7 @@ def demo(
             await db.close_db()
 
     summary = asyncio.run(run())
-    console.print(summary)
+    console.print(str(summary))
 
 
 @app.command()

@@ -130,7 +130,7 @@ def person_name(rng: random.Random) -> str:
     surname = rng.choice(SURNAMES[:20]) if rng.random() < 0.7 else rng.choice(SURNAMES)
     chars = GIVEN_MALE if rng.random() < 0.6 else GIVEN_FEMALE
     n = 2 if rng.random() < 0.72 else 1
-    return surname + "".join(rng.choice(chars) for _ in range(n))
+    return surname + "".join(rng.sample(chars, n))
 
 
 def mobile_phone(rng: random.Random) -> str:
