@@ -34,10 +34,48 @@ async def demo(settings):
 
 
 @pytest.fixture(scope="session")
-async def client(settings, demo):
-    app = create_app(settings, manage_db=False)
+def app(settings, demo):
+    return create_app(settings, manage_db=False)
+
+
+@pytest.fixture(scope="session")
+async def client(app):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
         yield c
+
+
+TEST_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def sign_in(app):
+    """``await sign_in(role)`` gives a GraphQLClient with its own cookie session as a demo user of that role."""
+    from yimi.accounts.models import Staff
+    from yimi.accounts.service import set_password
+
+    clients = []
+
+    async def make(role: str, username: str | None = None) -> GraphQLClient:
+        if username:
+            staff = await Staff.get(username=username)
+        else:
+            staff = next(s for s in await Staff.filter(is_active=True).order_by("id") if role in s.roles)
+        if staff.password_hash is None:
+            await set_password(staff, TEST_PASSWORD)
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        clients.append(http)
+        result = await GraphQLClient(http)(
+            "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } userErrors { message } } }",
+            {"u": staff.username, "p": TEST_PASSWORD},
+        )
+        assert result["signIn"]["staff"], result
+        gql = GraphQLClient(http)
+        gql.staff = staff
+        return gql
+
+    yield make
+    for http in clients:
+        await http.aclose()
 
 
 class GraphQLClient:

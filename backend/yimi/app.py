@@ -6,25 +6,34 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
+from yimi.accounts.service import active_staff
 from yimi.db import close_db, init_db
 from yimi.graphql.context import Context
 from yimi.graphql.schema import schema
+from yimi.live.broker import Broker, make_broker
 from yimi.settings import Settings, get_settings
+
+SESSION_COOKIE = "yimi_session"
+SESSION_SECONDS = 8 * 3600
 
 
 class YimiGraphQL(GraphQL):
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, broker: Broker):
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
         self.settings = settings
+        self.broker = broker
 
     async def get_context(self, request, response) -> Context:
-        return Context(settings=self.settings, request=request, response=response)
+        user = await active_staff(request.session.get("staff_id"))
+        return Context(settings=self.settings, request=request, response=response, user=user, broker=self.broker)
 
 
 def _frontend_routes(dist: Path) -> list:
@@ -46,7 +55,8 @@ def _frontend_routes(dist: Path) -> list:
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
     """``manage_db=False`` leaves Tortoise to the caller (tests share one initialised ORM)."""
     settings = settings or get_settings()
-    graphql_app = YimiGraphQL(settings)
+    broker = make_broker(settings)
+    graphql_app = YimiGraphQL(settings, broker)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
@@ -55,6 +65,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         try:
             yield
         finally:
+            await broker.close()
             if manage_db:
                 await close_db()
 
@@ -64,8 +75,20 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     routes = [
         Route("/healthz", health),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_app),
         *_frontend_routes(settings.frontend_dist),
     ]
-    app = Starlette(debug=settings.debug, routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie=SESSION_COOKIE,
+            max_age=SESSION_SECONDS,
+            same_site="lax",
+            https_only=settings.env == "production",
+        )
+    ]
+    app = Starlette(debug=settings.debug, routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
+    app.state.broker = broker
     return app

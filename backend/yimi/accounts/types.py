@@ -26,11 +26,12 @@ class Department(relay.Node):
 class Staff(relay.Node):
     id: relay.NodeID[int]
     name: str
+    roles: list[str] = strawberry.field(description="admin, dispatcher, team_member, commissioner, viewer.")
     department_id: strawberry.Private[int]
 
     @classmethod
     def from_model(cls, m: models.Staff) -> "Staff":
-        return cls(id=m.id, name=m.name, department_id=m.department_id)
+        return cls(id=m.id, name=m.name, roles=list(m.roles), department_id=m.department_id)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):

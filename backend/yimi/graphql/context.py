@@ -30,7 +30,8 @@ class Context:
     settings: Settings
     request: Any = None
     response: Any = None
-    user: Any = None
+    user: Any = None  # the signed-in yimi.accounts.models.Staff, or None
+    broker: Any = None  # yimi.live.broker.Broker for live updates
     # One instant per request, so that every warning colour in a response agrees.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: Loaders = None  # type: ignore[assignment]

@@ -7,6 +7,8 @@ from strawberry import Schema
 from strawberry.extensions import MaskErrors
 from strawberry.tools import merge_types
 
+from yimi.accounts.mutations import AccountMutation
+from yimi.accounts.queries import AccountQuery
 from yimi.common.errors import UserInputError
 from yimi.enterprises.queries import EnterpriseQuery
 from yimi.graphql.node import NodeQuery
@@ -14,7 +16,8 @@ from yimi.issues.queries import IssueQuery
 from yimi.teams.queries import TeamQuery
 from yimi.townships.queries import TownshipQuery
 
-Query = merge_types("Query", (NodeQuery, TownshipQuery, EnterpriseQuery, IssueQuery, TeamQuery))
+Query = merge_types("Query", (NodeQuery, AccountQuery, TownshipQuery, EnterpriseQuery, IssueQuery, TeamQuery))
+Mutation = merge_types("Mutation", (AccountMutation,))
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -26,4 +29,4 @@ def _should_mask(error: GraphQLError) -> bool:
     return not isinstance(error.original_error, UserInputError)
 
 
-schema = Schema(query=Query, extensions=[lambda: MaskErrors(should_mask_error=_should_mask)])
+schema = Schema(query=Query, mutation=Mutation, extensions=[lambda: MaskErrors(should_mask_error=_should_mask)])
