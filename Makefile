@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export YIMI_DATABASE_URL ?= sqlite://var/yimi.sqlite3
 
-.PHONY: run test test-python test-frontend install frontend migrate demo schema schema-check serve clean
+.PHONY: bench run test test-python test-frontend install frontend migrate demo schema schema-check serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,6 @@ test: test-frontend test-python
 
 clean:
 	rm -rf $(VENV) var frontend/node_modules frontend/dist
+
+bench: install
+	$(BIN)/python tests/perf/bench_api.py

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-COMMANDS = ["migrate", "demo", "serve", "schema"]
+COMMANDS = ["migrate", "demo", "serve", "schema", "user", "user create", "user list", "user disable", "user set-password"]
 
 
 def run(*args, env=None, timeout=180):
@@ -16,7 +16,7 @@ def run(*args, env=None, timeout=180):
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_every_command_has_help(command):
-    result = run(*([command] if command else []), "--help")
+    result = run(*(command.split() if command else []), "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout
 
@@ -37,3 +37,24 @@ def test_migrate_then_demo_twice_does_not_duplicate(tmp_path):
     assert "already" in second.stdout
     assert counts() == before
     assert before[0] == 15 and before[1] == 600 and before[2] >= 3000
+
+
+def test_user_commands(tmp_path):
+    path = tmp_path / "users.sqlite3"
+    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+    assert run("migrate", env=env).returncode == 0
+    created = run("user", "create", "li.na", "--name", "李娜", "--department", "县金融工作局",
+                  "--role", "dispatcher", "--password", "a long password", env=env)
+    assert created.returncode == 0, created.stderr
+    stored = sqlite3.connect(path).execute("select password_hash, roles from staff where username='li.na'").fetchone()
+    assert stored[0].startswith("$argon2") and "a long password" not in stored[0]
+    assert stored[1] == '["dispatcher"]'
+    taken = run("user", "create", "li.na", "--name", "x", "--department", "y", "--role", "viewer",
+                "--password", "a long password", env=env)
+    assert taken.returncode == 1 and "taken" in taken.stdout
+    short = run("user", "set-password", "li.na", "--password", "short", env=env)
+    assert short.returncode == 1 and "at least 10" in short.stdout
+    assert run("user", "disable", "li.na", env=env).returncode == 0
+    listing = run("user", "list", env=env)
+    assert "li.na" in listing.stdout and "no" in listing.stdout
+    assert sqlite3.connect(path).execute("select is_active from staff where username='li.na'").fetchone() == (0,)

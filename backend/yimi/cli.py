@@ -11,7 +11,32 @@ from rich.console import Console
 from yimi.settings import get_settings
 
 app = typer.Typer(help="Yimi (一米): enterprise-service issues, teams and maps.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts: create, list, disable, set-password.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 console = Console()
+
+
+def _with_db(coro_fn):
+    """Runs ``coro_fn()`` with the ORM initialised; ServiceError becomes a clear message and exit 1."""
+    from yimi import db
+    from yimi.common.errors import ServiceError
+
+    async def run():
+        await db.init_db(get_settings())
+        try:
+            return await coro_fn()
+        finally:
+            await db.close_db()
+
+    try:
+        return asyncio.run(run())
+    except ServiceError as error:
+        console.print(f"[red]error:[/red] {error.field}: {error.message}")
+        raise typer.Exit(1) from None
+
+
+def _ask_password(password: str | None) -> str:
+    return password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 @app.command()
@@ -46,6 +71,79 @@ def demo(
 
     summary = asyncio.run(run())
     console.print(str(summary))
+
+
+@user_app.command("create")
+def user_create(
+    username: str = typer.Argument(..., help="Login name."),
+    name: str = typer.Option(..., "--name", help="Full name, e.g. 张伟."),
+    department: str = typer.Option(..., "--department", help="Department name (created if new)."),
+    role: list[str] = typer.Option(..., "--role", help="admin, dispatcher, team_member, commissioner or viewer; repeatable."),
+    township: list[str] = typer.Option([], "--township", help="Limit to this township code; repeatable."),
+    password: str = typer.Option(None, "--password", help="Prompted for when omitted (safer than the command line)."),
+) -> None:
+    """Create a staff login."""
+    from yimi.accounts.models import Role
+    from yimi.accounts.service import create_user
+
+    try:
+        roles = [Role(r) for r in role]
+    except ValueError:
+        console.print(f"[red]error:[/red] --role must be one of {', '.join(r.value for r in Role)}")
+        raise typer.Exit(2) from None
+    secret = _ask_password(password)
+    staff = _with_db(lambda: create_user(username, name, department, roles, secret, township))
+    console.print(f"created {staff.username} ({', '.join(staff.roles)})")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List staff logins."""
+    from rich.table import Table
+
+    from yimi.accounts.models import Staff
+
+    async def fetch():
+        return await Staff.all().order_by("username").prefetch_related("department")
+
+    table = Table("username", "name", "department", "roles", "townships", "active", "password")
+    for s in _with_db(fetch):
+        table.add_row(
+            s.username, s.name, s.department.name, ", ".join(s.roles), ", ".join(s.township_scope) or "all",
+            "yes" if s.is_active else "no", "set" if s.password_hash else "-",
+        )
+    console.print(table)
+
+
+@user_app.command("disable")
+def user_disable(username: str = typer.Argument(..., help="Login name.")) -> None:
+    """Disable a login: it can no longer sign in, and its sessions stop working."""
+    from yimi.accounts.service import set_active
+
+    _with_db(lambda: set_active(username, False))
+    console.print(f"disabled {username}")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    username: str = typer.Argument(..., help="Login name."),
+    password: str = typer.Option(None, "--password", help="Prompted for when omitted."),
+) -> None:
+    """Set (or reset) a login's password."""
+    from yimi.accounts.models import Staff
+    from yimi.accounts.service import set_password
+    from yimi.common.errors import ServiceError
+
+    secret = _ask_password(password)
+
+    async def run():
+        staff = await Staff.get_or_none(username=username)
+        if staff is None:
+            raise ServiceError("username", "NOT_FOUND", f"no user '{username}'")
+        await set_password(staff, secret)
+
+    _with_db(run)
+    console.print(f"password set for {username}")
 
 
 @app.command()
