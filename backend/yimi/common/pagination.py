@@ -98,15 +98,3 @@ async def paginate_queryset(queryset, first: int | None, after: str | None, conv
         return await queryset.count()
 
     return build_connection(page, offset, limit, len(rows) > limit, count)
-
-
-def paginate_list(items: Sequence, first: int | None, after: str | None, convert) -> Connection:
-    """A page of an already loaded list (nested connections served by a DataLoader)."""
-    offset, limit = page_window(first, after)
-    page = [convert(item) for item in items[offset : offset + limit]]
-    total = len(items)
-
-    async def count() -> int:
-        return total
-
-    return build_connection(page, offset, limit, offset + limit < total, count)

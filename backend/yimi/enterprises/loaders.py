@@ -1,10 +1,35 @@
 from __future__ import annotations
 
-from yimi.common.loaders import by_id, counted, grouped
+from collections import defaultdict
+
+from strawberry.dataloader import DataLoader
+
+from yimi.common.loaders import by_id, counted
 from yimi.enterprises.models import Enterprise
 from yimi.issues.models import OPEN_STATUSES, Issue
 
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
+
+
+async def _newest_issues(keys: list[tuple[int, int]]) -> list[list[Issue]]:
+    """For (enterprise id, n) keys: the n newest issues of each enterprise, in one query.
+
+    A window function keeps a page of enterprises from loading every issue they ever had.
+    """
+    n = max(k[1] for k in keys)
+    ids = sorted({int(k[0]) for k in keys})
+    if n == 0 or not ids:
+        return [[] for _ in keys]
+    sql = (
+        "SELECT * FROM (SELECT issue.*, ROW_NUMBER() OVER ("
+        "PARTITION BY enterprise_id ORDER BY reported_at DESC, id DESC) AS row_in_enterprise "
+        f"FROM issue WHERE enterprise_id IN ({','.join(map(str, ids))})) ranked "
+        f"WHERE row_in_enterprise <= {int(n)} ORDER BY enterprise_id, row_in_enterprise"
+    )
+    groups: dict[int, list[Issue]] = defaultdict(list)
+    for issue in await Issue.raw(sql):
+        groups[issue.enterprise_id].append(issue)
+    return [groups.get(enterprise_id, [])[:limit] for enterprise_id, limit in keys]
 
 
 class EnterpriseLoaders:
@@ -13,9 +38,6 @@ class EnterpriseLoaders:
         self.open_issue_count = counted(
             lambda ids: Issue.filter(status__in=OPEN_VALUES, enterprise_id__in=ids), "enterprise_id"
         )
-
-        async def issues(ids):
-            rows = await Issue.filter(enterprise_id__in=ids).order_by("-reported_at", "-id")
-            return [(row.enterprise_id, row) for row in rows]
-
-        self.issues = grouped(issues)
+        self.issue_count = counted(lambda ids: Issue.filter(enterprise_id__in=ids), "enterprise_id")
+        # Keyed by (enterprise id, how many newest issues).
+        self.newest_issues = DataLoader(load_fn=_newest_issues)

@@ -8,7 +8,7 @@ from strawberry import relay
 from yimi.accounts.types import Staff, staff_or_none
 from yimi.common.enums import OrderDirection
 from yimi.common.geo import GeoPoint, parse_bbox
-from yimi.common.pagination import Connection, paginate_list
+from yimi.common.pagination import Connection, build_connection, page_window
 from yimi.enterprises import models
 from yimi.enterprises.models import EnterpriseSize, RiskColor
 from yimi.enterprises.service import EnterpriseCriteria, EnterpriseOrderField
@@ -81,8 +81,12 @@ class Enterprise(relay.Node):
     ) -> Connection[IssueRef]:
         from yimi.issues.types import Issue
 
-        rows = await info.context.loaders.enterprises.issues.load(self.id)
-        return paginate_list(rows, first, after, Issue.from_model)
+        loaders = info.context.loaders.enterprises
+        offset, limit = page_window(first, after)
+        # One row beyond the page tells whether another page follows.
+        rows = await loaders.newest_issues.load((self.id, offset + limit + 1))
+        page = [Issue.from_model(r) for r in rows[offset : offset + limit]]
+        return build_connection(page, offset, limit, len(rows) > offset + limit, lambda: loaders.issue_count.load(self.id))
 
 
 @strawberry.input(description="Enterprise filter; fields combine with AND.")
