@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -13,6 +14,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from yimi.accounts.service import active_staff
 from yimi.db import close_db, init_db
@@ -27,7 +29,15 @@ SESSION_SECONDS = 8 * 3600
 
 class YimiGraphQL(GraphQL):
     def __init__(self, settings: Settings, broker: Broker):
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            allow_queries_via_get=False,
+            # Subscriptions speak graphql-transport-ws only (the legacy graphql-ws protocol is
+            # unmaintained); pages on other origins are refused unless listed in allowed_origins.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+        )
         self.settings = settings
         self.broker = broker
 

@@ -1,19 +1,31 @@
-"""Enterprise queries: filtering, ordering and the map layer."""
+"""Enterprises: the queries (filtering, ordering, the map layer), visits and commissioners."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
+from yimi.accounts.models import Role, Staff
+from yimi.accounts.service import has_role
+from yimi.common.errors import ServiceError
 from yimi.common.geo import BBox, feature_collection, point_feature
-from yimi.enterprises.models import Enterprise, RiskColor
-from yimi.issues.models import OPEN_STATUSES, Issue
+from yimi.enterprises.models import Enterprise, RiskColor, Visit
+from yimi.issues.models import OPEN_STATUSES, Issue, IssueSource
+from yimi.issues.permissions import authorize_assign_commissioner, authorize_visit, require_signed_in
+from yimi.issues.service import IssueDraft, IssueWorkflow, enterprise_scope, retry_numbering
 from yimi.issues.warning import SEVERITY, warning_color
+from yimi.issues.workflow import Action
+from yimi.settings import Settings
+from yimi.teams.models import ServiceTeam
 
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 
@@ -103,3 +115,87 @@ async def map_layer(criteria: EnterpriseCriteria, now: datetime, global_id) -> d
             for enterprise_id, lon, lat in points
         ]
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# Visits (走访) and commissioners (服务专员)
+
+
+class EnterpriseService:
+    """Changes to enterprises on behalf of ``actor``: visits and commissioner assignments."""
+
+    def __init__(self, actor: Staff | None, settings: Settings, now: datetime | None = None, broker: Any = None):
+        self.actor = actor
+        self.settings = settings
+        self.now = now or datetime.now(UTC)
+        self.broker = broker
+
+    async def record_visit(
+        self,
+        enterprise_id: int,
+        visited_on: date,
+        team_id: int | None = None,
+        commissioner_id: int | None = None,
+        notes: str = "",
+        issues: Sequence[IssueDraft] = (),
+    ) -> tuple[Visit, list[Issue]]:
+        """Records a visit by a team or a commissioner, with the issues the enterprise raised
+        during it (reported at once, source `visit`), in one transaction.
+
+        Without a team or a commissioner, a commissioner records their own visit.
+        """
+        actor = require_signed_in(self.actor)
+        today = self.now.astimezone(ZoneInfo(self.settings.timezone)).date()
+        if visited_on > today:
+            raise ServiceError("visitedOn", "INVALID", f"a visit cannot be recorded ahead of time (today is {today})")
+        drafts = [replace(d, source=IssueSource.VISIT).validated(f"issues[{i}].") for i, d in enumerate(issues)]
+        scope = await enterprise_scope(enterprise_id)
+        if scope is None:
+            raise ServiceError("enterpriseId", "NOT_FOUND", "no such enterprise")
+        if team_id is None and commissioner_id is None:
+            if not has_role(actor, Role.COMMISSIONER):
+                raise ServiceError("teamId", "INVALID", "a visit is made by a team or a commissioner: give one of them")
+            commissioner_id = actor.id
+        if team_id is not None and not await ServiceTeam.filter(id=team_id).exists():
+            raise ServiceError("teamId", "NOT_FOUND", "no such service team")
+        if commissioner_id is not None:
+            await self._commissioner(commissioner_id)
+        await authorize_visit(actor, scope, team_id, commissioner_id)
+        workflow = IssueWorkflow(actor, self.settings, self.now, self.broker)
+
+        async def work() -> tuple[Visit, list[Issue]]:
+            async with in_transaction() as conn:
+                visit = await Visit.create(
+                    using_db=conn,
+                    enterprise_id=enterprise_id,
+                    team_id=team_id,
+                    commissioner_id=commissioner_id,
+                    visited_on=visited_on,
+                    notes=(notes or "").strip(),
+                )
+                return visit, await workflow.insert_issues(conn, enterprise_id, drafts, visit.id)
+
+        visit, reported = await retry_numbering(work)
+        for issue in reported:
+            await workflow.publish(issue, Action.REPORT)
+        return visit, reported
+
+    async def assign_commissioner(self, enterprise_id: int, commissioner_id: int | None) -> Enterprise:
+        """Makes ``commissioner_id`` the enterprise's commissioner (None: nobody)."""
+        actor = require_signed_in(self.actor)
+        scope = await enterprise_scope(enterprise_id)
+        if scope is None:
+            raise ServiceError("enterpriseId", "NOT_FOUND", "no such enterprise")
+        if commissioner_id is not None:
+            await self._commissioner(commissioner_id)
+        authorize_assign_commissioner(actor, scope)
+        await Enterprise.filter(id=enterprise_id).update(commissioner_id=commissioner_id)
+        return await Enterprise.get(id=enterprise_id)
+
+    async def _commissioner(self, staff_id: int) -> Staff:
+        staff = await Staff.get_or_none(id=staff_id)
+        if staff is None:
+            raise ServiceError("commissionerId", "NOT_FOUND", "no such member of staff")
+        if not staff.is_active or not has_role(staff, Role.COMMISSIONER):
+            raise ServiceError("commissionerId", "INVALID", f"{staff.name} is not an active commissioner")
+        return staff

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -16,10 +17,12 @@ from yimi.graphql.context import Info
 
 if TYPE_CHECKING:
     from yimi.issues.types import Issue
+    from yimi.teams.types import ServiceTeam
     from yimi.townships.types import Township
 
 IssueRef = Annotated["Issue", strawberry.lazy("yimi.issues.types")]
 TownshipRef = Annotated["Township", strawberry.lazy("yimi.townships.types")]
+ServiceTeamRef = Annotated["ServiceTeam", strawberry.lazy("yimi.teams.types")]
 
 strawberry.enum(EnterpriseOrderField, description="What to sort enterprises by.")
 
@@ -87,6 +90,56 @@ class Enterprise(relay.Node):
         rows = await loaders.newest_issues.load((self.id, offset + limit + 1))
         page = [Issue.from_model(r) for r in rows[offset : offset + limit]]
         return build_connection(page, offset, limit, len(rows) > offset + limit, lambda: loaders.issue_count.load(self.id))
+
+
+@strawberry.type(description="A face-to-face visit (走访) to an enterprise by a team or a commissioner.")
+class Visit(relay.Node):
+    id: relay.NodeID[int]
+    visited_on: date
+    notes: str
+    enterprise_id: strawberry.Private[int]
+    team_id: strawberry.Private[int | None]
+    commissioner_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, m: models.Visit) -> "Visit":
+        return cls(
+            id=m.id,
+            visited_on=m.visited_on,
+            notes=m.notes,
+            enterprise_id=m.enterprise_id,
+            team_id=m.team_id,
+            commissioner_id=m.commissioner_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
+        ids = [int(i) for i in node_ids]
+        rows = {r.id: r for r in await models.Visit.filter(id__in=ids)}
+        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
+
+    @strawberry.field
+    async def enterprise(self, info: Info) -> Enterprise:
+        return Enterprise.from_model(await info.context.loaders.enterprises.by_id.load(self.enterprise_id))
+
+    @strawberry.field(description="The team that visited, if a team did.")
+    async def team(self, info: Info) -> ServiceTeamRef | None:
+        from yimi.teams.types import ServiceTeam
+
+        if self.team_id is None:
+            return None
+        row = await info.context.loaders.teams.by_id.load(self.team_id)
+        return ServiceTeam.from_model(row) if row else None
+
+    @strawberry.field(description="The commissioner who visited, if one did.")
+    async def commissioner(self, info: Info) -> Staff | None:
+        return await staff_or_none(info, self.commissioner_id)
+
+    @strawberry.field(description="Issues the enterprise raised during the visit.")
+    async def issues(self, info: Info) -> list[IssueRef]:
+        from yimi.issues.types import Issue
+
+        return [Issue.from_model(r) for r in await info.context.loaders.issues.by_visit.load(self.id)]
 
 
 @strawberry.input(description="Enterprise filter; fields combine with AND.")

@@ -10,14 +10,19 @@ from strawberry.tools import merge_types
 from yimi.accounts.mutations import AccountMutation
 from yimi.accounts.queries import AccountQuery
 from yimi.common.errors import UserInputError
+from yimi.enterprises.mutations import EnterpriseMutation
 from yimi.enterprises.queries import EnterpriseQuery
 from yimi.graphql.node import NodeQuery
+from yimi.issues.mutations import IssueMutation
 from yimi.issues.queries import IssueQuery
+from yimi.issues.subscriptions import IssueSubscription
+from yimi.teams.mutations import TeamMutation
 from yimi.teams.queries import TeamQuery
 from yimi.townships.queries import TownshipQuery
 
 Query = merge_types("Query", (NodeQuery, AccountQuery, TownshipQuery, EnterpriseQuery, IssueQuery, TeamQuery))
-Mutation = merge_types("Mutation", (AccountMutation,))
+Mutation = merge_types("Mutation", (AccountMutation, IssueMutation, EnterpriseMutation, TeamMutation))
+Subscription = merge_types("Subscription", (IssueSubscription,))
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -29,4 +34,9 @@ def _should_mask(error: GraphQLError) -> bool:
     return not isinstance(error.original_error, UserInputError)
 
 
-schema = Schema(query=Query, mutation=Mutation, extensions=[lambda: MaskErrors(should_mask_error=_should_mask)])
+schema = Schema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    extensions=[lambda: MaskErrors(should_mask_error=_should_mask)],
+)

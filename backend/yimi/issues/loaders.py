@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from yimi.common.loaders import by_id, grouped
-from yimi.issues.models import DispatchOrder, Issue, IssueEvent
+from yimi.issues.models import DispatchOrder, ExtensionRequest, Issue, IssueEvent
 
 
 class IssueLoaders:
@@ -16,5 +16,23 @@ class IssueLoaders:
             rows = await IssueEvent.filter(issue_id__in=ids).order_by("created_at", "id")
             return [(row.issue_id, row) for row in rows]
 
+        async def extension_requests(ids):
+            rows = await ExtensionRequest.filter(issue_id__in=ids).order_by("requested_at", "id")
+            return [(row.issue_id, row) for row in rows]
+
+        async def by_visit(ids):
+            rows = await Issue.filter(visit_id__in=ids).order_by("id")
+            return [(row.visit_id, row) for row in rows]
+
         self.dispatches = grouped(dispatches)
         self.events = grouped(events)
+        self.extension_requests = grouped(extension_requests)
+        self.by_visit = grouped(by_visit)
+
+    def forget(self, issue_id: int) -> None:
+        """Drops what this request cached about an issue (after a mutation changed it)."""
+        for loader in (self.by_id, self.dispatches, self.events, self.extension_requests):
+            try:
+                loader.clear(issue_id)
+            except KeyError:  # not cached
+                pass

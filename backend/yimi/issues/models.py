@@ -131,3 +131,37 @@ class IssueEvent(Model):
     class Meta:
         table = "issue_event"
         ordering = ["created_at", "id"]
+
+
+class ExtensionStatus(str, Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ExtensionRequest(Model):
+    """A request to move the deadline of an issue (延期申请). Only an approved one moves it."""
+
+    # (No semicolon or quote in this docstring: it becomes the table comment, and Tortoise's
+    # migration runner splits SQL on semicolons.)
+
+    id = fields.IntField(primary_key=True)
+    issue = fields.ForeignKeyField("yimi.Issue", related_name="extension_requests", on_delete=fields.CASCADE, db_index=True)
+    requested_by = fields.ForeignKeyField(
+        "yimi.Staff", related_name="extension_requests", null=True, on_delete=fields.SET_NULL, db_index=True
+    )
+    requested_at = fields.DatetimeField()
+    requested_deadline = fields.DatetimeField()
+    # The deadline when the request was made, so that the record shows what it would move.
+    previous_deadline = fields.DatetimeField()
+    reason = fields.TextField()
+    status = fields.CharEnumField(ExtensionStatus, max_length=16, default=ExtensionStatus.PENDING, db_index=True)
+    decided_by = fields.ForeignKeyField(
+        "yimi.Staff", related_name="extension_decisions", null=True, on_delete=fields.SET_NULL, db_index=True
+    )
+    decided_at = fields.DatetimeField(null=True)
+    note = fields.TextField(default="")
+
+    class Meta:
+        table = "extension_request"
+        ordering = ["requested_at", "id"]

@@ -1,18 +1,55 @@
-"""Issue queries: filtering and ordering (the workflow's transitions come with the workflow issue)."""
+"""Issues: the queries (filtering, ordering) and the workflow (every change of an issue).
+
+``IssueWorkflow`` holds the business rules of the issue workflow, out of the GraphQL layer: each
+method checks the caller's permission (issues/permissions.py), the state (issues/workflow.py),
+the input, then writes the change and its IssueEvent in one transaction, refusing a stale
+``version`` (optimistic locking), and publishes the change on the broker after the commit.
+Expected failures are ServiceError (field, code, message); anything else is a bug.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import Enum
 from functools import reduce
 from operator import or_
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
-from yimi.issues.models import OPEN_STATUSES, DispatchOrder, Issue, IssueCategory, IssueStatus
-from yimi.issues.warning import WarningColor, overdue_q, warning_q
+from yimi.accounts.models import Staff
+from yimi.common.errors import ServiceError
+from yimi.enterprises.models import Enterprise
+from yimi.issues.deadlines import deadline_for
+from yimi.issues.models import (
+    OPEN_STATUSES,
+    DispatchOrder,
+    DispatchRole,
+    ExtensionRequest,
+    ExtensionStatus,
+    Issue,
+    IssueCategory,
+    IssueEvent,
+    IssuePriority,
+    IssueSource,
+    IssueStatus,
+    Satisfaction,
+)
+from yimi.issues.permissions import Scope, authorize_issue, require_signed_in
+from yimi.issues.warning import WarningColor, overdue_q, thresholds, warning_color, warning_q
+from yimi.issues.workflow import Action, IllegalTransition, next_status
+from yimi.settings import Settings
+from yimi.teams.models import ServiceTeam
+
+T = TypeVar("T")
 
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 
@@ -37,6 +74,7 @@ class IssueCriteria:
     reported_to: datetime | None = None
     search: str | None = None
     enterprise_id: int | None = None
+    needs_escalation: bool | None = None
 
 
 def issue_queryset(criteria: IssueCriteria, now: datetime) -> QuerySet[Issue]:
@@ -62,6 +100,9 @@ def issue_queryset(criteria: IssueCriteria, now: datetime) -> QuerySet[Issue]:
         qs = qs.filter(reported_at__gte=c.reported_from)
     if c.reported_to is not None:
         qs = qs.filter(reported_at__lt=c.reported_to)
+    if c.needs_escalation is not None:
+        flagged = overdue_q(now) & Q(escalated_at__isnull=True)
+        qs = qs.filter(flagged) if c.needs_escalation else qs.exclude(flagged)
     if c.search:
         text = c.search.strip()
         qs = qs.filter(Q(title__icontains=text) | Q(description__icontains=text) | Q(number__icontains=text))
@@ -71,3 +112,504 @@ def issue_queryset(criteria: IssueCriteria, now: datetime) -> QuerySet[Issue]:
 def ordered(qs: QuerySet[Issue], order_field: IssueOrderField, descending: bool) -> QuerySet[Issue]:
     sign = "-" if descending else ""
     return qs.order_by(f"{sign}{order_field.value}", f"{sign}id")
+
+
+# ------------------------------------------------------------------------------------------------
+# The workflow: every change of an issue goes through IssueWorkflow.
+
+log = logging.getLogger(__name__)
+
+CONFLICT_MESSAGE = "someone else changed this issue; reload it"
+# Issue numbers: <prefix>-<year>-<5-digit sequence within the year>, e.g. WS-2021-00042.
+DEFAULT_NUMBER_PREFIX = "WS"
+NUMBER_ATTEMPTS = 5
+# Serialises issue numbering across PostgreSQL connections (held until the transaction ends).
+NUMBER_LOCK_KEY = 724_110_001
+
+SOURCE_LABELS = {
+    IssueSource.VISIT: "走访收集",
+    IssueSource.HOTLINE: "热线来电",
+    IssueSource.ONLINE: "线上平台",
+    IssueSource.COMMISSIONER: "服务专员报送",
+}
+SATISFACTION_LABELS = {
+    Satisfaction.SATISFIED: "满意",
+    Satisfaction.BASICALLY_SATISFIED: "基本满意",
+    Satisfaction.UNSATISFIED: "不满意",
+}
+# What the co-handlers' orders say when the lead team returns the dispatch (as in the demo).
+CO_HANDLER_RETURN_REASON = "主办单位已退单，本协办指令一并退回。"
+MAX_TITLE = 200
+
+
+def needs_escalation(issue: Issue, now: datetime) -> bool:
+    """Open, overdue and not escalated (督办) yet: flagged for the centre automatically."""
+    color = warning_color(issue.status, issue.yellow_at, issue.orange_at, issue.deadline, now)
+    return color == WarningColor.RED and issue.escalated_at is None
+
+
+def required_text(value: str | None, field_name: str, what: str, max_length: int | None = None) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ServiceError(field_name, "INVALID", f"{what} is required")
+    if max_length is not None and len(text) > max_length:
+        raise ServiceError(field_name, "INVALID", f"at most {max_length} characters, got {len(text)}")
+    return text
+
+
+def conflict() -> ServiceError:
+    return ServiceError("version", "CONFLICT", CONFLICT_MESSAGE)
+
+
+def aware(value: datetime, field_name: str) -> datetime:
+    if value.tzinfo is None:
+        raise ServiceError(field_name, "INVALID", "give a time zone (e.g. 2024-02-07T17:30:00+08:00)")
+    return value
+
+
+@dataclass(frozen=True)
+class IssueDraft:
+    """What a new issue needs besides its enterprise."""
+
+    category: IssueCategory
+    title: str
+    source: IssueSource
+    priority: IssuePriority = IssuePriority.NORMAL
+    description: str = ""
+
+    def validated(self, prefix: str = "") -> "IssueDraft":
+        title = required_text(self.title, f"{prefix}title", "a title", MAX_TITLE)
+        return replace(self, title=title, description=(self.description or "").strip())
+
+
+async def enterprise_scope(enterprise_id: int) -> Scope | None:
+    """The permission scope of an enterprise; None if it does not exist."""
+    rows = await Enterprise.filter(id=enterprise_id).values_list("commissioner_id", "township__code")
+    if not rows:
+        return None
+    commissioner_id, code = rows[0]
+    return Scope(township_code=code, commissioner_id=commissioner_id)
+
+
+async def issue_scope(issue: Issue) -> Scope:
+    """The scope of the issue's enterprise, with its lead team and the teams holding live orders."""
+    scope = await enterprise_scope(issue.enterprise_id)
+    assert scope is not None  # issue.enterprise is RESTRICT on delete
+    teams = await DispatchOrder.filter(issue_id=issue.id, returned_at__isnull=True).values_list("team_id", flat=True)
+    return replace(scope, lead_team_id=issue.lead_team_id, order_team_ids=frozenset(teams))
+
+
+async def retry_numbering(work: Callable[[], Awaitable[T]]) -> T:
+    """Runs ``work`` (a whole transaction that numbers new issues), again if a number was taken.
+
+    Numbers come from the highest one of the year inside the transaction. On PostgreSQL an
+    advisory lock serialises that; elsewhere (SQLite used by several processes) two transactions
+    may still pick the same number, and the unique index refuses the second: it starts over.
+    """
+    for attempt in range(NUMBER_ATTEMPTS):
+        try:
+            return await work()
+        except IntegrityError as error:
+            if "number" not in str(error) or attempt == NUMBER_ATTEMPTS - 1:
+                raise
+            log.info("issue number taken meanwhile, numbering again (attempt %d)", attempt + 2)
+    raise AssertionError("unreachable")
+
+
+class IssueWorkflow:
+    """The issue workflow on behalf of ``actor`` (None: nobody signed in) at the instant ``now``.
+
+    One method per action. Each returns the issue as stored after the change (and the other
+    objects it made), or raises ServiceError, in which case nothing was written.
+    """
+
+    def __init__(self, actor: Staff | None, settings: Settings, now: datetime | None = None, broker: Any = None):
+        self.actor = actor
+        self.settings = settings
+        self.now = now or datetime.now(UTC)
+        self.broker = broker
+        self.zone = ZoneInfo(settings.timezone)
+        self.number_prefix = getattr(settings, "issue_number_prefix", None) or DEFAULT_NUMBER_PREFIX
+
+    # -- creating issues ----------------------------------------------------------------------
+
+    async def report(self, enterprise_id: int, draft: IssueDraft) -> Issue:
+        require_signed_in(self.actor)
+        draft = draft.validated()
+        scope = await enterprise_scope(enterprise_id)
+        if scope is None:
+            raise ServiceError("enterpriseId", "NOT_FOUND", "no such enterprise")
+        await authorize_issue(self.actor, Action.REPORT, scope)
+
+        async def work() -> list[Issue]:
+            async with in_transaction() as conn:
+                return await self.insert_issues(conn, enterprise_id, [draft])
+
+        [issue] = await retry_numbering(work)
+        await self.publish(issue, Action.REPORT)
+        return issue
+
+    async def insert_issues(
+        self, conn: BaseDBAsyncClient, enterprise_id: int, drafts: Sequence[IssueDraft], visit_id: int | None = None
+    ) -> list[Issue]:
+        """Inserts reported issues and their report events; call inside a transaction, after the
+        permission checks, and publish them after the commit (see ``publish``)."""
+        if not drafts:
+            return []
+        reported_at = self.now
+        numbers = await self._next_numbers(conn, reported_at.astimezone(self.zone).year, len(drafts))
+        issues = []
+        for draft, number in zip(drafts, numbers, strict=True):
+            deadline = deadline_for(reported_at, draft.category, draft.priority, self.settings.timezone)
+            yellow_at, orange_at = self._thresholds(reported_at, deadline)
+            issue = await Issue.create(
+                using_db=conn,
+                number=number,
+                enterprise_id=enterprise_id,
+                category=draft.category,
+                title=draft.title,
+                description=draft.description,
+                source=draft.source,
+                priority=draft.priority,
+                status=IssueStatus.REPORTED,
+                reported_at=reported_at,
+                deadline=deadline,
+                yellow_at=yellow_at,
+                orange_at=orange_at,
+                visit_id=visit_id,
+                version=1,
+            )
+            note = f"{SOURCE_LABELS[draft.source]}：{draft.title}"
+            await self._event(conn, issue.id, Action.REPORT, None, IssueStatus.REPORTED, note, reported_at)
+            issues.append(issue)
+        return issues
+
+    async def _next_numbers(self, conn: BaseDBAsyncClient, year: int, count: int) -> list[str]:
+        if conn.capabilities.dialect == "postgres":
+            await conn.execute_query(f"SELECT pg_advisory_xact_lock({NUMBER_LOCK_KEY})")
+        prefix = f"{self.number_prefix}-{year}-"
+        # A range on the unique index rather than LIKE, so that the lookup stays an index seek.
+        last = (
+            await Issue.filter(number__gte=f"{prefix}00000", number__lte=f"{prefix}99999")
+            .using_db(conn)
+            .order_by("-number")
+            .limit(1)
+            .values_list("number", flat=True)
+        )
+        start = int(last[0].rsplit("-", 1)[1]) + 1 if last else 1
+        if start + count - 1 > 99999:
+            raise ServiceError(None, "INVALID", f"issue numbers for {year} are exhausted")
+        return [f"{prefix}{n:05d}" for n in range(start, start + count)]
+
+    # -- transitions ----------------------------------------------------------------------------
+
+    async def dispatch(
+        self,
+        issue_id: int,
+        version: int,
+        lead_team_id: int,
+        co_handler_team_ids: Sequence[int] = (),
+        instruction: str = "",
+        deadline: datetime | None = None,
+    ) -> Issue:
+        """Sends the issue to a lead team (主办) and optional co-handlers (协办).
+
+        Each order is due at ``deadline`` if given, else at the end of the working day that the
+        rules (category, priority, Chinese working days) give from now. The issue's own deadline,
+        from its report, moves only with an approved extension.
+        """
+        require_signed_in(self.actor)
+        co_ids = list(dict.fromkeys(co_handler_team_ids))
+        if lead_team_id in co_ids:
+            raise ServiceError("coHandlerTeamIds", "INVALID", "the lead team cannot also be a co-handler")
+        if deadline is not None and aware(deadline, "deadline") <= self.now:
+            raise ServiceError("deadline", "INVALID", "the deadline must be in the future")
+        teams = {t.id: t for t in await ServiceTeam.filter(id__in=[lead_team_id, *co_ids])}
+        if lead_team_id not in teams:
+            raise ServiceError("leadTeamId", "NOT_FOUND", "no such service team")
+        for i, team_id in enumerate(co_handler_team_ids):
+            if team_id not in teams:
+                raise ServiceError(f"coHandlerTeamIds[{i}]", "NOT_FOUND", "no such service team")
+        instruction = (instruction or "").strip()
+
+        async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
+            due_at = deadline or deadline_for(at, issue.category, issue.priority, self.settings.timezone)
+            orders = [
+                DispatchOrder(
+                    issue_id=issue.id,
+                    team_id=team_id,
+                    role=DispatchRole.LEAD if team_id == lead_team_id else DispatchRole.CO_HANDLER,
+                    instruction=instruction,
+                    dispatched_at=at,
+                    due_at=due_at,
+                    dispatched_by_id=self.actor.id,
+                )
+                for team_id in [lead_team_id, *co_ids]
+            ]
+            await DispatchOrder.bulk_create(orders, using_db=conn)
+            co_names = "、".join(teams[t].name for t in co_ids)
+            note = f"派单至{teams[lead_team_id].name}（主办）" + (f"，{co_names}（协办）" if co_names else "")
+            note += f"，办理时限{due_at.astimezone(self.zone):%Y-%m-%d %H:%M}"
+            if instruction:
+                note += f"。{instruction}"
+            return {"lead_team_id": lead_team_id}, note
+
+        return await self._transition(issue_id, version, Action.DISPATCH, apply)
+
+    async def accept(self, issue_id: int, version: int, note: str = "") -> Issue:
+        """The lead team takes the dispatch order (接单): the work starts."""
+        require_signed_in(self.actor)
+
+        async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
+            await DispatchOrder.filter(issue_id=issue.id, returned_at__isnull=True, accepted_at__isnull=True).using_db(
+                conn
+            ).update(accepted_at=at)
+            return {}, (note or "").strip()
+
+        return await self._transition(issue_id, version, Action.ACCEPT, apply)
+
+    async def return_(self, issue_id: int, version: int, reason: str) -> Issue:
+        """The lead team refuses the order (退单): back to the centre for another dispatch."""
+        require_signed_in(self.actor)
+        reason = required_text(reason, "reason", "a reason")
+
+        async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
+            live = DispatchOrder.filter(issue_id=issue.id, returned_at__isnull=True).using_db(conn)
+            await live.filter(role=DispatchRole.LEAD).update(returned_at=at, return_reason=reason)
+            await live.filter(role=DispatchRole.CO_HANDLER).update(
+                returned_at=at, return_reason=CO_HANDLER_RETURN_REASON
+            )
+            return {"lead_team_id": None}, reason
+
+        return await self._transition(issue_id, version, Action.RETURN, apply)
+
+    async def add_note(self, issue_id: int, note: str, version: int | None = None) -> Issue:
+        """A note on the timeline. ``version`` is optional: a note changes no field, so it is
+        refused for a stale version only when one is given; it still counts as a change."""
+        require_signed_in(self.actor)
+        note = required_text(note, "note", "a note")
+
+        async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
+            return {}, note
+
+        return await self._transition(issue_id, version, Action.NOTE, apply)
+
+    async def resolve(self, issue_id: int, version: int, summary: str) -> Issue:
+        require_signed_in(self.actor)
+        summary = required_text(summary, "summary", "a summary")
+
+        async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
+            return {"resolution": summary, "resolved_at": at}, summary
+
+        return await self._transition(issue_id, version, Action.RESOLVE, apply)
+
+    async def confirm(self, issue_id: int, version: int, satisfaction: Satisfaction, comment: str = "") -> Issue:
+        """The enterprise's verdict on the resolution (回访): satisfied or basically satisfied
+        closes the issue (销号); unsatisfied, with a comment, reopens it (the action is `reject`)."""
+        require_signed_in(self.actor)
+        comment = (comment or "").strip()
+        label = f"回访企业，评价：{SATISFACTION_LABELS[satisfaction]}"
+        if satisfaction == Satisfaction.UNSATISFIED:
+            comment = required_text(comment, "comment", "a comment saying what is still wrong")
+
+            async def reject(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
+                changes = {
+                    "satisfaction": satisfaction,
+                    "satisfaction_comment": comment,
+                    "resolved_at": None,
+                    "resolution": "",
+                }
+                return changes, f"{label}。{comment}"
+
+            return await self._transition(issue_id, version, Action.REJECT, reject)
+
+        async def close(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
+            changes = {"satisfaction": satisfaction, "satisfaction_comment": comment, "closed_at": at}
+            return changes, f"{label}。{comment}" if comment else label
+
+        return await self._transition(issue_id, version, Action.CONFIRM, close)
+
+    async def reopen(self, issue_id: int, version: int, reason: str) -> Issue:
+        """Back to work for the same lead team: a resolved or closed issue that is not done."""
+        require_signed_in(self.actor)
+        reason = required_text(reason, "reason", "a reason")
+
+        async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
+            changes = {
+                "resolved_at": None,
+                "closed_at": None,
+                "resolution": "",
+                "satisfaction": None,
+                "satisfaction_comment": "",
+            }
+            return changes, reason
+
+        return await self._transition(issue_id, version, Action.REOPEN, apply)
+
+    async def request_extension(
+        self, issue_id: int, version: int, requested_deadline: datetime, reason: str
+    ) -> tuple[Issue, ExtensionRequest]:
+        """Asks to move the deadline; nothing moves until a dispatcher approves."""
+        require_signed_in(self.actor)
+        reason = required_text(reason, "reason", "a reason")
+        aware(requested_deadline, "requestedDeadline")
+        made: list[ExtensionRequest] = []
+
+        async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
+            if requested_deadline <= issue.deadline or requested_deadline <= at:
+                current = f"{issue.deadline.astimezone(self.zone):%Y-%m-%d %H:%M}"
+                raise ServiceError("requestedDeadline", "INVALID", f"must be later than the current deadline ({current})")
+            pending = ExtensionRequest.filter(issue_id=issue.id, status=ExtensionStatus.PENDING).using_db(conn)
+            if await pending.exists():
+                raise ServiceError(None, "INVALID", "an extension request for this issue is already waiting for a decision")
+            made.append(
+                await ExtensionRequest.create(
+                    using_db=conn,
+                    issue_id=issue.id,
+                    requested_by_id=self.actor.id,
+                    requested_at=at,
+                    requested_deadline=requested_deadline,
+                    previous_deadline=issue.deadline,
+                    reason=reason,
+                )
+            )
+            return {}, f"申请延期至{requested_deadline.astimezone(self.zone):%Y-%m-%d %H:%M}：{reason}"
+
+        issue = await self._transition(issue_id, version, Action.REQUEST_EXTENSION, apply)
+        return issue, made[0]
+
+    async def decide_extension(
+        self, request_id: int, version: int, approve: bool, note: str = ""
+    ) -> tuple[Issue, ExtensionRequest]:
+        """Approves (the deadline moves, the warning thresholds with it) or rejects a request."""
+        require_signed_in(self.actor)
+        note = (note or "").strip()
+        request = await ExtensionRequest.get_or_none(id=request_id)
+        if request is None:
+            raise ServiceError("extensionRequestId", "NOT_FOUND", "no such extension request")
+        decided: list[ExtensionRequest] = []
+
+        async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
+            current = await ExtensionRequest.get(id=request_id).using_db(conn)
+            if current.status != ExtensionStatus.PENDING:
+                raise ServiceError(
+                    "extensionRequestId",
+                    "ILLEGAL_TRANSITION",
+                    f"cannot decide an extension request that is {current.status.value}; decide applies to: pending",
+                )
+            current.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+            current.decided_by_id = self.actor.id
+            current.decided_at = at
+            current.note = note
+            await current.save(using_db=conn, update_fields=["status", "decided_by_id", "decided_at", "note"])
+            decided.append(current)
+            if not approve:
+                return {}, "不批准延期" + (f"：{note}" if note else "")
+            new = current.requested_deadline
+            yellow_at, orange_at = self._thresholds(issue.reported_at, new)
+            live = DispatchOrder.filter(issue_id=issue.id, returned_at__isnull=True, due_at__lt=new).using_db(conn)
+            await live.update(due_at=new)
+            text = (
+                f"批准延期：办理时限由{issue.deadline.astimezone(self.zone):%Y-%m-%d %H:%M}"
+                f"延至{new.astimezone(self.zone):%Y-%m-%d %H:%M}"
+            )
+            changes = {"deadline": new, "yellow_at": yellow_at, "orange_at": orange_at}
+            return changes, text + (f"。{note}" if note else "")
+
+        issue = await self._transition(request.issue_id, version, Action.DECIDE_EXTENSION, apply)
+        return issue, decided[0]
+
+    async def escalate(self, issue_id: int, version: int, reason: str) -> Issue:
+        """督办: the centre presses for an open issue, usually an overdue one (see needs_escalation)."""
+        require_signed_in(self.actor)
+        reason = required_text(reason, "reason", "a reason")
+
+        async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
+            return {"escalated_at": at}, reason
+
+        return await self._transition(issue_id, version, Action.ESCALATE, apply)
+
+    # -- the machinery ----------------------------------------------------------------------------
+
+    async def _transition(
+        self,
+        issue_id: int,
+        version: int | None,
+        action: Action,
+        apply: Callable[[BaseDBAsyncClient, Issue, IssueStatus, datetime], Awaitable[tuple[dict[str, Any], str]]],
+    ) -> Issue:
+        """One transaction: lock the issue, check version, permission and state, let ``apply``
+        write its rows and say what changes, update the issue (only if still at the version
+        read), write the event. Publishes after the commit.
+
+        The change happens at ``now``, or at the issue's last event if that is later: a request
+        that waited for another one's lock keeps the timeline in commit order.
+        """
+        async with in_transaction() as conn:
+            # FOR NO KEY UPDATE on PostgreSQL (a concurrent change waits for this one, then sees
+            # the new version); SQLite runs one transaction at a time anyway.
+            issue = await Issue.filter(id=issue_id).using_db(conn).select_for_update(no_key=True).first()
+            if issue is None:
+                raise ServiceError("issueId", "NOT_FOUND", "no such issue")
+            # A stale version first: whoever changed the issue may also have changed who may act on
+            # it (a return takes it from the lead team), and the caller must reload either way.
+            if version is not None and version != issue.version:
+                raise conflict()
+            await authorize_issue(self.actor, action, await issue_scope(issue))
+            from_status = issue.status
+            try:
+                to_status = next_status(action, from_status)
+            except IllegalTransition as error:
+                raise ServiceError(None, "ILLEGAL_TRANSITION", str(error)) from None
+            last = (
+                await IssueEvent.filter(issue_id=issue.id)
+                .using_db(conn)
+                .order_by("-created_at", "-id")
+                .limit(1)
+                .values_list("created_at", flat=True)
+            )
+            at = max([self.now, *last])
+            changes, note = await apply(conn, issue, to_status, at)
+            changes = {**changes, "status": to_status, "version": issue.version + 1}
+            updated = await Issue.filter(id=issue.id, version=issue.version).using_db(conn).update(**changes)
+            if updated != 1:
+                raise conflict()
+            await self._event(conn, issue.id, action, from_status, to_status, note, at)
+        for name, value in changes.items():
+            setattr(issue, name, value)
+        await self.publish(issue, action)
+        return issue
+
+    async def _event(
+        self,
+        conn: BaseDBAsyncClient,
+        issue_id: int,
+        action: Action,
+        from_status: IssueStatus | None,
+        to_status: IssueStatus | None,
+        note: str,
+        at: datetime,
+    ) -> IssueEvent:
+        return await IssueEvent.create(
+            using_db=conn,
+            issue_id=issue_id,
+            actor_id=self.actor.id if self.actor else None,
+            action=action.value,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            created_at=at,
+        )
+
+    def _thresholds(self, reported_at: datetime, deadline: datetime) -> tuple[datetime, datetime]:
+        return thresholds(reported_at, deadline, self.settings.warn_yellow_at, self.settings.warn_orange_at)
+
+    async def publish(self, issue: Issue, action: Action) -> None:
+        """Tells live subscribers about a committed change; a broker failure is logged, not raised."""
+        if self.broker is None:
+            return
+        message = {"issueId": issue.id, "action": action.value, "status": issue.status.value, "version": issue.version}
+        try:
+            await self.broker.publish("issues", message)
+        except Exception:  # noqa: BLE001 - the change is committed; live updates are best effort
+            log.exception("could not publish %r", message)

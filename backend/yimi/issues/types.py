@@ -14,13 +14,14 @@ from yimi.graphql.context import Info
 from yimi.issues import models
 from yimi.issues.models import (
     DispatchRole,
+    ExtensionStatus,
     IssueCategory,
     IssuePriority,
     IssueSource,
     IssueStatus,
     Satisfaction,
 )
-from yimi.issues.service import IssueCriteria, IssueOrderField
+from yimi.issues.service import IssueCriteria, IssueOrderField, needs_escalation
 from yimi.issues.warning import WarningColor, warning_color
 from yimi.teams.types import ServiceTeam
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 EnterpriseRef = Annotated["Enterprise", strawberry.lazy("yimi.enterprises.types")]
 
 strawberry.enum(IssueOrderField, description="What to sort issues by.")
+strawberry.enum(ExtensionStatus, description="Where an extension request (延期申请) stands.")
 
 
 async def _team(info: Info, team_id: int | None) -> ServiceTeam | None:
@@ -93,6 +95,55 @@ class IssueEvent:
         return await staff_or_none(info, self.actor_id)
 
 
+@strawberry.type(description="A request to move an issue's deadline (延期申请); only an approved one moves it.")
+class ExtensionRequest(relay.Node):
+    id: relay.NodeID[int]
+    requested_at: datetime
+    requested_deadline: datetime
+    previous_deadline: datetime = strawberry.field(description="The issue's deadline when the request was made.")
+    reason: str
+    status: ExtensionStatus
+    decided_at: datetime | None
+    note: str = strawberry.field(description="The decision's note.")
+    issue_id: strawberry.Private[int]
+    requested_by_id: strawberry.Private[int | None]
+    decided_by_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, m: models.ExtensionRequest) -> "ExtensionRequest":
+        return cls(
+            id=m.id,
+            requested_at=m.requested_at,
+            requested_deadline=m.requested_deadline,
+            previous_deadline=m.previous_deadline,
+            reason=m.reason,
+            status=m.status,
+            decided_at=m.decided_at,
+            note=m.note,
+            issue_id=m.issue_id,
+            requested_by_id=m.requested_by_id,
+            decided_by_id=m.decided_by_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
+        ids = [int(i) for i in node_ids]
+        rows = {r.id: r for r in await models.ExtensionRequest.filter(id__in=ids)}
+        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
+
+    @strawberry.field
+    async def issue(self, info: Info) -> "Issue":
+        return Issue.from_model(await info.context.loaders.issues.by_id.load(self.issue_id))
+
+    @strawberry.field
+    async def requested_by(self, info: Info) -> Staff | None:
+        return await staff_or_none(info, self.requested_by_id)
+
+    @strawberry.field
+    async def decided_by(self, info: Info) -> Staff | None:
+        return await staff_or_none(info, self.decided_by_id)
+
+
 @strawberry.type(description="A problem (诉求) an enterprise raised.")
 class Issue(relay.Node):
     id: relay.NodeID[int]
@@ -109,6 +160,8 @@ class Issue(relay.Node):
     closed_at: datetime | None
     resolution: str
     satisfaction: Satisfaction | None
+    satisfaction_comment: str = strawberry.field(description="What the enterprise said when it was not satisfied.")
+    escalated_at: datetime | None = strawberry.field(description="When the centre last escalated it (督办).")
     version: int = strawberry.field(description="Send it back with an update; a stale one is refused.")
     model: strawberry.Private[models.Issue]
 
@@ -129,6 +182,8 @@ class Issue(relay.Node):
             closed_at=m.closed_at,
             resolution=m.resolution,
             satisfaction=m.satisfaction,
+            satisfaction_comment=m.satisfaction_comment,
+            escalated_at=m.escalated_at,
             version=m.version,
             model=m,
         )
@@ -142,6 +197,17 @@ class Issue(relay.Node):
     def warning_color(self, info: Info) -> WarningColor | None:
         m = self.model
         return warning_color(m.status, m.yellow_at, m.orange_at, m.deadline, info.context.now)
+
+    @strawberry.field(
+        description="Open, overdue and not escalated yet: flagged for escalation (督办) automatically."
+    )
+    def needs_escalation(self, info: Info) -> bool:
+        return needs_escalation(self.model, info.context.now)
+
+    @strawberry.field(description="Requests to move the deadline, oldest first.")
+    async def extension_requests(self, info: Info) -> list[ExtensionRequest]:
+        rows = await info.context.loaders.issues.extension_requests.load(self.id)
+        return [ExtensionRequest.from_model(r) for r in rows]
 
     @strawberry.field
     async def enterprise(self, info: Info) -> EnterpriseRef:
@@ -186,6 +252,9 @@ class IssueFilter:
     overdue: bool | None = None
     reported_between: DateTimeRange | None = None
     search: str | None = strawberry.field(default=None, description="Words in the title, description or number.")
+    needs_escalation: bool | None = strawberry.field(
+        default=None, description="Open, overdue and not escalated yet (true), or not (false)."
+    )
 
     def to_criteria(self, argument: str = "filter") -> IssueCriteria:
         rb = self.reported_between
@@ -204,6 +273,7 @@ class IssueFilter:
             reported_from=rb.start if rb else None,
             reported_to=rb.end if rb else None,
             search=self.search,
+            needs_escalation=self.needs_escalation,
         )
 
 

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
+from strawberry.dataloader import DataLoader
+
 from yimi.accounts.models import Department, Staff
 from yimi.common.loaders import by_id, counted, grouped
 from yimi.issues.models import OPEN_STATUSES, Issue
 from yimi.teams.models import ServiceTeam, TeamCoverage, TeamMember
+from yimi.teams.service import TeamFigures, team_figures
 
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 
@@ -29,3 +35,17 @@ class TeamLoaders:
         self.open_issue_count = counted(
             lambda ids: Issue.filter(status__in=OPEN_VALUES, lead_team_id__in=ids), "lead_team_id"
         )
+        self._figures: dict[tuple[datetime, str, datetime | None], DataLoader] = {}
+
+    def figures(self, *, now: datetime, timezone: str, since: datetime | None = None) -> DataLoader:
+        """TeamFigures by team id; one loader (one batch of three statements) per argument set."""
+        key = (now, timezone, since)
+        loader = self._figures.get(key)
+        if loader is None:
+
+            async def load(ids: Sequence[int]) -> list[TeamFigures]:
+                figures = await team_figures(ids, now=now, timezone=timezone, since=since)
+                return [figures[i] for i in ids]
+
+            loader = self._figures[key] = DataLoader(load_fn=load)
+        return loader

@@ -1,14 +1,28 @@
-"""Service-team queries and the coverage matrix (township × issue category)."""
+"""Service-team queries, the coverage matrix (township × issue category), team figures and the
+coverage rules."""
 
 from __future__ import annotations
 
+import functools
+import statistics
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import F, Q, Subquery
+from tortoise.functions import Coalesce, Count
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
-from yimi.issues.models import IssueCategory
+from yimi.accounts.models import Role, Staff
+from yimi.accounts.service import has_role
+from yimi.common.errors import ServiceError, UserInputError
+from yimi.common.ids import parse_global_id
+from yimi.issues.deadlines import working_days_between
+from yimi.issues.models import OPEN_STATUSES, DispatchOrder, DispatchRole, Issue, IssueCategory, IssueStatus, Satisfaction
+from yimi.issues.warning import overdue_q
 from yimi.teams.models import ServiceTeam, TeamCoverage, TeamKind
 from yimi.townships.models import Township
 
@@ -70,3 +84,216 @@ async def coverage_matrix(townships: list[Township]) -> list[TownshipCoverage]:
         ]
         result.append(TownshipCoverage(township, team_ids, categories))
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# Team figures
+
+OPEN_VALUES = [s.value for s in OPEN_STATUSES]
+RESOLVED_VALUES = [IssueStatus.RESOLVED.value, IssueStatus.CLOSED.value]
+CONTENT_VALUES = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value]
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class TeamFigures:
+    """Performance figures of one team over the issues it leads (and its dispatch orders).
+
+    An issue counts as resolved when its status is resolved or closed and it has a resolution time.
+    """
+
+    open: int = 0
+    overdue: int = 0
+    resolved_count: int = 0
+    on_time_count: int = 0
+    rated_count: int = 0
+    content_count: int = 0  # satisfied or basically satisfied
+    dispatch_count: int = 0
+    returned_count: int = 0
+    median_working_days_to_resolve: float | None = None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return _ratio(self.on_time_count, self.resolved_count)
+
+    @property
+    def return_rate(self) -> float | None:
+        return _ratio(self.returned_count, self.dispatch_count)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return _ratio(self.content_count, self.rated_count)
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    """An aware datetime from a driver value: a datetime (PostgreSQL) or ISO text (SQLite)."""
+    if value.__class__ is str:
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=16384)
+def _working_days_between(start: date, end: date) -> int:
+    # The holiday calendar is fixed for a given chinese-calendar release, so results keep.
+    return working_days_between(start, end)
+
+
+def working_days_for(pairs: Iterable[tuple[date, date]]) -> dict[tuple[date, date], int]:
+    """``working_days_between(start, end)`` for many pairs with ``start <= end``.
+
+    The count is additive (working days in (a, c] = those in (a, b] + those in (b, c] for
+    a <= b <= c), so a running total over the sorted distinct dates walks each calendar day once
+    instead of once per pair; the steps between neighbouring dates are cached across requests.
+    """
+    pairs = set(pairs)
+    running, total, previous = 0, {}, None
+    for day in sorted({d for pair in pairs for d in pair}):
+        if previous is not None:
+            running += _working_days_between(previous, day)
+        total[day] = running
+        previous = day
+    return {(start, end): total[end] - total[start] for start, end in pairs}
+
+
+def working_days_to_resolve(spans: Sequence[tuple[datetime, datetime]], timezone: str) -> list[int]:
+    """Working days from each (dispatched_at, resolved_at), counted on local dates in ``timezone``."""
+    zone = ZoneInfo(timezone)
+    local = [(start.astimezone(zone).date(), end.astimezone(zone).date()) for start, end in spans]
+    counts = working_days_for(local)
+    return [counts[pair] for pair in local]
+
+
+async def team_figures(
+    team_ids: Sequence[int], *, now: datetime, timezone: str, since: datetime | None = None
+) -> dict[int, TeamFigures]:
+    """Figures for each team in ``team_ids``, with three SQL statements whatever their number.
+
+    ``now`` decides what is overdue; ``since`` keeps only issues reported at or after it (and the
+    dispatch orders of those issues); working days are counted on local dates in ``timezone``.
+    """
+    ids = sorted(set(team_ids))
+    if not ids:
+        return {}
+    resolved = Q(status__in=RESOLVED_VALUES, resolved_at__isnull=False)
+
+    # 1. Counts over the issues each team leads, in one GROUP BY.
+    issues = Issue.filter(lead_team_id__in=ids)
+    if since is not None:
+        issues = issues.filter(reported_at__gte=since)
+    issue_rows = await (
+        issues.annotate(
+            n_open=Count("id", _filter=Q(status__in=OPEN_VALUES)),
+            n_overdue=Count("id", _filter=overdue_q(now)),
+            n_resolved=Count("id", _filter=resolved),
+            n_on_time=Count("id", _filter=resolved & Q(resolved_at__lte=F("deadline"))),
+            n_rated=Count("id", _filter=Q(satisfaction__isnull=False)),
+            n_content=Count("id", _filter=Q(satisfaction__in=CONTENT_VALUES)),
+        )
+        .group_by("lead_team_id")
+        .values("lead_team_id", "n_open", "n_overdue", "n_resolved", "n_on_time", "n_rated", "n_content")
+    )
+
+    # 2. Dispatch orders and returned ones per team, in one GROUP BY.
+    orders = DispatchOrder.filter(team_id__in=ids)
+    if since is not None:
+        orders = orders.filter(issue__reported_at__gte=since)
+    order_rows = await (
+        orders.annotate(n_orders=Count("id"), n_returned=Count("id", _filter=Q(returned_at__isnull=False)))
+        .group_by("team_id")
+        .values("team_id", "n_orders", "n_returned")
+    )
+
+    # 3. For the median: each resolved issue's lead order still held by its lead team. A median is
+    # not portable SQL, and working days need the holiday calendar, so this part is Python.
+    leads = DispatchOrder.filter(
+        role=DispatchRole.LEAD.value,
+        returned_at__isnull=True,
+        team_id__in=ids,
+        issue__lead_team_id__in=ids,
+        issue__status__in=RESOLVED_VALUES,
+        issue__resolved_at__isnull=False,
+    )
+    if since is not None:
+        leads = leads.filter(issue__reported_at__gte=since)
+    # Wrapped in COALESCE, the timestamps come back as the driver gives them (ISO text on SQLite)
+    # and skip Tortoise's per-value conversion, which cost four times the query itself.
+    lead_rows = await leads.annotate(
+        at=Coalesce("dispatched_at", "dispatched_at"), until=Coalesce("issue__resolved_at", "issue__resolved_at")
+    ).values_list("id", "issue_id", "team_id", "issue__lead_team_id", "at", "until")
+    latest: dict[int, tuple[datetime, int]] = {}
+    spans: dict[int, tuple[int, datetime, datetime]] = {}
+    for order_id, issue_id, team_id, lead_team_id, at, until in lead_rows:
+        if team_id != lead_team_id:
+            continue
+        dispatched_at, resolved_at = _as_datetime(at), _as_datetime(until)
+        # The team's latest order for the issue dispatched before the resolution counts.
+        if dispatched_at <= resolved_at and (issue_id not in latest or (dispatched_at, order_id) > latest[issue_id]):
+            latest[issue_id] = (dispatched_at, order_id)
+            spans[issue_id] = (team_id, dispatched_at, resolved_at)
+    held = list(spans.values())
+    days = working_days_to_resolve([(d, r) for _, d, r in held], timezone)
+    days_by_team: dict[int, list[int]] = defaultdict(list)
+    for (team_id, _, _), n in zip(held, days, strict=True):
+        days_by_team[team_id].append(n)
+
+    by_team_issues = {r["lead_team_id"]: r for r in issue_rows}
+    by_team_orders = {r["team_id"]: r for r in order_rows}
+    result = {}
+    for team_id in ids:
+        i = by_team_issues.get(team_id, {})
+        o = by_team_orders.get(team_id, {})
+        days = days_by_team.get(team_id)
+        result[team_id] = TeamFigures(
+            open=i.get("n_open", 0),
+            overdue=i.get("n_overdue", 0),
+            resolved_count=i.get("n_resolved", 0),
+            on_time_count=i.get("n_on_time", 0),
+            rated_count=i.get("n_rated", 0),
+            content_count=i.get("n_content", 0),
+            dispatch_count=o.get("n_orders", 0),
+            returned_count=o.get("n_returned", 0),
+            median_working_days_to_resolve=float(statistics.median(days)) if days else None,
+        )
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Coverage changes
+
+
+async def set_team_coverage(actor: Staff | None, team_id: str, township_codes: Sequence[str]) -> ServiceTeam:
+    """Replace the townships a team covers, in one transaction; duplicate codes are ignored.
+
+    ``team_id`` is the team's global ID. Refuses (ServiceError, nothing written) an anonymous
+    caller, a caller who is neither admin nor dispatcher, an unknown team, and unknown codes.
+    """
+    if actor is None:
+        raise ServiceError(None, "UNAUTHENTICATED", "sign in to change a team's coverage")
+    if not has_role(actor, Role.ADMIN, Role.DISPATCHER):
+        raise ServiceError(None, "FORBIDDEN", "only an admin or a dispatcher may change a team's coverage")
+    try:
+        _, pk = parse_global_id(team_id, "teamId", "ServiceTeam")
+    except UserInputError as error:
+        raise ServiceError("teamId", "INVALID", error.message) from None
+    codes = list(dict.fromkeys(township_codes))
+
+    async with in_transaction() as conn:
+        team = await ServiceTeam.filter(id=pk).using_db(conn).select_for_update().first()
+        if team is None:
+            raise ServiceError("teamId", "NOT_FOUND", f"no service team with ID {team_id}")
+        found = dict(await Township.filter(code__in=codes).using_db(conn).values_list("code", "id")) if codes else {}
+        unknown = [c for c in codes if c not in found]
+        if unknown:
+            raise ServiceError("townshipCodes", "NOT_FOUND", "unknown township codes: " + ", ".join(unknown))
+        wanted = set(found.values())
+        current = set(await TeamCoverage.filter(team_id=pk).using_db(conn).values_list("township_id", flat=True))
+        if current - wanted:
+            await TeamCoverage.filter(team_id=pk, township_id__in=sorted(current - wanted)).using_db(conn).delete()
+        if wanted - current:
+            await TeamCoverage.bulk_create(
+                [TeamCoverage(team_id=pk, township_id=t) for t in sorted(wanted - current)], using_db=conn
+            )
+    return team

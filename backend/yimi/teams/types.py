@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -12,12 +13,48 @@ from yimi.teams import models
 from yimi.teams.models import TeamKind
 from yimi.teams.service import CategoryCoverage as CategoryCoverageData
 from yimi.teams.service import TeamCriteria
+from yimi.teams.service import TeamFigures as TeamFiguresData
 from yimi.teams.service import TownshipCoverage as TownshipCoverageData
 
 if TYPE_CHECKING:
     from yimi.townships.types import Township
 
 TownshipRef = Annotated["Township", strawberry.lazy("yimi.townships.types")]
+
+
+@strawberry.type(
+    description="How a team performs on the issues it leads. Rates are shares from 0 to 1, null when "
+    "there is nothing to divide by."
+)
+class TeamFigures:
+    open: int = strawberry.field(description="Open issues the team leads.")
+    overdue: int = strawberry.field(description="Open issues the team leads that are past their deadline.")
+    resolved_count: int = strawberry.field(description="Resolved or closed issues the team leads.")
+    on_time_rate: float | None = strawberry.field(
+        description="Share of the resolved issues resolved at or before their deadline."
+    )
+    return_rate: float | None = strawberry.field(
+        description="Share of the team's dispatch orders (lead and co-handler) that were returned."
+    )
+    median_working_days_to_resolve: float | None = strawberry.field(
+        description="Median of working days from the dispatch to the team to the resolution, over "
+        "resolved issues; Chinese working days on local dates."
+    )
+    satisfaction_rate: float | None = strawberry.field(
+        description="Share of the rated issues the enterprise found satisfied or basically satisfied."
+    )
+
+    @classmethod
+    def from_data(cls, d: TeamFiguresData) -> "TeamFigures":
+        return cls(
+            open=d.open,
+            overdue=d.overdue,
+            resolved_count=d.resolved_count,
+            on_time_rate=d.on_time_rate,
+            return_rate=d.return_rate,
+            median_working_days_to_resolve=d.median_working_days_to_resolve,
+            satisfaction_rate=d.satisfaction_rate,
+        )
 
 
 @strawberry.type(description="A service team (服务团): joint, a joint team's sub-team, or specialised.")
@@ -81,6 +118,18 @@ class ServiceTeam(relay.Node):
     @strawberry.field(description="Open issues this team leads.")
     async def open_issue_count(self, info: Info) -> int:
         return await info.context.loaders.teams.open_issue_count.load(self.id)
+
+    @strawberry.field(description="Figures over the issues this team leads (and its dispatch orders).")
+    async def figures(
+        self,
+        info: Info,
+        since: Annotated[
+            datetime | None, strawberry.argument(description="Only issues reported at or after this time.")
+        ] = None,
+    ) -> TeamFigures:
+        ctx = info.context
+        loader = ctx.loaders.teams.figures(now=ctx.now, timezone=ctx.settings.timezone, since=since)
+        return TeamFigures.from_data(await loader.load(self.id))
 
 
 async def teams_by_ids(info: Info, ids: list[int]) -> list[ServiceTeam]:

@@ -1,0 +1,340 @@
+"""The issue workflow's mutations: thin resolvers over yimi.issues.service.IssueWorkflow.
+
+Each parses its input (global IDs), calls the service and builds the payload; an expected failure
+(ServiceError, or an ID that is not one) becomes a `userErrors` entry and the payload's objects
+stay null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TypeVar
+
+import strawberry
+
+from yimi.common.errors import ServiceError, UserInputError
+from yimi.common.ids import parse_global_id
+from yimi.common.payloads import UserError
+from yimi.graphql.context import Info
+from yimi.issues import models
+from yimi.issues.models import IssueCategory, IssuePriority, IssueSource, Satisfaction
+from yimi.issues.service import IssueDraft, IssueWorkflow
+from yimi.issues.types import ExtensionRequest, Issue
+
+P = TypeVar("P")
+
+
+def global_id(value: str, field: str, type_name: str) -> int:
+    """The primary key behind a global ID; a bad one is a ServiceError naming the field."""
+    try:
+        return parse_global_id(value, field, type_name)[1]
+    except UserInputError as error:
+        reason = error.message.split(": ", 1)[-1]
+        raise ServiceError(field, "INVALID", reason) from None
+
+
+async def run(payload: Callable[..., P], work: Callable[[], Awaitable[P]]) -> P:
+    """``work()``'s payload, or ``payload(user_errors=[...])`` for an expected failure."""
+    try:
+        return await work()
+    except ServiceError as error:
+        return payload(user_errors=[UserError.from_error(error)])
+
+
+def issue_pk(input) -> int:
+    return global_id(input.issue_id, "issueId", "Issue")
+
+
+def workflow(info: Info) -> IssueWorkflow:
+    c = info.context
+    return IssueWorkflow(c.user, c.settings, c.now, c.broker)
+
+
+def changed(info: Info, issue: models.Issue) -> Issue:
+    """The payload's issue; the request's loaders forget what they cached about it."""
+    loaders = info.context.loaders.issues
+    loaders.forget(issue.id)
+    loaders.by_id.prime(issue.id, issue)
+    return Issue.from_model(issue)
+
+
+# -- payloads -------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class IssuePayload:
+    issue: Issue | None = strawberry.field(default=None, description="The issue after the change; null on failure.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReportIssuePayload(IssuePayload):
+    pass
+
+
+@strawberry.type
+class DispatchIssuePayload(IssuePayload):
+    pass
+
+
+@strawberry.type
+class AcceptDispatchPayload(IssuePayload):
+    pass
+
+
+@strawberry.type
+class ReturnDispatchPayload(IssuePayload):
+    pass
+
+
+@strawberry.type
+class AddIssueNotePayload(IssuePayload):
+    pass
+
+
+@strawberry.type
+class ResolveIssuePayload(IssuePayload):
+    pass
+
+
+@strawberry.type
+class ConfirmIssuePayload(IssuePayload):
+    pass
+
+
+@strawberry.type
+class ReopenIssuePayload(IssuePayload):
+    pass
+
+
+@strawberry.type
+class EscalateIssuePayload(IssuePayload):
+    pass
+
+
+@strawberry.type
+class RequestExtensionPayload(IssuePayload):
+    extension_request: ExtensionRequest | None = None
+
+
+@strawberry.type
+class DecideExtensionPayload(IssuePayload):
+    extension_request: ExtensionRequest | None = None
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+
+VERSION = "The issue's version as you last saw it; a stale one is refused (CONFLICT) and changes nothing."
+
+
+@strawberry.input(description="A new issue, reported now.")
+class ReportIssueInput:
+    enterprise_id: strawberry.ID
+    category: IssueCategory
+    title: str
+    source: IssueSource
+    priority: IssuePriority = IssuePriority.NORMAL
+    description: str = ""
+
+
+@strawberry.input(description="Send a reported or returned issue to a lead team, with optional co-handlers.")
+class DispatchIssueInput:
+    issue_id: strawberry.ID
+    version: int = strawberry.field(description=VERSION)
+    lead_team_id: strawberry.ID = strawberry.field(description="The team leading the work (主办).")
+    co_handler_team_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Teams helping (协办)."
+    )
+    instruction: str = ""
+    deadline: datetime | None = strawberry.field(
+        default=None,
+        description="When the orders are due; by default the working days the rules give from now.",
+    )
+
+
+@strawberry.input(description="The lead team takes the dispatch order (接单).")
+class AcceptDispatchInput:
+    issue_id: strawberry.ID
+    version: int = strawberry.field(description=VERSION)
+    note: str = ""
+
+
+@strawberry.input(description="The lead team refuses the dispatch order (退单); the issue goes back to the centre.")
+class ReturnDispatchInput:
+    issue_id: strawberry.ID
+    version: int = strawberry.field(description=VERSION)
+    reason: str
+
+
+@strawberry.input(description="A note on the issue's timeline.")
+class AddIssueNoteInput:
+    issue_id: strawberry.ID
+    note: str
+    version: int | None = strawberry.field(
+        default=None, description="Optional: when given, a stale one is refused (CONFLICT)."
+    )
+
+
+@strawberry.input(description="The lead team reports the issue resolved (办结).")
+class ResolveIssueInput:
+    issue_id: strawberry.ID
+    version: int = strawberry.field(description=VERSION)
+    summary: str = strawberry.field(description="What was done.")
+
+
+@strawberry.input(
+    description="The enterprise's verdict: satisfied or basically satisfied closes the issue (销号); "
+    "unsatisfied, with a comment, reopens it."
+)
+class ConfirmIssueInput:
+    issue_id: strawberry.ID
+    version: int = strawberry.field(description=VERSION)
+    satisfaction: Satisfaction
+    comment: str = strawberry.field(default="", description="Required when unsatisfied.")
+
+
+@strawberry.input(description="Reopen a resolved or closed issue: back to work for its lead team.")
+class ReopenIssueInput:
+    issue_id: strawberry.ID
+    version: int = strawberry.field(description=VERSION)
+    reason: str
+
+
+@strawberry.input(description="Ask to move the deadline (延期); it moves only once approved.")
+class RequestExtensionInput:
+    issue_id: strawberry.ID
+    version: int = strawberry.field(description=VERSION)
+    requested_deadline: datetime
+    reason: str
+
+
+@strawberry.input(description="Approve (the deadline moves) or reject an extension request.")
+class DecideExtensionInput:
+    extension_request_id: strawberry.ID
+    version: int = strawberry.field(description="The version of the request's issue. " + VERSION)
+    approve: bool
+    note: str = ""
+
+
+@strawberry.input(description="Escalate an open issue (督办).")
+class EscalateIssueInput:
+    issue_id: strawberry.ID
+    version: int = strawberry.field(description=VERSION)
+    reason: str
+
+
+# -- mutations ------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class IssueMutation:
+    @strawberry.mutation(description="Log a problem an enterprise raised (status REPORTED, deadline from the rules).")
+    async def report_issue(self, info: Info, input: ReportIssueInput) -> ReportIssuePayload:
+        async def work():
+            enterprise_id = global_id(input.enterprise_id, "enterpriseId", "Enterprise")
+            draft = IssueDraft(input.category, input.title, input.source, input.priority, input.description)
+            issue = await workflow(info).report(enterprise_id, draft)
+            return ReportIssuePayload(issue=changed(info, issue))
+
+        return await run(ReportIssuePayload, work)
+
+    @strawberry.mutation(description="Send an issue to a lead team and co-handlers (派单).")
+    async def dispatch_issue(self, info: Info, input: DispatchIssueInput) -> DispatchIssuePayload:
+        async def work():
+            issue = await workflow(info).dispatch(
+                issue_pk(input),
+                input.version,
+                global_id(input.lead_team_id, "leadTeamId", "ServiceTeam"),
+                [global_id(t, f"coHandlerTeamIds[{i}]", "ServiceTeam") for i, t in enumerate(input.co_handler_team_ids)],
+                input.instruction,
+                input.deadline,
+            )
+            return DispatchIssuePayload(issue=changed(info, issue))
+
+        return await run(DispatchIssuePayload, work)
+
+    @strawberry.mutation(description="The lead team accepts the dispatch order; the work starts (IN_PROGRESS).")
+    async def accept_dispatch(self, info: Info, input: AcceptDispatchInput) -> AcceptDispatchPayload:
+        async def work():
+            issue = await workflow(info).accept(issue_pk(input), input.version, input.note)
+            return AcceptDispatchPayload(issue=changed(info, issue))
+
+        return await run(AcceptDispatchPayload, work)
+
+    @strawberry.mutation(description="The lead team returns the dispatch order with a reason (RETURNED).")
+    async def return_dispatch(self, info: Info, input: ReturnDispatchInput) -> ReturnDispatchPayload:
+        async def work():
+            issue = await workflow(info).return_(issue_pk(input), input.version, input.reason)
+            return ReturnDispatchPayload(issue=changed(info, issue))
+
+        return await run(ReturnDispatchPayload, work)
+
+    @strawberry.mutation(description="Add a note to the issue's timeline.")
+    async def add_issue_note(self, info: Info, input: AddIssueNoteInput) -> AddIssueNotePayload:
+        async def work():
+            issue = await workflow(info).add_note(issue_pk(input), input.note, input.version)
+            return AddIssueNotePayload(issue=changed(info, issue))
+
+        return await run(AddIssueNotePayload, work)
+
+    @strawberry.mutation(description="The lead team reports the issue resolved, with a summary (RESOLVED).")
+    async def resolve_issue(self, info: Info, input: ResolveIssueInput) -> ResolveIssuePayload:
+        async def work():
+            issue = await workflow(info).resolve(issue_pk(input), input.version, input.summary)
+            return ResolveIssuePayload(issue=changed(info, issue))
+
+        return await run(ResolveIssuePayload, work)
+
+    @strawberry.mutation(description="Record the enterprise's satisfaction: CLOSED, or REOPENED when unsatisfied.")
+    async def confirm_issue(self, info: Info, input: ConfirmIssueInput) -> ConfirmIssuePayload:
+        async def work():
+            issue = await workflow(info).confirm(
+                issue_pk(input), input.version, input.satisfaction, input.comment
+            )
+            return ConfirmIssuePayload(issue=changed(info, issue))
+
+        return await run(ConfirmIssuePayload, work)
+
+    @strawberry.mutation(description="Reopen a resolved or closed issue, with a reason (REOPENED).")
+    async def reopen_issue(self, info: Info, input: ReopenIssueInput) -> ReopenIssuePayload:
+        async def work():
+            issue = await workflow(info).reopen(issue_pk(input), input.version, input.reason)
+            return ReopenIssuePayload(issue=changed(info, issue))
+
+        return await run(ReopenIssuePayload, work)
+
+    @strawberry.mutation(description="Ask for a later deadline; it moves only once a dispatcher approves.")
+    async def request_extension(self, info: Info, input: RequestExtensionInput) -> RequestExtensionPayload:
+        async def work():
+            issue, request = await workflow(info).request_extension(
+                issue_pk(input), input.version, input.requested_deadline, input.reason
+            )
+            return RequestExtensionPayload(
+                issue=changed(info, issue), extension_request=ExtensionRequest.from_model(request)
+            )
+
+        return await run(RequestExtensionPayload, work)
+
+    @strawberry.mutation(description="Approve or reject an extension request; approval moves the deadline.")
+    async def decide_extension(self, info: Info, input: DecideExtensionInput) -> DecideExtensionPayload:
+        async def work():
+            issue, request = await workflow(info).decide_extension(
+                global_id(input.extension_request_id, "extensionRequestId", "ExtensionRequest"),
+                input.version,
+                input.approve,
+                input.note,
+            )
+            return DecideExtensionPayload(
+                issue=changed(info, issue), extension_request=ExtensionRequest.from_model(request)
+            )
+
+        return await run(DecideExtensionPayload, work)
+
+    @strawberry.mutation(description="Escalate an open issue (督办), with a reason.")
+    async def escalate_issue(self, info: Info, input: EscalateIssueInput) -> EscalateIssuePayload:
+        async def work():
+            issue = await workflow(info).escalate(issue_pk(input), input.version, input.reason)
+            return EscalateIssuePayload(issue=changed(info, issue))
+
+        return await run(EscalateIssuePayload, work)

@@ -1,0 +1,114 @@
+"""Live updates: `issueChanged(filter)` over graphql-transport-ws.
+
+The issues service publishes ``{"issueId", "action", "status", "version"}`` on the broker's
+``issues`` channel after each committed change. Each subscriber checks the changed issue against
+its filter in the database (the same query as the `issues` field, so the same semantics) and
+loads the row afresh, so that every process delivers the committed state.
+
+Anyone may subscribe for now; who sees which issues comes with accounts and permissions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+
+from yimi.graphql.context import Info, Loaders
+from yimi.issues.service import IssueCriteria, issue_queryset
+from yimi.issues.types import Issue, IssueFilter
+from yimi.live.broker import ISSUES_CHANNEL
+
+log = logging.getLogger(__name__)
+
+
+@strawberry.type(description="A committed change of an issue, pushed to subscribers.")
+class IssueChange:
+    action: str = strawberry.field(description="What happened: report, dispatch, accept, resolve, ...")
+    version: int = strawberry.field(description="The issue's version after this change.")
+    issue: Issue = strawberry.field(
+        description="The issue as stored when the change is delivered (its version may be newer than `version`)."
+    )
+
+
+def parse_message(message: Mapping[str, Any]) -> tuple[int, str, int] | None:
+    """``(issue id, action, version)`` of a broker message, or None when it is ill-formed."""
+    try:
+        issue_id, action, version = message["issueId"], message["action"], message["version"]
+    except (KeyError, TypeError):
+        return None
+    if isinstance(issue_id, bool) or isinstance(version, bool):
+        return None
+    try:
+        issue_id, version = int(issue_id), int(version)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(action, str) or not action:
+        return None
+    return issue_id, action, version
+
+
+async def issue_change(message: Mapping[str, Any], criteria: IssueCriteria, now: datetime) -> IssueChange | None:
+    """The change to push for ``message``, or None when the issue does not match the filter."""
+    parsed = parse_message(message)
+    if parsed is None:
+        log.warning("ignored an ill-formed issue change: %r", message)
+        return None
+    issue_id, action, version = parsed
+    # One query both filters and loads: the filter's semantics are those of the `issues` query.
+    row = await issue_queryset(criteria, now).filter(id=issue_id).first()
+    if row is None:
+        return None
+    return IssueChange(action=action, version=version, issue=Issue.from_model(row))
+
+
+@strawberry.type
+class IssueSubscription:
+    @strawberry.subscription(
+        description=(
+            "Changes of the issues matching the filter, as they are committed. The filter is "
+            "checked against each issue's state after the change."
+        )
+    )
+    async def issue_changed(
+        self, info: Info, filter: IssueFilter | None = None
+    ) -> AsyncGenerator[IssueChange, None]:
+        # A bad filter is refused before anything is subscribed.
+        criteria = filter.to_criteria() if filter else IssueCriteria()
+        return _issue_changes(info, criteria)
+
+
+async def _issue_changes(info: Info, criteria: IssueCriteria) -> AsyncGenerator[IssueChange, None]:
+    context = info.context
+    try:
+        # aclosing: when the client goes away, the broker subscription (for Redis, a
+        # connection) is released now, not whenever the garbage collector gets to it.
+        async with aclosing(context.broker.subscribe(ISSUES_CHANNEL)) as messages:
+            async for message in messages:
+                now = datetime.now(UTC)
+                change = await issue_change(message, criteria, now)
+                if change is None:
+                    continue
+                # The context lives as long as the WebSocket connection: give the fields of this
+                # event a fresh instant (warning colours) and fresh loaders (no cached rows).
+                context.now = now
+                context.loaders = Loaders(now)
+                yield change
+    except Exception:
+        # Redis gone for longer than its retries, or the database failing: the details stay in
+        # the log; the client is told to subscribe again (and to refetch what it shows).
+        log.exception("issueChanged subscription ended by an error")
+        raise LiveUpdatesInterrupted() from None
+
+
+class LiveUpdatesInterrupted(GraphQLError):
+    def __init__(self):
+        super().__init__(
+            "Live updates were interrupted; subscribe again and refetch.",
+            extensions={"code": "LIVE_UPDATES_INTERRUPTED"},
+        )

@@ -1,0 +1,177 @@
+"""recordVisit and assignCommissioner through GraphQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.issues.workflow_helpers import assert_replays, gid, make_actors, pk
+from yimi.accounts.models import Staff
+from yimi.enterprises.models import Enterprise, Visit
+from yimi.issues.models import Issue, IssueEvent, IssueSource
+
+VISIT = """
+mutation($input: RecordVisitInput!) {
+  recordVisit(input: $input) {
+    visit { id visitedOn notes enterprise { id } team { id } commissioner { id } issues { id number } }
+    issues { id number status source title priority category events { action actor { id } } }
+    userErrors { field code message }
+  }
+}
+"""
+ASSIGN = """
+mutation($input: AssignCommissionerInput!) {
+  assignCommissioner(input: $input) {
+    enterprise { id commissioner { id } }
+    userErrors { field code message }
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+async def actors(app):
+    actors = await make_actors(app)
+    yield actors
+    for http in actors.https:
+        await http.aclose()
+
+
+def today() -> str:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+
+async def record(gql, **input) -> dict:
+    return (await gql(VISIT, {"input": input}))["recordVisit"]
+
+
+async def counts() -> tuple[int, int, int]:
+    return await Visit.all().count(), await Issue.all().count(), await IssueEvent.all().count()
+
+
+async def test_a_team_records_a_visit_and_the_issues_raised(actors):
+    p = actors.people
+    payload = await record(
+        actors.member_a,
+        enterpriseId=gid("Enterprise", p.enterprise.id),
+        teamId=gid("ServiceTeam", p.team_a),
+        visitedOn=today(),
+        notes="  走访企业，了解复工复产情况。 ",
+        issues=[
+            {"category": "LABOUR", "title": "一线工人招工难", "description": "缺熟练工30人"},
+            {"category": "POWER", "title": "汛后线路跳闸", "priority": "URGENT"},
+        ],
+    )
+    assert payload["userErrors"] == []
+    visit, issues = payload["visit"], payload["issues"]
+    assert visit["visitedOn"] == today() and visit["notes"] == "走访企业，了解复工复产情况。"
+    assert visit["team"]["id"] == gid("ServiceTeam", p.team_a) and visit["commissioner"] is None
+    assert visit["enterprise"]["id"] == gid("Enterprise", p.enterprise.id)
+    assert [i["id"] for i in visit["issues"]] == [i["id"] for i in issues]
+    assert [(i["status"], i["source"], i["category"], i["priority"]) for i in issues] == [
+        ("REPORTED", "VISIT", "LABOUR", "NORMAL"),
+        ("REPORTED", "VISIT", "POWER", "URGENT"),
+    ]
+    seqs = [int(i["number"].rsplit("-", 1)[1]) for i in issues]
+    assert seqs[1] == seqs[0] + 1
+    for issue in issues:
+        row = await Issue.get(id=pk(issue["id"]))
+        assert row.visit_id == pk(visit["id"]) and row.source == IssueSource.VISIT
+        [event] = await assert_replays(row.id)
+        assert event.actor_id == p.member_a.id
+
+
+async def test_a_commissioner_records_their_own_visit(actors):
+    p = actors.people
+    payload = await record(actors.commissioner, enterpriseId=gid("Enterprise", p.enterprise.id), visitedOn=today(),
+                           notes="专员走访")
+    assert payload["userErrors"] == [] and payload["issues"] == []
+    assert payload["visit"]["commissioner"]["id"] == gid("Staff", p.commissioner.id)
+    assert payload["visit"]["team"] is None
+
+
+async def test_visits_refused_change_nothing(actors, gql):
+    p = actors.people
+    enterprise = gid("Enterprise", p.enterprise.id)
+    base = {"enterpriseId": enterprise, "visitedOn": today(), "issues": [{"category": "LAND", "title": "用地指标"}]}
+    before = await counts()
+
+    async def error(client, **input):
+        payload = await record(client, **{**base, **input})
+        assert payload["visit"] is None and payload["issues"] == []
+        [e] = payload["userErrors"]
+        return e["field"], e["code"]
+
+    assert await error(gql, teamId=gid("ServiceTeam", p.team_a)) == (None, "UNAUTHENTICATED")
+    assert await error(actors.viewer, teamId=gid("ServiceTeam", p.team_a)) == (None, "FORBIDDEN")
+    # Another team's member, another enterprise's commissioner.
+    assert await error(actors.member_b, teamId=gid("ServiceTeam", p.team_a)) == (None, "FORBIDDEN")
+    assert await error(actors.other_commissioner) == (None, "FORBIDDEN")
+    assert await error(actors.commissioner, commissionerId=gid("Staff", p.other_commissioner.id)) == (None, "FORBIDDEN")
+    # Bad input, named.
+    tomorrow = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)).isoformat()
+    assert await error(actors.dispatcher, teamId=gid("ServiceTeam", p.team_a), visitedOn=tomorrow) == ("visitedOn", "INVALID")
+    assert await error(actors.dispatcher) == ("teamId", "INVALID")
+    assert await error(actors.dispatcher, teamId="nonsense") == ("teamId", "INVALID")
+    assert await error(actors.dispatcher, teamId=gid("ServiceTeam", 10**6)) == ("teamId", "NOT_FOUND")
+    assert await error(actors.dispatcher, commissionerId=gid("Staff", p.member_a.id)) == ("commissionerId", "INVALID")
+    assert await error(actors.dispatcher, enterpriseId=gid("Enterprise", 10**6), teamId=gid("ServiceTeam", p.team_a)) == (
+        "enterpriseId", "NOT_FOUND")
+    assert await error(
+        actors.dispatcher, teamId=gid("ServiceTeam", p.team_a),
+        issues=[{"category": "LAND", "title": "用地"}, {"category": "LAND", "title": "  "}],
+    ) == ("issues[1].title", "INVALID")
+    assert await counts() == before
+
+
+async def test_a_failure_while_reporting_the_visit_issues_stores_no_visit(actors, monkeypatch):
+    p = actors.people
+    before = await counts()
+
+    def boom(cls, *args, **kwargs):
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(IssueEvent, "create", classmethod(boom))
+    body = await actors.member_a.raw(VISIT, {"input": {
+        "enterpriseId": gid("Enterprise", p.enterprise.id), "teamId": gid("ServiceTeam", p.team_a),
+        "visitedOn": today(), "issues": [{"category": "SALES", "title": "产品滞销"}],
+    }})
+    assert body["errors"] and body["data"] is None
+    assert await counts() == before
+
+
+async def test_assigning_a_commissioner_changes_who_acts_for_the_enterprise(actors):
+    p = actors.people
+    enterprise = gid("Enterprise", p.enterprise.id)
+    new = {"enterpriseId": enterprise, "category": "TALENT", "title": "引进技术人才", "source": "COMMISSIONER"}
+    report = "mutation($input: ReportIssueInput!) { reportIssue(input: $input) { issue { id } userErrors { code } } }"
+
+    async def assign(client, commissioner_id):
+        return (await client(ASSIGN, {"input": {"enterpriseId": enterprise, "commissionerId": commissioner_id}}))[
+            "assignCommissioner"
+        ]
+
+    try:
+        payload = await assign(actors.member_a, gid("Staff", p.other_commissioner.id))
+        assert payload["enterprise"] is None and payload["userErrors"][0]["code"] == "FORBIDDEN"
+        payload = await assign(actors.dispatcher, gid("Staff", p.member_a.id))
+        assert payload["userErrors"] == [
+            {"field": "commissionerId", "code": "INVALID", "message": f"{p.member_a.name} is not an active commissioner"}
+        ]
+        assert (await Enterprise.get(id=p.enterprise.id)).commissioner_id == p.commissioner.id
+
+        payload = await assign(actors.dispatcher, gid("Staff", p.other_commissioner.id))
+        assert payload["userErrors"] == []
+        assert payload["enterprise"]["commissioner"]["id"] == gid("Staff", p.other_commissioner.id)
+        # The new commissioner may now report for it; the former one may not.
+        assert (await actors.other_commissioner(report, {"input": new}))["reportIssue"]["userErrors"] == []
+        errors = (await actors.commissioner(report, {"input": new}))["reportIssue"]["userErrors"]
+        assert errors == [{"code": "FORBIDDEN"}]
+
+        payload = await assign(actors.dispatcher, None)
+        assert payload["enterprise"]["commissioner"] is None
+    finally:
+        await Enterprise.filter(id=p.enterprise.id).update(commissioner_id=p.commissioner.id)
+    assert (await Staff.get(id=p.commissioner.id)).is_active
