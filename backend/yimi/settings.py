@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     debug: bool = False
     redis_url: str | None = None
     timezone: str = "Asia/Shanghai"
+    # Readable issue numbers are <prefix>-<year>-<sequence>, e.g. WS-2021-00042 for Weishi.
+    issue_number_prefix: str = Field("WS", pattern=r"^[A-Z]{1,6}$")
     # Share of an issue's time (report to deadline) used at which the warning turns yellow / orange.
     warn_yellow_at: float = Field(0.5, gt=0, lt=1)
     warn_orange_at: float = Field(0.8, gt=0, lt=1)

@@ -47,3 +47,12 @@ async def test_unknown_ids_name_the_argument(gql):
     assert missing["extensions"]["argument"] == "id" and "no Issue" in missing["message"]
     in_list = await gql.error("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ["x"]})
     assert in_list["extensions"]["argument"] == "ids[0]"
+
+
+async def test_visits_are_nodes_too(gql):
+    from yimi.enterprises.models import Visit
+
+    visit = await Visit.all().order_by("id").first()
+    gid = to_global_id("Visit", visit.id)
+    node = (await gql("query($id: ID!) { node(id: $id) { __typename id ... on Visit { visitedOn } } }", {"id": gid}))["node"]
+    assert node == {"__typename": "Visit", "id": gid, "visitedOn": visit.visited_on.isoformat()}

@@ -2,7 +2,7 @@
 
 The check (tests/issues/pg_workflow_check.py) creates and drops its own database, so it needs
 only a server that lets ``postgres`` create databases; set YIMI_TEST_POSTGRES_URL to use another
-server. Without a reachable server the test is skipped, saying so.
+server. Without a reachable server the test fails, saying so.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ async def reachable(url: str) -> bool:
 @pytest.mark.timeout(120)
 async def test_one_of_several_concurrent_changes_wins_on_postgresql():
     if not await reachable(ADMIN_URL):
-        pytest.skip(f"no PostgreSQL at {ADMIN_URL}")
+        pytest.fail(f"no PostgreSQL at {ADMIN_URL}: .ci/run starts it; set YIMI_TEST_POSTGRES_URL to use another")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, str(SCRIPT), ADMIN_URL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )

@@ -10,14 +10,14 @@ from strawberry import relay
 from yimi.accounts.types import Department, Staff
 from yimi.common.errors import UserInputError
 from yimi.common.ids import parse_global_id
-from yimi.enterprises.types import Enterprise
+from yimi.enterprises.types import Enterprise, Visit
 from yimi.graphql.context import Info
-from yimi.issues.types import Issue
+from yimi.issues.types import ExtensionRequest, Issue
 from yimi.teams.types import ServiceTeam
 from yimi.townships.types import Township
 
 NODE_TYPES: dict[str, type[relay.Node]] = {
-    t.__name__: t for t in (Township, Enterprise, Issue, ServiceTeam, Staff, Department)
+    t.__name__: t for t in (Township, Enterprise, Visit, Issue, ExtensionRequest, ServiceTeam, Staff, Department)
 }
 
 

@@ -121,7 +121,6 @@ log = logging.getLogger(__name__)
 
 CONFLICT_MESSAGE = "someone else changed this issue; reload it"
 # Issue numbers: <prefix>-<year>-<5-digit sequence within the year>, e.g. WS-2021-00042.
-DEFAULT_NUMBER_PREFIX = "WS"
 NUMBER_ATTEMPTS = 5
 # Serialises issue numbering across PostgreSQL connections (held until the transaction ends).
 NUMBER_LOCK_KEY = 724_110_001
@@ -229,7 +228,7 @@ class IssueWorkflow:
         self.now = now or datetime.now(UTC)
         self.broker = broker
         self.zone = ZoneInfo(settings.timezone)
-        self.number_prefix = getattr(settings, "issue_number_prefix", None) or DEFAULT_NUMBER_PREFIX
+        self.number_prefix = settings.issue_number_prefix
 
     # -- creating issues ----------------------------------------------------------------------
 
