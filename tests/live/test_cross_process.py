@@ -24,7 +24,6 @@ import redis
 
 from tests.live.conftest import SubscriptionClient, eventually
 from yimi.common.ids import to_global_id
-from yimi.graphql.schema import schema
 from yimi.live.broker import RedisBroker
 
 pytestmark = pytest.mark.timeout(120)
@@ -217,10 +216,6 @@ async def test_an_event_published_to_redis_reaches_subscribers_on_both_servers(c
     await wait_for_subscribers(numsub, 0)
 
 
-@pytest.mark.skipif(
-    "reportIssue(" not in schema.as_str(),
-    reason="reportIssue is not in the schema yet (issue 3 workflow); the Redis-published test above covers delivery",
-)
 async def test_report_issue_on_one_server_reaches_subscribers_on_both(cluster, numsub):
     a, b = cluster.servers
     (enterprise_pk,) = _row(cluster.database, "SELECT id FROM enterprise ORDER BY id")
