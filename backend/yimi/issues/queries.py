@@ -5,7 +5,7 @@ import strawberry
 from yimi.common.enums import OrderDirection
 from yimi.common.pagination import Connection, paginate_queryset
 from yimi.graphql.context import Info
-from yimi.issues.service import IssueCriteria, issue_queryset, ordered
+from yimi.issues.filters import IssueCriteria, issue_queryset, ordered
 from yimi.issues.types import Issue, IssueFilter, IssueOrder
 
 

@@ -20,7 +20,7 @@ import strawberry
 from graphql import GraphQLError
 
 from yimi.graphql.context import Info, Loaders
-from yimi.issues.service import IssueCriteria, issue_queryset
+from yimi.issues.filters import IssueCriteria, issue_queryset
 from yimi.issues.types import Issue, IssueFilter
 from yimi.live.broker import ISSUES_CHANNEL
 

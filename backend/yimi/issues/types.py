@@ -21,7 +21,7 @@ from yimi.issues.models import (
     IssueStatus,
     Satisfaction,
 )
-from yimi.issues.service import IssueCriteria, IssueOrderField, needs_escalation
+from yimi.issues.filters import IssueCriteria, IssueOrderField, needs_escalation
 from yimi.issues.warning import WarningColor, warning_color
 from yimi.teams.types import ServiceTeam
 

@@ -1,0 +1,81 @@
+"""Issue queries: the filter and the orderings shared by the `issues` query and subscriptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from functools import reduce
+from operator import or_
+
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from yimi.issues.models import DispatchOrder, Issue, IssueCategory, IssueStatus
+from yimi.issues.warning import WarningColor, overdue_q, warning_color, warning_q
+
+
+class IssueOrderField(str, Enum):
+    REPORTED_AT = "reported_at"
+    DEADLINE = "deadline"
+    NUMBER = "number"
+    PRIORITY = "priority"
+    STATUS = "status"
+
+
+@dataclass
+class IssueCriteria:
+    statuses: list[IssueStatus] = field(default_factory=list)
+    categories: list[IssueCategory] = field(default_factory=list)
+    township_codes: list[str] | None = None
+    team_id: int | None = None
+    warning_colors: list[WarningColor] = field(default_factory=list)
+    overdue: bool | None = None
+    reported_from: datetime | None = None
+    reported_to: datetime | None = None
+    search: str | None = None
+    enterprise_id: int | None = None
+    needs_escalation: bool | None = None
+
+
+def issue_queryset(criteria: IssueCriteria, now: datetime) -> QuerySet[Issue]:
+    qs = Issue.all()
+    c = criteria
+    if c.statuses:
+        qs = qs.filter(status__in=[s.value for s in c.statuses])
+    if c.categories:
+        qs = qs.filter(category__in=[x.value for x in c.categories])
+    if c.township_codes is not None:
+        qs = qs.filter(enterprise__township__code__in=c.township_codes)
+    if c.enterprise_id is not None:
+        qs = qs.filter(enterprise_id=c.enterprise_id)
+    if c.team_id is not None:
+        # The team leads the issue, or holds any dispatch order on it (co-handler, or returned).
+        ordered_to_team = Subquery(DispatchOrder.filter(team_id=c.team_id).values("issue_id"))
+        qs = qs.filter(Q(lead_team_id=c.team_id) | Q(id__in=ordered_to_team))
+    if c.warning_colors:
+        qs = qs.filter(reduce(or_, (warning_q(color, now) for color in c.warning_colors)))
+    if c.overdue is not None:
+        qs = qs.filter(overdue_q(now)) if c.overdue else qs.exclude(overdue_q(now))
+    if c.reported_from is not None:
+        qs = qs.filter(reported_at__gte=c.reported_from)
+    if c.reported_to is not None:
+        qs = qs.filter(reported_at__lt=c.reported_to)
+    if c.needs_escalation is not None:
+        flagged = overdue_q(now) & Q(escalated_at__isnull=True)
+        qs = qs.filter(flagged) if c.needs_escalation else qs.exclude(flagged)
+    if c.search:
+        text = c.search.strip()
+        qs = qs.filter(Q(title__icontains=text) | Q(description__icontains=text) | Q(number__icontains=text))
+    return qs
+
+
+def ordered(qs: QuerySet[Issue], order_field: IssueOrderField, descending: bool) -> QuerySet[Issue]:
+    sign = "-" if descending else ""
+    return qs.order_by(f"{sign}{order_field.value}", f"{sign}id")
+
+
+def needs_escalation(issue: Issue, now: datetime) -> bool:
+    """Open, overdue and not escalated (督办) yet: flagged for the centre automatically."""
+    color = warning_color(issue.status, issue.yellow_at, issue.orange_at, issue.deadline, now)
+    return color == WarningColor.RED and issue.escalated_at is None
