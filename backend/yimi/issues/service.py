@@ -25,7 +25,6 @@ from yimi.common.errors import ServiceError
 from yimi.enterprises.models import Enterprise
 from yimi.issues.deadlines import deadline_for
 from yimi.issues.models import (
-    OPEN_STATUSES,
     DispatchOrder,
     DispatchRole,
     ExtensionRequest,
