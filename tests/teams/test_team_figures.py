@@ -112,6 +112,10 @@ async def test_figures_since(gql, settings):
     for node in sorted(nodes, key=lambda n: -n["figures"]["resolvedCount"])[:3]:
         want = await expected_figures(teams[node["name"]], now, settings.timezone, since=since)
         assert_figures_equal(node["figures"], want, node["name"])
+    # Without an offset, `since` is the county's local time.
+    local = since.astimezone(ZoneInfo(settings.timezone)).replace(tzinfo=None)
+    naive = (await gql(TEAMS, {"first": 100, "since": local.isoformat()}))["serviceTeams"]["nodes"]
+    assert naive == nodes
 
 
 async def test_figures_with_nothing_to_count_are_zero_or_null(gql):

@@ -177,6 +177,10 @@ async def team_figures(
     ids = sorted(set(team_ids))
     if not ids:
         return {}
+    if since is not None:
+        # On SQLite timestamps compare as ISO text, stored in UTC: a bound with another offset
+        # would compare wrongly, so it goes in as UTC too.
+        since = since.astimezone(UTC)
     resolved = Q(status__in=RESOLVED_VALUES, resolved_at__isnull=False)
 
     # 1. Counts over the issues each team leads, in one GROUP BY.

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry import relay
@@ -124,10 +125,15 @@ class ServiceTeam(relay.Node):
         self,
         info: Info,
         since: Annotated[
-            datetime | None, strawberry.argument(description="Only issues reported at or after this time.")
+            datetime | None,
+            strawberry.argument(
+                description="Only issues reported at or after this time (without an offset: the county's local time)."
+            ),
         ] = None,
     ) -> TeamFigures:
         ctx = info.context
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=ZoneInfo(ctx.settings.timezone))
         loader = ctx.loaders.teams.figures(now=ctx.now, timezone=ctx.settings.timezone, since=since)
         return TeamFigures.from_data(await loader.load(self.id))
 
