@@ -138,3 +138,9 @@ async def test_timeline_and_dispatches(gql):
         live_leads = [d for d in issue["dispatches"] if d["role"] == "LEAD" and not d["returnedAt"]]
         assert issue["leadTeam"]["id"] == live_leads[-1]["team"]["id"]
         assert all(d["returnReason"] for d in issue["dispatches"] if d["returnedAt"])
+
+
+async def test_reported_between_means_the_same_instant_in_any_offset(gql):
+    utc = await total(gql, {"reportedBetween": {"from": "2022-03-01T16:00:00Z", "to": "2022-06-01T16:00:00Z"}})
+    beijing = await total(gql, {"reportedBetween": {"from": "2022-03-02T00:00:00+08:00", "to": "2022-06-02T00:00:00+08:00"}})
+    assert utc == beijing > 0

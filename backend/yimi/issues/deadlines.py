@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -18,6 +19,7 @@ SLOW_CATEGORIES = {IssueCategory.LAND, IssueCategory.PERMITS}
 CLOSE_OF_BUSINESS = time(17, 30)
 
 
+@lru_cache(maxsize=8192)
 def is_working_day(day: date) -> bool:
     try:
         return chinese_calendar.is_workday(day)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from functools import reduce
 from operator import or_
@@ -57,10 +57,11 @@ def issue_queryset(criteria: IssueCriteria, now: datetime) -> QuerySet[Issue]:
         qs = qs.filter(reduce(or_, (warning_q(color, now) for color in c.warning_colors)))
     if c.overdue is not None:
         qs = qs.filter(overdue_q(now)) if c.overdue else qs.exclude(overdue_q(now))
+    # SQLite compares stored UTC timestamps as text: bounds in another offset must be converted.
     if c.reported_from is not None:
-        qs = qs.filter(reported_at__gte=c.reported_from)
+        qs = qs.filter(reported_at__gte=c.reported_from.astimezone(UTC))
     if c.reported_to is not None:
-        qs = qs.filter(reported_at__lt=c.reported_to)
+        qs = qs.filter(reported_at__lt=c.reported_to.astimezone(UTC))
     if c.needs_escalation is not None:
         flagged = overdue_q(now) & Q(escalated_at__isnull=True)
         qs = qs.filter(flagged) if c.needs_escalation else qs.exclude(flagged)
