@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
+# Imported for its side effect first: it registers SQLite adapters, and ours must replace its
+# datetime one.
+import tortoise.backends.sqlite.executor  # noqa: F401
 from tortoise import Tortoise
 
 from yimi.settings import Settings, get_settings
+
+
+def _utc_text(value: datetime) -> str:
+    # SQLite compares timestamps as text, so every stored or compared instant must be in one
+    # offset: a deadline written as +08:00 would sort eight hours away from a UTC one.
+    return (value.astimezone(UTC) if value.tzinfo else value).isoformat(" ")
+
+
+sqlite3.register_adapter(datetime, _utc_text)
 
 MODEL_MODULES = [
     "yimi.townships.models",
