@@ -30,13 +30,38 @@ class Settings(BaseSettings):
     warn_yellow_at: float = Field(0.5, gt=0, lt=1)
     warn_orange_at: float = Field(0.8, gt=0, lt=1)
     max_page_size: int = 100
+    # Working days to handle an issue, by priority, and per-category exceptions (JSON in the env).
+    deadline_working_days: dict[str, int] = {"urgent": 3, "normal": 7, "complex": 15}
+    deadline_category_working_days: dict[str, dict[str, int]] = {"land": {"normal": 15}, "permits": {"normal": 15}}
     frontend_dist: Path = Path("frontend") / "dist"
     tile_url: str | None = None
+    # API limits (see README, "Limits"). Checked before anything runs.
+    max_query_depth: int = Field(10, ge=1, le=100)
+    max_query_aliases: int = Field(30, ge=0, le=1000)
+    max_query_tokens: int = Field(2000, ge=100, le=100_000)
+    # The most points one request may cost, and the points each caller may spend per window.
+    max_query_cost: int = Field(500, ge=1)
+    rate_limit_points: int = Field(5000, ge=1)
+    rate_limit_window_seconds: int = Field(3600, ge=1, le=86_400)
+    # Prepended to budget keys, so that several deployments (or test runs) can share one Redis.
+    rate_limit_key_prefix: str = Field("yimi", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":
+        from yimi.issues.models import IssueCategory, IssuePriority
+
+        priorities = {p.value for p in IssuePriority}
+        if set(self.deadline_working_days) != priorities or min(self.deadline_working_days.values()) < 1:
+            raise ValueError(f"YIMI_DEADLINE_WORKING_DAYS needs a positive number of days for each of {sorted(priorities)}")
+        for category, days in self.deadline_category_working_days.items():
+            if category not in {c.value for c in IssueCategory} or not set(days) <= priorities:
+                raise ValueError(f"YIMI_DEADLINE_CATEGORY_WORKING_DAYS: unknown category or priority in {category}: {days}")
+            if days and min(days.values()) < 1:
+                raise ValueError(f"YIMI_DEADLINE_CATEGORY_WORKING_DAYS: days must be positive for {category}")
         if self.warn_yellow_at >= self.warn_orange_at:
             raise ValueError("YIMI_WARN_YELLOW_AT must be below YIMI_WARN_ORANGE_AT")
+        if self.max_query_cost > self.rate_limit_points:
+            raise ValueError("YIMI_MAX_QUERY_COST must not exceed YIMI_RATE_LIMIT_POINTS")
         if self.env == "production":
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ValueError(

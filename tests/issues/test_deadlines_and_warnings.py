@@ -48,3 +48,22 @@ def test_warning_colours_at_the_thresholds():
     assert colour(8) == WarningColor.ORANGE
     assert colour(10) == WarningColor.RED
     assert colour(12, IssueStatus.CLOSED) is None and colour(12, IssueStatus.RESOLVED) is None
+
+
+def test_deadline_table_comes_from_settings(monkeypatch):
+    import pytest
+    from pydantic import ValidationError
+
+    from yimi.issues.deadlines import DeadlineRules
+    from yimi.settings import Settings
+
+    monkeypatch.setenv("YIMI_DEADLINE_WORKING_DAYS", '{"urgent": 1, "normal": 5, "complex": 20}')
+    monkeypatch.setenv("YIMI_DEADLINE_CATEGORY_WORKING_DAYS", '{"power": {"urgent": 2}}')
+    rules = DeadlineRules.from_settings(Settings())
+    assert rules.working_days(IssueCategory.POWER, IssuePriority.URGENT) == 2
+    assert rules.working_days(IssueCategory.LAND, IssuePriority.NORMAL) == 5
+    reported = datetime(2024, 2, 8, 2, tzinfo=UTC)
+    assert deadline_for(reported, IssueCategory.SALES, IssuePriority.URGENT, "Asia/Shanghai", rules).date() == date(2024, 2, 9)
+    monkeypatch.setenv("YIMI_DEADLINE_WORKING_DAYS", '{"urgent": 1}')
+    with pytest.raises(ValidationError, match="DEADLINE_WORKING_DAYS"):
+        Settings()

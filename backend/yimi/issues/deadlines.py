@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -12,8 +14,36 @@ from yimi.issues.models import IssueCategory, IssuePriority
 
 # Working days allowed, by priority, as in common 12345-hotline practice; categories that usually
 # need another department's approval get the complex allowance even when reported as normal.
+# Both tables can be replaced through settings (YIMI_DEADLINE_WORKING_DAYS, YIMI_DEADLINE_CATEGORY_WORKING_DAYS).
 WORKING_DAYS = {IssuePriority.URGENT: 3, IssuePriority.NORMAL: 7, IssuePriority.COMPLEX: 15}
-SLOW_CATEGORIES = {IssueCategory.LAND, IssueCategory.PERMITS}
+CATEGORY_WORKING_DAYS = {
+    IssueCategory.LAND: {IssuePriority.NORMAL: 15},
+    IssueCategory.PERMITS: {IssuePriority.NORMAL: 15},
+}
+
+
+@dataclass(frozen=True)
+class DeadlineRules:
+    by_priority: Mapping[IssuePriority, int] = field(default_factory=lambda: dict(WORKING_DAYS))
+    by_category: Mapping[IssueCategory, Mapping[IssuePriority, int]] = field(
+        default_factory=lambda: {c: dict(d) for c, d in CATEGORY_WORKING_DAYS.items()}
+    )
+
+    @classmethod
+    def from_settings(cls, settings) -> "DeadlineRules":
+        return cls(
+            by_priority={IssuePriority(k): v for k, v in settings.deadline_working_days.items()},
+            by_category={
+                IssueCategory(c): {IssuePriority(p): v for p, v in days.items()}
+                for c, days in settings.deadline_category_working_days.items()
+            },
+        )
+
+    def working_days(self, category: IssueCategory, priority: IssuePriority) -> int:
+        return self.by_category.get(category, {}).get(priority, self.by_priority[priority])
+
+
+DEFAULT_RULES = DeadlineRules()
 
 # The office closes at 17:30; a deadline is the end of its last working day.
 CLOSE_OF_BUSINESS = time(17, 30)
@@ -51,14 +81,14 @@ def working_days_between(start: date, end: date) -> int:
     return count
 
 
-def allowed_working_days(category: IssueCategory, priority: IssuePriority) -> int:
-    if priority == IssuePriority.NORMAL and category in SLOW_CATEGORIES:
-        return WORKING_DAYS[IssuePriority.COMPLEX]
-    return WORKING_DAYS[priority]
-
-
-def deadline_for(reported_at: datetime, category: IssueCategory, priority: IssuePriority, tz: str) -> datetime:
+def deadline_for(
+    reported_at: datetime,
+    category: IssueCategory,
+    priority: IssuePriority,
+    tz: str,
+    rules: DeadlineRules = DEFAULT_RULES,
+) -> datetime:
     zone = ZoneInfo(tz)
     local_day = reported_at.astimezone(zone).date()
-    last_day = add_working_days(local_day, allowed_working_days(category, priority))
+    last_day = add_working_days(local_day, rules.working_days(category, priority))
     return datetime.combine(last_day, CLOSE_OF_BUSINESS, tzinfo=zone)

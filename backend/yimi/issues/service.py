@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 from yimi.accounts.models import Staff
 from yimi.common.errors import ServiceError
 from yimi.enterprises.models import Enterprise
-from yimi.issues.deadlines import deadline_for
+from yimi.issues.deadlines import DeadlineRules, deadline_for
 from yimi.issues.models import (
     DispatchOrder,
     DispatchRole,
@@ -153,6 +153,7 @@ class IssueWorkflow:
         self.broker = broker
         self.zone = ZoneInfo(settings.timezone)
         self.number_prefix = settings.issue_number_prefix
+        self.deadline_rules = DeadlineRules.from_settings(settings)
 
     # -- creating issues ----------------------------------------------------------------------
 
@@ -183,7 +184,7 @@ class IssueWorkflow:
         numbers = await self._next_numbers(conn, reported_at.astimezone(self.zone).year, len(drafts))
         issues = []
         for draft, number in zip(drafts, numbers, strict=True):
-            deadline = deadline_for(reported_at, draft.category, draft.priority, self.settings.timezone)
+            deadline = deadline_for(reported_at, draft.category, draft.priority, self.settings.timezone, self.deadline_rules)
             yellow_at, orange_at = self._thresholds(reported_at, deadline)
             issue = await Issue.create(
                 using_db=conn,
@@ -256,7 +257,7 @@ class IssueWorkflow:
         instruction = (instruction or "").strip()
 
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
-            due_at = deadline or deadline_for(at, issue.category, issue.priority, self.settings.timezone)
+            due_at = deadline or deadline_for(at, issue.category, issue.priority, self.settings.timezone, self.deadline_rules)
             orders = [
                 DispatchOrder(
                     issue_id=issue.id,
