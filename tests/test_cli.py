@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-COMMANDS = ["migrate", "demo", "serve", "schema", "user", "user create", "user list", "user disable", "user set-password"]
+COMMANDS = ["migrate", "demo", "serve", "schema", "user", "user create", "user list", "user disable", "user set-password", "token", "token create", "token list", "token revoke"]
 
 
 def run(*args, env=None, timeout=180):

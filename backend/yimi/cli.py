@@ -13,6 +13,8 @@ from yimi.settings import get_settings
 app = typer.Typer(help="Yimi (一米): enterprise-service issues, teams and maps.", no_args_is_help=True)
 user_app = typer.Typer(help="Staff accounts: create, list, disable, set-password.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+token_app = typer.Typer(help="Partner API tokens: create, list, revoke.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 console = Console()
 
 
@@ -144,6 +146,60 @@ def user_set_password(
 
     _with_db(run)
     console.print(f"password set for {username}")
+
+
+def _split(values: list[str]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+@token_app.command("create")
+def token_create(
+    name: str = typer.Option(..., "--name", help="Who the token is for, e.g. 'ICBC Kaifeng SME desk'."),
+    scopes: list[str] = typer.Option(..., "--scopes", help="Comma-separated, e.g. issues:read,enterprises:read."),
+    townships: list[str] = typer.Option([], "--townships", help="Only these township codes (comma-separated)."),
+    categories: list[str] = typer.Option([], "--categories", help="Only issues of these categories."),
+    expires: str = typer.Option(None, "--expires", help="90d, or a date such as 2027-06-30; default never."),
+) -> None:
+    """Create a partner token and print it once: only its hash is stored."""
+    from yimi.accounts.tokens import create_token
+
+    token, secret = _with_db(
+        lambda: create_token(name, _split(scopes), _split(townships), _split(categories), expires)
+    )
+    console.print(f"created token '{token.name}' ({', '.join(token.scopes)})")
+    if token.expires_at:
+        console.print(f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC")
+    console.print("Copy it now, it will not be shown again:")
+    print(secret)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List partner tokens (never their secrets)."""
+    from rich.table import Table
+
+    from yimi.accounts.models import PartnerToken
+
+    async def fetch():
+        return await PartnerToken.all().order_by("name")
+
+    table = Table("name", "prefix", "scopes", "townships", "categories", "expires", "revoked", "last used")
+    fmt = lambda d: f"{d:%Y-%m-%d %H:%M}" if d else "-"  # noqa: E731
+    for t in _with_db(fetch):
+        table.add_row(
+            t.name, t.prefix + "…", ", ".join(t.scopes), ", ".join(t.township_codes) or "all",
+            ", ".join(t.categories) or "all", fmt(t.expires_at), fmt(t.revoked_at), fmt(t.last_used_at),
+        )
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(name: str = typer.Argument(..., help="The token's name.")) -> None:
+    """Revoke a partner token at once."""
+    from yimi.accounts.tokens import revoke_token
+
+    _with_db(lambda: revoke_token(name))
+    console.print(f"revoked {name}")
 
 
 @app.command()

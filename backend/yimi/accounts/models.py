@@ -41,3 +41,39 @@ class Staff(Model):
     class Meta:
         table = "staff"
         ordering = ["id"]
+
+
+class PartnerToken(Model):
+    # An API token of a partner agency (a bank's SME desk, the tax bureau, a provincial platform).
+    # Only a SHA-256 hash of the secret is stored: tokens are long random strings, so a slow hash
+    # adds nothing, and a lookup by hash stays one indexed query per request.
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100, unique=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    # The first characters of the token, to recognise it in lists and logs.
+    prefix = fields.CharField(max_length=16)
+    scopes = fields.JSONField(default=list)
+    # Empty lists mean no restriction.
+    township_codes = fields.JSONField(default=list)
+    categories = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "partner_token"
+        ordering = ["id"]
+
+
+class PartnerCall(Model):
+    # One line of the partner call log: which token ran which operation at what cost.
+    id = fields.IntField(primary_key=True)
+    token = fields.ForeignKeyField("yimi.PartnerToken", related_name="calls", on_delete=fields.CASCADE, db_index=True)
+    operation = fields.CharField(max_length=100, default="")
+    cost = fields.IntField(default=0)
+    called_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "partner_call"
+        ordering = ["-called_at", "-id"]

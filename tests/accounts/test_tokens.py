@@ -1,0 +1,76 @@
+import os
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from yimi.accounts.models import PartnerToken
+from yimi.accounts.tokens import create_token, hash_token, log_call, revoke_token, token_for_secret
+from yimi.common.errors import ServiceError
+
+NOW = datetime(2026, 11, 25, 8, tzinfo=UTC)
+
+
+async def test_token_is_shown_once_and_stored_as_a_hash(demo):
+    token, secret = await create_token("农商行普惠部", ["issues:read", "enterprises:read"], ["410223105"], ["financing"], "30d", now=NOW)
+    try:
+        stored = await PartnerToken.get(id=token.id)
+        assert secret.startswith("yimi_") and len(secret) > 40
+        assert stored.token_hash == hash_token(secret) and secret not in str(stored.__dict__)
+        assert stored.expires_at == NOW + timedelta(days=30)
+        found = await token_for_secret(secret, NOW + timedelta(days=1))
+        assert found.id == token.id and found.last_used_at is not None
+        await log_call(found, "PartnerIssues", 12, NOW)
+        assert [(c.operation, c.cost) for c in await found.calls.all()] == [("PartnerIssues", 12)]
+    finally:
+        await PartnerToken.filter(id=token.id).delete()
+
+
+async def test_expired_revoked_and_unknown_tokens_are_refused(demo):
+    token, secret = await create_token("税务局", ["issues:read"], expires="2026-12-01", now=NOW)
+    try:
+        with pytest.raises(ServiceError, match="expired"):
+            await token_for_secret(secret, datetime(2026, 12, 2, tzinfo=UTC))
+        await revoke_token("税务局", now=NOW)
+        with pytest.raises(ServiceError, match="revoked"):
+            await token_for_secret(secret, NOW)
+        with pytest.raises(ServiceError, match="unknown"):
+            await token_for_secret(secret + "x", NOW)
+    finally:
+        await PartnerToken.filter(id=token.id).delete()
+
+
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"scopes": ["issues:write"]}, "scopes"),
+        ({"scopes": []}, "scopes"),
+        ({"scopes": ["issues:read"], "township_codes": ["999999999"]}, "townships"),
+        ({"scopes": ["issues:read"], "categories": ["weather"]}, "categories"),
+        ({"scopes": ["issues:read"], "expires": "yesterday"}, "expires"),
+        ({"scopes": ["issues:read"], "expires": "2020-01-01"}, "expires"),
+    ],
+)
+async def test_bad_token_requests_name_the_field(demo, kwargs, field):
+    with pytest.raises(ServiceError) as error:
+        await create_token("x", now=NOW, **kwargs)
+    assert error.value.field == field
+    assert not await PartnerToken.exists(name="x")
+
+
+def test_token_commands(tmp_path):
+    from tests.test_cli import run
+
+    path = tmp_path / "tokens.sqlite3"
+    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+    assert run("migrate", env=env).returncode == 0
+    created = run("token", "create", "--name", "bank", "--scopes", "issues:read,enterprises:read", "--expires", "90d", env=env)
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip().splitlines()[-1]
+    stored = sqlite3.connect(path).execute("select token_hash, scopes from partner_token").fetchone()
+    assert stored == (hash_token(secret), '["enterprises:read","issues:read"]')
+    listing = run("token", "list", env=env)
+    assert "bank" in listing.stdout and secret not in listing.stdout
+    assert run("token", "revoke", "bank", env=env).returncode == 0
+    assert sqlite3.connect(path).execute("select revoked_at is not null from partner_token").fetchone() == (1,)
+    assert run("token", "revoke", "nobody", env=env).returncode == 1
