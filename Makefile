@@ -47,5 +47,6 @@ test: test-frontend test-python
 clean:
 	rm -rf $(VENV) var frontend/node_modules frontend/dist
 
-bench: install
+bench: install frontend
 	$(BIN)/python tests/perf/bench_api.py
+	$(BIN)/python tests/perf/bench_map.py

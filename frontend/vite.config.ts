@@ -10,7 +10,7 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      '/graphql': { target: 'http://127.0.0.1:8000', changeOrigin: true },
+      '/graphql': { target: 'http://127.0.0.1:8000', changeOrigin: true, ws: true },
     },
   },
   test: {

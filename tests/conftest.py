@@ -18,7 +18,8 @@ def settings(tmp_path_factory) -> Settings:
     path = tmp_path_factory.mktemp("db") / "yimi-test.sqlite3"
     dist = tmp_path_factory.mktemp("dist")
     (dist / "index.html").write_text("<!doctype html><title>Yimi test shell</title>", encoding="utf-8")
-    return Settings(database_url=f"sqlite://{path}", frontend_dist=dist)
+    # The whole suite runs as one anonymous caller against this app: give it room.
+    return Settings(database_url=f"sqlite://{path}", frontend_dist=dist, rate_limit_points=100_000, max_query_cost=5_000)
 
 
 @pytest.fixture(scope="session")

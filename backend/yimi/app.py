@@ -19,6 +19,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from yimi.accounts.service import active_staff
 from yimi.db import close_db, init_db
 from yimi.graphql.context import Context
+from yimi.graphql.limits import Budget
 from yimi.graphql.schema import schema
 from yimi.live.broker import Broker, make_broker
 from yimi.settings import Settings, get_settings
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             yield
         finally:
             await broker.close()
+            await app.state.budget.close()
             if manage_db:
                 await close_db()
 
@@ -101,4 +103,5 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app = Starlette(debug=settings.debug, routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.broker = broker
+    app.state.budget = Budget(settings)  # API points per caller (yimi.graphql.limits)
     return app

@@ -1,8 +1,8 @@
 import './styles.css';
-import { renderHome } from './pages/home';
+import { App } from './pages/app';
 
 const main = document.getElementById('main');
 if (main === null) {
   throw new Error('index.html is missing <main id="main">');
 }
-void renderHome(main);
+void new App(main).start();

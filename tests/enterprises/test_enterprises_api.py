@@ -54,7 +54,7 @@ async def test_filters_select_what_they_say(gql):
     in_chain = await all_pages(gql, {"filter": {"chains": [chain]}})
     assert in_chain and all(n["chain"] == chain for n in in_chain)
     red = await all_pages(gql, {"filter": {"riskColors": ["RED", "ORANGE"]}})
-    assert all(n["riskColor"] in ("RED", "ORANGE") for n in red)
+    assert red and all(n["riskColor"] in ("RED", "ORANGE") for n in red)
 
     with_open = await all_pages(gql, {"filter": {"hasOpenIssues": True}})
     without = await all_pages(gql, {"filter": {"hasOpenIssues": False}})

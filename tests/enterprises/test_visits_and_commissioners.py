@@ -175,3 +175,25 @@ async def test_assigning_a_commissioner_changes_who_acts_for_the_enterprise(acto
     finally:
         await Enterprise.filter(id=p.enterprise.id).update(commissioner_id=p.commissioner.id)
     assert (await Staff.get(id=p.commissioner.id)).is_active
+
+
+async def test_a_team_may_not_visit_outside_its_coverage(settings, demo):
+    from datetime import date
+
+    from yimi.common.errors import ServiceError
+    from yimi.enterprises.service import EnterpriseService
+    from yimi.teams.models import TeamCoverage, TeamMember
+
+    member = next(s for s in await Staff.filter(is_active=True).order_by("id") if s.roles == ["team_member"])
+    team_id = (await TeamMember.filter(staff_id=member.id).first()).team_id
+    covered = await TeamCoverage.filter(team_id=team_id).values_list("township_id", flat=True)
+    outside = await Enterprise.exclude(township_id__in=covered).first()
+    inside = await Enterprise.filter(township_id__in=covered).first()
+    assert outside and inside, "the demo team should cover some townships and not others"
+    before = await Visit.all().count()
+    with pytest.raises(ServiceError) as refused:
+        await EnterpriseService(member, settings).record_visit(outside.id, date(2026, 11, 20), team_id=team_id)
+    assert refused.value.code == "FORBIDDEN" and "covers" in refused.value.message
+    assert await Visit.all().count() == before
+    visit, _ = await EnterpriseService(member, settings).record_visit(inside.id, date(2026, 11, 20), team_id=team_id)
+    await visit.delete()

@@ -44,7 +44,8 @@ async def test_readable_numbers(gql):
     page = (await gql(PAGE, {"first": 50}))["issues"]["nodes"]
     for issue in page:
         prefix, year, seq = issue["number"].split("-")
-        assert prefix == "WS" and year == issue["reportedAt"][:4] and len(seq) == 5
+        local_year = datetime.fromisoformat(issue["reportedAt"]).astimezone(timezone(timedelta(hours=8))).year
+        assert prefix == "WS" and int(year) == local_year and len(seq) == 5
     found = await all_pages(gql, {"search": page[0]["number"]})
     assert [i["id"] for i in found] == [page[0]["id"]]
 
@@ -101,7 +102,7 @@ async def test_reported_between_and_text_search(gql):
 
 @pytest.mark.parametrize(
     "field,key",
-    [("REPORTED_AT", "reportedAt"), ("DEADLINE", "deadline"), ("NUMBER", "number"), ("STATUS", "status")],
+    [("REPORTED_AT", "reportedAt"), ("DEADLINE", "deadline"), ("NUMBER", "number"), ("STATUS", "status"), ("PRIORITY", "priority")],
 )
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])
 async def test_orderings(gql, field, key, direction):
@@ -109,7 +110,10 @@ async def test_orderings(gql, field, key, direction):
     if key in ("reportedAt", "deadline"):
         values = [datetime.fromisoformat(i[key]) for i in issues]
     elif key == "status":
-        values = [i[key].lower() for i in issues]
+        workflow = ["REPORTED", "DISPATCHED", "IN_PROGRESS", "RETURNED", "REOPENED", "RESOLVED", "CLOSED"]
+        values = [workflow.index(i[key]) for i in issues]
+    elif key == "priority":
+        values = [["COMPLEX", "NORMAL", "URGENT"].index(i[key]) for i in issues]
     else:
         values = [i[key] for i in issues]
     assert values == sorted(values, reverse=direction == "DESC")

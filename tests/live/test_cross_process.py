@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import uuid
 import signal
 import socket
 import sqlite3
@@ -146,6 +147,8 @@ def cluster(tmp_path_factory, redis_url):
         YIMI_DATABASE_URL=f"sqlite://{database}",
         YIMI_REDIS_URL=redis_url,
         YIMI_FRONTEND_DIST=str(base / "dist"),
+        # Budgets of this run's servers must not linger under the development prefix.
+        YIMI_RATE_LIMIT_KEY_PREFIX=f"yimi-test-{uuid.uuid4().hex[:8]}",
         PYTHONUNBUFFERED="1",
     )
     _run([sys.executable, "-m", "yimi.cli", "migrate"], env, "yimi migrate")

@@ -57,7 +57,11 @@ async def expected_figures(team_id: int, now: datetime, timezone: str, since: da
         "overdue": len([i for i in open_ if i.deadline <= now]),
         "resolvedCount": len(resolved),
         "onTimeRate": rate([i for i in resolved if i.resolved_at <= i.deadline], resolved),
-        "returnRate": rate([o for o in orders if o.returned_at is not None], orders),
+        # Only a lead team returns an order; co-handler orders recalled with it are not counted.
+        "returnRate": rate(
+            [o for o in orders if o.role == DispatchRole.LEAD and o.returned_at is not None],
+            [o for o in orders if o.role == DispatchRole.LEAD],
+        ),
         "medianWorkingDaysToResolve": float(statistics.median(days)) if days else None,
         "satisfactionRate": rate(content, rated),
     }

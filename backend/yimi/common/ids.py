@@ -7,6 +7,10 @@ from strawberry.relay import GlobalID
 from yimi.common.errors import UserInputError
 
 
+# Primary keys are 64-bit signed integers in both databases.
+MAX_PK = 2**63
+
+
 def to_global_id(type_name: str, pk: int) -> str:
     return str(GlobalID(type_name, str(pk)))
 
@@ -15,6 +19,8 @@ def parse_global_id(value: str, argument: str, expected_type: str | None = None)
     try:
         gid = GlobalID.from_id(value)
         pk = int(gid.node_id)
+        if not 0 < pk < MAX_PK:
+            raise ValueError
     except Exception:
         raise UserInputError(argument, f"'{value}' is not a global ID of this API") from None
     if expected_type is not None and gid.type_name != expected_type:

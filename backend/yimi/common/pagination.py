@@ -26,7 +26,7 @@ def decode_cursor(cursor: str, argument: str = "after") -> int:
         if not text.startswith(_PREFIX):
             raise ValueError
         offset = int(text.removeprefix(_PREFIX))
-        if offset < 0:
+        if not 0 <= offset < 2**31:
             raise ValueError
         return offset
     except (ValueError, UnicodeDecodeError):

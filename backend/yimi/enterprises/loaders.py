@@ -6,9 +6,8 @@ from strawberry.dataloader import DataLoader
 
 from yimi.common.loaders import by_id, counted
 from yimi.enterprises.models import Enterprise
-from yimi.issues.models import OPEN_STATUSES, Issue
+from yimi.issues.models import OPEN_VALUES, Issue
 
-OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 
 
 async def _newest_issues(keys: list[tuple[int, int]]) -> list[list[Issue]]:

@@ -19,7 +19,7 @@ from yimi.accounts.service import has_role
 from yimi.common.errors import ServiceError
 from yimi.common.geo import BBox, feature_collection, point_feature
 from yimi.enterprises.models import Enterprise, RiskColor, Visit
-from yimi.issues.models import OPEN_STATUSES, Issue, IssueSource
+from yimi.issues.models import OPEN_VALUES, Issue, IssueSource
 from yimi.issues.permissions import authorize_assign_commissioner, authorize_visit, require_signed_in
 from yimi.issues.service import IssueDraft, IssueWorkflow, enterprise_scope, retry_numbering
 from yimi.issues.warning import SEVERITY, warning_color
@@ -27,7 +27,6 @@ from yimi.issues.workflow import Action
 from yimi.settings import Settings
 from yimi.teams.models import ServiceTeam
 
-OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 
 
 class EnterpriseOrderField(str, Enum):

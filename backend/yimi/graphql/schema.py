@@ -1,17 +1,28 @@
-"""The GraphQL schema: the domains' queries merged, with error masking."""
+"""The GraphQL schema: the domains' queries merged, with API limits and error masking."""
 
 from __future__ import annotations
 
+import logging
+
 from graphql import GraphQLError
 from strawberry import Schema
-from strawberry.extensions import MaskErrors
 from strawberry.tools import merge_types
+from strawberry.utils.logging import StrawberryLogger
 
 from yimi.accounts.mutations import AccountMutation
 from yimi.accounts.queries import AccountQuery
 from yimi.common.errors import UserInputError
 from yimi.enterprises.mutations import EnterpriseMutation
 from yimi.enterprises.queries import EnterpriseQuery
+from yimi.graphql.limits import (
+    LIMIT_CODES,
+    LimitsQuery,
+    MaskErrorsWithId,
+    RequestLimits,
+    hides_schema,
+    log_unexpected,
+    strip_suggestions,
+)
 from yimi.graphql.node import NodeQuery
 from yimi.issues.mutations import IssueMutation
 from yimi.issues.queries import IssueQuery
@@ -20,23 +31,44 @@ from yimi.teams.mutations import TeamMutation
 from yimi.teams.queries import TeamQuery
 from yimi.townships.queries import TownshipQuery
 
-Query = merge_types("Query", (NodeQuery, AccountQuery, TownshipQuery, EnterpriseQuery, IssueQuery, TeamQuery))
+Query = merge_types(
+    "Query", (NodeQuery, AccountQuery, TownshipQuery, EnterpriseQuery, IssueQuery, TeamQuery, LimitsQuery)
+)
 Mutation = merge_types("Mutation", (AccountMutation, IssueMutation, EnterpriseMutation, TeamMutation))
 Subscription = merge_types("Subscription", (IssueSubscription,))
+logger = logging.getLogger("yimi.limits")
 
 
 def _should_mask(error: GraphQLError) -> bool:
     # Errors before execution (syntax, validation, variable coercion) and expected bad input
     # speak for themselves. Anything a resolver raised otherwise is a bug whose details must not
-    # leak: Strawberry logs it with its traceback and the client sees a generic message.
+    # leak: it is logged with its traceback under an error id, and the client sees a generic
+    # message with that id (extensions.errorId).
     if error.path is None or error.original_error is None:
         return False
     return not isinstance(error.original_error, UserInputError)
 
 
-schema = Schema(
+class YimiSchema(Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # Runs before MaskErrors: unexpected errors are logged once, under the id the client gets.
+        context = execution_context.context if execution_context else None
+        hide = hides_schema(context)
+        for error in errors:
+            if hide:
+                strip_suggestions(error)
+            if _should_mask(error):
+                log_unexpected(error)
+            elif (error.extensions or {}).get("code") in LIMIT_CODES:
+                logger.info("Refused: %s", error.message)
+            else:
+                StrawberryLogger.error(error, execution_context)
+
+
+schema = YimiSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    extensions=[lambda: MaskErrors(should_mask_error=_should_mask)],
+    # Classes or factories, never instances: Strawberry builds them per request.
+    extensions=[RequestLimits, lambda: MaskErrorsWithId(should_mask_error=_should_mask)],
 )

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from functools import reduce
 from operator import or_
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Case, Q, Subquery, When
 from tortoise.queryset import QuerySet
 
-from yimi.issues.models import DispatchOrder, Issue, IssueCategory, IssueStatus
+from yimi.issues.models import DispatchOrder, Issue, IssueCategory, IssuePriority, IssueStatus
 from yimi.issues.warning import WarningColor, overdue_q, warning_color, warning_q
 
 
@@ -50,18 +50,20 @@ def issue_queryset(criteria: IssueCriteria, now: datetime) -> QuerySet[Issue]:
     if c.enterprise_id is not None:
         qs = qs.filter(enterprise_id=c.enterprise_id)
     if c.team_id is not None:
-        # The team leads the issue, or holds any dispatch order on it (co-handler, or returned).
-        ordered_to_team = Subquery(DispatchOrder.filter(team_id=c.team_id).values("issue_id"))
+        # The team leads the issue or helps on it: a live (not returned) order. Issues a team
+        # refused long ago and that now sit with another team are not on its list.
+        ordered_to_team = Subquery(
+            DispatchOrder.filter(team_id=c.team_id, returned_at__isnull=True).values("issue_id")
+        )
         qs = qs.filter(Q(lead_team_id=c.team_id) | Q(id__in=ordered_to_team))
     if c.warning_colors:
         qs = qs.filter(reduce(or_, (warning_q(color, now) for color in c.warning_colors)))
     if c.overdue is not None:
         qs = qs.filter(overdue_q(now)) if c.overdue else qs.exclude(overdue_q(now))
-    # SQLite compares stored UTC timestamps as text: bounds in another offset must be converted.
     if c.reported_from is not None:
-        qs = qs.filter(reported_at__gte=c.reported_from.astimezone(UTC))
+        qs = qs.filter(reported_at__gte=c.reported_from)
     if c.reported_to is not None:
-        qs = qs.filter(reported_at__lt=c.reported_to.astimezone(UTC))
+        qs = qs.filter(reported_at__lt=c.reported_to)
     if c.needs_escalation is not None:
         flagged = overdue_q(now) & Q(escalated_at__isnull=True)
         qs = qs.filter(flagged) if c.needs_escalation else qs.exclude(flagged)
@@ -71,9 +73,21 @@ def issue_queryset(criteria: IssueCriteria, now: datetime) -> QuerySet[Issue]:
     return qs
 
 
+# Enum orderings sort by meaning, not alphabetically: priority by urgency, status along the workflow.
+RANKS = {
+    IssueOrderField.PRIORITY: [IssuePriority.COMPLEX, IssuePriority.NORMAL, IssuePriority.URGENT],
+    IssueOrderField.STATUS: list(IssueStatus),
+}
+
+
 def ordered(qs: QuerySet[Issue], order_field: IssueOrderField, descending: bool) -> QuerySet[Issue]:
     sign = "-" if descending else ""
-    return qs.order_by(f"{sign}{order_field.value}", f"{sign}id")
+    key = order_field.value
+    if order_field in RANKS:
+        key = f"{order_field.value}_rank"
+        ranks = [When(**{order_field.value: member.value}, then=i) for i, member in enumerate(RANKS[order_field])]
+        qs = qs.annotate(**{key: Case(*ranks, default=len(ranks))})
+    return qs.order_by(f"{sign}{key}", f"{sign}id")
 
 
 def needs_escalation(issue: Issue, now: datetime) -> bool:

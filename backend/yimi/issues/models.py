@@ -48,6 +48,8 @@ OPEN_STATUSES = (
     IssueStatus.REOPENED,
 )
 
+OPEN_VALUES = [s.value for s in OPEN_STATUSES]
+
 
 class Satisfaction(str, Enum):
     SATISFIED = "satisfied"
@@ -93,7 +95,7 @@ class Issue(Model):
         table = "issue"
         ordering = ["id"]
         # Open-issue counts per enterprise and per team are the hottest aggregate queries.
-        indexes = (("enterprise_id", "status"), ("lead_team_id", "status"))
+        indexes = (("enterprise_id", "status"), ("lead_team_id", "status"), ("escalated_at",))
 
 
 class DispatchOrder(Model):

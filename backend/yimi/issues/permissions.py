@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from yimi.accounts.models import Role, Staff
 from yimi.common.errors import ServiceError
 from yimi.issues.workflow import Action
-from yimi.teams.models import TeamMember
+from yimi.teams.models import TeamCoverage, TeamMember
 
 A = Action
 
@@ -138,12 +138,14 @@ async def authorize_visit(actor: Staff | None, scope: Scope, team_id: int | None
         if team_id is None or team_id in await team_ids_of(actor):
             return actor
     if Role.TEAM_MEMBER in roles and team_id is not None and team_id in await team_ids_of(actor):
-        if commissioner_id is None or commissioner_id == actor.id:
+        # A team visits (and reports the issues raised at) enterprises in the townships it covers.
+        covers = await TeamCoverage.exists(team_id=team_id, township__code=scope.township_code)
+        if covers and (commissioner_id is None or commissioner_id == actor.id):
             return actor
     if roles & {Role.COMMISSIONER, Role.TEAM_MEMBER}:
         raise _forbidden(
-            "you may record only visits of a team you belong to, or your own visits to the enterprises "
-            "you are commissioner of"
+            "you may record only visits of a team you belong to to a township it covers, or your own "
+            "visits to the enterprises you are commissioner of"
         )
     have = ", ".join(sorted(r.value for r in roles)) or "none"
     raise _forbidden(f"your roles ({have}) do not allow you to record visits")

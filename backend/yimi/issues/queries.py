@@ -20,7 +20,7 @@ class IssueQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Issue]:
-        criteria = filter.to_criteria() if filter else IssueCriteria()
+        criteria = filter.to_criteria(info.context.settings.timezone) if filter else IssueCriteria()
         order = order_by or IssueOrder()
         qs = ordered(issue_queryset(criteria, info.context.now), order.field, order.direction == OrderDirection.DESC)
         return await paginate_queryset(qs, first, after, Issue.from_model)

@@ -342,6 +342,7 @@ class IssueWorkflow:
                     "satisfaction_comment": comment,
                     "resolved_at": None,
                     "resolution": "",
+                    "escalated_at": None,
                 }
                 return changes, f"{label}。{comment}"
 
@@ -365,6 +366,8 @@ class IssueWorkflow:
                 "resolution": "",
                 "satisfaction": None,
                 "satisfaction_comment": "",
+                # Back to work: if it runs late again it must be flagged for escalation again.
+                "escalated_at": None,
             }
             return changes, reason
 

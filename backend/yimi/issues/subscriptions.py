@@ -79,7 +79,7 @@ class IssueSubscription:
         self, info: Info, filter: IssueFilter | None = None
     ) -> AsyncGenerator[IssueChange, None]:
         # A bad filter is refused before anything is subscribed.
-        criteria = filter.to_criteria() if filter else IssueCriteria()
+        criteria = filter.to_criteria(info.context.settings.timezone) if filter else IssueCriteria()
         return _issue_changes(info, criteria)
 
 

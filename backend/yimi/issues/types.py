@@ -9,6 +9,7 @@ from strawberry import relay
 from yimi.accounts.types import Staff, staff_or_none
 from yimi.common.enums import OrderDirection
 from yimi.common.errors import UserInputError
+from yimi.common.time import to_utc
 from yimi.common.ids import parse_global_id
 from yimi.graphql.context import Info
 from yimi.issues import models
@@ -256,9 +257,10 @@ class IssueFilter:
         default=None, description="Open, overdue and not escalated yet (true), or not (false)."
     )
 
-    def to_criteria(self, argument: str = "filter") -> IssueCriteria:
+    def to_criteria(self, tz: str, argument: str = "filter") -> IssueCriteria:
         rb = self.reported_between
-        if rb and rb.start and rb.end and rb.start > rb.end:
+        start, end = (to_utc(rb.start, tz), to_utc(rb.end, tz)) if rb else (None, None)
+        if start and end and start > end:
             raise UserInputError(f"{argument}.reportedBetween", "'from' must not be after 'to'")
         return IssueCriteria(
             statuses=self.statuses or [],
@@ -270,8 +272,8 @@ class IssueFilter:
             ),
             warning_colors=self.warning_colors or [],
             overdue=self.overdue,
-            reported_from=rb.start if rb else None,
-            reported_to=rb.end if rb else None,
+            reported_from=start,
+            reported_to=end,
             search=self.search,
             needs_escalation=self.needs_escalation,
         )

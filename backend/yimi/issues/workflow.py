@@ -23,7 +23,6 @@ class Action(str, Enum):
     REQUEST_EXTENSION = "request_extension"
     DECIDE_EXTENSION = "decide_extension"
     ESCALATE = "escalate"
-    ASSIGN_COMMISSIONER = "assign_commissioner"
 
 
 OPEN = frozenset(OPEN_STATUSES)

@@ -7,11 +7,10 @@ from strawberry.dataloader import DataLoader
 
 from yimi.accounts.models import Department, Staff
 from yimi.common.loaders import by_id, counted, grouped
-from yimi.issues.models import OPEN_STATUSES, Issue
+from yimi.issues.models import OPEN_VALUES, Issue
 from yimi.teams.models import ServiceTeam, TeamCoverage, TeamMember
 from yimi.teams.service import TeamFigures, team_figures
 
-OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 
 
 class TeamLoaders:

@@ -21,7 +21,7 @@ from yimi.accounts.service import has_role
 from yimi.common.errors import ServiceError, UserInputError
 from yimi.common.ids import parse_global_id
 from yimi.issues.deadlines import working_days_between
-from yimi.issues.models import OPEN_STATUSES, DispatchOrder, DispatchRole, Issue, IssueCategory, IssueStatus, Satisfaction
+from yimi.issues.models import OPEN_VALUES, DispatchOrder, DispatchRole, Issue, IssueCategory, IssueStatus, Satisfaction
 from yimi.issues.warning import overdue_q
 from yimi.teams.models import ServiceTeam, TeamCoverage, TeamKind
 from yimi.townships.models import Township
@@ -89,7 +89,6 @@ async def coverage_matrix(townships: list[Township]) -> list[TownshipCoverage]:
 # --------------------------------------------------------------------------------------------
 # Team figures
 
-OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 RESOLVED_VALUES = [IssueStatus.RESOLVED.value, IssueStatus.CLOSED.value]
 CONTENT_VALUES = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value]
 
@@ -200,8 +199,9 @@ async def team_figures(
         .values("lead_team_id", "n_open", "n_overdue", "n_resolved", "n_on_time", "n_rated", "n_content")
     )
 
-    # 2. Dispatch orders and returned ones per team, in one GROUP BY.
-    orders = DispatchOrder.filter(team_id__in=ids)
+    # 2. Lead orders and returned ones per team, in one GROUP BY. Only a lead team returns an
+    # order; co-handler orders recalled with the lead's return are not the co-handler's refusal.
+    orders = DispatchOrder.filter(team_id__in=ids, role=DispatchRole.LEAD)
     if since is not None:
         orders = orders.filter(issue__reported_at__gte=since)
     order_rows = await (
@@ -278,6 +278,7 @@ async def set_team_coverage(actor: Staff | None, team_id: str, township_codes: S
         raise ServiceError(None, "UNAUTHENTICATED", "sign in to change a team's coverage")
     if not has_role(actor, Role.ADMIN, Role.DISPATCHER):
         raise ServiceError(None, "FORBIDDEN", "only an admin or a dispatcher may change a team's coverage")
+    scope = set(actor.township_scope or [])
     try:
         _, pk = parse_global_id(team_id, "teamId", "ServiceTeam")
     except UserInputError as error:
@@ -294,6 +295,13 @@ async def set_team_coverage(actor: Staff | None, team_id: str, township_codes: S
             raise ServiceError("townshipCodes", "NOT_FOUND", "unknown township codes: " + ", ".join(unknown))
         wanted = set(found.values())
         current = set(await TeamCoverage.filter(team_id=pk).using_db(conn).values_list("township_id", flat=True))
+        if scope:
+            touched = await Township.filter(id__in=current ^ wanted).using_db(conn).values_list("code", flat=True)
+            if outside := sorted(set(touched) - scope):
+                raise ServiceError(
+                    "townshipCodes", "FORBIDDEN", "you act only in townships " + ", ".join(sorted(scope))
+                    + "; this would change coverage of " + ", ".join(outside)
+                )
         if current - wanted:
             await TeamCoverage.filter(team_id=pk, township_id__in=sorted(current - wanted)).using_db(conn).delete()
         if wanted - current:

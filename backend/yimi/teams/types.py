@@ -35,7 +35,7 @@ class TeamFigures:
         description="Share of the resolved issues resolved at or before their deadline."
     )
     return_rate: float | None = strawberry.field(
-        description="Share of the team's dispatch orders (lead and co-handler) that were returned."
+        description="Share of the orders the team got as lead team (主办) that it returned (退单)."
     )
     median_working_days_to_resolve: float | None = strawberry.field(
         description="Median of working days from the dispatch to the team to the resolution, over "

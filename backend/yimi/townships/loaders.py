@@ -4,12 +4,11 @@ from datetime import datetime
 
 from yimi.common.loaders import by_id, counted, grouped
 from yimi.enterprises.models import Enterprise
-from yimi.issues.models import OPEN_STATUSES, Issue
+from yimi.issues.models import OPEN_VALUES, Issue
 from yimi.issues.warning import overdue_q
 from yimi.teams.models import TeamCoverage
 from yimi.townships.models import Township
 
-OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 
 
 class TownshipLoaders:

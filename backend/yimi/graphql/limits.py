@@ -1,0 +1,309 @@
+"""API limits: depth, aliases, tokens, query cost, an hourly budget per caller, masked errors.
+
+Everything is checked before any resolver runs. The limit values come from the settings of the
+app serving the request (``info.context.settings``), so one schema serves apps with different
+limits. See README "Limits" and :mod:`yimi.graphql.cost` for the cost rule.
+
+* ``RequestLimits`` (a schema extension) adds Strawberry's depth and alias validators and its
+  token limit to each operation, turns introspection off for anonymous callers in production,
+  then — after validation — computes the cost, refuses it above ``max_query_cost`` and charges
+  the caller's budget (refusing when it would go below zero). It leaves the outcome on the context
+  for the ``rateLimit`` field and sets the ``X-RateLimit-*`` headers.
+* ``Budget`` keeps the points spent per caller and window with the ``limits`` library: a fixed
+  window, the cost as the weight of a hit; in memory, or in Redis when ``YIMI_REDIS_URL`` is set
+  (several server processes then share budgets).
+* ``MaskErrorsWithId`` masks unexpected errors with an error id that is also logged.
+
+Refusals are GraphQL errors with ``data: null`` and HTTP 200, as GitHub answers (``extensions.code``
+``MAX_COST_EXCEEDED`` or ``RATE_LIMITED``, the latter with ``Retry-After``): the same answer
+then reaches HTTP and WebSocket clients. Subscriptions are not metered yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import strawberry
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter
+from limits.storage import storage_from_string
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from yimi.graphql.cost import QueryCost, query_cost
+
+log = logging.getLogger("yimi.limits")
+error_log = logging.getLogger("yimi.errors")
+
+RATE_LIMITED = "RATE_LIMITED"
+MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
+LIMIT_CODES = frozenset({RATE_LIMITED, MAX_COST_EXCEEDED})
+
+
+# --- callers and budgets -------------------------------------------------------------------
+
+
+def caller_key(context: Any) -> str:
+    """Whose budget a request spends: a partner token, else the signed-in staff, else the IP.
+
+    Behind a reverse proxy, run uvicorn with ``--proxy-headers --forwarded-allow-ips`` so that
+    the client address is the caller's, not the proxy's.
+    """
+    token = getattr(context, "token", None)  # partner tokens (issue 5, later)
+    if token is not None:
+        return f"token:{token.id}"
+    user = getattr(context, "user", None)
+    if user is not None:
+        return f"staff:{user.id}"
+    request = getattr(context, "request", None)
+    client = getattr(request, "client", None)
+    return f"ip:{client.host}" if client else "ip:unknown"
+
+
+@dataclass(frozen=True)
+class RateLimitStatus:
+    cost: int
+    limit: int
+    remaining: int
+    reset_at: float  # epoch seconds
+    allowed: bool = True
+
+
+def _limits_storage_uri(redis_url: str) -> str:
+    from yimi.live.broker import split_redis_url  # drops ?channel_prefix=, which redis-py refuses
+
+    url, _ = split_redis_url(redis_url)
+    scheme, rest = url.split("://", 1)
+    scheme = {"redis": "async+redis", "rediss": "async+rediss", "unix": "async+redis+unix"}.get(scheme, scheme)
+    return f"{scheme}://{rest}"
+
+
+class Budget:
+    """Points per caller per fixed window, in memory or (with ``redis_url``) in Redis."""
+
+    def __init__(self, settings):
+        self.limit = settings.rate_limit_points
+        self.window = settings.rate_limit_window_seconds
+        self.prefix = settings.rate_limit_key_prefix
+        self.item = RateLimitItemPerSecond(self.limit, self.window)
+        if settings.redis_url:
+            self.storage: Storage = storage_from_string(
+                _limits_storage_uri(settings.redis_url),
+                implementation="redispy",
+                key_prefix="yimi-budget",
+                # A Redis that does not answer delays a request by at most this, then it goes unmetered.
+                socket_connect_timeout=1.0,
+                socket_timeout=1.0,
+            )
+        else:
+            self.storage = MemoryStorage()
+        self.limiter = FixedWindowRateLimiter(self.storage)
+
+    async def charge(self, caller: str, cost: int) -> RateLimitStatus:
+        """Spend ``cost`` points unless fewer remain; a refused request spends nothing."""
+        ids = (self.prefix, caller)
+        allowed = True
+        if cost > 0:
+            # test-then-hit: `hit` counts even when it refuses. Two concurrent requests may both
+            # pass the test and overdraw the window slightly; the next window starts clean.
+            allowed = await self.limiter.test(self.item, *ids, cost=cost) and await self.limiter.hit(
+                self.item, *ids, cost=cost
+            )
+        reset, remaining = await self.limiter.get_window_stats(self.item, *ids)
+        if remaining >= self.limit:  # no window open yet: one would start now
+            reset = time.time() + self.window
+        return RateLimitStatus(cost=cost, limit=self.limit, remaining=remaining, reset_at=reset, allowed=allowed)
+
+    async def reset(self, caller: str) -> None:
+        await self.limiter.clear(self.item, self.prefix, caller)
+
+    async def close(self) -> None:
+        """Closes the Redis connections, if any (limits' storages have no public close)."""
+        client = getattr(getattr(self.storage, "bridge", None), "storage", None)
+        if client is not None:
+            await client.aclose()
+
+
+def _budget_of(context: Any) -> Budget | None:
+    request = getattr(context, "request", None)
+    app = getattr(request, "app", None) if request is not None else None
+    state = getattr(app, "state", None)
+    return getattr(state, "budget", None)
+
+
+# --- the extension -------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _validation_rules(max_depth: int, max_aliases: int, no_introspection: bool) -> tuple:
+    # Strawberry's own limiters, built once per distinct setting; only their rules are used,
+    # since their values come from the settings of the app serving each request.
+    rules = (*QueryDepthLimiter(max_depth=max_depth).validation_rules, *MaxAliasesLimiter(max_aliases).validation_rules)
+    return (*rules, NoSchemaIntrospectionCustomRule) if no_introspection else rules
+
+
+def hides_schema(context: Any) -> bool:
+    """Introspection and "Did you mean" suggestions are off for anonymous callers in production."""
+    settings = getattr(context, "settings", None)
+    return settings is not None and settings.env == "production" and getattr(context, "user", None) is None
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _set_headers(context: Any, status: RateLimitStatus) -> None:
+    headers = getattr(getattr(context, "response", None), "headers", None)
+    if headers is None or not hasattr(context.response, "status_code"):
+        return  # a WebSocket: no headers per operation
+    headers["X-RateLimit-Limit"] = str(status.limit)
+    headers["X-RateLimit-Remaining"] = str(status.remaining)
+    headers["X-RateLimit-Reset"] = str(math.ceil(status.reset_at))
+    headers["X-RateLimit-Cost"] = str(status.cost)
+    if not status.allowed:
+        headers["Retry-After"] = str(max(1, math.ceil(status.reset_at - time.time())))
+
+
+class RequestLimits(SchemaExtension):
+    def on_operation(self):
+        context = self.execution_context.context
+        settings = getattr(context, "settings", None)
+        if settings is not None:
+            self.execution_context.parse_options["max_tokens"] = settings.max_query_tokens  # as MaxTokensLimiter
+            self.execution_context.validation_rules = self.execution_context.validation_rules + _validation_rules(
+                settings.max_query_depth, settings.max_query_aliases, hides_schema(context)
+            )
+        yield
+
+    async def on_execute(self):
+        refusal = await self._meter()
+        if refusal is not None:
+            # A result set before execution makes Strawberry skip it: nothing runs.
+            self.execution_context.result = GraphQLExecutionResult(data=None, errors=[refusal])
+        yield
+
+    async def _meter(self) -> GraphQLError | None:
+        ec = self.execution_context
+        context = ec.context
+        settings = getattr(context, "settings", None)
+        if settings is None or ec.graphql_document is None:
+            return None
+        if ec.operation_type is OperationType.SUBSCRIPTION:
+            return None  # subscriptions are not metered (yet): their cost is per event, not per request
+        cost: QueryCost = query_cost(ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables)
+        if cost.points > settings.max_query_cost:
+            return GraphQLError(
+                f"Query cost {cost.points} exceeds the maximum of {settings.max_query_cost} points per request "
+                f"({cost.objects} objects from connections, {cost.fixed} fixed points); ask for smaller pages "
+                "(`first`) or fewer nested connections.",
+                extensions={"code": MAX_COST_EXCEEDED, "cost": cost.points, "maximum": settings.max_query_cost},
+            )
+        budget = _budget_of(context)
+        if budget is None:
+            return None
+        try:
+            status = await budget.charge(caller_key(context), cost.points)
+        except Exception:  # noqa: BLE001 - the budget store is down: serve, unmetered, and say so in the log
+            log.exception("Rate-limit storage unavailable; request not metered")
+            return None
+        context.rate_limit = status
+        _set_headers(context, status)
+        if status.allowed:
+            return None
+        return GraphQLError(
+            f"Rate limit exceeded: this query costs {cost.points} points, {status.remaining} of your "
+            f"{status.limit} points remain until {_iso(status.reset_at)}.",
+            extensions={
+                "code": RATE_LIMITED,
+                "cost": cost.points,
+                "remaining": status.remaining,
+                "limit": status.limit,
+                "resetAt": _iso(status.reset_at),
+            },
+        )
+
+
+# --- the rateLimit field -------------------------------------------------------------------
+
+
+@strawberry.type(description="The API budget of the caller (a token, a member of staff, or an IP address).")
+class RateLimit:
+    cost: int = strawberry.field(description="Points this request costs (0 for a request asking only rateLimit).")
+    limit: int = strawberry.field(description="Points per window (an hour by default).")
+    remaining: int = strawberry.field(description="Points left in the window after this request.")
+    reset_at: datetime = strawberry.field(description="When the window ends and the budget is whole again.")
+
+
+@strawberry.type
+class LimitsQuery:
+    @strawberry.field(
+        description="The cost of this request and the budget left after it; reading it costs nothing. "
+        "Null when the request is not metered."
+    )
+    def rate_limit(self, info: strawberry.Info) -> RateLimit | None:
+        status: RateLimitStatus | None = getattr(info.context, "rate_limit", None)
+        if status is None:
+            return None
+        return RateLimit(
+            cost=status.cost,
+            limit=status.limit,
+            remaining=status.remaining,
+            reset_at=datetime.fromtimestamp(status.reset_at, UTC),
+        )
+
+
+# --- errors --------------------------------------------------------------------------------
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def strip_suggestions(error: GraphQLError) -> None:
+    error.message = _SUGGESTION.sub("", error.message)
+
+
+def new_error_id() -> str:
+    return secrets.token_hex(4)
+
+
+def log_unexpected(error: GraphQLError) -> str:
+    """Logs an unexpected error with its traceback under a new id, kept on the error; returns the id."""
+    error_id = getattr(error, "yimi_error_id", None)
+    if error_id is None:
+        error_id = new_error_id()
+        error.yimi_error_id = error_id  # type: ignore[attr-defined]
+        error_log.error(
+            "Unexpected error [error id %s] at %s: %s",
+            error_id,
+            ".".join(map(str, error.path or ())),
+            error.message,
+            exc_info=error.original_error,
+        )
+    return error_id
+
+
+class MaskErrorsWithId(MaskErrors):
+    """The client sees "Unexpected error." and ``extensions.errorId``; the log has the id and the traceback."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        error_id = log_unexpected(error)
+        return GraphQLError(
+            message=self.error_message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+        )

@@ -1,0 +1,74 @@
+/** Shared filters → GraphQL filter variables for each connection. */
+import type { Filters, WarningName } from './url';
+
+export type BBox = [number, number, number, number];
+
+export interface EnterpriseFilterVars {
+  townshipCodes?: string[];
+  search?: string;
+  aboveScale?: boolean;
+  hasOpenIssues?: boolean;
+  bbox?: BBox;
+}
+
+export interface IssueFilterVars {
+  townshipCodes?: string[];
+  categories?: string[];
+  warningColors?: string[];
+  search?: string;
+  statuses?: string[];
+}
+
+export interface TeamFilterVars {
+  townshipCodes?: string[];
+  speciality?: string;
+  search?: string;
+}
+
+export const OPEN_STATUSES = ['REPORTED', 'DISPATCHED', 'IN_PROGRESS', 'RETURNED', 'REOPENED'];
+
+export function enterpriseFilter(f: Filters, bbox: BBox | null = null): EnterpriseFilterVars {
+  const out: EnterpriseFilterVars = {};
+  if (f.townships.length) out.townshipCodes = [...f.townships];
+  if (f.search.trim()) out.search = f.search.trim();
+  if (f.aboveScale !== null) out.aboveScale = f.aboveScale;
+  // A warning colour other than "none" implies an open issue.
+  const colours = f.warnings.filter((w) => w !== 'NONE');
+  if (f.hasOpen !== null) out.hasOpenIssues = f.hasOpen;
+  else if (f.warnings.length && colours.length === f.warnings.length) out.hasOpenIssues = true;
+  else if (f.warnings.length === 1 && f.warnings[0] === 'NONE') out.hasOpenIssues = false;
+  if (bbox) out.bbox = bbox.map((n) => Math.round(n * 1e6) / 1e6) as BBox;
+  return out;
+}
+
+/** Issues: the township filter, or the townships in view when "only what the map shows" is on. */
+export function issueFilter(f: Filters, townshipsInView: string[] | null = null): IssueFilterVars {
+  const out: IssueFilterVars = {};
+  let codes = f.townships.length ? [...f.townships] : null;
+  if (townshipsInView) codes = codes ? codes.filter((c) => townshipsInView.includes(c)) : [...townshipsInView];
+  if (codes) out.townshipCodes = codes;
+  if (f.categories.length) out.categories = [...f.categories];
+  const colours = f.warnings.filter((w) => w !== 'NONE');
+  if (colours.length) {
+    out.warningColors = colours;
+  }
+  if (f.hasOpen === true || colours.length) out.statuses = [...OPEN_STATUSES];
+  if (f.search.trim()) out.search = f.search.trim();
+  return out;
+}
+
+export function teamFilter(f: Filters, townshipsInView: string[] | null = null): TeamFilterVars {
+  const out: TeamFilterVars = {};
+  let codes = f.townships.length ? [...f.townships] : null;
+  if (townshipsInView) codes = codes ? codes.filter((c) => townshipsInView.includes(c)) : [...townshipsInView];
+  if (codes) out.townshipCodes = codes;
+  if (f.categories.length === 1) out.speciality = f.categories[0]!;
+  if (f.search.trim()) out.search = f.search.trim();
+  return out;
+}
+
+/** Client-side filter of map points by warning colour (null = no open issue). */
+export function warningMatches(selected: WarningName[], color: string | null): boolean {
+  if (!selected.length) return true;
+  return selected.includes((color ?? 'NONE') as WarningName);
+}

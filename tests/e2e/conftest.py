@@ -1,0 +1,110 @@
+"""Browser tests: the built web app against a real server on a temp SQLite demo database.
+
+Needs `make frontend` (frontend/dist) and Debian's Chromium at /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "frontend" / "dist"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PASSWORD = "demo password 1"
+XSS_NAME = "<img src=x onerror=alert(1)>"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _yimi(env: dict, *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "yimi.cli", *args], env=env, check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not (DIST / "index.html").exists():
+        pytest.fail("frontend/dist/index.html is missing: run `make frontend` before the browser tests")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's `chromium` package")
+    db = tmp_path_factory.mktemp("e2e") / "yimi-e2e.sqlite3"
+    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{db}", "YIMI_FRONTEND_DIST": str(DIST)}
+    env.pop("YIMI_TILE_URL", None)
+    yimi = [str(Path(sys.executable).parent / "yimi")]
+    for args in (["migrate"], ["demo", "--quiet"], ["user", "set-password", "staff003", "--password", PASSWORD]):
+        subprocess.run(yimi + args, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, timeout=300)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE enterprise SET name = ? WHERE id = 1", (XSS_NAME,))
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "yimi.app:create_app", "--factory", "--port", str(port), "--log-level", "warning"],
+        env=env, cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the Yimi server did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
+    pg.errors = errors  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+    assert not errors, errors
+
+
+def gql(base: str, query: str, variables: dict | None = None, client: httpx.Client | None = None) -> dict:
+    c = client or httpx
+    r = c.post(f"{base}/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
+    body = r.json()
+    assert not body.get("errors"), body
+    return body["data"]
