@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -10,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
@@ -47,14 +48,20 @@ class YimiGraphQL(GraphQL):
         return Context(settings=self.settings, request=request, response=response, user=user, broker=self.broker)
 
 
-def _frontend_routes(dist: Path) -> list:
+def _frontend_routes(settings: Settings) -> list:
+    dist = settings.frontend_dist
     index = dist / "index.html"
 
     async def spa(request: Request) -> Response:
         # Client-side routes all load the same page; a missing build says how to make it.
-        if index.exists():
-            return FileResponse(index)
-        return PlainTextResponse("The web app is not built: run `make run` (or `npm run build` in frontend/).", 503)
+        if not index.exists():
+            return PlainTextResponse("The web app is not built: run `make run` (or `npm run build` in frontend/).", 503)
+        page = index.read_text(encoding="utf-8")
+        if settings.tile_url:
+            # The optional raster base map is a deployment choice, so the page learns it at serve time.
+            meta = f'<meta name="yimi-tile-url" content="{html.escape(settings.tile_url, quote=True)}">'
+            page = page.replace("</head>", f"  {meta}\n  </head>", 1)
+        return HTMLResponse(page)
 
     routes: list = []
     if (dist / "assets").is_dir():
@@ -88,7 +95,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         Route("/healthz", health),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),
-        *_frontend_routes(settings.frontend_dist),
+        *_frontend_routes(settings),
     ]
     middleware = [
         Middleware(
