@@ -14,10 +14,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from cross_web import HTTPException
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from yimi.accounts.service import active_staff
+from yimi.accounts.tokens import token_for_secret
+from yimi.common.errors import ServiceError
 from yimi.db import close_db, init_db
 from yimi.graphql.context import Context
 from yimi.graphql.limits import Budget
@@ -44,8 +47,24 @@ class YimiGraphQL(GraphQL):
         self.broker = broker
 
     async def get_context(self, request, response) -> Context:
-        user = await active_staff(request.session.get("staff_id"))
-        return Context(settings=self.settings, request=request, response=response, user=user, broker=self.broker)
+        context = Context(settings=self.settings, request=request, response=response, broker=self.broker)
+        authorization = request.headers.get("authorization")
+        if authorization:
+            # A partner token replaces the cookie session: a request is either a partner's or staff's.
+            context.token = await _partner_token(authorization, context.now)
+        else:
+            context.user = await active_staff(request.session.get("staff_id"))
+        return context
+
+
+async def _partner_token(authorization: str, now):
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise HTTPException(401, "Authorization must be 'Bearer <token>'")
+    try:
+        return await token_for_secret(secret.strip(), now)
+    except ServiceError as error:
+        raise HTTPException(401, f"Invalid token: {error.message}") from None
 
 
 def _frontend_routes(settings: Settings) -> list:

@@ -31,6 +31,8 @@ class Context:
     request: Any = None
     response: Any = None
     user: Any = None  # the signed-in yimi.accounts.models.Staff, or None
+    token: Any = None  # the partner's yimi.accounts.models.PartnerToken (Authorization: Bearer), or None
+    rate_limit: Any = None  # yimi.graphql.limits.RateLimitStatus once the request is metered
     broker: Any = None  # yimi.live.broker.Broker for live updates
     # One instant per request, so that every warning colour in a response agrees.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))

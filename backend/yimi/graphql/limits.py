@@ -42,6 +42,7 @@ from limits.storage import storage_from_string
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from yimi.accounts.tokens import log_call
 from yimi.graphql.cost import QueryCost, query_cost
 
 log = logging.getLogger("yimi.limits")
@@ -61,7 +62,7 @@ def caller_key(context: Any) -> str:
     Behind a reverse proxy, run uvicorn with ``--proxy-headers --forwarded-allow-ips`` so that
     the client address is the caller's, not the proxy's.
     """
-    token = getattr(context, "token", None)  # partner tokens (issue 5, later)
+    token = getattr(context, "token", None)
     if token is not None:
         return f"token:{token.id}"
     user = getattr(context, "user", None)
@@ -220,6 +221,8 @@ class RequestLimits(SchemaExtension):
             return None
         context.rate_limit = status
         _set_headers(context, status)
+        if getattr(context, "token", None) is not None:
+            await log_call(context.token, ec.operation_name, cost.points, context.now)
         if status.allowed:
             return None
         return GraphQLError(
