@@ -47,3 +47,16 @@ async def test_loading_again_changes_nothing(demo):
     again = await load_demo(progress=False)
     assert not again.loaded
     assert (await Township.all().count(), await Enterprise.all().count(), await Issue.all().count()) == before
+
+
+def test_demo_follows_the_numbering_and_deadline_settings():
+    from yimi.demo.loader import demo_config
+    from yimi.issues.models import IssueCategory, IssuePriority
+    from yimi.settings import Settings
+
+    config = demo_config(
+        Settings(issue_number_prefix="WX", deadline_working_days={"urgent": 1, "normal": 2, "complex": 3})
+    )
+    assert config.number_prefix == "WX"
+    assert config.deadline_rules.working_days(IssueCategory.FINANCING, IssuePriority.NORMAL) == 2
+    assert config.deadline_rules.working_days(IssueCategory.LAND, IssuePriority.NORMAL) == 15

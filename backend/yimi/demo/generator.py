@@ -41,7 +41,7 @@ from yimi.demo.templates import (
     IssueTemplate,
 )
 from yimi.enterprises.models import EnterpriseSize, RiskColor
-from yimi.issues.deadlines import deadline_for
+from yimi.issues.deadlines import DEFAULT_RULES, DeadlineRules, deadline_for
 from yimi.issues.models import (
     OPEN_STATUSES,
     DispatchRole,
@@ -68,6 +68,7 @@ S = IssueStatus
 class DemoConfig:
     county_code: str = "410223"
     number_prefix: str = "WS"
+    deadline_rules: DeadlineRules = DEFAULT_RULES
     townships_csv: Path = DATA_DIR / "weishi_townships.csv"
     outline_geojson: Path = DATA_DIR / "weishi_outline.geojson"
     # The county seat (尉氏县城), the seed of the seat township's cell.
@@ -788,7 +789,9 @@ class IssueFactory:
         key = (reported_at.astimezone(self.zone).date(), category, priority)
         deadline = self._deadlines.get(key)
         if deadline is None:
-            deadline = self._deadlines[key] = deadline_for(reported_at, category, priority, self.config.timezone)
+            deadline = self._deadlines[key] = deadline_for(
+                reported_at, category, priority, self.config.timezone, self.config.deadline_rules
+            )
         return deadline
 
     def reported_index(self, day: date) -> int:

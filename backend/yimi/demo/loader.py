@@ -23,6 +23,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from yimi.issues.deadlines import DeadlineRules
 from yimi.accounts.models import Department, Staff
 from yimi.demo.generator import DemoConfig, DemoData, generate_demo
 from yimi.enterprises.models import Enterprise, Visit
@@ -90,6 +91,8 @@ class DemoSummary:
 
 def demo_config(settings: Settings) -> DemoConfig:
     return DemoConfig(
+        number_prefix=settings.issue_number_prefix,
+        deadline_rules=DeadlineRules.from_settings(settings),
         timezone=settings.timezone,
         warn_yellow_at=settings.warn_yellow_at,
         warn_orange_at=settings.warn_orange_at,
