@@ -5,7 +5,7 @@ from collections import defaultdict
 from strawberry.dataloader import DataLoader
 
 from yimi.common.loaders import by_id, counted
-from yimi.enterprises.models import Enterprise
+from yimi.enterprises.models import Enterprise, Visit
 from yimi.issues.models import OPEN_VALUES, Issue
 
 
@@ -34,6 +34,7 @@ async def _newest_issues(keys: list[tuple[int, int]]) -> list[list[Issue]]:
 class EnterpriseLoaders:
     def __init__(self):
         self.by_id = by_id(Enterprise)
+        self.visit_by_id = by_id(Visit)
         self.open_issue_count = counted(
             lambda ids: Issue.filter(status__in=OPEN_VALUES, enterprise_id__in=ids), "enterprise_id"
         )

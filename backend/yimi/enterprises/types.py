@@ -114,9 +114,8 @@ class Visit(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        ids = [int(i) for i in node_ids]
-        rows = {r.id: r for r in await models.Visit.filter(id__in=ids)}
-        return [cls.from_model(rows[i]) if i in rows else None for i in ids]
+        rows = await info.context.loaders.enterprises.visit_by_id.load_many([int(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in rows]
 
     @strawberry.field
     async def enterprise(self, info: Info) -> Enterprise:

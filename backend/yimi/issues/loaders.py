@@ -7,6 +7,7 @@ from yimi.issues.models import DispatchOrder, ExtensionRequest, Issue, IssueEven
 class IssueLoaders:
     def __init__(self):
         self.by_id = by_id(Issue)
+        self.extension_request_by_id = by_id(ExtensionRequest)
 
         async def dispatches(ids):
             rows = await DispatchOrder.filter(issue_id__in=ids).order_by("dispatched_at", "id")
