@@ -654,3 +654,18 @@ async def test_a_broker_failure_does_not_undo_a_committed_change(actors, setting
     workflow = IssueWorkflow(actors.dispatcher.staff, settings, broker=DownBroker())
     issue = await workflow.report(actors.people.enterprise.id, IssueDraft(IssueCategory.SALES, "滞销", IssueSource.ONLINE))
     assert (await Issue.get(id=issue.id)).status == IssueStatus.REPORTED
+
+
+async def test_resolving_closes_a_pending_extension_request(actors):
+    from yimi.issues.models import ExtensionRequest, ExtensionStatus
+
+    issue = await in_progress(actors)
+    asked = (await Issue.get(id=pk(issue["id"]))).deadline + timedelta(days=5)
+    payload = await call(actors.member_a, "requestExtension", issueId=issue["id"], version=3,
+                         requestedDeadline=asked.isoformat(), reason="等待检测报告")
+    assert payload["extensionRequest"]["status"] == "PENDING"
+    resolved = await call(actors.member_a, "resolveIssue", issueId=issue["id"], version=4, summary="已协调完成")
+    assert resolved["userErrors"] == []
+    request = await ExtensionRequest.get(id=pk(payload["extensionRequest"]["id"]))
+    assert request.status == ExtensionStatus.REJECTED and request.decided_at is not None
+    assert (await Issue.get(id=pk(issue["id"]))).deadline != asked

@@ -323,6 +323,11 @@ class IssueWorkflow:
         summary = required_text(summary, "summary", "a summary")
 
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
+            # A deadline no longer matters once the work is done: a pending request is closed
+            # with it rather than left to be decided on a resolved issue.
+            await ExtensionRequest.filter(issue_id=issue.id, status=ExtensionStatus.PENDING).using_db(conn).update(
+                status=ExtensionStatus.REJECTED, decided_at=at, note="诉求已办结，延期申请自动关闭。"
+            )
             return {"resolution": summary, "resolved_at": at}, summary
 
         return await self._transition(issue_id, version, Action.RESOLVE, apply)
