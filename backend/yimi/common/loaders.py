@@ -11,11 +11,12 @@ from tortoise.functions import Count
 from tortoise.models import Model
 
 
-def by_id(model: type[Model]) -> DataLoader:
-    """Rows by primary key, one query per batch; a missing id gives None."""
+def by_id(model: type[Model], only: Sequence[str] | None = None) -> DataLoader:
+    """Rows by primary key, one query per batch; a missing id gives None; ``only`` limits the columns."""
 
     async def load(ids: Sequence[int]) -> list[Model | None]:
-        rows = {row.id: row for row in await model.filter(id__in=list(set(ids)))}
+        qs = model.filter(id__in=list(set(ids)))
+        rows = {row.id: row for row in await (qs.only(*only) if only else qs)}
         return [rows.get(i) for i in ids]
 
     return DataLoader(load_fn=load)

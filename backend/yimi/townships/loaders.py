@@ -13,7 +13,12 @@ from yimi.townships.models import Township
 
 class TownshipLoaders:
     def __init__(self, now: datetime):
-        self.by_id = by_id(Township)
+        self.by_id = by_id(Township, only=Township.LIGHT_FIELDS)
+
+        async def boundaries(ids):
+            return await Township.filter(id__in=ids).values_list("id", "boundary")
+
+        self.boundary = grouped(boundaries)
         self.enterprise_count = counted(lambda ids: Enterprise.filter(township_id__in=ids), "township_id")
         self.open_issue_count = counted(
             lambda ids: Issue.filter(status__in=OPEN_VALUES, enterprise__township_id__in=ids),

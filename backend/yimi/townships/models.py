@@ -23,6 +23,9 @@ class Township(Model):
     # GeoJSON MultiPolygon geometry, WGS-84.
     boundary = fields.JSONField(null=True)
 
+    # Everything but the boundary: outlines are large and most uses need only names and codes.
+    LIGHT_FIELDS = ("id", "code", "name", "kind", "county_code", "county_name", "seat_lon", "seat_lat")
+
     class Meta:
         table = "township"
         ordering = ["code"]

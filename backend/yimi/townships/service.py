@@ -29,4 +29,4 @@ def township_queryset(criteria: TownshipCriteria) -> QuerySet[Township]:
         qs = qs.filter(kind__in=[k.value for k in c.kinds])
     if c.search:
         qs = qs.filter(Q(name__icontains=c.search.strip()) | Q(code__startswith=c.search.strip()))
-    return qs.order_by("code")
+    return qs.only(*Township.LIGHT_FIELDS).order_by("code")

@@ -25,7 +25,6 @@ class Township(relay.Node):
     county_code: str
     county_name: str
     seat: GeoPoint = strawberry.field(description="Where the township government sits.")
-    boundary: JSON | None = strawberry.field(description="GeoJSON MultiPolygon, WGS-84.")
 
     @classmethod
     def from_model(cls, m: models.Township) -> "Township":
@@ -37,13 +36,17 @@ class Township(relay.Node):
             county_code=m.county_code,
             county_name=m.county_name,
             seat=GeoPoint(lon=m.seat_lon, lat=m.seat_lat),
-            boundary=m.boundary,
         )
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
         rows = await info.context.loaders.townships.by_id.load_many([int(i) for i in node_ids])
         return [cls.from_model(r) if r else None for r in rows]
+
+    @strawberry.field(description="GeoJSON MultiPolygon, WGS-84.")
+    async def boundary(self, info: Info) -> JSON | None:
+        found = await info.context.loaders.townships.boundary.load(self.id)
+        return found[0] if found else None
 
     @strawberry.field
     async def enterprise_count(self, info: Info) -> int:
