@@ -19,7 +19,10 @@ def settings(tmp_path_factory) -> Settings:
     dist = tmp_path_factory.mktemp("dist")
     (dist / "index.html").write_text("<!doctype html><title>Yimi test shell</title>", encoding="utf-8")
     # The whole suite runs as one anonymous caller against this app: give it room.
-    return Settings(database_url=f"sqlite://{path}", frontend_dist=dist, rate_limit_points=100_000, max_query_cost=5_000)
+    return Settings(
+        database_url=f"sqlite://{path}", frontend_dist=dist, rate_limit_points=100_000, max_query_cost=5_000,
+        sign_in_max_failures_per_ip=1_000,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -79,12 +82,16 @@ async def sign_in(app):
         await http.aclose()
 
 
+# What the web app sends with every request (yimi.accounts.csrf): mutations need it.
+CSRF_HEADERS = {"X-Yimi-CSRF": "1"}
+
+
 class GraphQLClient:
     def __init__(self, http: httpx.AsyncClient):
         self.http = http
 
     async def raw(self, query: str, variables: dict | None = None) -> dict:
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}})
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=CSRF_HEADERS)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -96,7 +103,7 @@ class GraphQLClient:
 
     async def error(self, query: str, variables: dict | None = None) -> dict:
         """The first error of a query that must fail."""
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}})
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=CSRF_HEADERS)
         assert response.status_code in (200, 400), response.text
         body = response.json()
         assert body.get("errors"), body

@@ -18,7 +18,8 @@ from cross_web import HTTPException
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from yimi.accounts.service import active_staff
+from yimi.accounts.csrf import check_request
+from yimi.accounts.service import SignInThrottle, active_staff
 from yimi.accounts.tokens import token_for_secret
 from yimi.common.errors import ServiceError
 from yimi.db import close_db, init_db
@@ -55,6 +56,10 @@ class YimiGraphQL(GraphQL):
         else:
             context.user = await active_staff(request.session.get("staff_id"))
         return context
+
+    async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):
+        check_request(request, context, request_data)  # mutations need proof of origin (yimi.accounts.csrf)
+        return await super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response)
 
 
 async def _partner_token(authorization: str, now):
@@ -104,6 +109,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         finally:
             await broker.close()
             await app.state.budget.close()
+            await app.state.sign_in_throttle.close()
             if manage_db:
                 await close_db()
 
@@ -130,4 +136,5 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.settings = settings
     app.state.broker = broker
     app.state.budget = Budget(settings)  # API points per caller (yimi.graphql.limits)
+    app.state.sign_in_throttle = SignInThrottle(settings)  # failed sign-ins per username and IP
     return app

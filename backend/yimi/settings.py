@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     rate_limit_window_seconds: int = Field(3600, ge=1, le=86_400)
     # Prepended to budget keys, so that several deployments (or test runs) can share one Redis.
     rate_limit_key_prefix: str = Field("yimi", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    # Failed sign-ins allowed per username and per IP address within the window; beyond, THROTTLED.
+    # The per-IP limit is higher: a whole office may sign in from one address.
+    sign_in_max_failures_per_username: int = Field(5, ge=1)
+    sign_in_max_failures_per_ip: int = Field(20, ge=1)
+    sign_in_failure_window_seconds: int = Field(900, ge=1, le=86_400)
+    # Origins besides the server's own whose pages may run mutations (e.g. a dev server, JSON list).
+    csrf_trusted_origins: list[str] = []
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":

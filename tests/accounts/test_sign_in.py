@@ -1,6 +1,6 @@
 import httpx
 
-from tests.conftest import TEST_PASSWORD, GraphQLClient
+from tests.conftest import CSRF_HEADERS, TEST_PASSWORD, GraphQLClient
 
 SIGN_IN = """mutation($u: String!, $p: String!) {
   signIn(input: {username: $u, password: $p}) { staff { name roles } userErrors { field code message } } }"""
@@ -12,7 +12,11 @@ async def test_sign_in_sets_a_protected_session_cookie(app, sign_in):
     assert me["name"] == gql.staff.name and "dispatcher" in me["roles"]
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
-        response = await http.post("/graphql", json={"query": SIGN_IN, "variables": {"u": gql.staff.username, "p": TEST_PASSWORD}})
+        response = await http.post(
+            "/graphql",
+            json={"query": SIGN_IN, "variables": {"u": gql.staff.username, "p": TEST_PASSWORD}},
+            headers=CSRF_HEADERS,
+        )
         cookie = response.headers["set-cookie"].lower()
         assert "yimi_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
         assert "max-age=28800" in cookie

@@ -104,7 +104,8 @@ def page(browser):
 
 def gql(base: str, query: str, variables: dict | None = None, client: httpx.Client | None = None) -> dict:
     c = client or httpx
-    r = c.post(f"{base}/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
+    r = c.post(f"{base}/graphql", json={"query": query, "variables": variables or {}},
+               headers={"X-Yimi-CSRF": "1"}, timeout=30)
     body = r.json()
     assert not body.get("errors"), body
     return body["data"]

@@ -32,7 +32,9 @@ def fresh(settings, demo):
         owned = app is None
         app = app or create_app(settings.model_copy(update=changes), manage_db=False)
         scheme = "https" if app.state.settings.env == "production" else "http"  # Secure cookies
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"{scheme}://testserver") as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=f"{scheme}://testserver", headers={"X-Yimi-CSRF": "1"}
+        ) as http:
 
             async def post(query: str, variables: dict | None = None, **kwargs) -> httpx.Response:
                 return await http.post("/graphql", json={"query": query, "variables": variables or {}}, **kwargs)

@@ -103,7 +103,9 @@ async def test_200_concurrent_reports_are_each_stored_once_or_refused_clearly(se
 
     url, database, enterprise_id = server
     limits = httpx.Limits(max_connections=CALLS, max_keepalive_connections=CALLS)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60, trust_env=False) as http:
+    async with httpx.AsyncClient(
+        base_url=url, limits=limits, timeout=60, trust_env=False, headers={"X-Yimi-CSRF": "1"}
+    ) as http:
         signed_in = await http.post("/graphql", json={
             "query": "mutation($p: String!) { signIn(input: {username: \"dispatcher\", password: $p}) { staff { id } } }",
             "variables": {"p": PASSWORD},

@@ -222,7 +222,7 @@ async def test_an_event_published_to_redis_reaches_subscribers_on_both_servers(c
 async def test_report_issue_on_one_server_reaches_subscribers_on_both(cluster, numsub):
     a, b = cluster.servers
     (enterprise_pk,) = _row(cluster.database, "SELECT id FROM enterprise ORDER BY id")
-    async with httpx.AsyncClient(base_url=a.http, timeout=10, trust_env=False) as http:
+    async with httpx.AsyncClient(base_url=a.http, timeout=10, trust_env=False, headers={"X-Yimi-CSRF": "1"}) as http:
 
         async def gql(query: str, variables: dict) -> dict:
             response = await http.post("/graphql", json={"query": query, "variables": variables})

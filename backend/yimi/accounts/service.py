@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
 from yimi.accounts.models import Role, Staff
 from yimi.accounts.passwords import hash_password, verify_password
 from yimi.common.errors import ServiceError
 
 MIN_PASSWORD_LENGTH = 10
+THROTTLED = "THROTTLED"
+
+auth_log = logging.getLogger("yimi.auth")
 
 
 async def set_password(staff: Staff, password: str) -> None:
@@ -20,6 +35,100 @@ async def authenticate(username: str, password: str) -> Staff | None:
     staff = await Staff.get_or_none(username=username, is_active=True)
     if not verify_password(password, staff.password_hash if staff else None):
         return None
+    return staff
+
+
+class SignInThrottle:
+    """Failed sign-ins per username and per IP address in a moving window (``limits``).
+
+    In memory, or in Redis when ``YIMI_REDIS_URL`` is set, so that several server processes
+    share the counts (the same storage choice as the API budgets in :mod:`yimi.graphql.limits`).
+    Only failures are counted; a success neither counts nor clears a counter, so that an
+    attacker cannot reset an IP's or a username's count by signing in to an account of their own.
+    """
+
+    def __init__(self, settings: Any):
+        window = settings.sign_in_failure_window_seconds
+        self.window = window
+        self.per_username = RateLimitItemPerSecond(settings.sign_in_max_failures_per_username, window)
+        self.per_ip = RateLimitItemPerSecond(settings.sign_in_max_failures_per_ip, window)
+        self.prefix = settings.rate_limit_key_prefix
+        if settings.redis_url:
+            from yimi.graphql.limits import _limits_storage_uri  # late: the accounts package loads without the API's
+
+            self.storage: Storage = storage_from_string(
+                _limits_storage_uri(settings.redis_url),
+                implementation="redispy",
+                key_prefix="yimi-sign-in",
+                socket_connect_timeout=1.0,
+                socket_timeout=1.0,
+            )
+        else:
+            self.storage = MemoryStorage()
+        self.limiter = MovingWindowRateLimiter(self.storage)
+
+    def _counters(self, username: str, ip: str) -> list[tuple[RateLimitItemPerSecond, tuple[str, ...]]]:
+        # Usernames are free text of any length: their key is a digest, case-insensitive so that
+        # "Admin" and "admin" share one count.
+        user_key = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+        return [
+            (self.per_username, (self.prefix, "user", user_key)),
+            (self.per_ip, (self.prefix, "ip", ip)),
+        ]
+
+    async def retry_at(self, username: str, ip: str) -> float | None:
+        """The epoch time from which another attempt is allowed, or None if one is allowed now."""
+        blocked = []
+        for item, ids in self._counters(username, ip):
+            if not await self.limiter.test(item, *ids):
+                blocked.append((await self.limiter.get_window_stats(item, *ids)).reset_time)
+        return max(blocked) if blocked else None
+
+    async def record_failure(self, username: str, ip: str) -> None:
+        for item, ids in self._counters(username, ip):
+            await self.limiter.hit(item, *ids)
+
+    async def close(self) -> None:
+        """Closes the Redis connections, if any (limits' storages have no public close)."""
+        client = getattr(getattr(self.storage, "bridge", None), "storage", None)
+        if client is not None:
+            await client.aclose()
+
+
+def _shown(username: str) -> str:
+    """The username as logged: repr (no line breaks from user input), at most 64 characters."""
+    return repr(username[:64] + ("…" if len(username) > 64 else ""))
+
+
+async def sign_in_attempt(username: str, password: str, ip: str, throttle: SignInThrottle | None) -> Staff:
+    """``authenticate`` behind the failure throttle, logging each failure (never the password).
+
+    Raises ServiceError THROTTLED (without checking the password) while the username or the IP
+    address has too many recent failures, and UNAUTHENTICATED for a wrong username or password.
+    """
+    if throttle is not None:
+        try:
+            retry_at = await throttle.retry_at(username, ip)
+        except Exception:  # noqa: BLE001 - the counter store is down: let sign-in work, and say so
+            auth_log.exception("Sign-in throttle storage unavailable; attempt not throttled")
+            retry_at, throttle = None, None
+        if retry_at is not None:
+            wait = max(1, math.ceil(retry_at - time.time()))
+            at = datetime.fromtimestamp(retry_at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+            auth_log.warning("Throttled sign-in for username %s from %s (until %s)", _shown(username), ip, at)
+            raise ServiceError(
+                None, THROTTLED, f"too many failed sign-ins: try again after {at} (in {wait} seconds)"
+            )
+    staff = await authenticate(username, password)
+    if staff is None:
+        auth_log.warning("Failed sign-in for username %s from %s", _shown(username), ip)
+        if throttle is not None:
+            try:
+                await throttle.record_failure(username, ip)
+            except Exception:  # noqa: BLE001
+                auth_log.exception("Sign-in throttle storage unavailable; failure not counted")
+        raise ServiceError("password", "UNAUTHENTICATED", "wrong username or password")
+    auth_log.info("Signed in: username %s from %s", _shown(username), ip)
     return staff
 
 

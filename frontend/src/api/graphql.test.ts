@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { GraphQLRequestError, graphqlRequest } from './graphql';
+import { CSRF_HEADER, GraphQLRequestError, graphqlRequest } from './graphql';
 
 function jsonResponse(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), {
@@ -23,6 +23,20 @@ describe('graphqlRequest', () => {
     expect(init?.method).toBe('POST');
     expect((init?.headers as Record<string, string>)['Content-Type']).toBe('application/json');
     expect(JSON.parse(String(init?.body))).toEqual({ query: 'query Q($n: Int) { hello }', variables: { n: 3 } });
+  });
+
+  it('always sends the CSRF header, which caller headers cannot drop', async () => {
+    const fetchImpl = vi.fn<typeof fetch>(async () => jsonResponse({ data: { signOut: { signedOut: true } } }));
+
+    await graphqlRequest('mutation { signOut { signedOut } }', undefined, {
+      fetchImpl,
+      headers: { 'X-Trace': 'a', [CSRF_HEADER]: '' },
+    });
+
+    const headers = fetchImpl.mock.calls[0]![1]?.headers as Record<string, string>;
+    expect(CSRF_HEADER).toBe('X-Yimi-CSRF');
+    expect(headers[CSRF_HEADER]).toBe('1');
+    expect(headers['X-Trace']).toBe('a');
   });
 
   it('throws an Error carrying every GraphQL error message', async () => {

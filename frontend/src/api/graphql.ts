@@ -2,6 +2,12 @@
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
+/**
+ * Sent with every request: the server runs mutations only for requests carrying it, which a page
+ * on another site cannot add without a CORS preflight (protection against cross-site request forgery).
+ */
+export const CSRF_HEADER = 'X-Yimi-CSRF';
+
 export interface GraphQLErrorItem {
   message: string;
   path?: ReadonlyArray<string | number>;
@@ -60,6 +66,7 @@ export async function graphqlRequest<TData, TVariables extends Record<string, un
       'Content-Type': 'application/json',
       Accept: 'application/graphql-response+json, application/json',
       ...options.headers,
+      [CSRF_HEADER]: '1',
     },
     body: JSON.stringify({ query, variables: variables ?? {} }),
   };
