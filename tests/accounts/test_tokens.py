@@ -74,3 +74,9 @@ def test_token_commands(tmp_path):
     assert run("token", "revoke", "bank", env=env).returncode == 0
     assert sqlite3.connect(path).execute("select revoked_at is not null from partner_token").fetchone() == (1,)
     assert run("token", "revoke", "nobody", env=env).returncode == 1
+
+
+async def test_an_overlong_township_code_is_an_unknown_code(demo):
+    with pytest.raises(ServiceError) as error:
+        await create_token("overlong", ["issues:read"], ["4102231050000000000"], now=NOW)
+    assert error.value.field == "townships" and "4102231050000000000" in error.value.message

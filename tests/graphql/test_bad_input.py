@@ -74,3 +74,39 @@ async def test_unexpected_errors_are_masked(gql, monkeypatch):
     body = await gql.raw("{ coverage { gaps } }")
     assert body["errors"][0]["message"] == "Unexpected error."
     assert "hunter2" not in str(body)
+
+
+LONG = "X" * 40  # longer than any code column: Tortoise used to raise ValidationError building the filter
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f'{{ townships(filter: {{codes: ["{LONG}"]}}) {{ totalCount }} }}',
+        f'{{ townships(filter: {{countyCodes: ["{LONG}"]}}) {{ totalCount }} }}',
+        f'{{ enterprises(filter: {{townshipCodes: ["{LONG}"]}}) {{ totalCount }} }}',
+        f'{{ enterprises(filter: {{industries: ["{LONG}"]}}) {{ totalCount }} }}',
+        f'{{ enterprises(filter: {{chains: ["{LONG}"]}}) {{ totalCount }} }}',
+        f'{{ issues(filter: {{townshipCodes: ["{LONG}"]}}) {{ totalCount }} }}',
+        f'{{ serviceTeams(filter: {{townshipCodes: ["{LONG}"]}}) {{ totalCount }} }}',
+    ],
+)
+async def test_overlong_filter_codes_match_nothing(gql, query):
+    # Found by the schemathesis fuzzing (tests/graphql/test_fuzz.py): "Unexpected error." before.
+    data = await gql(query)
+    assert next(iter(data.values()))["totalCount"] == 0
+
+
+async def test_overlong_codes_in_map_layer_and_coverage(gql):
+    layer = (await gql(f'{{ mapLayer(filter: {{industries: ["{LONG}"]}}) }}'))["mapLayer"]
+    assert layer["features"] == []
+    assert (await gql(f'{{ coverage(filter: {{countyCodes: ["{LONG}"]}}) {{ __typename }} }}'))["coverage"] == []
+
+
+def test_fitting_drops_values_longer_than_the_column():
+    from yimi.common.filters import fitting
+    from yimi.enterprises.models import Enterprise
+    from yimi.townships.models import Township
+
+    assert fitting(["C", "CC", ""], Enterprise, "industry") == ["C", ""]
+    assert fitting(["410825", "4108250"], Township, "county_code") == ["410825"]

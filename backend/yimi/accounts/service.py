@@ -17,6 +17,7 @@ from limits.storage import storage_from_string
 from yimi.accounts.models import Role, Staff
 from yimi.accounts.passwords import hash_password, verify_password
 from yimi.common.errors import ServiceError
+from yimi.common.filters import fitting
 
 MIN_PASSWORD_LENGTH = 10
 THROTTLED = "THROTTLED"
@@ -153,7 +154,7 @@ async def create_user(
     if not roles:
         raise ServiceError("roles", "INVALID", "at least one role is required")
     scope = township_scope or []
-    known = set(await Township.filter(code__in=scope).values_list("code", flat=True))
+    known = set(await Township.filter(code__in=fitting(scope, Township, "code")).values_list("code", flat=True))
     if unknown := sorted(set(scope) - known):
         raise ServiceError("townships", "INVALID", f"unknown township codes: {', '.join(unknown)}")
     if len(password) < MIN_PASSWORD_LENGTH:

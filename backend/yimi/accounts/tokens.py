@@ -10,6 +10,7 @@ from enum import Enum
 
 from yimi.accounts.models import PartnerCall, PartnerToken
 from yimi.common.errors import ServiceError
+from yimi.common.filters import fitting
 from yimi.issues.models import IssueCategory
 from yimi.townships.models import Township
 
@@ -70,7 +71,7 @@ async def create_token(
             "scopes", "INVALID", f"choose from {', '.join(sorted(known_scopes))}" + (f"; unknown: {', '.join(unknown)}" if scopes else "")
         )
     codes = sorted(set(township_codes or []))
-    known_codes = set(await Township.filter(code__in=codes).values_list("code", flat=True))
+    known_codes = set(await Township.filter(code__in=fitting(codes, Township, "code")).values_list("code", flat=True))
     if missing := [c for c in codes if c not in known_codes]:
         raise ServiceError("townships", "INVALID", f"unknown township codes: {', '.join(missing)}")
     cats = sorted(set(categories or []))

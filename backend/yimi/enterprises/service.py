@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 from yimi.accounts.models import Role, Staff
 from yimi.accounts.service import has_role
 from yimi.common.errors import ServiceError
+from yimi.common.filters import fitting
 from yimi.common.geo import BBox, feature_collection, point_feature
 from yimi.enterprises.models import Enterprise, RiskColor, Visit
 from yimi.issues.models import OPEN_VALUES, Issue, IssueSource
@@ -26,6 +27,7 @@ from yimi.issues.warning import SEVERITY, warning_color
 from yimi.issues.workflow import Action
 from yimi.settings import Settings
 from yimi.teams.models import ServiceTeam
+from yimi.townships.models import Township
 
 
 
@@ -53,16 +55,16 @@ def enterprise_queryset(criteria: EnterpriseCriteria) -> QuerySet[Enterprise]:
     qs = Enterprise.all()
     c = criteria
     if c.township_codes is not None:
-        qs = qs.filter(township__code__in=c.township_codes)
+        qs = qs.filter(township__code__in=fitting(c.township_codes, Township, "code"))
     if c.search:
         text = c.search.strip()
         qs = qs.filter(Q(name__icontains=text) | Q(uscc__istartswith=text))
     if c.above_scale is not None:
         qs = qs.filter(above_scale=c.above_scale)
     if c.industries is not None:
-        qs = qs.filter(industry__in=c.industries)
+        qs = qs.filter(industry__in=fitting(c.industries, Enterprise, "industry"))
     if c.chains is not None:
-        qs = qs.filter(chain__in=c.chains)
+        qs = qs.filter(chain__in=fitting(c.chains, Enterprise, "chain"))
     if c.risk_colors:
         qs = qs.filter(risk_color__in=[r.value for r in c.risk_colors])
     if c.commissioner_id is not None:

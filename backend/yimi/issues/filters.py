@@ -11,8 +11,10 @@ from operator import or_
 from tortoise.expressions import Case, Q, Subquery, When
 from tortoise.queryset import QuerySet
 
+from yimi.common.filters import fitting
 from yimi.issues.models import DispatchOrder, Issue, IssueCategory, IssuePriority, IssueStatus
 from yimi.issues.warning import WarningColor, overdue_q, warning_color, warning_q
+from yimi.townships.models import Township
 
 
 class IssueOrderField(str, Enum):
@@ -46,7 +48,7 @@ def issue_queryset(criteria: IssueCriteria, now: datetime) -> QuerySet[Issue]:
     if c.categories:
         qs = qs.filter(category__in=[x.value for x in c.categories])
     if c.township_codes is not None:
-        qs = qs.filter(enterprise__township__code__in=c.township_codes)
+        qs = qs.filter(enterprise__township__code__in=fitting(c.township_codes, Township, "code"))
     if c.enterprise_id is not None:
         qs = qs.filter(enterprise_id=c.enterprise_id)
     if c.team_id is not None:

@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 from yimi.accounts.models import Role, Staff
 from yimi.accounts.service import has_role
 from yimi.common.errors import ServiceError, UserInputError
+from yimi.common.filters import fitting
 from yimi.common.ids import parse_global_id
 from yimi.issues.deadlines import working_days_between
 from yimi.issues.models import OPEN_VALUES, DispatchOrder, DispatchRole, Issue, IssueCategory, IssueStatus, Satisfaction
@@ -41,7 +42,8 @@ async def team_queryset(criteria: TeamCriteria) -> QuerySet[ServiceTeam]:
     if c.kinds:
         qs = qs.filter(kind__in=[k.value for k in c.kinds])
     if c.township_codes is not None:
-        qs = qs.filter(id__in=Subquery(TeamCoverage.filter(township__code__in=c.township_codes).values("team_id")))
+        codes = fitting(c.township_codes, Township, "code")
+        qs = qs.filter(id__in=Subquery(TeamCoverage.filter(township__code__in=codes).values("team_id")))
     if c.speciality is not None:
         # Specialities are a short JSON list; matching in Python keeps SQLite and PostgreSQL alike.
         ids = [t.id for t in await ServiceTeam.all().only("id", "specialities") if c.speciality.value in t.specialities]
@@ -289,7 +291,9 @@ async def set_team_coverage(actor: Staff | None, team_id: str, township_codes: S
         team = await ServiceTeam.filter(id=pk).using_db(conn).select_for_update().first()
         if team is None:
             raise ServiceError("teamId", "NOT_FOUND", f"no service team with ID {team_id}")
-        found = dict(await Township.filter(code__in=codes).using_db(conn).values_list("code", "id")) if codes else {}
+        # A code too long for the column cannot exist: leave it out of the lookup, report it unknown.
+        lookup = Township.filter(code__in=fitting(codes, Township, "code")).using_db(conn)
+        found = dict(await lookup.values_list("code", "id")) if codes else {}
         unknown = [c for c in codes if c not in found]
         if unknown:
             raise ServiceError("townshipCodes", "NOT_FOUND", "unknown township codes: " + ", ".join(unknown))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from yimi.common.filters import fitting
 from yimi.townships.models import Township, TownshipKind
 
 
@@ -22,9 +23,9 @@ def township_queryset(criteria: TownshipCriteria) -> QuerySet[Township]:
     qs = Township.all()
     c = criteria
     if c.codes is not None:
-        qs = qs.filter(code__in=c.codes)
+        qs = qs.filter(code__in=fitting(c.codes, Township, "code"))
     if c.county_codes is not None:
-        qs = qs.filter(county_code__in=c.county_codes)
+        qs = qs.filter(county_code__in=fitting(c.county_codes, Township, "county_code"))
     if c.kinds:
         qs = qs.filter(kind__in=[k.value for k in c.kinds])
     if c.search:
