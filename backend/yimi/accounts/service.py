@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from limits import RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
 
 from yimi.accounts.models import Role, Staff
 from yimi.accounts.passwords import hash_password, verify_password
+from yimi.common.counters import counter_storage
 from yimi.common.errors import ServiceError
 from yimi.common.filters import fitting
 
@@ -54,18 +54,7 @@ class SignInThrottle:
         self.per_username = RateLimitItemPerSecond(settings.sign_in_max_failures_per_username, window)
         self.per_ip = RateLimitItemPerSecond(settings.sign_in_max_failures_per_ip, window)
         self.prefix = settings.rate_limit_key_prefix
-        if settings.redis_url:
-            from yimi.graphql.limits import _limits_storage_uri  # late: the accounts package loads without the API's
-
-            self.storage: Storage = storage_from_string(
-                _limits_storage_uri(settings.redis_url),
-                implementation="redispy",
-                key_prefix="yimi-sign-in",
-                socket_connect_timeout=1.0,
-                socket_timeout=1.0,
-            )
-        else:
-            self.storage = MemoryStorage()
+        self.storage: Storage = counter_storage(settings.redis_url, "yimi-sign-in")
         self.limiter = MovingWindowRateLimiter(self.storage)
 
     def _counters(self, username: str, ip: str) -> list[tuple[RateLimitItemPerSecond, tuple[str, ...]]]:

@@ -36,13 +36,13 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from limits import RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
-from limits.storage import storage_from_string
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from yimi.accounts.tokens import log_call
+from yimi.common.counters import counter_storage
 from yimi.graphql.cost import QueryCost, query_cost
 
 log = logging.getLogger("yimi.limits")
@@ -82,15 +82,6 @@ class RateLimitStatus:
     allowed: bool = True
 
 
-def _limits_storage_uri(redis_url: str) -> str:
-    from yimi.live.broker import split_redis_url  # drops ?channel_prefix=, which redis-py refuses
-
-    url, _ = split_redis_url(redis_url)
-    scheme, rest = url.split("://", 1)
-    scheme = {"redis": "async+redis", "rediss": "async+rediss", "unix": "async+redis+unix"}.get(scheme, scheme)
-    return f"{scheme}://{rest}"
-
-
 class Budget:
     """Points per caller per fixed window, in memory or (with ``redis_url``) in Redis."""
 
@@ -99,17 +90,8 @@ class Budget:
         self.window = settings.rate_limit_window_seconds
         self.prefix = settings.rate_limit_key_prefix
         self.item = RateLimitItemPerSecond(self.limit, self.window)
-        if settings.redis_url:
-            self.storage: Storage = storage_from_string(
-                _limits_storage_uri(settings.redis_url),
-                implementation="redispy",
-                key_prefix="yimi-budget",
-                # A Redis that does not answer delays a request by at most this, then it goes unmetered.
-                socket_connect_timeout=1.0,
-                socket_timeout=1.0,
-            )
-        else:
-            self.storage = MemoryStorage()
+        # A Redis that does not answer leaves the request unmetered (see _meter).
+        self.storage: Storage = counter_storage(settings.redis_url, "yimi-budget")
         self.limiter = FixedWindowRateLimiter(self.storage)
 
     async def charge(self, caller: str, cost: int) -> RateLimitStatus:
