@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-COMMANDS = ["migrate", "demo", "serve", "schema", "user", "user create", "user list", "user disable", "user set-password", "token", "token create", "token list", "token revoke"]
+COMMANDS = ["migrate", "demo", "serve", "schema", "user", "user create", "user list", "user disable", "user set-password", "token", "token create", "token list", "token revoke", "recompute-warnings"]
 
 
 def run(*args, env=None, timeout=180):
@@ -58,3 +58,23 @@ def test_user_commands(tmp_path):
     listing = run("user", "list", env=env)
     assert "li.na" in listing.stdout and "no" in listing.stdout
     assert sqlite3.connect(path).execute("select is_active from staff where username='li.na'").fetchone() == (0,)
+
+
+def test_recompute_warnings_after_a_threshold_change(tmp_path):
+    path = tmp_path / "warn.sqlite3"
+    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+    assert run("migrate", env=env).returncode == 0
+    assert run("demo", "--quiet", env=env).returncode == 0
+    unchanged = run("recompute-warnings", env=env)
+    assert unchanged.returncode == 0 and unchanged.stdout.startswith("0 issues"), unchanged.stdout + unchanged.stderr
+    changed = run("recompute-warnings", env={**env, "YIMI_WARN_YELLOW_AT": "0.6", "YIMI_WARN_ORANGE_AT": "0.9"})
+    assert changed.returncode == 0, changed.stderr
+    db = sqlite3.connect(path)
+    total = db.execute("select count(*) from issue").fetchone()[0]
+    assert changed.stdout.startswith(f"{total:,} issues")
+    row = db.execute("select reported_at, deadline, yellow_at, orange_at from issue order by id limit 1").fetchone()
+    from datetime import datetime
+
+    reported, deadline, yellow, orange = (datetime.fromisoformat(v) for v in row)
+    assert abs((yellow - reported) / (deadline - reported) - 0.6) < 1e-6
+    assert abs((orange - reported) / (deadline - reported) - 0.9) < 1e-6

@@ -202,6 +202,16 @@ def token_revoke(name: str = typer.Argument(..., help="The token's name.")) -> N
     console.print(f"revoked {name}")
 
 
+@app.command("recompute-warnings")
+def recompute_warnings() -> None:
+    """Re-derive every issue's warning thresholds after YIMI_WARN_YELLOW_AT / YIMI_WARN_ORANGE_AT change."""
+    from yimi.issues.warning import recompute_thresholds
+
+    settings = get_settings()
+    changed = _with_db(lambda: recompute_thresholds(settings.warn_yellow_at, settings.warn_orange_at))
+    console.print(f"{changed:,} issues now use yellow at {settings.warn_yellow_at:.0%}, orange at {settings.warn_orange_at:.0%}")
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Overrides YIMI_HOST."),

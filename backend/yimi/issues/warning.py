@@ -63,3 +63,28 @@ def warning_q(color: WarningColor, now: datetime, prefix: str = "") -> Q:
 
 def overdue_q(now: datetime, prefix: str = "") -> Q:
     return warning_q(WarningColor.RED, now, prefix)
+
+
+async def recompute_thresholds(yellow: float, orange: float, batch: int = 1000) -> int:
+    """Re-derives every issue's stored yellow_at / orange_at from new thresholds; returns how many changed.
+
+    Needed after YIMI_WARN_YELLOW_AT / YIMI_WARN_ORANGE_AT change, so that one screen never mixes
+    colours computed with two sets of thresholds. One transaction: all issues or none.
+    """
+    from tortoise.transactions import in_transaction
+
+    from yimi.issues.models import Issue
+
+    changed = 0
+    async with in_transaction() as conn:
+        rows = await Issue.all().using_db(conn).values_list("id", "reported_at", "deadline", "yellow_at", "orange_at")
+        updates = []
+        for issue_id, reported_at, deadline, yellow_at, orange_at in rows:
+            new_yellow, new_orange = thresholds(reported_at, deadline, yellow, orange)
+            if (new_yellow, new_orange) != (yellow_at, orange_at):
+                updates.append(Issue(id=issue_id, yellow_at=new_yellow, orange_at=new_orange))
+        for start in range(0, len(updates), batch):
+            chunk = updates[start : start + batch]
+            await Issue.bulk_update(chunk, fields=["yellow_at", "orange_at"], using_db=conn)
+            changed += len(chunk)
+    return changed
