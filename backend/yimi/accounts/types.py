@@ -4,6 +4,7 @@ import strawberry
 from strawberry import relay
 
 from yimi.accounts import models
+from yimi.common.loaders import load_nodes
 from yimi.graphql.context import Info
 
 
@@ -18,8 +19,7 @@ class Department(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        rows = await info.context.loaders.teams.department_by_id.load_many([int(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.teams.department_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(description="A member of staff: team member, commissioner, dispatcher.")
@@ -35,8 +35,7 @@ class Staff(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        rows = await info.context.loaders.teams.staff_by_id.load_many([int(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.teams.staff_by_id, node_ids, cls.from_model)
 
     @strawberry.field
     async def department(self, info: Info) -> Department:

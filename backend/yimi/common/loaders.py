@@ -48,3 +48,9 @@ def counted(queryset_for: Callable[[list[Hashable]], Any], key_field: str) -> Da
         return [counts.get(k, 0) for k in keys]
 
     return DataLoader(load_fn=load)
+
+
+async def load_nodes(loader: DataLoader, node_ids: Iterable, convert: Callable[[Any], Any]) -> list[Any]:
+    """Node objects for the primary keys behind global IDs, in order; None where no row exists."""
+    rows = await loader.load_many([int(i) for i in node_ids])
+    return [convert(row) if row else None for row in rows]

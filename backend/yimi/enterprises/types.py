@@ -9,6 +9,7 @@ from strawberry import relay
 from yimi.accounts.types import Staff, staff_or_none
 from yimi.common.enums import OrderDirection
 from yimi.common.geo import GeoPoint, parse_bbox
+from yimi.common.loaders import load_nodes
 from yimi.common.pagination import Connection, build_connection, page_window
 from yimi.enterprises import models
 from yimi.enterprises.models import EnterpriseSize, RiskColor
@@ -61,8 +62,7 @@ class Enterprise(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        rows = await info.context.loaders.enterprises.by_id.load_many([int(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.enterprises.by_id, node_ids, cls.from_model)
 
     @strawberry.field
     async def township(self, info: Info) -> TownshipRef:
@@ -114,8 +114,7 @@ class Visit(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        rows = await info.context.loaders.enterprises.visit_by_id.load_many([int(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.enterprises.visit_by_id, node_ids, cls.from_model)
 
     @strawberry.field
     async def enterprise(self, info: Info) -> Enterprise:

@@ -9,6 +9,7 @@ from strawberry import relay
 from yimi.accounts.types import Staff, staff_or_none
 from yimi.common.enums import OrderDirection
 from yimi.common.errors import UserInputError
+from yimi.common.loaders import load_nodes
 from yimi.common.time import to_utc
 from yimi.common.ids import parse_global_id
 from yimi.graphql.context import Info
@@ -128,8 +129,7 @@ class ExtensionRequest(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        rows = await info.context.loaders.issues.extension_request_by_id.load_many([int(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.issues.extension_request_by_id, node_ids, cls.from_model)
 
     @strawberry.field
     async def issue(self, info: Info) -> "Issue":
@@ -190,8 +190,7 @@ class Issue(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        rows = await info.context.loaders.issues.by_id.load_many([int(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.issues.by_id, node_ids, cls.from_model)
 
     @strawberry.field(description="Four-colour warning; null once resolved or closed.")
     def warning_color(self, info: Info) -> WarningColor | None:

@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 
 from yimi.accounts.types import Department, Staff, staff_or_none
+from yimi.common.loaders import load_nodes
 from yimi.graphql.context import Info
 from yimi.issues.models import IssueCategory
 from yimi.teams import models
@@ -82,8 +83,7 @@ class ServiceTeam(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        rows = await info.context.loaders.teams.by_id.load_many([int(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.teams.by_id, node_ids, cls.from_model)
 
     @strawberry.field
     async def lead_department(self, info: Info) -> Department:

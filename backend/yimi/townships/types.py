@@ -7,6 +7,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from yimi.common.geo import GeoPoint
+from yimi.common.loaders import load_nodes
 from yimi.graphql.context import Info
 from yimi.townships import models
 from yimi.townships.models import TownshipKind
@@ -40,8 +41,7 @@ class Township(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
-        rows = await info.context.loaders.townships.by_id.load_many([int(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.townships.by_id, node_ids, cls.from_model)
 
     @strawberry.field(description="GeoJSON MultiPolygon, WGS-84.")
     async def boundary(self, info: Info) -> JSON | None:
