@@ -59,6 +59,17 @@ def changed(info: Info, issue: models.Issue) -> Issue:
     return Issue.from_model(issue)
 
 
+async def issue_change(
+    info: Info, payload: Callable[..., P], act: Callable[[IssueWorkflow], Awaitable[models.Issue]]
+) -> P:
+    """Runs ``act`` with the caller's workflow: the payload carries the changed issue, or the user error."""
+
+    async def work() -> P:
+        return payload(issue=changed(info, await act(workflow(info))))
+
+    return await run(payload, work)
+
+
 # -- payloads -------------------------------------------------------------------------------------
 
 
@@ -231,78 +242,68 @@ class EscalateIssueInput:
 class IssueMutation:
     @strawberry.mutation(description="Log a problem an enterprise raised (status REPORTED, deadline from the rules).")
     async def report_issue(self, info: Info, input: ReportIssueInput) -> ReportIssuePayload:
-        async def work():
-            enterprise_id = global_id(input.enterprise_id, "enterpriseId", "Enterprise")
-            draft = IssueDraft(input.category, input.title, input.source, input.priority, input.description)
-            issue = await workflow(info).report(enterprise_id, draft)
-            return ReportIssuePayload(issue=changed(info, issue))
-
-        return await run(ReportIssuePayload, work)
+        draft = IssueDraft(input.category, input.title, input.source, input.priority, input.description)
+        return await issue_change(
+            info,
+            ReportIssuePayload,
+            lambda wf: wf.report(global_id(input.enterprise_id, "enterpriseId", "Enterprise"), draft),
+        )
 
     @strawberry.mutation(description="Send an issue to a lead team and co-handlers (派单).")
     async def dispatch_issue(self, info: Info, input: DispatchIssueInput) -> DispatchIssuePayload:
-        async def work():
-            issue = await workflow(info).dispatch(
+        return await issue_change(
+            info,
+            DispatchIssuePayload,
+            lambda wf: wf.dispatch(
                 issue_pk(input),
                 input.version,
                 global_id(input.lead_team_id, "leadTeamId", "ServiceTeam"),
-                [global_id(t, f"coHandlerTeamIds[{i}]", "ServiceTeam") for i, t in enumerate(input.co_handler_team_ids)],
+                [
+                    global_id(t, f"coHandlerTeamIds[{i}]", "ServiceTeam")
+                    for i, t in enumerate(input.co_handler_team_ids)
+                ],
                 input.instruction,
                 input.deadline,
-            )
-            return DispatchIssuePayload(issue=changed(info, issue))
-
-        return await run(DispatchIssuePayload, work)
+            ),
+        )
 
     @strawberry.mutation(description="The lead team accepts the dispatch order; the work starts (IN_PROGRESS).")
     async def accept_dispatch(self, info: Info, input: AcceptDispatchInput) -> AcceptDispatchPayload:
-        async def work():
-            issue = await workflow(info).accept(issue_pk(input), input.version, input.note)
-            return AcceptDispatchPayload(issue=changed(info, issue))
-
-        return await run(AcceptDispatchPayload, work)
+        return await issue_change(
+            info, AcceptDispatchPayload, lambda wf: wf.accept(issue_pk(input), input.version, input.note)
+        )
 
     @strawberry.mutation(description="The lead team returns the dispatch order with a reason (RETURNED).")
     async def return_dispatch(self, info: Info, input: ReturnDispatchInput) -> ReturnDispatchPayload:
-        async def work():
-            issue = await workflow(info).return_(issue_pk(input), input.version, input.reason)
-            return ReturnDispatchPayload(issue=changed(info, issue))
-
-        return await run(ReturnDispatchPayload, work)
+        return await issue_change(
+            info, ReturnDispatchPayload, lambda wf: wf.return_(issue_pk(input), input.version, input.reason)
+        )
 
     @strawberry.mutation(description="Add a note to the issue's timeline.")
     async def add_issue_note(self, info: Info, input: AddIssueNoteInput) -> AddIssueNotePayload:
-        async def work():
-            issue = await workflow(info).add_note(issue_pk(input), input.note, input.version)
-            return AddIssueNotePayload(issue=changed(info, issue))
-
-        return await run(AddIssueNotePayload, work)
+        return await issue_change(
+            info, AddIssueNotePayload, lambda wf: wf.add_note(issue_pk(input), input.note, input.version)
+        )
 
     @strawberry.mutation(description="The lead team reports the issue resolved, with a summary (RESOLVED).")
     async def resolve_issue(self, info: Info, input: ResolveIssueInput) -> ResolveIssuePayload:
-        async def work():
-            issue = await workflow(info).resolve(issue_pk(input), input.version, input.summary)
-            return ResolveIssuePayload(issue=changed(info, issue))
-
-        return await run(ResolveIssuePayload, work)
+        return await issue_change(
+            info, ResolveIssuePayload, lambda wf: wf.resolve(issue_pk(input), input.version, input.summary)
+        )
 
     @strawberry.mutation(description="Record the enterprise's satisfaction: CLOSED, or REOPENED when unsatisfied.")
     async def confirm_issue(self, info: Info, input: ConfirmIssueInput) -> ConfirmIssuePayload:
-        async def work():
-            issue = await workflow(info).confirm(
-                issue_pk(input), input.version, input.satisfaction, input.comment
-            )
-            return ConfirmIssuePayload(issue=changed(info, issue))
-
-        return await run(ConfirmIssuePayload, work)
+        return await issue_change(
+            info,
+            ConfirmIssuePayload,
+            lambda wf: wf.confirm(issue_pk(input), input.version, input.satisfaction, input.comment),
+        )
 
     @strawberry.mutation(description="Reopen a resolved or closed issue, with a reason (REOPENED).")
     async def reopen_issue(self, info: Info, input: ReopenIssueInput) -> ReopenIssuePayload:
-        async def work():
-            issue = await workflow(info).reopen(issue_pk(input), input.version, input.reason)
-            return ReopenIssuePayload(issue=changed(info, issue))
-
-        return await run(ReopenIssuePayload, work)
+        return await issue_change(
+            info, ReopenIssuePayload, lambda wf: wf.reopen(issue_pk(input), input.version, input.reason)
+        )
 
     @strawberry.mutation(description="Ask for a later deadline; it moves only once a dispatcher approves.")
     async def request_extension(self, info: Info, input: RequestExtensionInput) -> RequestExtensionPayload:
@@ -333,8 +334,6 @@ class IssueMutation:
 
     @strawberry.mutation(description="Escalate an open issue (督办), with a reason.")
     async def escalate_issue(self, info: Info, input: EscalateIssueInput) -> EscalateIssuePayload:
-        async def work():
-            issue = await workflow(info).escalate(issue_pk(input), input.version, input.reason)
-            return EscalateIssuePayload(issue=changed(info, issue))
-
-        return await run(EscalateIssuePayload, work)
+        return await issue_change(
+            info, EscalateIssuePayload, lambda wf: wf.escalate(issue_pk(input), input.version, input.reason)
+        )
