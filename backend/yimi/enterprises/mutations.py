@@ -6,12 +6,12 @@ from datetime import date
 
 import strawberry
 
-from yimi.common.payloads import UserError
+from yimi.common.payloads import UserError, global_id, run
 from yimi.enterprises.service import EnterpriseService
 from yimi.enterprises.types import Enterprise, Visit
 from yimi.graphql.context import Info
 from yimi.issues.models import IssueCategory, IssuePriority, IssueSource
-from yimi.issues.mutations import changed, global_id, run
+from yimi.issues.mutations import changed
 from yimi.issues.service import IssueDraft
 from yimi.issues.types import Issue
 

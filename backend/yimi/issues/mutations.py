@@ -13,9 +13,7 @@ from typing import TypeVar
 
 import strawberry
 
-from yimi.common.errors import ServiceError, UserInputError
-from yimi.common.ids import parse_global_id
-from yimi.common.payloads import UserError
+from yimi.common.payloads import UserError, global_id, run
 from yimi.graphql.context import Info
 from yimi.issues import models
 from yimi.issues.models import IssueCategory, IssuePriority, IssueSource, Satisfaction
@@ -23,23 +21,6 @@ from yimi.issues.service import IssueDraft, IssueWorkflow
 from yimi.issues.types import ExtensionRequest, Issue
 
 P = TypeVar("P")
-
-
-def global_id(value: str, field: str, type_name: str) -> int:
-    """The primary key behind a global ID; a bad one is a ServiceError naming the field."""
-    try:
-        return parse_global_id(value, field, type_name)[1]
-    except UserInputError as error:
-        reason = error.message.split(": ", 1)[-1]
-        raise ServiceError(field, "INVALID", reason) from None
-
-
-async def run(payload: Callable[..., P], work: Callable[[], Awaitable[P]]) -> P:
-    """``work()``'s payload, or ``payload(user_errors=[...])`` for an expected failure."""
-    try:
-        return await work()
-    except ServiceError as error:
-        return payload(user_errors=[UserError.from_error(error)])
 
 
 def issue_pk(input) -> int:
