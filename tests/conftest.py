@@ -111,7 +111,28 @@ class GraphQLClient:
 
 
 @pytest.fixture(scope="session")
-async def gql(client) -> GraphQLClient:
+async def gql(app, demo) -> GraphQLClient:
+    """An administrator's session: reads everything (the role tests use ``sign_in`` and ``anon``)."""
+    from yimi.accounts.models import Staff
+    from yimi.accounts.service import set_password
+
+    admin = next(s for s in await Staff.filter(is_active=True).order_by("id") if "admin" in s.roles)
+    if admin.password_hash is None:
+        await set_password(admin, TEST_PASSWORD)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        client = GraphQLClient(http)
+        result = await client(
+            "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }",
+            {"u": admin.username, "p": TEST_PASSWORD},
+        )
+        assert result["signIn"]["staff"], result
+        client.staff = admin
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def anon(client) -> GraphQLClient:
+    """Nobody signed in: the public."""
     return GraphQLClient(client)
 
 

@@ -18,12 +18,13 @@ from cross_web import HTTPException
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from yimi.accounts.access import access_for
 from yimi.accounts.csrf import check_request
 from yimi.accounts.service import SignInThrottle, active_staff
 from yimi.accounts.tokens import token_for_secret
 from yimi.common.errors import ServiceError
 from yimi.db import close_db, init_db
-from yimi.graphql.context import Context
+from yimi.graphql.context import Context, Loaders
 from yimi.graphql.limits import Budget
 from yimi.graphql.schema import schema
 from yimi.live.broker import Broker, make_broker
@@ -55,6 +56,8 @@ class YimiGraphQL(GraphQL):
             context.token = await _partner_token(authorization, context.now)
         else:
             context.user = await active_staff(request.session.get("staff_id"))
+        context.access = await access_for(context.user, context.token)
+        context.loaders = Loaders(context.now, context.access)
         return context
 
     async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):

@@ -1,8 +1,8 @@
 import './styles.css';
-import { App } from './pages/app';
+import { Shell } from './pages/shell';
 
 const main = document.getElementById('main');
 if (main === null) {
   throw new Error('index.html is missing <main id="main">');
 }
-void new App(main).start();
+void new Shell(main).start();

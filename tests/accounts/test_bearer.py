@@ -5,7 +5,7 @@ from yimi.accounts.tokens import create_token, revoke_token
 
 
 async def test_partner_calls_are_authenticated_metered_and_logged(client, demo):
-    token, secret = await create_token("bearer-test", ["issues:read"])
+    token, secret = await create_token("bearer-test", ["enterprises:read", "issues:read"])
     try:
         headers = {"authorization": f"Bearer {secret}"}
         query = "query PartnerOpenIssues { issues(first: 5) { totalCount } me { name } rateLimit { cost remaining limit } }"
@@ -26,7 +26,7 @@ async def test_partner_calls_are_authenticated_metered_and_logged(client, demo):
 
 
 async def test_expired_unknown_and_malformed_tokens_get_401(client, demo):
-    token, secret = await create_token("expiring-test", ["issues:read"], expires="1d", now=datetime.now(UTC) - timedelta(days=2))
+    token, secret = await create_token("expiring-test", ["enterprises:read", "issues:read"], expires="1d", now=datetime.now(UTC) - timedelta(days=2))
     try:
         for header, reason in (
             (f"Bearer {secret}", "expired"),

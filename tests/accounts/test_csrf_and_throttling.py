@@ -106,7 +106,7 @@ async def test_queries_need_no_header_and_get_never_mutates(sign_in):
 
 
 async def test_partner_requests_need_no_header(client, demo):
-    token, secret = await create_token(f"csrf-{uuid.uuid4().hex[:8]}", ["issues:read"])
+    token, secret = await create_token(f"csrf-{uuid.uuid4().hex[:8]}", ["enterprises:read", "issues:read"])
     try:
         bearer = {"authorization": f"Bearer {secret}"}
         response = await _post(client, "mutation { signOut { signedOut } }", **bearer, origin="https://partner.example")

@@ -27,7 +27,7 @@ async def test_token_is_shown_once_and_stored_as_a_hash(demo):
 
 
 async def test_expired_revoked_and_unknown_tokens_are_refused(demo):
-    token, secret = await create_token("税务局", ["issues:read"], expires="2026-12-01", now=NOW)
+    token, secret = await create_token("税务局", ["enterprises:read", "issues:read"], expires="2026-12-01", now=NOW)
     try:
         with pytest.raises(ServiceError, match="expired"):
             await token_for_secret(secret, datetime(2026, 12, 2, tzinfo=UTC))
@@ -45,10 +45,14 @@ async def test_expired_revoked_and_unknown_tokens_are_refused(demo):
     [
         ({"scopes": ["issues:write"]}, "scopes"),
         ({"scopes": []}, "scopes"),
-        ({"scopes": ["issues:read"], "township_codes": ["999999999"]}, "townships"),
-        ({"scopes": ["issues:read"], "categories": ["weather"]}, "categories"),
-        ({"scopes": ["issues:read"], "expires": "yesterday"}, "expires"),
-        ({"scopes": ["issues:read"], "expires": "2020-01-01"}, "expires"),
+        ({"scopes": ["townships:read"]}, "scopes"),  # everyone reads townships: not a scope
+        ({"scopes": ["issues:read"]}, "scopes"),  # an issue names its enterprise
+        ({"scopes": ["enterprises:read", "issues:details"]}, "scopes"),
+        ({"scopes": ["enterprises:contacts"]}, "scopes"),
+        ({"scopes": ["enterprises:read", "issues:read"], "township_codes": ["999999999"]}, "townships"),
+        ({"scopes": ["enterprises:read", "issues:read"], "categories": ["weather"]}, "categories"),
+        ({"scopes": ["enterprises:read", "issues:read"], "expires": "yesterday"}, "expires"),
+        ({"scopes": ["enterprises:read", "issues:read"], "expires": "2020-01-01"}, "expires"),
     ],
 )
 async def test_bad_token_requests_name_the_field(demo, kwargs, field):
@@ -78,5 +82,12 @@ def test_token_commands(tmp_path):
 
 async def test_an_overlong_township_code_is_an_unknown_code(demo):
     with pytest.raises(ServiceError) as error:
-        await create_token("overlong", ["issues:read"], ["4102231050000000000"], now=NOW)
+        await create_token("overlong", ["enterprises:read", "issues:read"], ["4102231050000000000"], now=NOW)
     assert error.value.field == "townships" and "4102231050000000000" in error.value.message
+
+
+def test_every_scope_says_what_it_opens():
+    from yimi.accounts.access import SCOPE_GRANTS
+    from yimi.accounts.tokens import TokenScope
+
+    assert {s.value for s in TokenScope} == set(SCOPE_GRANTS)

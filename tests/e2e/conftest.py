@@ -22,6 +22,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "demo password 1"
+STAFF = "staff003"  # a dispatcher in the demo data; its password is set to PASSWORD below
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
 
@@ -36,7 +37,7 @@ def _yimi(env: dict, *args: str) -> None:
                    stdout=subprocess.DEVNULL, timeout=300)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory):
     if not (DIST / "index.html").exists():
         pytest.fail("frontend/dist/index.html is missing: run `make frontend` before the browser tests")
@@ -46,7 +47,7 @@ def server(tmp_path_factory):
     env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{db}", "YIMI_FRONTEND_DIST": str(DIST)}
     env.pop("YIMI_TILE_URL", None)
     yimi = [str(Path(sys.executable).parent / "yimi")]
-    for args in (["migrate"], ["demo", "--quiet"], ["user", "set-password", "staff003", "--password", PASSWORD]):
+    for args in (["migrate"], ["demo", "--quiet"], ["user", "set-password", STAFF, "--password", PASSWORD]):
         subprocess.run(yimi + args, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, timeout=300)
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE enterprise SET name = ? WHERE id = 1", (XSS_NAME,))
@@ -76,7 +77,7 @@ def server(tmp_path_factory):
             proc.kill()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -94,7 +95,7 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
     pg = context.new_page()
     errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("pageerror", lambda e: errors.append(f"{e}\n{e.stack}"))
     pg.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
     pg.errors = errors  # type: ignore[attr-defined]
     yield pg
@@ -109,3 +110,46 @@ def gql(base: str, query: str, variables: dict | None = None, client: httpx.Clie
     body = r.json()
     assert not body.get("errors"), body
     return body["data"]
+
+
+SIGN_IN = "mutation($i: SignInInput!) { signIn(input: $i) { staff { name } userErrors { code message } } }"
+
+
+def sign_in_client(base: str, client: httpx.Client, username: str = STAFF, password: str = PASSWORD) -> dict:
+    """Start a cookie session on an httpx client; returns the signed-in staff member."""
+    data = gql(base, SIGN_IN, {"i": {"username": username, "password": password}}, client=client)
+    assert not data["signIn"]["userErrors"], data
+    return data["signIn"]["staff"]
+
+
+@pytest.fixture(scope="package")
+def staff(server):
+    """An httpx client signed in as the dispatcher: the API reads data for staff only."""
+    with httpx.Client() as client:
+        sign_in_client(server, client)
+        yield client
+
+
+def sign_in_ui(page, username: str = STAFF, password: str = PASSWORD) -> None:
+    """Sign in through the sign-in screen (the page shows it), pressing Enter as a user would."""
+    page.wait_for_selector("form.signin-card")
+    page.fill("#si-username", username)
+    page.fill("#si-password", password)
+    page.press("#si-password", "Enter")
+
+
+def sign_in_session(page, base: str) -> None:
+    """Sign the page's browser context in without the UI: the context's request API shares its cookies."""
+    r = page.context.request.post(
+        f"{base}/graphql", headers={"X-Yimi-CSRF": "1"},
+        data={"query": SIGN_IN, "variables": {"i": {"username": STAFF, "password": PASSWORD}}},
+    )
+    body = r.json()
+    assert r.ok and not body.get("errors") and not body["data"]["signIn"]["userErrors"], body
+
+
+@pytest.fixture
+def staff_page(server, page):
+    """A page whose context is already signed in as the dispatcher."""
+    sign_in_session(page, server)
+    return page

@@ -1,4 +1,9 @@
-"""The staff dashboard in real Chromium: map, panels, list, filters, URL, workflow, XSS."""
+"""The staff dashboard in real Chromium: map, panels, list, filters, URL, workflow, XSS.
+
+Every test here is signed in (the app shows only the sign-in screen to anonymous visitors):
+`staff_page` starts the session through the API, the workflow test signs in through the screen.
+Sign-in itself, sign-out and the session's end are in test_session.py.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from .conftest import ARTIFACTS, PASSWORD, XSS_NAME, gql
+from .conftest import ARTIFACTS, XSS_NAME, gql, sign_in_client, sign_in_ui
 
 MAP_READY = "#map[data-ready='1']"
 
@@ -22,12 +27,13 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
-def test_demo_loads_with_polygons_and_points(server, page: Page):
+def test_demo_loads_with_polygons_and_points(server, staff_page: Page):
+    page = staff_page
     page.goto(server + "/")
     wait_map(page)
     m = page.locator("#map")
-    assert int(m.get_attribute("data-townships")) == 15
-    assert int(m.get_attribute("data-points")) == 600
+    expect(m).to_have_attribute("data-townships", "15")
+    expect(m).to_have_attribute("data-points", "600")
     drawn = int(m.get_attribute("data-clusters")) + int(m.get_attribute("data-singles"))
     assert drawn > 0
     # Polygons and points are on the canvas; township labels are keyboard-reachable markers.
@@ -37,7 +43,8 @@ def test_demo_loads_with_polygons_and_points(server, page: Page):
     shot(page, "01-map")
 
 
-def test_township_click_opens_panel(server, page: Page):
+def test_township_click_opens_panel(server, staff_page: Page):
+    page = staff_page
     page.goto(server + "/")
     wait_map(page)
     label = page.locator(".tw-label[data-code='410223101']")
@@ -54,7 +61,8 @@ def test_township_click_opens_panel(server, page: Page):
     expect(panel).to_be_hidden()
 
 
-def test_filter_changes_list_and_map_and_url_restores(server, page: Page):
+def test_filter_changes_list_and_map_and_url_restores(server, staff_page: Page):
+    page = staff_page
     page.goto(server + "/?view=list")
     wait_map(page)
     total = page.locator(".list-view")
@@ -89,7 +97,8 @@ def test_filter_changes_list_and_map_and_url_restores(server, page: Page):
     fresh.close()
 
 
-def test_hover_row_highlights_point(server, page: Page):
+def test_hover_row_highlights_point(server, staff_page: Page):
+    page = staff_page
     page.goto(server + "/?view=list")
     wait_map(page)
     row = page.locator(".data-table tbody tr").first
@@ -97,7 +106,8 @@ def test_hover_row_highlights_point(server, page: Page):
     expect(page.locator("#map")).to_have_attribute("data-highlight", row.get_attribute("data-enterprise"))
 
 
-def test_coverage_matrix(server, page: Page):
+def test_coverage_matrix(server, staff_page: Page):
+    page = staff_page
     page.goto(server + "/?view=coverage")
     page.wait_for_selector("table.matrix")
     expect(page.locator("table.matrix tbody tr")).to_have_count(15)
@@ -105,7 +115,8 @@ def test_coverage_matrix(server, page: Page):
     shot(page, "04-coverage")
 
 
-def test_english_switch(server, page: Page):
+def test_english_switch(server, staff_page: Page):
+    page = staff_page
     page.goto(server + "/")
     wait_map(page)
     page.click("#lang")
@@ -115,7 +126,8 @@ def test_english_switch(server, page: Page):
     shot(page, "05-english")
 
 
-def test_xss_name_renders_as_text(server, page: Page):
+def test_xss_name_renders_as_text(server, staff_page: Page):
+    page = staff_page
     page.goto(server + "/?view=list&sort=NAME.ASC")
     wait_map(page)
     cell = page.locator(".data-table tbody tr").first.locator("td").first
@@ -127,18 +139,14 @@ def test_xss_name_renders_as_text(server, page: Page):
     shot(page, "06-xss-as-text")
 
 
-def test_workflow_dispatch_with_conflict(server, page: Page):
-    data = gql(server, "{ issues(first: 1, filter: {statuses: [REPORTED]}) { nodes { id number enterprise { id } } } }")
+def test_workflow_dispatch_with_conflict(server, staff, page: Page):
+    data = gql(server, "{ issues(first: 1, filter: {statuses: [REPORTED]}) { nodes { id number enterprise { id } } } }",
+               client=staff)
     issue = data["issues"]["nodes"][0]
+    # Opened signed out: the sign-in screen, then the enterprise of the link with its workflow forms.
     page.goto(server + f"/?ent={issue['enterprise']['id']}")
+    sign_in_ui(page)
     wait_map(page)
-    page.click("#sign-in-toggle")
-    page.fill("#si-username", "staff003")
-    page.fill("#si-password", "wrong")
-    page.locator(".signin-form button[type=submit]").click()
-    expect(page.locator(".signin-form")).to_contain_text(re.compile(r"\S"))
-    page.fill("#si-password", PASSWORD)
-    page.locator(".signin-form button[type=submit]").click()
     expect(page.locator("#sign-out")).to_be_visible()
 
     card = page.locator(f".issue-card[data-issue='{issue['id']}']")
@@ -152,8 +160,7 @@ def test_workflow_dispatch_with_conflict(server, page: Page):
     # and submitting gives a clear conflict message.
     expect(page.locator("#live-badge.on")).to_have_count(1, timeout=10000)
     with httpx.Client() as other:
-        gql(server, "mutation($i: SignInInput!) { signIn(input: $i) { userErrors { code } } }",
-            {"i": {"username": "staff003", "password": PASSWORD}}, client=other)
+        sign_in_client(server, other)
         gql(server, "mutation($i: AddIssueNoteInput!) { addIssueNote(input: $i) { userErrors { code message } } }",
             {"i": {"issueId": issue["id"], "note": "电话核实"}}, client=other)
     expect(page.locator("#panel .stale-notice")).to_be_visible(timeout=10000)
@@ -171,25 +178,26 @@ def test_workflow_dispatch_with_conflict(server, page: Page):
     form.locator("button[type=submit]").click()
     expect(page.locator(f".issue-card[data-issue='{issue['id']}']")).to_have_attribute("data-status", "DISPATCHED", timeout=10000)
     shot(page, "08-dispatched")
-    after = gql(server, "query($id: ID!) { node(id: $id) { ... on Issue { status } } }", {"id": issue["id"]})
+    after = gql(server, "query($id: ID!) { node(id: $id) { ... on Issue { status } } }", {"id": issue["id"]}, client=staff)
     assert after["node"]["status"] == "DISPATCHED"
 
 
-def test_live_update_reaches_the_page(server, page: Page):
+def test_live_update_reaches_the_page(server, staff, staff_page: Page):
+    page = staff_page
     page.goto(server + "/")
     wait_map(page)
     expect(page.locator("#live-badge.on")).to_have_count(1, timeout=10000)
-    data = gql(server, "{ issues(first: 1, filter: {statuses: [IN_PROGRESS]}) { nodes { id number } } }")
+    data = gql(server, "{ issues(first: 1, filter: {statuses: [IN_PROGRESS]}) { nodes { id number } } }", client=staff)
     issue = data["issues"]["nodes"][0]
     with httpx.Client() as other:
-        gql(server, "mutation($i: SignInInput!) { signIn(input: $i) { userErrors { code } } }",
-            {"i": {"username": "staff003", "password": PASSWORD}}, client=other)
+        sign_in_client(server, other)
         gql(server, "mutation($i: AddIssueNoteInput!) { addIssueNote(input: $i) { userErrors { code message } } }",
             {"i": {"issueId": issue["id"], "note": "实时更新测试"}}, client=other)
     expect(page.locator(".toast")).to_contain_text(issue["number"], timeout=10000)
 
 
-def test_only_map_toggle_and_csv(server, page: Page):
+def test_only_map_toggle_and_csv(server, staff_page: Page):
+    page = staff_page
     page.goto(server + "/?view=list&at=34.41100,114.19300,14")
     wait_map(page)
     lv = page.locator(".list-view")
@@ -207,14 +215,12 @@ def test_only_map_toggle_and_csv(server, page: Page):
     assert len(lines) == inside + 1
 
 
-def test_report_issue_shows_field_errors(server, page: Page):
-    ent = gql(server, "{ enterprises(first: 1, orderBy: {field: NAME, direction: DESC}) { nodes { id } } }")["enterprises"]["nodes"][0]
+def test_report_issue_shows_field_errors(server, staff, staff_page: Page):
+    page = staff_page
+    ent = gql(server, "{ enterprises(first: 1, orderBy: {field: NAME, direction: DESC}) { nodes { id } } }",
+              client=staff)["enterprises"]["nodes"][0]
     page.goto(server + f"/?ent={ent['id']}")
     wait_map(page)
-    page.click("#sign-in-toggle")
-    page.fill("#si-username", "staff003")
-    page.fill("#si-password", PASSWORD)
-    page.locator(".signin-form button[type=submit]").click()
     expect(page.locator("#sign-out")).to_be_visible()
     box = page.locator(".report-box details[data-action='report']")
     box.locator("summary").click()
@@ -233,7 +239,8 @@ def test_report_issue_shows_field_errors(server, page: Page):
     expect(page.locator(".issue-card h4", has_text="厂区道路用地审批咨询")).to_have_count(1, timeout=10000)
 
 
-def test_resolution_rate_metric(server, page: Page):
+def test_resolution_rate_metric(server, staff_page: Page):
+    page = staff_page
     page.goto(server + "/")
     wait_map(page)
     page.select_option("#metric", "rate")

@@ -21,6 +21,7 @@ mutation($input: RecordVisitInput!) {
   }
 }
 """
+VISIT_ISSUES = "query($id: ID!) { node(id: $id) { ... on Visit { issues { id } } } }"
 ASSIGN = """
 mutation($input: AssignCommissionerInput!) {
   assignCommissioner(input: $input) {
@@ -70,6 +71,12 @@ async def test_a_team_records_a_visit_and_the_issues_raised(actors):
     assert visit["team"]["id"] == gid("ServiceTeam", p.team_a) and visit["commissioner"] is None
     assert visit["enterprise"]["id"] == gid("Enterprise", p.enterprise.id)
     assert [i["id"] for i in visit["issues"]] == [i["id"] for i in issues]
+    # Not dispatched yet, the issues stay visible to the team that raised them on its visit (and
+    # to the administrator); another team's member does not see them.
+    for reader in (actors.member_a, actors.admin):
+        linked = (await reader(VISIT_ISSUES, {"id": visit["id"]}))["node"]
+        assert [i["id"] for i in linked["issues"]] == [i["id"] for i in issues]
+    assert (await actors.member_b(VISIT_ISSUES, {"id": visit["id"]}))["node"]["issues"] == []
     assert [(i["status"], i["source"], i["category"], i["priority"]) for i in issues] == [
         ("REPORTED", "VISIT", "LABOUR", "NORMAL"),
         ("REPORTED", "VISIT", "POWER", "URGENT"),
@@ -92,7 +99,7 @@ async def test_a_commissioner_records_their_own_visit(actors):
     assert payload["visit"]["team"] is None
 
 
-async def test_visits_refused_change_nothing(actors, gql):
+async def test_visits_refused_change_nothing(actors, anon):
     p = actors.people
     enterprise = gid("Enterprise", p.enterprise.id)
     base = {"enterpriseId": enterprise, "visitedOn": today(), "issues": [{"category": "LAND", "title": "用地指标"}]}
@@ -104,7 +111,7 @@ async def test_visits_refused_change_nothing(actors, gql):
         [e] = payload["userErrors"]
         return e["field"], e["code"]
 
-    assert await error(gql, teamId=gid("ServiceTeam", p.team_a)) == (None, "UNAUTHENTICATED")
+    assert await error(anon, teamId=gid("ServiceTeam", p.team_a)) == (None, "UNAUTHENTICATED")
     assert await error(actors.viewer, teamId=gid("ServiceTeam", p.team_a)) == (None, "FORBIDDEN")
     # Another team's member, another enterprise's commissioner.
     assert await error(actors.member_b, teamId=gid("ServiceTeam", p.team_a)) == (None, "FORBIDDEN")

@@ -233,15 +233,15 @@ async def test_deciding_a_decided_extension_is_illegal(actors):
 # -- permissions ----------------------------------------------------------------------------------
 
 
-async def test_anonymous_callers_must_sign_in(actors, gql):
+async def test_anonymous_callers_must_sign_in(actors, anon):
     issue = await in_progress(actors)
     before = await snapshot(pk(issue["id"]))
     count = await Issue.all().count()
-    error = await refused(gql, "reportIssue", "UNAUTHENTICATED", enterpriseId=gid("Enterprise", actors.people.enterprise.id),
+    error = await refused(anon, "reportIssue", "UNAUTHENTICATED", enterpriseId=gid("Enterprise", actors.people.enterprise.id),
                           category="LABOUR", title="招工难", source="ONLINE")
     assert error["message"] == "sign in first"
-    await refused(gql, "resolveIssue", "UNAUTHENTICATED", issueId=issue["id"], version=3, summary="已办结")
-    await refused(gql, "addIssueNote", "UNAUTHENTICATED", issueId=issue["id"], note="路过")
+    await refused(anon, "resolveIssue", "UNAUTHENTICATED", issueId=issue["id"], version=3, summary="已办结")
+    await refused(anon, "addIssueNote", "UNAUTHENTICATED", issueId=issue["id"], note="路过")
     assert await snapshot(pk(issue["id"])) == before and await Issue.all().count() == count
 
 

@@ -24,6 +24,7 @@ import pytest
 import redis
 
 from tests.live.conftest import SubscriptionClient, eventually
+from yimi.app import SESSION_COOKIE
 from yimi.common.ids import to_global_id
 from yimi.live.broker import RedisBroker
 
@@ -58,6 +59,10 @@ async def main():
 
 asyncio.run(main())
 """
+
+SIGN_IN = (
+    "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } userErrors { message } } }"
+)
 
 
 def _free_port() -> int:
@@ -164,6 +169,26 @@ def cluster(tmp_path_factory, redis_url):
             server.stop()
 
 
+async def sign_in(http: httpx.AsyncClient, username: str) -> dict:
+    """Signs ``http`` in; gives the WebSocket headers that carry its session.
+
+    Subscriptions need a caller who may read issues. Both servers share the secret key, so the
+    session of one is good on the other, as behind a load balancer.
+    """
+    response = await http.post("/graphql", json={"query": SIGN_IN, "variables": {"u": username, "p": PASSWORD}})
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["signIn"]["staff"], response.text
+    return {"Cookie": f"{SESSION_COOKIE}={http.cookies[SESSION_COOKIE]}"}
+
+
+async def dispatcher_session(cluster: Cluster) -> dict:
+    """The cluster's dispatcher (reads every issue) signed in on server A: WebSocket headers."""
+    async with httpx.AsyncClient(
+        base_url=cluster.servers[0].http, timeout=10, trust_env=False, headers={"X-Yimi-CSRF": "1"}
+    ) as http:
+        return await sign_in(http, cluster.dispatcher)
+
+
 @pytest.fixture
 async def numsub(cluster):
     """Counts subscribers on the issues channel across both servers (Redis PUBSUB NUMSUB)."""
@@ -195,7 +220,10 @@ async def test_an_event_published_to_redis_reaches_subscribers_on_both_servers(c
         db.execute("UPDATE issue SET title = ? WHERE id = ?", (title, issue_id))
 
     variables = {"filter": {"categories": [category.upper()]}}
-    async with SubscriptionClient.connect(a.ws) as on_a, SubscriptionClient.connect(b.ws) as on_b:
+    session = await dispatcher_session(cluster)
+    async with SubscriptionClient.connect(a.ws, headers=session) as on_a, SubscriptionClient.connect(
+        b.ws, headers=session
+    ) as on_b:
         op_a = await on_a.subscribe(CHANGES, variables)
         op_b = await on_b.subscribe(CHANGES, variables)
         await wait_for_subscribers(numsub, 2)
@@ -231,16 +259,14 @@ async def test_report_issue_on_one_server_reaches_subscribers_on_both(cluster, n
             assert "errors" not in body, body
             return body["data"]
 
-        signed_in = await gql(
-            "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } userErrors { message } } }",
-            {"u": cluster.dispatcher, "p": PASSWORD},
-        )
-        assert signed_in["signIn"]["staff"], signed_in
+        session = await sign_in(http, cluster.dispatcher)
         enterprise_id = to_global_id("Enterprise", enterprise_pk)
         assert (await gql("query($id: ID!) { node(id: $id) { id } }", {"id": enterprise_id}))["node"]
 
         variables = {"filter": {"enterprise": enterprise_id}}
-        async with SubscriptionClient.connect(a.ws) as on_a, SubscriptionClient.connect(b.ws) as on_b:
+        async with SubscriptionClient.connect(a.ws, headers=session) as on_a, SubscriptionClient.connect(
+            b.ws, headers=session
+        ) as on_b:
             op_a = await on_a.subscribe(CHANGES, variables)
             op_b = await on_b.subscribe(CHANGES, variables)
             await wait_for_subscribers(numsub, 2)
@@ -270,8 +296,9 @@ async def test_report_issue_on_one_server_reaches_subscribers_on_both(cluster, n
 
 async def test_servers_stop_cleanly_with_subscriptions_open(cluster, numsub):
     """SIGTERM with live subscriptions: the server closes them, releases Redis, exits 0."""
-    async with SubscriptionClient.connect(cluster.servers[0].ws) as on_a, SubscriptionClient.connect(
-        cluster.servers[1].ws
+    session = await dispatcher_session(cluster)
+    async with SubscriptionClient.connect(cluster.servers[0].ws, headers=session) as on_a, SubscriptionClient.connect(
+        cluster.servers[1].ws, headers=session
     ) as on_b:
         await on_a.subscribe(CHANGES)
         await on_b.subscribe(CHANGES)

@@ -13,7 +13,10 @@ from strawberry.relay import GlobalID
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.issues.workflow_helpers import cast, gid, ok
 from tests.live.conftest import ISSUE_CHANGED, SubscriptionClient, eventually, wait_for_subscribers
+from yimi.accounts.access import PUBLIC_ACCESS, STAFF, Access
+from yimi.app import SESSION_COOKIE
 from yimi.enterprises.models import Enterprise
 from yimi.graphql.context import Context
 from yimi.graphql.schema import schema
@@ -21,6 +24,10 @@ from yimi.issues.models import Issue
 from yimi.live.broker import MemoryBroker
 
 pytestmark = pytest.mark.timeout(60)
+
+# Staff who read every issue (as the administrator of the `gql` fixture does), for the tests of
+# the subscription itself; the row rules have tests of their own below.
+EVERY_ISSUE = Access(grants=STAFF)
 
 IDS = "query($filter: IssueFilter, $first: Int) { issues(filter: $filter, first: $first) { nodes { id number } } }"
 
@@ -33,11 +40,16 @@ def change(issue_id: int, action: str = "dispatch", version: int = 2) -> dict:
     return {"issueId": issue_id, "action": action, "status": "dispatched", "version": version}
 
 
+def session(client) -> dict:
+    """The WebSocket headers that carry the cookie session of a signed-in GraphQLClient."""
+    return {"Cookie": f"{SESSION_COOKIE}={client.http.cookies[SESSION_COOKIE]}"}
+
+
 @asynccontextmanager
-async def subscription(settings, variables: dict | None = None, query: str = ISSUE_CHANGED):
+async def subscription(settings, variables: dict | None = None, query: str = ISSUE_CHANGED, access: Access = EVERY_ISSUE):
     """``(broker, take)`` for one subscription run by the schema itself; ``await take()`` is its next result."""
     broker = MemoryBroker()
-    context = Context(settings=settings, broker=broker)
+    context = Context(settings=settings, broker=broker, access=access)
     results = await schema.subscribe(query, variable_values=variables or {}, context_value=context)
     # The subscription starts when its first result is asked for; publishing waits until then.
     pending: asyncio.Future | None = asyncio.ensure_future(anext(results))
@@ -158,13 +170,24 @@ async def test_ill_formed_and_unknown_changes_are_skipped(settings, demo, caplog
 
 async def test_a_bad_filter_is_refused_before_subscribing(settings, demo):
     broker = MemoryBroker()
-    results = await schema.subscribe(
-        ISSUE_CHANGED, variable_values={"filter": {"team": "nonsense"}}, context_value=Context(settings=settings, broker=broker)
-    )
+    context = Context(settings=settings, broker=broker, access=EVERY_ISSUE)
+    results = await schema.subscribe(ISSUE_CHANGED, variable_values={"filter": {"team": "nonsense"}}, context_value=context)
     async with aclosing(results):
         result = await asyncio.wait_for(anext(results), 5)
     assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
     assert "filter.team" in result.errors[0].message
+    assert await broker.subscriber_count("issues") == 0
+
+
+async def test_anonymous_callers_are_refused_before_subscribing(settings, demo):
+    broker = MemoryBroker()
+    context = Context(settings=settings, broker=broker, access=PUBLIC_ACCESS)
+    results = await schema.subscribe(ISSUE_CHANGED, context_value=context)
+    async with aclosing(results):
+        result = await asyncio.wait_for(anext(results), 5)
+    assert result.data is None
+    [error] = result.errors
+    assert error.extensions["code"] == "UNAUTHENTICATED" and error.extensions["needs"] == "issues"
     assert await broker.subscriber_count("issues") == 0
 
 
@@ -180,7 +203,7 @@ class _FailingBroker(MemoryBroker):
 async def test_a_broker_failure_ends_the_subscription_with_an_error_that_leaks_nothing(settings, demo, caplog):
     issue = await Issue.all().order_by("id").first()
     broker = _FailingBroker()
-    results = await schema.subscribe(ISSUE_CHANGED, context_value=Context(settings=settings, broker=broker))
+    results = await schema.subscribe(ISSUE_CHANGED, context_value=Context(settings=settings, broker=broker, access=EVERY_ISSUE))
     async with aclosing(results):
         pending = asyncio.ensure_future(anext(results))
         await wait_for_subscribers(broker, 1)
@@ -220,11 +243,11 @@ async def server_url(app):
     sock.close()
 
 
-async def test_over_graphql_transport_ws(app, server_url, demo):
+async def test_over_graphql_transport_ws(app, server_url, gql):
     broker = app.state.broker
     issue = await Issue.filter(status="reported").order_by("id").first()
     other = await Issue.filter(status="closed").order_by("id").first()
-    async with SubscriptionClient.connect(server_url) as client:
+    async with SubscriptionClient.connect(server_url, headers=session(gql)) as client:
         reported = await client.subscribe(variables={"filter": {"statuses": ["REPORTED"]}})
         everything = await client.subscribe()
         await wait_for_subscribers(broker, 2)
@@ -246,12 +269,47 @@ async def test_over_graphql_transport_ws(app, server_url, demo):
     await wait_for_subscribers(broker, 0)
 
 
-async def test_a_bad_filter_gets_an_error_message(server_url, demo):
-    async with SubscriptionClient.connect(server_url) as client:
+async def test_a_bad_filter_gets_an_error_message(server_url, gql):
+    async with SubscriptionClient.connect(server_url, headers=session(gql)) as client:
         op = await client.subscribe(variables={"filter": {"enterprise": "nonsense"}})
         message = await client.receive()
     assert message["id"] == op and message["type"] == "error", message
     assert message["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_anonymous_callers_get_an_error_message_and_no_subscription(app, server_url, demo):
+    async with SubscriptionClient.connect(server_url) as client:
+        op = await client.subscribe()
+        message = await client.receive()
+        assert message["id"] == op and message["type"] == "error", message
+        [error] = message["payload"]
+        assert error["extensions"]["code"] == "UNAUTHENTICATED" and "Sign in" in error["message"]
+        assert await app.state.broker.subscriber_count("issues") == 0
+
+
+async def test_a_team_member_gets_the_changes_of_their_teams_issues_only(app, server_url, gql, sign_in):
+    """No filter: the row rule alone decides. Changes made through the API by the administrator."""
+    p = await cast()  # member A belongs to team A, not to team B
+    member = await sign_in("team_member", username=p.member_a.username)
+    report = {"enterpriseId": gid("Enterprise", p.enterprise.id), "category": "LABOUR", "title": "招工难", "source": "HOTLINE"}
+
+    async def dispatch(issue: dict, team: int) -> dict:
+        return await ok(gql, "dispatchIssue", issueId=issue["id"], version=issue["version"],
+                        leadTeamId=gid("ServiceTeam", team), instruction="请对接")
+
+    async with SubscriptionClient.connect(server_url, headers=session(member)) as client:
+        op = await client.subscribe()
+        await wait_for_subscribers(app.state.broker, 1)
+        ours = await ok(gql, "reportIssue", **report)  # reported: not dispatched to anyone yet
+        theirs = await ok(gql, "reportIssue", **report)
+        await dispatch(theirs, p.team_b)
+        await dispatch(ours, p.team_a)
+        # Changes keep their order: after team B's note, ours marks the end of what may arrive.
+        await ok(gql, "addIssueNote", issueId=theirs["id"], note="B 队的事")
+        await ok(gql, "addIssueNote", issueId=ours["id"], note="A 队的事")
+        received = [(await client.next(op))["issueChanged"] for _ in range(2)]
+    assert [(c["action"], c["issue"]["id"]) for c in received] == [("dispatch", ours["id"]), ("note", ours["id"])]
+    assert received[1]["issue"]["status"] == "DISPATCHED"
 
 
 async def test_only_graphql_transport_ws_is_spoken(server_url):

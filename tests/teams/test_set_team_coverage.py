@@ -116,11 +116,11 @@ async def test_other_roles_are_forbidden(sign_in, role):
     assert await covered_codes(team.id) == original
 
 
-async def test_anonymous_is_refused(gql):
+async def test_anonymous_is_refused(anon):
     team, gain, *_ = await pick_team()
     original = await covered_codes(team.id)
     result = (
-        await gql(SET, {"input": {"teamId": to_global_id("ServiceTeam", team.id), "townshipCodes": [gain]}})
+        await anon(SET, {"input": {"teamId": to_global_id("ServiceTeam", team.id), "townshipCodes": [gain]}})
     )["setTeamCoverage"]
     assert result["team"] is None
     assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(None, "UNAUTHENTICATED")]

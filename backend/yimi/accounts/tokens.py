@@ -8,6 +8,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
+from yimi.accounts.access import SCOPE_REQUIRES
 from yimi.accounts.models import PartnerCall, PartnerToken
 from yimi.common.errors import ServiceError
 from yimi.common.filters import fitting
@@ -20,13 +21,15 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class TokenScope(str, Enum):
-    READ_TOWNSHIPS = "townships:read"
-    READ_TEAMS = "teams:read"
+    """What a token may do beyond the public's reads (townships, teams, statistics); see
+    yimi.accounts.access.SCOPE_GRANTS for what each one opens."""
+
     READ_ENTERPRISES = "enterprises:read"
     READ_CONTACTS = "enterprises:contacts"  # contact person and phone, with enterprises:read
-    READ_ISSUES = "issues:read"
+    READ_ISSUES = "issues:read"  # with enterprises:read: an issue names its enterprise
+    READ_ISSUE_DETAILS = "issues:details"  # descriptions, resolutions, timelines, with issues:read
     REPORT_ISSUES = "issues:report"
-    READ_STATS = "stats:read"
+    READ_STATS = "stats:read"  # exact figures on townships, teams and enterprises
 
 
 def hash_token(secret: str) -> str:
@@ -70,6 +73,9 @@ async def create_token(
         raise ServiceError(
             "scopes", "INVALID", f"choose from {', '.join(sorted(known_scopes))}" + (f"; unknown: {', '.join(unknown)}" if scopes else "")
         )
+    for scope, needed in SCOPE_REQUIRES.items():
+        if scope in scopes and needed not in scopes:
+            raise ServiceError("scopes", "INVALID", f"{scope} needs {needed} as well")
     codes = sorted(set(township_codes or []))
     known_codes = set(await Township.filter(code__in=fitting(codes, Township, "code")).values_list("code", flat=True))
     if missing := [c for c in codes if c not in known_codes]:

@@ -4,6 +4,7 @@ import strawberry
 from strawberry import relay
 
 from yimi.accounts import models
+from yimi.accounts.access import Grant
 from yimi.common.loaders import load_nodes
 from yimi.graphql.context import Info
 
@@ -35,6 +36,7 @@ class Staff(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
+        info.context.access.require(Grant.PEOPLE)
         return await load_nodes(info.context.loaders.teams.staff_by_id, node_ids, cls.from_model)
 
     @strawberry.field

@@ -11,13 +11,18 @@ from tortoise.functions import Count
 from tortoise.models import Model
 
 
-def by_id(model: type[Model], only: Sequence[str] | None = None) -> DataLoader:
-    """Rows by primary key, one query per batch; a missing id gives None; ``only`` limits the columns."""
+def by_id(
+    model: type[Model], only: Sequence[str] | None = None, rows: Callable[[], Any] | None = None
+) -> DataLoader:
+    """Rows by primary key, one query per batch; a missing id gives None; ``only`` limits the columns.
+
+    ``rows`` gives the queryset of the rows the caller may see (a row rule): others load as None.
+    """
 
     async def load(ids: Sequence[int]) -> list[Model | None]:
-        qs = model.filter(id__in=list(set(ids)))
-        rows = {row.id: row for row in await (qs.only(*only) if only else qs)}
-        return [rows.get(i) for i in ids]
+        qs = (rows() if rows else model.all()).filter(id__in=list(set(ids)))
+        found = {row.id: row for row in await (qs.only(*only) if only else qs)}
+        return [found.get(i) for i in ids]
 
     return DataLoader(load_fn=load)
 

@@ -4,40 +4,52 @@ from collections import defaultdict
 
 from strawberry.dataloader import DataLoader
 
+from yimi.accounts.access import Access
 from yimi.common.loaders import by_id, counted
 from yimi.enterprises.models import Enterprise, Visit
 from yimi.issues.models import OPEN_VALUES, Issue
 
 
+def _newest_issues(access: Access):
+    async def load(keys: list[tuple[int, int]]) -> list[list[Issue]]:
+        """For (enterprise id, n) keys: the n newest issues of each enterprise the caller may see, in one query.
 
-async def _newest_issues(keys: list[tuple[int, int]]) -> list[list[Issue]]:
-    """For (enterprise id, n) keys: the n newest issues of each enterprise, in one query.
+        A window function keeps a page of enterprises from loading every issue they ever had.
+        """
+        visible = access.issues()  # checks the grant even when nothing is asked
+        n = max(k[1] for k in keys)
+        ids = sorted({int(k[0]) for k in keys})
+        if n == 0 or not ids:
+            return [[] for _ in keys]
+        rule = ""
+        if not access.sees_every_issue:
+            # The caller's row rule, as the ids it lets through among these enterprises' issues
+            # (one more query, bounded by the page of enterprises).
+            allowed = await visible.filter(enterprise_id__in=ids).values_list("id", flat=True)
+            rule = f" AND id IN ({','.join(map(str, allowed)) or 'NULL'})"
+        sql = (
+            "SELECT * FROM (SELECT issue.*, ROW_NUMBER() OVER ("
+            "PARTITION BY enterprise_id ORDER BY reported_at DESC, id DESC) AS row_in_enterprise "
+            f"FROM issue WHERE enterprise_id IN ({','.join(map(str, ids))}){rule}) ranked "
+            f"WHERE row_in_enterprise <= {int(n)} ORDER BY enterprise_id, row_in_enterprise"
+        )
+        groups: dict[int, list[Issue]] = defaultdict(list)
+        for issue in await Issue.raw(sql):
+            groups[issue.enterprise_id].append(issue)
+        return [groups.get(enterprise_id, [])[:limit] for enterprise_id, limit in keys]
 
-    A window function keeps a page of enterprises from loading every issue they ever had.
-    """
-    n = max(k[1] for k in keys)
-    ids = sorted({int(k[0]) for k in keys})
-    if n == 0 or not ids:
-        return [[] for _ in keys]
-    sql = (
-        "SELECT * FROM (SELECT issue.*, ROW_NUMBER() OVER ("
-        "PARTITION BY enterprise_id ORDER BY reported_at DESC, id DESC) AS row_in_enterprise "
-        f"FROM issue WHERE enterprise_id IN ({','.join(map(str, ids))})) ranked "
-        f"WHERE row_in_enterprise <= {int(n)} ORDER BY enterprise_id, row_in_enterprise"
-    )
-    groups: dict[int, list[Issue]] = defaultdict(list)
-    for issue in await Issue.raw(sql):
-        groups[issue.enterprise_id].append(issue)
-    return [groups.get(enterprise_id, [])[:limit] for enterprise_id, limit in keys]
+    return load
 
 
 class EnterpriseLoaders:
-    def __init__(self):
-        self.by_id = by_id(Enterprise)
-        self.visit_by_id = by_id(Visit)
+    def __init__(self, access: Access):
+        self.by_id = by_id(Enterprise, rows=access.enterprises)
+        self.visit_by_id = by_id(Visit, rows=access.visits)
+        # A figure: every open issue counts, whoever asks (see yimi.accounts.access).
         self.open_issue_count = counted(
             lambda ids: Issue.filter(status__in=OPEN_VALUES, enterprise_id__in=ids), "enterprise_id"
         )
-        self.issue_count = counted(lambda ids: Issue.filter(enterprise_id__in=ids), "enterprise_id")
+        # The total of the `issues` connection: the issues the caller may see.
+        self.issue_count = counted(lambda ids: access.issues().filter(enterprise_id__in=ids), "enterprise_id")
         # Keyed by (enterprise id, how many newest issues).
-        self.newest_issues = DataLoader(load_fn=_newest_issues)
+        self.newest_issues = DataLoader(load_fn=_newest_issues(access))

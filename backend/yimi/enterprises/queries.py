@@ -24,15 +24,18 @@ class EnterpriseQuery:
     ) -> Connection[Enterprise]:
         criteria = filter.to_criteria() if filter else EnterpriseCriteria()
         order = order_by or EnterpriseOrder()
-        qs = ordered(enterprise_queryset(criteria), order.field, order.direction == OrderDirection.DESC)
+        qs = ordered(enterprise_queryset(criteria, info.context.access), order.field, order.direction == OrderDirection.DESC)
         return await paginate_queryset(qs, first, after, Enterprise.from_model)
 
     @strawberry.field(
         description=(
             "Every matching enterprise as one GeoJSON FeatureCollection of points; properties: id, "
-            "warningColor (of the worst open issue, null if none) and openIssueCount."
+            "warningColor (of the worst open issue, null if none) and openIssueCount (both null for "
+            "callers without access to figures)."
         )
     )
     async def map_layer(self, info: Info, filter: EnterpriseFilter | None = None) -> JSON:
         criteria = filter.to_criteria() if filter else EnterpriseCriteria()
-        return await map_layer(criteria, info.context.now, lambda pk: to_global_id("Enterprise", pk))
+        return await map_layer(
+            criteria, info.context.access, info.context.now, lambda pk: to_global_id("Enterprise", pk)
+        )

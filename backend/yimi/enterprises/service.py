@@ -14,6 +14,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from yimi.accounts.access import Access, Grant
 from yimi.accounts.models import Role, Staff
 from yimi.accounts.service import has_role
 from yimi.common.errors import ServiceError
@@ -51,8 +52,8 @@ class EnterpriseCriteria:
     commissioner_id: int | None = None
 
 
-def enterprise_queryset(criteria: EnterpriseCriteria) -> QuerySet[Enterprise]:
-    qs = Enterprise.all()
+def enterprise_queryset(criteria: EnterpriseCriteria, access: Access) -> QuerySet[Enterprise]:
+    qs = access.enterprises()
     c = criteria
     if c.township_codes is not None:
         qs = qs.filter(township__code__in=fitting(c.township_codes, Township, "code"))
@@ -85,18 +86,22 @@ def ordered(qs: QuerySet[Enterprise], order_field: EnterpriseOrderField, descend
     return qs.order_by(f"{sign}{order_field.value}", f"{sign}id")
 
 
-async def map_layer(criteria: EnterpriseCriteria, now: datetime, global_id) -> dict:
+async def map_layer(criteria: EnterpriseCriteria, access: Access, now: datetime, global_id) -> dict:
     """All matching enterprises as one GeoJSON FeatureCollection of points.
 
     Two queries whatever the size: the points, and the open issues of the matching enterprises.
+    The warning colour and the open-issue count are figures: null for callers without them.
     """
-    qs = enterprise_queryset(criteria)
+    qs = enterprise_queryset(criteria, access)
     points = await qs.order_by("id").values_list("id", "lon", "lat")
     worst: dict[int, int] = {}
-    counts: dict[int, int] = {}
-    open_issues = await Issue.filter(status__in=OPEN_VALUES, enterprise_id__in=Subquery(qs.values("id"))).values_list(
-        "enterprise_id", "status", "yellow_at", "orange_at", "deadline"
-    )
+    counts: dict[int, int] | None = None
+    open_issues = []
+    if access.allows(Grant.FIGURES):
+        counts = {}
+        open_issues = await Issue.filter(
+            status__in=OPEN_VALUES, enterprise_id__in=Subquery(qs.values("id"))
+        ).values_list("enterprise_id", "status", "yellow_at", "orange_at", "deadline")
     for enterprise_id, status, yellow_at, orange_at, deadline in open_issues:
         color = warning_color(status, yellow_at, orange_at, deadline, now)
         counts[enterprise_id] = counts.get(enterprise_id, 0) + 1
@@ -110,7 +115,7 @@ async def map_layer(criteria: EnterpriseCriteria, now: datetime, global_id) -> d
                 {
                     "id": global_id(enterprise_id),
                     "warningColor": by_severity.get(worst.get(enterprise_id, -1)),
-                    "openIssueCount": counts.get(enterprise_id, 0),
+                    "openIssueCount": None if counts is None else counts.get(enterprise_id, 0),
                 },
             )
             for enterprise_id, lon, lat in points

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
+from yimi.accounts.access import Grant
 from yimi.accounts.types import Staff, staff_or_none
 from yimi.common.enums import OrderDirection
 from yimi.common.geo import GeoPoint, parse_bbox
@@ -15,6 +16,7 @@ from yimi.enterprises import models
 from yimi.enterprises.models import EnterpriseSize, RiskColor
 from yimi.enterprises.service import EnterpriseCriteria, EnterpriseOrderField
 from yimi.graphql.context import Info
+from yimi.graphql.permissions import needs
 
 if TYPE_CHECKING:
     from yimi.issues.types import Issue
@@ -40,6 +42,14 @@ class Enterprise(relay.Node):
     risk_color: RiskColor
     address: str
     location: GeoPoint
+    contact_person: str = strawberry.field(
+        description="Who speaks for the enterprise (联系人); staff and tokens with enterprises:contacts.",
+        extensions=needs(Grant.CONTACTS),
+    )
+    contact_phone: str = strawberry.field(
+        description="The contact's phone (联系电话); staff and tokens with enterprises:contacts.",
+        extensions=needs(Grant.CONTACTS),
+    )
     township_id: strawberry.Private[int]
     commissioner_id: strawberry.Private[int | None]
 
@@ -56,6 +66,8 @@ class Enterprise(relay.Node):
             risk_color=m.risk_color,
             address=m.address,
             location=GeoPoint(lon=m.lon, lat=m.lat),
+            contact_person=m.contact_person,
+            contact_phone=m.contact_phone,
             township_id=m.township_id,
             commissioner_id=m.commissioner_id,
         )
@@ -70,15 +82,19 @@ class Enterprise(relay.Node):
 
         return Township.from_model(await info.context.loaders.townships.by_id.load(self.township_id))
 
-    @strawberry.field(description="The enterprise service commissioner (服务专员) assigned to it.")
+    @strawberry.field(
+        description="The enterprise service commissioner (服务专员) assigned to it.", extensions=needs(Grant.PEOPLE)
+    )
     async def commissioner(self, info: Info) -> Staff | None:
         return await staff_or_none(info, self.commissioner_id)
 
-    @strawberry.field
+    @strawberry.field(description="Issues not yet resolved or closed (a figure).", extensions=needs(Grant.FIGURES))
     async def open_issue_count(self, info: Info) -> int:
         return await info.context.loaders.enterprises.open_issue_count.load(self.id)
 
-    @strawberry.field(description="This enterprise's issues, newest first.")
+    @strawberry.field(
+        description="This enterprise's issues you may see, newest first.", extensions=needs(Grant.ISSUES)
+    )
     async def issues(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[IssueRef]:
@@ -96,7 +112,7 @@ class Enterprise(relay.Node):
 class Visit(relay.Node):
     id: relay.NodeID[int]
     visited_on: date
-    notes: str
+    notes: str = strawberry.field(extensions=needs(Grant.ISSUE_DETAILS))
     enterprise_id: strawberry.Private[int]
     team_id: strawberry.Private[int | None]
     commissioner_id: strawberry.Private[int | None]
@@ -129,11 +145,14 @@ class Visit(relay.Node):
         row = await info.context.loaders.teams.by_id.load(self.team_id)
         return ServiceTeam.from_model(row) if row else None
 
-    @strawberry.field(description="The commissioner who visited, if one did.")
+    @strawberry.field(description="The commissioner who visited, if one did.", extensions=needs(Grant.PEOPLE))
     async def commissioner(self, info: Info) -> Staff | None:
         return await staff_or_none(info, self.commissioner_id)
 
-    @strawberry.field(description="Issues the enterprise raised during the visit.")
+    @strawberry.field(
+        description="Issues the enterprise raised during the visit (those you may see).",
+        extensions=needs(Grant.ISSUES),
+    )
     async def issues(self, info: Info) -> list[IssueRef]:
         from yimi.issues.types import Issue
 

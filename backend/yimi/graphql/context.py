@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from yimi.accounts.access import PUBLIC_ACCESS, Access
 from yimi.enterprises.loaders import EnterpriseLoaders
 from yimi.issues.loaders import IssueLoaders
 from yimi.settings import Settings
@@ -18,11 +19,11 @@ from yimi.townships.loaders import TownshipLoaders
 class Loaders:
     """Created per request, so that batches and caches never outlive one request."""
 
-    def __init__(self, now: datetime):
+    def __init__(self, now: datetime, access: Access):
         self.townships = TownshipLoaders(now)
-        self.enterprises = EnterpriseLoaders()
+        self.enterprises = EnterpriseLoaders(access)
         self.teams = TeamLoaders()
-        self.issues = IssueLoaders()
+        self.issues = IssueLoaders(access)
 
 
 @dataclass
@@ -32,7 +33,10 @@ class Context:
     response: Any = None
     user: Any = None  # the signed-in yimi.accounts.models.Staff, or None
     token: Any = None  # the partner's yimi.accounts.models.PartnerToken (Authorization: Bearer), or None
+    # What the caller may read (row and field rules), from user or token; the public's by default.
+    access: Access = PUBLIC_ACCESS
     rate_limit: Any = None  # yimi.graphql.limits.RateLimitStatus once the request is metered
+    event_cost: int = 1  # what each event of a subscription costs (yimi.graphql.limits)
     broker: Any = None  # yimi.live.broker.Broker for live updates
     # One instant per request, so that every warning colour in a response agrees.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -40,7 +44,7 @@ class Context:
 
     def __post_init__(self) -> None:
         if self.loaders is None:
-            self.loaders = Loaders(self.now)
+            self.loaders = Loaders(self.now, self.access)
 
 
 Info = strawberry.Info[Context, None]

@@ -16,7 +16,8 @@ limits. See README "Limits" and :mod:`yimi.graphql.cost` for the cost rule.
 
 Refusals are GraphQL errors with ``data: null`` and HTTP 200, as GitHub answers (``extensions.code``
 ``MAX_COST_EXCEEDED`` or ``RATE_LIMITED``, the latter with ``Retry-After``): the same answer
-then reaches HTTP and WebSocket clients. Subscriptions are not metered yet.
+then reaches HTTP and WebSocket clients. A subscription pays its cost when it starts and again for
+each event it delivers; when the budget is spent it ends with RATE_LIMITED.
 """
 
 from __future__ import annotations
@@ -173,6 +174,8 @@ class RequestLimits(SchemaExtension):
     async def on_execute(self):
         refusal = await self._meter()
         if refusal is not None:
+            if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+                raise refusal  # Strawberry turns it into the subscription's only result
             # A result set before execution makes Strawberry skip it: nothing runs.
             self.execution_context.result = GraphQLExecutionResult(data=None, errors=[refusal])
         yield
@@ -183,8 +186,6 @@ class RequestLimits(SchemaExtension):
         settings = getattr(context, "settings", None)
         if settings is None or ec.graphql_document is None:
             return None
-        if ec.operation_type is OperationType.SUBSCRIPTION:
-            return None  # subscriptions are not metered (yet): their cost is per event, not per request
         cost: QueryCost = query_cost(ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables)
         if cost.points > settings.max_query_cost:
             return GraphQLError(
@@ -193,31 +194,45 @@ class RequestLimits(SchemaExtension):
                 "(`first`) or fewer nested connections.",
                 extensions={"code": MAX_COST_EXCEEDED, "cost": cost.points, "maximum": settings.max_query_cost},
             )
-        budget = _budget_of(context)
-        if budget is None:
-            return None
-        try:
-            status = await budget.charge(caller_key(context), cost.points)
-        except Exception:  # noqa: BLE001 - the budget store is down: serve, unmetered, and say so in the log
-            log.exception("Rate-limit storage unavailable; request not metered")
-            return None
-        context.rate_limit = status
-        _set_headers(context, status)
-        if getattr(context, "token", None) is not None:
-            await log_call(context.token, ec.operation_name, cost.points, context.now)
-        if status.allowed:
-            return None
-        return GraphQLError(
-            f"Rate limit exceeded: this query costs {cost.points} points, {status.remaining} of your "
-            f"{status.limit} points remain until {_iso(status.reset_at)}.",
-            extensions={
-                "code": RATE_LIMITED,
-                "cost": cost.points,
-                "remaining": status.remaining,
-                "limit": status.limit,
-                "resetAt": _iso(status.reset_at),
-            },
-        )
+        if ec.operation_type is OperationType.SUBSCRIPTION:
+            # A subscription pays its cost to start and again for every event it delivers.
+            context.event_cost = cost.points
+        return await _charge(context, cost.points, ec.operation_name)
+
+
+async def _charge(context: Any, points: int, operation: str | None) -> GraphQLError | None:
+    budget = _budget_of(context)
+    if budget is None:
+        return None
+    try:
+        status = await budget.charge(caller_key(context), points)
+    except Exception:  # noqa: BLE001 - the budget store is down: serve, unmetered, and say so in the log
+        log.exception("Rate-limit storage unavailable; request not metered")
+        return None
+    context.rate_limit = status
+    _set_headers(context, status)
+    if getattr(context, "token", None) is not None:
+        await log_call(context.token, operation, points, datetime.now(UTC))
+    if status.allowed:
+        return None
+    return GraphQLError(
+        f"Rate limit exceeded: this costs {points} points, {status.remaining} of your "
+        f"{status.limit} points remain until {_iso(status.reset_at)}.",
+        extensions={
+            "code": RATE_LIMITED,
+            "cost": points,
+            "remaining": status.remaining,
+            "limit": status.limit,
+            "resetAt": _iso(status.reset_at),
+        },
+    )
+
+
+async def charge_event(context: Any, operation: str) -> None:
+    """Charges a subscription event to the subscriber's budget; raises RATE_LIMITED when it is spent."""
+    error = await _charge(context, getattr(context, "event_cost", 1), operation)
+    if error is not None:
+        raise error
 
 
 # --- the rateLimit field -------------------------------------------------------------------

@@ -6,12 +6,13 @@ import logging
 
 from graphql import GraphQLError
 from strawberry import Schema
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.utils.logging import StrawberryLogger
 
+from yimi.accounts.access import AccessDenied
 from yimi.accounts.mutations import AccountMutation
 from yimi.accounts.queries import AccountQuery
-from yimi.common.errors import UserInputError
 from yimi.enterprises.mutations import EnterpriseMutation
 from yimi.enterprises.queries import EnterpriseQuery
 from yimi.graphql.limits import (
@@ -27,12 +28,14 @@ from yimi.graphql.node import NodeQuery
 from yimi.issues.mutations import IssueMutation
 from yimi.issues.queries import IssueQuery
 from yimi.issues.subscriptions import IssueSubscription
+from yimi.stats.queries import StatisticsQuery
+from yimi.stats.types import SUPPRESSED_COUNT_SCALAR, SuppressedCount
 from yimi.teams.mutations import TeamMutation
 from yimi.teams.queries import TeamQuery
 from yimi.townships.queries import TownshipQuery
 
 Query = merge_types(
-    "Query", (NodeQuery, AccountQuery, TownshipQuery, EnterpriseQuery, IssueQuery, TeamQuery, LimitsQuery)
+    "Query", (NodeQuery, AccountQuery, TownshipQuery, EnterpriseQuery, IssueQuery, TeamQuery, StatisticsQuery, LimitsQuery)
 )
 Mutation = merge_types("Mutation", (AccountMutation, IssueMutation, EnterpriseMutation, TeamMutation))
 Subscription = merge_types("Subscription", (IssueSubscription,))
@@ -40,13 +43,14 @@ logger = logging.getLogger("yimi.limits")
 
 
 def _should_mask(error: GraphQLError) -> bool:
-    # Errors before execution (syntax, validation, variable coercion) and expected bad input
-    # speak for themselves. Anything a resolver raised otherwise is a bug whose details must not
+    # Errors before execution (syntax, validation, variable coercion), expected bad input and
+    # refusals (GraphQLError subclasses such as UserInputError and AccessDenied) speak for
+    # themselves. Anything a resolver raised otherwise is a bug whose details must not
     # leak: it is logged with its traceback under an error id, and the client sees a generic
     # message with that id (extensions.errorId).
     if error.path is None or error.original_error is None:
         return False
-    return not isinstance(error.original_error, UserInputError)
+    return not isinstance(error.original_error, GraphQLError)
 
 
 class YimiSchema(Schema):
@@ -59,7 +63,7 @@ class YimiSchema(Schema):
                 strip_suggestions(error)
             if _should_mask(error):
                 log_unexpected(error)
-            elif (error.extensions or {}).get("code") in LIMIT_CODES:
+            elif (error.extensions or {}).get("code") in LIMIT_CODES or isinstance(error.original_error, AccessDenied):
                 logger.info("Refused: %s", error.message)
             else:
                 StrawberryLogger.error(error, execution_context)
@@ -69,6 +73,7 @@ schema = YimiSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
+    config=StrawberryConfig(scalar_map={SuppressedCount: SUPPRESSED_COUNT_SCALAR}),
     # Classes or factories, never instances: Strawberry builds them per request.
     extensions=[RequestLimits, lambda: MaskErrorsWithId(should_mask_error=_should_mask)],
 )

@@ -11,6 +11,7 @@ from operator import or_
 from tortoise.expressions import Case, Q, Subquery, When
 from tortoise.queryset import QuerySet
 
+from yimi.accounts.access import Access
 from yimi.common.filters import fitting
 from yimi.issues.models import DispatchOrder, Issue, IssueCategory, IssuePriority, IssueStatus
 from yimi.issues.warning import WarningColor, overdue_q, warning_color, warning_q
@@ -40,8 +41,9 @@ class IssueCriteria:
     needs_escalation: bool | None = None
 
 
-def issue_queryset(criteria: IssueCriteria, now: datetime) -> QuerySet[Issue]:
-    qs = Issue.all()
+def issue_queryset(criteria: IssueCriteria, now: datetime, access: Access) -> QuerySet[Issue]:
+    """The issues ``access`` may see that match ``criteria``."""
+    qs = access.issues()
     c = criteria
     if c.statuses:
         qs = qs.filter(status__in=[s.value for s in c.statuses])

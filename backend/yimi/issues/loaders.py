@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from yimi.accounts.access import Access
 from yimi.common.loaders import by_id, grouped
 from yimi.issues.models import DispatchOrder, ExtensionRequest, Issue, IssueEvent
 
 
 class IssueLoaders:
-    def __init__(self):
-        self.by_id = by_id(Issue)
-        self.extension_request_by_id = by_id(ExtensionRequest)
+    """Issues through the caller's row rule; what hangs off an issue is loaded by ids of visible issues."""
+
+    def __init__(self, access: Access):
+        self.by_id = by_id(Issue, rows=access.issues)
+        self.extension_request_by_id = by_id(ExtensionRequest, rows=access.extension_requests)
 
         async def dispatches(ids):
             rows = await DispatchOrder.filter(issue_id__in=ids).order_by("dispatched_at", "id")
@@ -22,7 +25,7 @@ class IssueLoaders:
             return [(row.issue_id, row) for row in rows]
 
         async def by_visit(ids):
-            rows = await Issue.filter(visit_id__in=ids).order_by("id")
+            rows = await access.issues().filter(visit_id__in=ids).order_by("id")
             return [(row.visit_id, row) for row in rows]
 
         self.dispatches = grouped(dispatches)

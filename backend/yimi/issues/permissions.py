@@ -12,7 +12,9 @@ not allowed. Roles add up: a member of staff with several roles may do what any 
   live order (lead or co-handler); records visits made by their team;
 - commissioner: reports, notes and confirms issues of the enterprises they are commissioner of,
   and records their own visits to them;
-- viewer: nothing.
+- viewer: nothing;
+- a partner token (no staff member) with the issues:report scope: reports issues, for enterprises
+  in its townships and of its categories when the token is limited to some.
 
 Whatever the roles, a member of staff with a township scope (a non-empty list of township codes)
 acts only on enterprises in those townships.
@@ -22,8 +24,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from yimi.accounts.models import Role, Staff
+from yimi.accounts.models import PartnerToken, Role, Staff
 from yimi.common.errors import ServiceError
+from yimi.issues.models import IssueCategory
 from yimi.issues.workflow import Action
 from yimi.teams.models import TeamCoverage, TeamMember
 
@@ -149,6 +152,21 @@ async def authorize_visit(actor: Staff | None, scope: Scope, team_id: int | None
         )
     have = ", ".join(sorted(r.value for r in roles)) or "none"
     raise _forbidden(f"your roles ({have}) do not allow you to record visits")
+
+
+def authorize_partner_report(token: PartnerToken, scope: Scope, category: IssueCategory) -> None:
+    """Raises unless the partner ``token`` may report an issue of ``category`` for the enterprise in ``scope``."""
+    if "issues:report" not in token.scopes:
+        raise _forbidden("this token may not report issues (it lacks the issues:report scope)")
+    if token.township_codes and scope.township_code not in token.township_codes:
+        raise ServiceError(
+            "enterpriseId", "FORBIDDEN",
+            f"this token reports only for enterprises in townships {', '.join(token.township_codes)}",
+        )
+    if token.categories and IssueCategory(category).value not in token.categories:
+        raise ServiceError(
+            "category", "FORBIDDEN", f"this token reports only issues of categories {', '.join(token.categories)}"
+        )
 
 
 def authorize_assign_commissioner(actor: Staff | None, scope: Scope) -> Staff:

@@ -20,7 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from yimi.accounts.models import Staff
+from yimi.accounts.models import PartnerToken, Staff
 from yimi.common.errors import ServiceError
 from yimi.enterprises.models import Enterprise
 from yimi.issues.deadlines import DeadlineRules, deadline_for
@@ -37,7 +37,7 @@ from yimi.issues.models import (
     IssueStatus,
     Satisfaction,
 )
-from yimi.issues.permissions import Scope, authorize_issue, require_signed_in
+from yimi.issues.permissions import Scope, authorize_issue, authorize_partner_report, require_signed_in
 from yimi.issues.warning import thresholds
 from yimi.issues.workflow import Action, IllegalTransition, next_status
 from yimi.settings import Settings
@@ -146,8 +146,17 @@ class IssueWorkflow:
     objects it made), or raises ServiceError, in which case nothing was written.
     """
 
-    def __init__(self, actor: Staff | None, settings: Settings, now: datetime | None = None, broker: Any = None):
+    def __init__(
+        self,
+        actor: Staff | None,
+        settings: Settings,
+        now: datetime | None = None,
+        broker: Any = None,
+        partner: PartnerToken | None = None,
+    ):
         self.actor = actor
+        # A partner agency's token: it may report issues (scope issues:report), nothing else.
+        self.partner = partner
         self.settings = settings
         self.now = now or datetime.now(UTC)
         self.broker = broker
@@ -158,12 +167,16 @@ class IssueWorkflow:
     # -- creating issues ----------------------------------------------------------------------
 
     async def report(self, enterprise_id: int, draft: IssueDraft) -> Issue:
-        require_signed_in(self.actor)
+        if self.partner is None:
+            require_signed_in(self.actor)
         draft = draft.validated()
         scope = await enterprise_scope(enterprise_id)
         if scope is None:
             raise ServiceError("enterpriseId", "NOT_FOUND", "no such enterprise")
-        await authorize_issue(self.actor, Action.REPORT, scope)
+        if self.partner is not None:
+            authorize_partner_report(self.partner, scope, draft.category)
+        else:
+            await authorize_issue(self.actor, Action.REPORT, scope)
 
         async def work() -> list[Issue]:
             async with in_transaction() as conn:
@@ -204,6 +217,8 @@ class IssueWorkflow:
                 version=1,
             )
             note = f"{SOURCE_LABELS[draft.source]}：{draft.title}"
+            if self.partner is not None:
+                note += f"（合作方 {self.partner.name} 报送）"
             await self._event(conn, issue.id, Action.REPORT, None, IssueStatus.REPORTED, note, reported_at)
             issues.append(issue)
         return issues

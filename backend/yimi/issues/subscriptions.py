@@ -5,7 +5,8 @@ The issues service publishes ``{"issueId", "action", "status", "version"}`` on t
 its filter in the database (the same query as the `issues` field, so the same semantics) and
 loads the row afresh, so that every process delivers the committed state.
 
-Anyone may subscribe for now; who sees which issues comes with accounts and permissions.
+Subscribers need the issues grant, and get only the changes of issues their row rule lets them
+see (yimi.accounts.access), checked in the same query.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
+from yimi.accounts.access import Access, Grant
 from yimi.graphql.context import Info, Loaders
+from yimi.graphql.limits import charge_event
 from yimi.issues.filters import IssueCriteria, issue_queryset
 from yimi.issues.types import Issue, IssueFilter
 from yimi.live.broker import ISSUES_CHANNEL
@@ -53,15 +56,18 @@ def parse_message(message: Mapping[str, Any]) -> tuple[int, str, int] | None:
     return issue_id, action, version
 
 
-async def issue_change(message: Mapping[str, Any], criteria: IssueCriteria, now: datetime) -> IssueChange | None:
-    """The change to push for ``message``, or None when the issue does not match the filter."""
+async def issue_change(
+    message: Mapping[str, Any], criteria: IssueCriteria, now: datetime, access: Access
+) -> IssueChange | None:
+    """The change to push for ``message``, or None when the issue does not match the filter or
+    is not one the subscriber may see."""
     parsed = parse_message(message)
     if parsed is None:
         log.warning("ignored an ill-formed issue change: %r", message)
         return None
     issue_id, action, version = parsed
     # One query both filters and loads: the filter's semantics are those of the `issues` query.
-    row = await issue_queryset(criteria, now).filter(id=issue_id).first()
+    row = await issue_queryset(criteria, now, access).filter(id=issue_id).first()
     if row is None:
         return None
     return IssueChange(action=action, version=version, issue=Issue.from_model(row))
@@ -78,7 +84,8 @@ class IssueSubscription:
     async def issue_changed(
         self, info: Info, filter: IssueFilter | None = None
     ) -> AsyncGenerator[IssueChange, None]:
-        # A bad filter is refused before anything is subscribed.
+        # A bad filter, or a caller who may not read issues, is refused before anything is subscribed.
+        info.context.access.require(Grant.ISSUES)
         criteria = filter.to_criteria(info.context.settings.timezone) if filter else IssueCriteria()
         return _issue_changes(info, criteria)
 
@@ -91,14 +98,17 @@ async def _issue_changes(info: Info, criteria: IssueCriteria) -> AsyncGenerator[
         async with aclosing(context.broker.subscribe(ISSUES_CHANNEL)) as messages:
             async for message in messages:
                 now = datetime.now(UTC)
-                change = await issue_change(message, criteria, now)
+                change = await issue_change(message, criteria, now, context.access)
                 if change is None:
                     continue
                 # The context lives as long as the WebSocket connection: give the fields of this
                 # event a fresh instant (warning colours) and fresh loaders (no cached rows).
                 context.now = now
-                context.loaders = Loaders(now)
+                context.loaders = Loaders(now, context.access)
+                await charge_event(context, "issueChanged")
                 yield change
+    except GraphQLError:
+        raise  # the budget is spent: the subscriber is told so
     except Exception:
         # Redis gone for longer than its retries, or the database failing: the details stay in
         # the log; the client is told to subscribe again (and to refetch what it shows).

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
+from yimi.accounts.access import Grant
 from yimi.accounts.types import Staff, staff_or_none
 from yimi.common.enums import OrderDirection
 from yimi.common.errors import UserInputError
@@ -13,6 +14,7 @@ from yimi.common.loaders import load_nodes
 from yimi.common.time import to_utc
 from yimi.common.ids import parse_global_id
 from yimi.graphql.context import Info
+from yimi.graphql.permissions import needs
 from yimi.issues import models
 from yimi.issues.models import (
     DispatchRole,
@@ -46,12 +48,12 @@ async def _team(info: Info, team_id: int | None) -> ServiceTeam | None:
 @strawberry.type(description="A dispatch order (派单) sending an issue to a team.")
 class DispatchOrder:
     role: DispatchRole
-    instruction: str
+    instruction: str = strawberry.field(extensions=needs(Grant.ISSUE_DETAILS))
     dispatched_at: datetime
     due_at: datetime
     accepted_at: datetime | None
     returned_at: datetime | None
-    return_reason: str
+    return_reason: str = strawberry.field(extensions=needs(Grant.ISSUE_DETAILS))
     team_id: strawberry.Private[int]
 
     @classmethod
@@ -92,7 +94,7 @@ class IssueEvent:
             actor_id=m.actor_id,
         )
 
-    @strawberry.field
+    @strawberry.field(extensions=needs(Grant.PEOPLE))
     async def actor(self, info: Info) -> Staff | None:
         return await staff_or_none(info, self.actor_id)
 
@@ -103,10 +105,10 @@ class ExtensionRequest(relay.Node):
     requested_at: datetime
     requested_deadline: datetime
     previous_deadline: datetime = strawberry.field(description="The issue's deadline when the request was made.")
-    reason: str
+    reason: str = strawberry.field(extensions=needs(Grant.ISSUE_DETAILS))
     status: ExtensionStatus
     decided_at: datetime | None
-    note: str = strawberry.field(description="The decision's note.")
+    note: str = strawberry.field(description="The decision's note.", extensions=needs(Grant.ISSUE_DETAILS))
     issue_id: strawberry.Private[int]
     requested_by_id: strawberry.Private[int | None]
     decided_by_id: strawberry.Private[int | None]
@@ -135,11 +137,11 @@ class ExtensionRequest(relay.Node):
     async def issue(self, info: Info) -> "Issue":
         return Issue.from_model(await info.context.loaders.issues.by_id.load(self.issue_id))
 
-    @strawberry.field
+    @strawberry.field(extensions=needs(Grant.PEOPLE))
     async def requested_by(self, info: Info) -> Staff | None:
         return await staff_or_none(info, self.requested_by_id)
 
-    @strawberry.field
+    @strawberry.field(extensions=needs(Grant.PEOPLE))
     async def decided_by(self, info: Info) -> Staff | None:
         return await staff_or_none(info, self.decided_by_id)
 
@@ -149,7 +151,7 @@ class Issue(relay.Node):
     id: relay.NodeID[int]
     number: str = strawberry.field(description="Readable number, e.g. WS-2021-00042.")
     title: str
-    description: str
+    description: str = strawberry.field(extensions=needs(Grant.ISSUE_DETAILS))
     category: IssueCategory
     source: IssueSource
     priority: IssuePriority
@@ -158,9 +160,11 @@ class Issue(relay.Node):
     deadline: datetime
     resolved_at: datetime | None
     closed_at: datetime | None
-    resolution: str
+    resolution: str = strawberry.field(description="What was done (办结 summary).", extensions=needs(Grant.ISSUE_DETAILS))
     satisfaction: Satisfaction | None
-    satisfaction_comment: str = strawberry.field(description="What the enterprise said when it was not satisfied.")
+    satisfaction_comment: str = strawberry.field(
+        description="What the enterprise said when it was not satisfied.", extensions=needs(Grant.ISSUE_DETAILS)
+    )
     escalated_at: datetime | None = strawberry.field(description="When the centre last escalated it (督办).")
     version: int = strawberry.field(description="Send it back with an update; a stale one is refused.")
     model: strawberry.Private[models.Issue]
@@ -229,7 +233,7 @@ class Issue(relay.Node):
     async def dispatches(self, info: Info) -> list[DispatchOrder]:
         return [DispatchOrder.from_model(o) for o in await info.context.loaders.issues.dispatches.load(self.id)]
 
-    @strawberry.field(description="The timeline, oldest first.")
+    @strawberry.field(description="The timeline, oldest first.", extensions=needs(Grant.ISSUE_DETAILS))
     async def events(self, info: Info) -> list[IssueEvent]:
         return [IssueEvent.from_model(e) for e in await info.context.loaders.issues.events.load(self.id)]
 
@@ -245,7 +249,7 @@ class IssueFilter:
     statuses: list[IssueStatus] | None = None
     categories: list[IssueCategory] | None = None
     township_codes: list[str] | None = None
-    team: strawberry.ID | None = strawberry.field(default=None, description="A ServiceTeam ID: lead or any order.")
+    team: strawberry.ID | None = strawberry.field(default=None, description="A ServiceTeam ID: the team leads the issue or holds a live (not returned) order.")
     enterprise: strawberry.ID | None = None
     warning_colors: list[WarningColor] | None = None
     overdue: bool | None = None

@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 import strawberry
 from strawberry import relay
 
+from yimi.accounts.access import Grant
 from yimi.accounts.types import Department, Staff, staff_or_none
 from yimi.common.loaders import load_nodes
 from yimi.graphql.context import Info
+from yimi.graphql.permissions import needs
 from yimi.issues.models import IssueCategory
 from yimi.teams import models
 from yimi.teams.models import TeamKind
@@ -89,11 +91,11 @@ class ServiceTeam(relay.Node):
     async def lead_department(self, info: Info) -> Department:
         return Department.from_model(await info.context.loaders.teams.department_by_id.load(self.lead_department_id))
 
-    @strawberry.field
+    @strawberry.field(extensions=needs(Grant.PEOPLE))
     async def leader(self, info: Info) -> Staff | None:
         return await staff_or_none(info, self.leader_id)
 
-    @strawberry.field
+    @strawberry.field(extensions=needs(Grant.PEOPLE))
     async def members(self, info: Info) -> list[Staff]:
         ids = await info.context.loaders.teams.member_ids.load(self.id)
         return [Staff.from_model(s) for s in await info.context.loaders.teams.staff_by_id.load_many(ids) if s]
@@ -116,11 +118,13 @@ class ServiceTeam(relay.Node):
         ids = await info.context.loaders.teams.township_ids.load(self.id)
         return [Township.from_model(t) for t in await info.context.loaders.townships.by_id.load_many(ids) if t]
 
-    @strawberry.field(description="Open issues this team leads.")
+    @strawberry.field(description="Open issues this team leads.", extensions=needs(Grant.FIGURES))
     async def open_issue_count(self, info: Info) -> int:
         return await info.context.loaders.teams.open_issue_count.load(self.id)
 
-    @strawberry.field(description="Figures over the issues this team leads (and its dispatch orders).")
+    @strawberry.field(
+        description="Figures over the issues this team leads (and its dispatch orders).", extensions=needs(Grant.FIGURES)
+    )
     async def figures(
         self,
         info: Info,

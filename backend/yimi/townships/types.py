@@ -6,9 +6,11 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from yimi.accounts.access import Grant
 from yimi.common.geo import GeoPoint
 from yimi.common.loaders import load_nodes
 from yimi.graphql.context import Info
+from yimi.graphql.permissions import needs
 from yimi.townships import models
 from yimi.townships.models import TownshipKind
 from yimi.townships.service import TownshipCriteria
@@ -48,15 +50,15 @@ class Township(relay.Node):
         found = await info.context.loaders.townships.boundary.load(self.id)
         return found[0] if found else None
 
-    @strawberry.field
+    @strawberry.field(description="Enterprises in the township (a figure).", extensions=needs(Grant.FIGURES))
     async def enterprise_count(self, info: Info) -> int:
         return await info.context.loaders.townships.enterprise_count.load(self.id)
 
-    @strawberry.field(description="Issues not yet resolved or closed.")
+    @strawberry.field(description="Issues not yet resolved or closed.", extensions=needs(Grant.FIGURES))
     async def open_issue_count(self, info: Info) -> int:
         return await info.context.loaders.townships.open_issue_count.load(self.id)
 
-    @strawberry.field(description="Open issues past their deadline.")
+    @strawberry.field(description="Open issues past their deadline.", extensions=needs(Grant.FIGURES))
     async def overdue_issue_count(self, info: Info) -> int:
         return await info.context.loaders.townships.overdue_issue_count.load(self.id)
 

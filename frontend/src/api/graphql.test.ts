@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CSRF_HEADER, GraphQLRequestError, graphqlRequest } from './graphql';
+import { CSRF_HEADER, GraphQLRequestError, graphqlRequest, isForbidden, isUnauthenticated, onUnauthenticated } from './graphql';
 
 function jsonResponse(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), {
@@ -84,5 +84,36 @@ describe('graphqlRequest', () => {
       status: 429,
       messages: ['HTTP 429'],
     });
+  });
+
+  it('keeps the error codes and tells UNAUTHENTICATED and FORBIDDEN apart', async () => {
+    const answer = (code: string) => vi.fn<typeof fetch>(async () =>
+      jsonResponse({ data: null, errors: [{ message: 'no', path: ['enterprises'], extensions: { code } }, { message: 'again', extensions: { code } }] }));
+    const anonymous = await graphqlRequest('{ enterprises { totalCount } }', undefined, { fetchImpl: answer('UNAUTHENTICATED') }).catch((e: unknown) => e);
+    expect((anonymous as GraphQLRequestError).codes).toEqual(['UNAUTHENTICATED']);
+    expect(isUnauthenticated(anonymous)).toBe(true);
+    expect(isForbidden(anonymous)).toBe(false);
+    const viewer = await graphqlRequest('{ a }', undefined, { fetchImpl: answer('FORBIDDEN') }).catch((e: unknown) => e);
+    expect(isForbidden(viewer)).toBe(true);
+    expect(isUnauthenticated(viewer)).toBe(false);
+    expect(isUnauthenticated(new Error('UNAUTHENTICATED'))).toBe(false);
+  });
+
+  it('tells the handler about UNAUTHENTICATED answers only, with the time the request was sent', async () => {
+    const seen: Array<[string[], number]> = [];
+    onUnauthenticated((err, sentAt) => seen.push([[...err.codes], sentAt]));
+    try {
+      const before = performance.now();
+      const expired = vi.fn<typeof fetch>(async () =>
+        jsonResponse({ data: { me: null, mapLayer: null }, errors: [{ message: 'sign in', extensions: { code: 'UNAUTHENTICATED' } }] }));
+      await expect(graphqlRequest('{ me { id } mapLayer }', undefined, { fetchImpl: expired })).rejects.toThrow('sign in');
+      const forbidden = vi.fn<typeof fetch>(async () => jsonResponse({ errors: [{ message: 'no', extensions: { code: 'FORBIDDEN' } }] }));
+      await expect(graphqlRequest('{ a }', undefined, { fetchImpl: forbidden })).rejects.toThrow('no');
+      expect(seen).toHaveLength(1);
+      expect(seen[0]![0]).toEqual(['UNAUTHENTICATED']);
+      expect(seen[0]![1]).toBeGreaterThanOrEqual(before);
+    } finally {
+      onUnauthenticated(null);
+    }
   });
 });

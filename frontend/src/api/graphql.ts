@@ -24,12 +24,36 @@ export class GraphQLRequestError extends Error {
   override readonly name = 'GraphQLRequestError';
   readonly messages: readonly string[];
   readonly status: number | undefined;
+  /** `extensions.code` of each error that has one (UNAUTHENTICATED, FORBIDDEN, RATE_LIMITED…). */
+  readonly codes: readonly string[];
 
-  constructor(messages: readonly string[], status?: number) {
+  constructor(messages: readonly string[], status?: number, codes: readonly string[] = []) {
     super(messages.length > 0 ? messages.join('; ') : 'GraphQL request failed');
     this.messages = messages;
     this.status = status;
+    this.codes = codes;
   }
+}
+
+/** True for an error the server gave because nobody is signed in (e.g. the session expired). */
+export function isUnauthenticated(err: unknown): boolean {
+  return err instanceof GraphQLRequestError && err.codes.includes('UNAUTHENTICATED');
+}
+
+/** True when the signed-in caller may not read or do this (their role forbids it). */
+export function isForbidden(err: unknown): boolean {
+  return err instanceof GraphQLRequestError && err.codes.includes('FORBIDDEN');
+}
+
+/**
+ * Called (before the error is thrown) whenever a response says UNAUTHENTICATED, with the time the
+ * request was sent (performance.now()), so that answers to requests sent before the latest sign-in
+ * can be told apart. One handler for the whole app: the session shell sets it.
+ */
+export type UnauthenticatedHandler = (error: GraphQLRequestError, sentAt: number) => void;
+let unauthenticatedHandler: UnauthenticatedHandler | null = null;
+export function onUnauthenticated(handler: UnauthenticatedHandler | null): void {
+  unauthenticatedHandler = handler;
 }
 
 export interface GraphQLRequestOptions {
@@ -38,6 +62,16 @@ export interface GraphQLRequestOptions {
   headers?: Record<string, string>;
   /** Injected for tests; defaults to the global fetch. */
   fetchImpl?: typeof fetch;
+}
+
+function errorCodes(errors: unknown): string[] {
+  if (!Array.isArray(errors)) return [];
+  const codes: string[] = [];
+  for (const e of errors as unknown[]) {
+    const code = (e as { extensions?: { code?: unknown } } | null)?.extensions?.code;
+    if (typeof code === 'string' && !codes.includes(code)) codes.push(code);
+  }
+  return codes;
 }
 
 function errorMessages(errors: unknown): string[] {
@@ -72,6 +106,7 @@ export async function graphqlRequest<TData, TVariables extends Record<string, un
   };
   if (options.signal !== undefined) init.signal = options.signal;
 
+  const sentAt = typeof performance !== 'undefined' ? performance.now() : Date.now();
   const response = await doFetch(options.endpoint ?? GRAPHQL_ENDPOINT, init);
 
   let payload: GraphQLResponse<TData>;
@@ -83,7 +118,9 @@ export async function graphqlRequest<TData, TVariables extends Record<string, un
 
   const messages = errorMessages(payload?.errors);
   if (messages.length > 0) {
-    throw new GraphQLRequestError(messages, response.status);
+    const error = new GraphQLRequestError(messages, response.status, errorCodes(payload?.errors));
+    if (unauthenticatedHandler !== null && isUnauthenticated(error)) unauthenticatedHandler(error, sentAt);
+    throw error;
   }
   if (!response.ok) {
     throw new GraphQLRequestError([`HTTP ${response.status}`], response.status);

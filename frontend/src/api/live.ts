@@ -17,6 +17,7 @@ export class LiveIssues {
   private socket: WebSocket | null = null;
   private retry = 0;
   private stopped = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly url: string,
@@ -29,18 +30,16 @@ export class LiveIssues {
     this.connect();
   }
 
+  /** Close the subscription for good (sign-out): no reconnect, not even one already scheduled. */
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.timer);
     this.socket?.close();
-  }
-
-  /** Reconnect, e.g. after sign-in: the session cookie decides what the subscription may see. */
-  restart(): void {
-    this.retry = -1; // reconnect at once (2 ** -1 s = 0.5 s)
-    this.socket?.close();
+    this.socket = null;
   }
 
   private connect(): void {
+    if (this.stopped) return;
     const ws = new WebSocket(this.url, 'graphql-transport-ws');
     this.socket = ws;
     ws.onopen = () => ws.send(JSON.stringify({ type: 'connection_init', payload: {} }));
@@ -62,10 +61,10 @@ export class LiveIssues {
       }
     };
     ws.onclose = () => {
-      this.onStatus(false);
       if (this.stopped) return;
+      this.onStatus(false);
       const delay = Math.min(30000, 1000 * 2 ** this.retry++);
-      setTimeout(() => this.connect(), delay);
+      this.timer = setTimeout(() => this.connect(), delay);
     };
   }
 }

@@ -1,7 +1,7 @@
 /** GraphQL documents and the shapes the app reads from them. */
 import { graphqlRequest } from './graphql';
 
-export interface StaffRef { id: string; name: string; roles?: string[] }
+export interface StaffRef { id: string; name: string; roles?: string[]; department?: { name: string } }
 export interface TeamRef { id: string; name: string }
 
 export interface Township {
@@ -82,6 +82,7 @@ export const ENTERPRISE_DETAIL = /* GraphQL */ `
     node(id: $id) {
       ... on Enterprise {
         id name uscc industry size aboveScale chain riskColor address openIssueCount
+        contactPerson contactPhone
         location { lon lat } township { code name }
         commissioner { id name department { name } }
         issues(first: 50) { totalCount nodes { ${ISSUE_FIELDS} } }
@@ -91,7 +92,7 @@ export const ENTERPRISE_DETAIL = /* GraphQL */ `
 
 export const ME = /* GraphQL */ `query Me { me { id name roles department { name } } }`;
 export const SIGN_IN = /* GraphQL */ `
-  mutation SignIn($input: SignInInput!) { signIn(input: $input) { staff { id name roles } userErrors { field code message } } }`;
+  mutation SignIn($input: SignInInput!) { signIn(input: $input) { staff { id name roles department { name } } userErrors { field code message } } }`;
 export const SIGN_OUT = /* GraphQL */ `mutation SignOut { signOut { signedOut } }`;
 export const ALL_TEAMS = /* GraphQL */ `query AllTeams { serviceTeams(first: 100) { nodes { id name } } }`;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { enumLabel, formatDate, formatDateTime, formatNumber, formatPercent, translate } from './index';
+import { enumLabel, formatDate, formatDateTime, formatNumber, formatPercent, roleLabel, translate } from './index';
 
 describe('i18n', () => {
   it('translates with variables in both languages', () => {
@@ -22,5 +22,15 @@ describe('i18n', () => {
     expect(formatDate('2026-03-01T17:30:00+00:00', 'zh-CN')).toBe('2026/03/02');
     expect(formatDateTime('2026-03-01T17:30:00+00:00', 'en')).toBe('03/02/2026, 01:30');
     expect(formatDateTime(null, 'en')).toBe('—');
+  });
+
+  it('labels staff roles and the contact fields', () => {
+    expect(roleLabel('dispatcher', 'zh-CN')).toBe('调度员');
+    expect(roleLabel('viewer', 'en')).toBe('Viewer');
+    expect(roleLabel('auditor', 'en')).toBe('auditor');
+    expect(translate('zh-CN', 'contactPerson')).toBe('联系人');
+    expect(translate('zh-CN', 'contactPhone')).toBe('联系电话');
+    expect(translate('en', 'contactPerson')).toBe('Contact person');
+    expect(translate('en', 'contactPhone')).toBe('Phone');
   });
 });

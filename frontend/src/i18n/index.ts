@@ -49,8 +49,18 @@ const zh = {
   done: '已保存。',
   live: '实时', liveOff: '实时更新未连接', liveOn: '实时更新已连接', updated: '诉求 {n} 已更新',
   points: '企业点位', cluster: '{n} 家企业',
-  signInToAct: '登录后可办理诉求。',
   satisfaction: '满意度',
+  contactPerson: '联系人', contactPhone: '联系电话',
+  signInTitle: '工作人员登录', signInIntro: '请使用县企业服务平台的工作账号登录。',
+  signingIn: '正在登录…',
+  needUsername: '请输入用户名。', needPassword: '请输入密码。',
+  wrongCredentials: '用户名或密码错误。',
+  throttledIn: '登录失败次数过多，请 {n} 秒后再试。', throttled: '登录失败次数过多，请稍后再试。',
+  sessionExpired: '登录已失效，请重新登录。登录后将回到原来的页面。',
+  signedOutNotice: '您已安全退出。',
+  unreachable: '暂时无法连接服务器，请稍后再试。',
+  signOutFailed: '退出失败：',
+  forbidden: '当前账号无权查看此内容。',
 } as const;
 
 export type Key = keyof typeof zh;
@@ -103,8 +113,18 @@ const en: Record<Key, string> = {
   done: 'Saved.',
   live: 'Live', liveOff: 'Live updates disconnected', liveOn: 'Live updates connected', updated: 'Issue {n} updated',
   points: 'Enterprise points', cluster: '{n} enterprises',
-  signInToAct: 'Sign in to work on issues.',
   satisfaction: 'Satisfaction',
+  contactPerson: 'Contact person', contactPhone: 'Phone',
+  signInTitle: 'Staff sign-in', signInIntro: 'Sign in with your county enterprise-service account.',
+  signingIn: 'Signing in…',
+  needUsername: 'Enter your username.', needPassword: 'Enter your password.',
+  wrongCredentials: 'Wrong username or password.',
+  throttledIn: 'Too many failed sign-ins: try again in {n} seconds.', throttled: 'Too many failed sign-ins: try again later.',
+  sessionExpired: 'Your session has ended: sign in again to return to the same screen.',
+  signedOutNotice: 'You have signed out.',
+  unreachable: 'The server cannot be reached right now; try again later.',
+  signOutFailed: 'Sign-out failed: ',
+  forbidden: 'Your account may not see this.',
 };
 
 const ENUMS: Record<Lang, Record<string, string>> = {
@@ -143,6 +163,16 @@ const ACTIONS: Record<Lang, Record<string, string>> = {
   },
   en: {},
 };
+
+const ROLES: Record<Lang, Record<string, string>> = {
+  'zh-CN': { admin: '管理员', dispatcher: '调度员', team_member: '服务团成员', commissioner: '服务专员', viewer: '查阅' },
+  en: { admin: 'Admin', dispatcher: 'Dispatcher', team_member: 'Team member', commissioner: 'Commissioner', viewer: 'Viewer' },
+};
+
+/** Label of a staff role (admin, dispatcher…); unknown roles come back as they are. */
+export function roleLabel(role: string, lang: Lang = current): string {
+  return ROLES[lang][role] ?? role;
+}
 
 let current: Lang = 'zh-CN';
 

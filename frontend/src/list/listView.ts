@@ -1,5 +1,5 @@
 /** The list: enterprises / issues / teams tabs, sortable columns, cursor pagination, CSV of the current filter. */
-import { graphqlRequest } from '../api/graphql';
+import { graphqlRequest, isForbidden } from '../api/graphql';
 import { ENTERPRISES, fetchAll, ISSUES, TEAMS, type Connection } from '../api/queries';
 import { enumLabel, formatDateTime, formatNumber, t, type Key } from '../i18n';
 import type { AppState, ListTab, Sort } from '../state/url';
@@ -137,7 +137,7 @@ export class ListView {
       this.root.dataset.total = String(conn.totalCount);
     } catch (err) {
       if (seq !== this.seq) return;
-      this.status.textContent = t('loadFailed') + (err instanceof Error ? err.message : String(err));
+      this.status.textContent = t('loadFailed') + (isForbidden(err) ? t('forbidden') : err instanceof Error ? err.message : String(err));
     } finally {
       if (seq === this.seq) this.root.setAttribute('aria-busy', 'false');
     }
@@ -206,6 +206,8 @@ export class ListView {
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (err) {
+      this.status.textContent = t('loadFailed') + (isForbidden(err) ? t('forbidden') : err instanceof Error ? err.message : String(err));
     } finally {
       button.disabled = false;
       button.textContent = t('csv');

@@ -55,6 +55,13 @@ export class MapView {
       attributionControl: true,
     });
     this.map.attributionControl.setPrefix(false);
+    // Leaflet 1.9.4's canvas renderer can leave a redraw frame pending when the map is removed
+    // (_updatePaths redraws at once without cancelling it): skip a redraw that has no canvas left.
+    const renderer = this.renderer as unknown as { _redraw(): void; _ctx?: unknown };
+    const redraw = renderer._redraw;
+    renderer._redraw = function (this: typeof renderer): void {
+      if (this._ctx) redraw.call(this);
+    };
     container.setAttribute('role', 'region');
     container.setAttribute('aria-label', label);
     this.map.setView([34.4, 114.2], 10);
@@ -269,6 +276,14 @@ export class MapView {
       if (f && b.intersects((layer as L.Polygon).getBounds())) out.push(String(f.properties?.code));
     });
     return out;
+  }
+
+  /** Remove the map (sign-out): after a running zoom animation, which Leaflet cannot interrupt. */
+  destroy(): void {
+    const map = this.map as L.Map & { _animatingZoom?: boolean };
+    map.stop();
+    if (map._animatingZoom) setTimeout(() => map.remove(), 300);
+    else map.remove();
   }
 
   invalidate(): void {

@@ -1,12 +1,12 @@
 /** The staff dashboard: header, filters, map, list, coverage, side panel; state mirrored in the URL. */
 import L from 'leaflet';
-import { graphqlRequest } from '../api/graphql';
+import { graphqlRequest, isForbidden } from '../api/graphql';
 import { LiveIssues, wsUrl, type IssueChangeEvent } from '../api/live';
 import {
-  ALL_TEAMS, COVERAGE, ENTERPRISE_DETAIL, MAP_LAYER, ME, SIGN_IN, SIGN_OUT, TOWNSHIPS,
+  ALL_TEAMS, COVERAGE, ENTERPRISE_DETAIL, MAP_LAYER, SIGN_OUT, TOWNSHIPS,
   type CoverageRow, type StaffRef, type TeamRef, type Township,
 } from '../api/queries';
-import { enumLabel, formatNumber, formatPercent, setLang, t, type Key } from '../i18n';
+import { enumLabel, formatNumber, formatPercent, roleLabel, setLang, t, type Key } from '../i18n';
 import { ListView } from '../list/listView';
 import type { PointFeature } from '../map/clusters';
 import { MapView, type Shading } from '../map/mapView';
@@ -19,7 +19,19 @@ import {
 import { el } from '../ui/dom';
 import { coverageMatrix } from './coverage';
 import { enterpriseProfile, issueCard, townshipPanel, type EnterpriseDetail } from './panels';
-import { actionsFor, renderActions, renderForm, reportSpec, type UserError } from './workflow';
+import { actionsFor, renderActions, renderForm, reportSpec } from './workflow';
+
+/** What the dashboard needs from the session shell. */
+export interface AppHost {
+  /** The user signed out (the signOut mutation succeeded): show the sign-in screen. */
+  signedOut(): void;
+}
+
+/** An error message for the user: FORBIDDEN gets a plain sentence instead of the server's. */
+function errorText(err: unknown): string {
+  if (isForbidden(err)) return t('forbidden');
+  return err instanceof Error ? err.message : String(err);
+}
 
 const METRIC_KEY: Record<Metric, Key> = { open: 'm_open', overdue: 'm_overdue', enterprises: 'm_enterprises', teams: 'm_teams', gaps: 'm_gaps', rate: 'm_rate' };
 
@@ -29,7 +41,6 @@ export class App {
   private coverage: CoverageRow[] = [];
   private features: PointFeature[] = [];
   private teams: TeamRef[] = [];
-  private me: StaffRef | null = null;
   private readonly header = el('header', { class: 'site-header' });
   private readonly filterBar = el('form', { class: 'filter-bar', role: 'search' });
   private readonly workspace = el('div', { class: 'workspace' });
@@ -46,8 +57,12 @@ export class App {
   private mapSeq = 0;
   private tileUrl: string | null;
   private listTimer = 0;
+  /** Removes the window/document listeners when the dashboard goes (sign-out, session ended). */
+  private readonly listeners = new AbortController();
+  private resizeObserver: ResizeObserver | null = null;
+  private disposed = false;
 
-  constructor(private readonly root: HTMLElement) {
+  constructor(private readonly root: HTMLElement, private readonly me: StaffRef, private readonly host: AppHost) {
     this.state = parseState(location.search);
     setLang(this.state.lang);
     this.tileUrl = document.querySelector<HTMLMetaElement>('meta[name="yimi-tile-url"]')?.content || null;
@@ -85,10 +100,24 @@ export class App {
       this.state = parseState(location.search);
       if (this.state.at) this.mapView.map.setView([this.state.at[0], this.state.at[1]], this.state.at[2], { animate: false });
       this.apply(prev);
-    });
+    }, { signal: this.listeners.signal });
     document.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape' && !this.panel.hidden) this.update({ township: null, enterprise: null });
-    });
+    }, { signal: this.listeners.signal });
+  }
+
+  /** Tear the dashboard down: close the live subscription, drop listeners, timers and the map. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.listeners.abort();
+    this.resizeObserver?.disconnect();
+    this.live.stop();
+    for (const timer of [this.listTimer, this.liveTimer, this.toastTimer]) clearTimeout(timer);
+    this.mapSeq++;
+    this.panelSeq++;
+    this.mapView.destroy();
+    this.root.replaceChildren();
   }
 
   async start(): Promise<void> {
@@ -99,8 +128,10 @@ export class App {
     this.layout();
     this.mapView.setTiles(this.state.tiles ? this.tileUrl : null);
     this.live.start();
-    new ResizeObserver(() => this.mapView.invalidate()).observe(this.mapBox);
-    await Promise.all([this.loadTownships(), this.loadPoints(), this.loadMe(), this.loadCoverage()]);
+    this.resizeObserver = new ResizeObserver(() => this.mapView.invalidate());
+    this.resizeObserver.observe(this.mapBox);
+    await Promise.all([this.loadTownships(), this.loadPoints(), this.loadTeams(), this.loadCoverage()]);
+    if (this.disposed) return;
     this.list.render();
     this.renderPanel();
     this.renderCoverage();
@@ -163,6 +194,7 @@ export class App {
   }
 
   private onMapMove(): void {
+    if (this.disposed) return;
     this.syncUrlPosition();
     if (this.state.onlyMap && this.state.view === 'list') {
       clearTimeout(this.listTimer);
@@ -192,6 +224,7 @@ export class App {
   private async loadTownships(): Promise<void> {
     try {
       const data = await graphqlRequest<{ townships: { nodes: Township[] } }>(TOWNSHIPS);
+      if (this.disposed) return;
       this.townships = data.townships.nodes;
       this.mapView.setTownships(this.townships, this.shading());
       this.mapView.selectTownship(this.state.township, this.shading());
@@ -199,13 +232,14 @@ export class App {
       this.fillTownshipSelect();
       if (this.state.metric === 'rate') void this.loadRates();
     } catch (err) {
-      this.toast(t('loadFailed') + String(err instanceof Error ? err.message : err), true);
+      this.toast(t('loadFailed') + errorText(err), true);
     }
   }
 
   private async loadCoverage(): Promise<void> {
     try {
       const data = await graphqlRequest<{ coverage: CoverageRow[] }>(COVERAGE);
+      if (this.disposed) return;
       this.coverage = data.coverage;
       if (this.state.metric === 'gaps') this.restyleTownships();
     } catch {
@@ -225,26 +259,20 @@ export class App {
       if (!this.mapEl.dataset.ready) performance.mark('yimi-map-ready');
       this.mapEl.dataset.ready = '1';
     } catch (err) {
-      this.toast(t('loadFailed') + String(err instanceof Error ? err.message : err), true);
+      if (seq === this.mapSeq) this.toast(t('loadFailed') + errorText(err), true);
     } finally {
       if (seq === this.mapSeq) this.mapEl.setAttribute('aria-busy', 'false');
     }
   }
 
-  private async loadMe(): Promise<void> {
-    try {
-      const data = await graphqlRequest<{ me: StaffRef | null }>(ME);
-      this.me = data.me;
-      if (this.me && !this.teams.length) await this.loadTeams();
-    } catch {
-      this.me = null;
-    }
-    this.renderAuth();
-  }
-
+  /** Team names for the dispatch form. */
   private async loadTeams(): Promise<void> {
-    const data = await graphqlRequest<{ serviceTeams: { nodes: TeamRef[] } }>(ALL_TEAMS);
-    this.teams = data.serviceTeams.nodes;
+    try {
+      const data = await graphqlRequest<{ serviceTeams: { nodes: TeamRef[] } }>(ALL_TEAMS);
+      this.teams = data.serviceTeams.nodes;
+    } catch {
+      /* the dispatch form then offers no team; the server's userError says why */
+    }
   }
 
   private liveTimer = 0;
@@ -252,6 +280,7 @@ export class App {
     this.toast(t('updated', { n: e.issue.number }));
     clearTimeout(this.liveTimer);
     this.liveTimer = window.setTimeout(() => {
+      if (this.disposed) return;
       void this.loadPoints();
       void this.loadTownships();
       if (this.state.view === 'list') void this.list.load();
@@ -288,7 +317,20 @@ export class App {
     // Batches of 10 townships (20 aliases) stay under the API's alias limit (30 by default).
     const batches: Township[][] = [];
     for (let i = 0; i < this.townships.length; i += 10) batches.push(this.townships.slice(i, i + 10));
-    const results = await Promise.all(batches.map(async (batch) => {
+    let results: Array<Array<[string, number]>>;
+    try {
+      results = await this.rateBatches(batches);
+    } catch (err) {
+      this.toast(t('loadFailed') + errorText(err), true);
+      return;
+    }
+    if (this.disposed) return;
+    this.rates = new Map(results.flat());
+    if (this.state.metric === 'rate') this.restyleTownships();
+  }
+
+  private rateBatches(batches: Township[][]): Promise<Array<Array<[string, number]>>> {
+    return Promise.all(batches.map(async (batch) => {
       const parts = batch.map((tw, i) => {
         const code = tw.code.replace(/\D/g, '');
         return `a${i}: issues(filter: {townshipCodes: ["${code}"]}, first: 0) { totalCount }
@@ -300,8 +342,6 @@ export class App {
         return [tw.code, all ? data[`r${i}`]!.totalCount / all : 0];
       });
     }));
-    this.rates = new Map(results.flat());
-    if (this.state.metric === 'rate') this.restyleTownships();
   }
 
   private restyleTownships(): void {
@@ -387,56 +427,22 @@ export class App {
   private renderAuth(): void {
     const box = this.header.querySelector('#auth');
     if (!box) return;
-    box.replaceChildren();
-    if (this.me) {
-      const out = el('button', { type: 'button', class: 'btn ghost', id: 'sign-out' }, t('signOut'));
-      out.addEventListener('click', () => void (async () => {
+    const roles = (this.me.roles ?? []).map((r) => roleLabel(r)).join('、');
+    const who = el('span', { class: 'who', id: 'who', title: [this.me.department?.name, roles].filter(Boolean).join(' · ') || null },
+      t('signedInAs', { name: this.me.name }), roles ? el('span', { class: 'who-role' }, ` · ${roles}`) : null);
+    const out = el('button', { type: 'button', class: 'btn ghost', id: 'sign-out' }, t('signOut'));
+    out.addEventListener('click', () => void (async () => {
+      out.disabled = true;
+      try {
         await graphqlRequest(SIGN_OUT);
-        this.me = null;
-        this.renderAuth();
-        this.renderPanel();
-        this.live.restart();
-      })());
-      box.append(el('span', { class: 'who' }, t('signedInAs', { name: this.me.name })), out);
-      return;
-    }
-    const details = el('details', { class: 'signin' });
-    details.append(el('summary', { class: 'btn ghost', id: 'sign-in-toggle' }, t('signIn')));
-    const form = el('form', { class: 'signin-form', novalidate: '' });
-    const mk = (name: string, key: Key, type: string): [HTMLInputElement, HTMLElement] => {
-      const input = el('input', { id: `si-${name}`, name, type, autocomplete: name === 'password' ? 'current-password' : 'username', 'aria-describedby': `si-${name}-err` });
-      const err = el('p', { class: 'field-error', id: `si-${name}-err` });
-      form.append(el('div', { class: 'field' }, el('label', { for: `si-${name}` }, t(key)), input, err));
-      return [input, err];
-    };
-    const [user, userErr] = mk('username', 'username', 'text');
-    const [pass, passErr] = mk('password', 'password', 'password');
-    const status = el('p', { class: 'form-status', role: 'alert' });
-    form.append(el('button', { type: 'submit', class: 'btn primary' }, t('signIn')), status);
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      void (async () => {
-        userErr.textContent = passErr.textContent = status.textContent = '';
-        const data = await graphqlRequest<{ signIn: { staff: StaffRef | null; userErrors: UserError[] } }, Record<string, unknown>>(
-          SIGN_IN, { input: { username: user.value, password: pass.value } });
-        const errs = data.signIn.userErrors;
-        if (errs.length) {
-          for (const e of errs) {
-            if (e.field === 'username') userErr.textContent = e.message;
-            else if (e.field === 'password') passErr.textContent = e.message;
-            else status.textContent = e.message;
-          }
-          return;
-        }
-        this.me = data.signIn.staff;
-        await this.loadTeams();
-        this.renderAuth();
-        this.renderPanel();
-        this.live.restart();
-      })();
-    });
-    details.append(form);
-    box.append(details);
+      } catch (err) {
+        out.disabled = false;
+        this.toast(t('signOutFailed') + errorText(err), true);
+        return;
+      }
+      this.host.signedOut();
+    })());
+    box.replaceChildren(who, out);
   }
 
   private renderFilters(): void {
@@ -570,19 +576,19 @@ export class App {
       this.mapView.highlight(e.id, e.location);
       body.append(...enterpriseProfile(e));
       const issues = el('section', { class: 'panel-section' }, el('h3', {}, `${t('issueList')}（${formatNumber(e.issues.totalCount)}）`));
-      if (!this.me) issues.append(el('p', { class: 'muted small' }, t('signInToAct')));
-      else issues.append(el('div', { class: 'report-box' }, renderForm(reportSpec(), { enterpriseId: e.id }, () => this.renderPanel(), () => this.renderPanel())));
+      issues.append(el('div', { class: 'report-box' }, renderForm(reportSpec(), { enterpriseId: e.id }, () => this.renderPanel(), () => this.renderPanel())));
       if (!e.issues.nodes.length) issues.append(el('p', { class: 'muted' }, t('noIssues')));
       const specs = actionsFor(() => this.teams);
       for (const issue of e.issues.nodes) {
-        const actions = this.me ? renderActions(issue, specs, () => this.renderPanel(), () => this.renderPanel()) : null;
+        const actions = renderActions(issue, specs, () => this.renderPanel(), () => this.renderPanel());
         issues.append(issueCard(issue, actions));
       }
       body.append(issues);
       focus();
     }).catch((err: unknown) => {
+      if (seq !== this.panelSeq) return;
       title.textContent = t('loadFailed');
-      body.append(el('p', { class: 'alert' }, err instanceof Error ? err.message : String(err)));
+      body.append(el('p', { class: 'alert' }, errorText(err)));
     });
   }
 

@@ -63,9 +63,19 @@ export interface IssueDetail {
 export interface EnterpriseDetail {
   id: string; name: string; uscc: string; industry: string; size: string; aboveScale: boolean; chain: string | null;
   riskColor: string; address: string; openIssueCount: number; location: { lon: number; lat: number };
+  /** Staff-only fields (联系人 / 联系电话); absent when the server does not send them. */
+  contactPerson?: string | null; contactPhone?: string | null;
   township: { code: string; name: string };
   commissioner: { id: string; name: string; department: { name: string } } | null;
   issues: { totalCount: number; nodes: IssueDetail[] };
+}
+
+/** A phone number as text, linked with `tel:` when it has digits (the link keeps only digits and +). */
+export function phoneLink(phone: string | null | undefined): string | HTMLElement {
+  const text = (phone ?? '').trim();
+  const dial = text.replace(/[^\d+]/g, '');
+  if (!text) return '—';
+  return dial.replace(/\+/g, '').length >= 3 ? el('a', { href: `tel:${dial}`, class: 'phone' }, text) : text;
 }
 
 export function enterpriseProfile(e: EnterpriseDetail): HTMLElement[] {
@@ -80,6 +90,8 @@ export function enterpriseProfile(e: EnterpriseDetail): HTMLElement[] {
         [t('chain'), e.chain ?? '—'],
         [t('risk'), risk],
         [t('address'), e.address || '—'],
+        [t('contactPerson'), e.contactPerson || '—'],
+        [t('contactPhone'), phoneLink(e.contactPhone)],
         [t('commissioner'), e.commissioner ? `${e.commissioner.name}（${e.commissioner.department.name}）` : t('noCommissioner')],
       ])),
   ];

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import strawberry
+
+from yimi.accounts.access import Grant
+from yimi.common.errors import UserInputError
+from yimi.graphql.context import Info
+from yimi.stats.service import statistics
+from yimi.stats.types import IssueStatistics
+from yimi.townships.models import Township
+
+FIRST_YEAR = 2000
+
+
+@strawberry.type
+class StatisticsQuery:
+    @strawberry.field(
+        description="Public issue figures for one year: the county's total, by township and by category. "
+        'Anyone may read them; small counts read "<5".'
+    )
+    async def statistics(
+        self,
+        info: Info,
+        year: Annotated[int | None, strawberry.argument(description="Reporting year; this year by default.")] = None,
+    ) -> IssueStatistics:
+        ctx = info.context
+        ctx.access.require(Grant.STATISTICS)
+        this_year = ctx.now.astimezone(ZoneInfo(ctx.settings.timezone)).year
+        year = this_year if year is None else year
+        if not FIRST_YEAR <= year <= this_year:
+            raise UserInputError("year", f"must be between {FIRST_YEAR} and {this_year}")
+        first = await Township.all().order_by("code").only("id", "county_name").first()
+        data = await statistics(year, ctx.now, ctx.settings.timezone)
+        return IssueStatistics.from_data(year, data, first.county_name if first else "")

@@ -1,0 +1,100 @@
+"""Public statistics: anyone reads them, no small count gets out, and what is published is exact."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from yimi.stats.service import MEASURES, Cell, Row, _suppress
+
+QUERY = """query($year: Int) { statistics(year: $year) {
+  year
+  total { key label reported open resolved overdue onTimeRate satisfactionRate }
+  byTownship { key label reported open resolved overdue onTimeRate satisfactionRate }
+  byCategory { key label reported open resolved overdue }
+} }"""
+
+SUPPRESSED = "<5"
+
+
+def _years() -> list[int]:
+    this_year = datetime.now(UTC).year
+    return list(range(2020, this_year + 1))
+
+
+def _assert_publishable(row: dict) -> None:
+    for measure in MEASURES:
+        value = row[measure]
+        assert value == SUPPRESSED or (isinstance(value, int) and value >= 5), (row["key"], measure, value)
+
+
+@pytest.mark.parametrize("year", _years())
+async def test_the_public_reads_statistics_with_no_count_below_five(anon, year):
+    stats = (await anon(QUERY, {"year": year}))["statistics"]
+    assert stats["year"] == year
+    rows = [stats["total"], *stats["byTownship"], *stats["byCategory"]]
+    assert len(stats["byTownship"]) == 15 and len(stats["byCategory"]) == 10
+    for row in rows:
+        _assert_publishable(row)
+        # reported = open + resolved: never exactly one of the three hidden.
+        assert sum(row[m] == SUPPRESSED for m in ("reported", "open", "resolved")) != 1, row
+    for breakdown in (stats["byTownship"], stats["byCategory"]):
+        for measure in MEASURES:
+            if stats["total"][measure] != SUPPRESSED:
+                # One hidden row under a published total could be worked out by subtraction.
+                assert sum(r[measure] == SUPPRESSED for r in breakdown) != 1, (measure, breakdown)
+
+
+async def test_published_counts_are_exact(anon, gql):
+    year = 2023
+    stats = (await anon(QUERY, {"year": year}))["statistics"]
+    between = {"from": f"{year}-01-01T00:00:00+08:00", "to": f"{year + 1}-01-01T00:00:00+08:00"}
+    count = "query($f: IssueFilter) { issues(filter: $f) { totalCount } }"
+    exact_total = (await gql(count, {"f": {"reportedBetween": between}}))["issues"]["totalCount"]
+    assert stats["total"]["reported"] == exact_total > 100
+    checked = 0
+    for row in stats["byTownship"][:5]:
+        for measure, statuses in (("reported", None), ("resolved", ["RESOLVED", "CLOSED"])):
+            if row[measure] == SUPPRESSED:
+                continue
+            f = {"reportedBetween": between, "townshipCodes": [row["key"]]}
+            if statuses:
+                f["statuses"] = statuses
+            assert row[measure] == (await gql(count, {"f": f}))["issues"]["totalCount"], (row, measure)
+            checked += 1
+    assert checked >= 5
+
+
+def _cells(**values: int) -> Cell:
+    return Cell(**values)
+
+
+def test_a_lone_small_row_takes_the_smallest_other_row_with_it():
+    total = _cells(reported=20, open=10, resolved=10, overdue=6)
+    rows = [
+        Row("a", "A", _cells(reported=12, open=6, resolved=6, overdue=6)),
+        Row("b", "B", _cells(reported=5, open=0, resolved=5, overdue=0)),
+        Row("c", "C", _cells(reported=3, open=2, resolved=1, overdue=0)),
+    ]
+    _suppress(total, [rows])
+    # c is small everywhere; b's reported must go with it, or c = 20 - 12 - 5.
+    assert "reported" not in rows[1].cell.shown and "reported" not in rows[2].cell.shown
+    assert rows[0].cell.published("reported") == 12
+    # Within a row, reported = open + resolved: never exactly one of them hidden.
+    for row in rows:
+        assert len({"reported", "open", "resolved"} - row.cell.shown) != 1
+
+
+def test_nothing_is_hidden_when_every_count_is_large():
+    total = _cells(reported=30, open=12, resolved=18, overdue=10)
+    rows = [Row(k, k, _cells(reported=15, open=6, resolved=9, overdue=5)) for k in "ab"]
+    _suppress(total, [rows])
+    assert all(row.cell.shown == set(MEASURES) for row in rows)
+    assert total.shown == set(MEASURES)
+
+
+async def test_a_year_out_of_range_is_refused_naming_the_argument(anon):
+    error = await anon.error(QUERY, {"year": 1999})
+    assert error["extensions"]["argument"] == "year"
+    assert "between 2000" in error["message"]
