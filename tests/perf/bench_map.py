@@ -96,7 +96,9 @@ def main() -> int:
         if "coverage" in query:
             return json.dumps({"data": {"coverage": []}}).encode()
         if "me {" in query or "me{" in query:
-            return json.dumps({"data": {"me": None}}).encode()
+            # A signed-in dispatcher: the web app shows the dashboard only after sign-in.
+            me = {"id": "U3RhZmY6Mw==", "name": "测试", "roles": ["dispatcher"], "department": {"name": "县发改委"}}
+            return json.dumps({"data": {"me": me}}).encode()
         return json.dumps({"data": {k: EMPTY_CONN for k in ("enterprises", "issues", "serviceTeams")}}).encode()
 
     class Handler(http.server.SimpleHTTPRequestHandler):
