@@ -138,3 +138,31 @@ def _gid(type_name: str, pk: int) -> str:
     from yimi.common.ids import to_global_id
 
     return to_global_id(type_name, pk)
+
+
+async def test_search_does_not_look_into_text_the_token_may_not_read(client, demo, gql):
+    # A word from a description that is not in any title or number.
+    issue = next(i for i in await Issue.all().order_by("id") if len(i.description) > 12)
+    word = issue.description[3:11]
+    assert not await Issue.filter(title__icontains=word).exists()
+    query = "query($s: String) { issues(filter: {search: $s}) { totalCount } }"
+    assert (await gql(query, {"s": word}))["issues"]["totalCount"] >= 1
+    async with partner(client, ["enterprises:read", "issues:read"]) as call:
+        assert (await call(query, {"s": word}))["data"]["issues"]["totalCount"] == 0
+    async with partner(client, ["enterprises:read", "issues:read", "issues:details"]) as call:
+        assert (await call(query, {"s": word}))["data"]["issues"]["totalCount"] >= 1
+
+
+async def test_filtering_or_ordering_by_open_issues_needs_figures(client, demo):
+    queries = (
+        "{ enterprises(filter: {hasOpenIssues: true}) { totalCount } }",
+        "{ mapLayer(filter: {hasOpenIssues: true}) }",
+        "{ enterprises(orderBy: {field: OPEN_ISSUE_COUNT, direction: DESC}, first: 5) { nodes { name } } }",
+    )
+    async with partner(client, ["enterprises:read"]) as call:
+        for query in queries:
+            body = await call(query)
+            assert codes(body) == {"FORBIDDEN"} and body["errors"][0]["extensions"]["needs"] == "figures", query
+    async with partner(client, ["enterprises:read", "stats:read"]) as call:
+        for query in queries:
+            assert "errors" not in await call(query), query

@@ -98,3 +98,15 @@ async def test_a_year_out_of_range_is_refused_naming_the_argument(anon):
     error = await anon.error(QUERY, {"year": 1999})
     assert error["extensions"]["argument"] == "year"
     assert "between 2000" in error["message"]
+
+
+def test_rates_never_give_a_small_count_back():
+    # 395 resolved (hidden by secondary suppression), 328 on time: the exact share would name 395.
+    hidden = _cells(reported=396, open=1, resolved=395, on_time=328, rated=395, content=394)
+    _suppress(hidden, [])
+    assert "resolved" not in hidden.shown and hidden.on_time_rate is None
+    # One unsatisfied enterprise out of 395 would be singled out by the exact share.
+    assert hidden.satisfaction_rate is None
+    shown = _cells(reported=40, open=10, resolved=30, on_time=21, rated=30, content=24)
+    _suppress(shown, [])
+    assert shown.on_time_rate == 0.7 and shown.satisfaction_rate == 0.8

@@ -21,12 +21,15 @@ The policy (DESIGN.md "Who sees what"):
   townships and, for issues, categories. Never people's names.
 
 Aggregates (counts on townships, teams and enterprises) are not row-ruled: they are figures, not
-records, and staff see them for the whole county.
+records, and staff — and tokens with stats:read, whatever their township limits — see them for
+the whole county. Filters and orderings over figures (hasOpenIssues, OPEN_ISSUE_COUNT) need the
+figures grant too, and text search looks only into text the caller may read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from functools import reduce
 from operator import or_
@@ -221,6 +224,21 @@ async def token_access(token: PartnerToken) -> Access:
         township_ids=await _township_ids(list(token.township_codes or [])),
         categories=frozenset(token.categories) if token.categories else None,
     )
+
+
+async def refreshed(access: Access, now: datetime) -> Access | None:
+    """``access`` rebuilt from the stored caller (roles, teams, scopes may have changed since), or
+    None when the caller is gone: staff disabled, token revoked or expired. For long-lived
+    subscriptions, whose access was decided when the connection opened."""
+    if access.token is not None:
+        token = await PartnerToken.get_or_none(id=access.token.id)
+        if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+            return None
+        return await token_access(token)
+    if access.staff is not None:
+        staff = await Staff.get_or_none(id=access.staff.id, is_active=True)
+        return await staff_access(staff) if staff is not None else None
+    return access
 
 
 async def access_for(staff: Staff | None, token: PartnerToken | None) -> Access:

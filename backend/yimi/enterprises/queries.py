@@ -24,7 +24,8 @@ class EnterpriseQuery:
     ) -> Connection[Enterprise]:
         criteria = filter.to_criteria() if filter else EnterpriseCriteria()
         order = order_by or EnterpriseOrder()
-        qs = ordered(enterprise_queryset(criteria, info.context.access), order.field, order.direction == OrderDirection.DESC)
+        access = info.context.access
+        qs = ordered(enterprise_queryset(criteria, access), order.field, order.direction == OrderDirection.DESC, access)
         return await paginate_queryset(qs, first, after, Enterprise.from_model)
 
     @strawberry.field(

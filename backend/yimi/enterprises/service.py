@@ -74,14 +74,18 @@ def enterprise_queryset(criteria: EnterpriseCriteria, access: Access) -> QuerySe
         b = c.bbox
         qs = qs.filter(lon__gte=b.west, lon__lte=b.east, lat__gte=b.south, lat__lte=b.north)
     if c.has_open_issues is not None:
+        access.require(Grant.FIGURES)  # whether an enterprise has open issues is a figure
         with_open = Subquery(Issue.filter(status__in=OPEN_VALUES).values("enterprise_id"))
         qs = qs.filter(id__in=with_open) if c.has_open_issues else qs.exclude(id__in=with_open)
     return qs
 
 
-def ordered(qs: QuerySet[Enterprise], order_field: EnterpriseOrderField, descending: bool) -> QuerySet[Enterprise]:
+def ordered(
+    qs: QuerySet[Enterprise], order_field: EnterpriseOrderField, descending: bool, access: Access
+) -> QuerySet[Enterprise]:
     sign = "-" if descending else ""
     if order_field == EnterpriseOrderField.OPEN_ISSUE_COUNT:
+        access.require(Grant.FIGURES)
         qs = qs.annotate(open_issue_count=Count("issues", _filter=Q(issues__status__in=OPEN_VALUES)))
     return qs.order_by(f"{sign}{order_field.value}", f"{sign}id")
 

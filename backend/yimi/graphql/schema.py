@@ -12,6 +12,7 @@ from strawberry.utils.logging import StrawberryLogger
 
 from yimi.accounts.access import AccessDenied
 from yimi.accounts.mutations import AccountMutation
+from yimi.common.errors import UserInputError
 from yimi.accounts.queries import AccountQuery
 from yimi.enterprises.mutations import EnterpriseMutation
 from yimi.enterprises.queries import EnterpriseQuery
@@ -63,7 +64,10 @@ class YimiSchema(Schema):
                 strip_suggestions(error)
             if _should_mask(error):
                 log_unexpected(error)
-            elif (error.extensions or {}).get("code") in LIMIT_CODES or isinstance(error.original_error, AccessDenied):
+            elif (error.extensions or {}).get("code") in LIMIT_CODES or isinstance(
+                error.original_error, (AccessDenied, UserInputError)
+            ):
+                # Refusals and bad input are the caller's business: one line, no traceback.
                 logger.info("Refused: %s", error.message)
             else:
                 StrawberryLogger.error(error, execution_context)

@@ -29,7 +29,7 @@ def issue_pk(input) -> int:
 
 def workflow(info: Info) -> IssueWorkflow:
     c = info.context
-    return IssueWorkflow(c.user, c.settings, c.now, c.broker, partner=c.token)
+    return IssueWorkflow(c.user, c.settings, c.now, c.broker, partner=c.token, access=c.access)
 
 
 def changed(info: Info, issue: models.Issue) -> Issue:

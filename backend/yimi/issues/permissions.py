@@ -93,10 +93,7 @@ def _forbidden(message: str) -> ServiceError:
 
 def _check_township(actor: Staff, scope: Scope) -> None:
     if actor.township_scope and scope.township_code not in actor.township_scope:
-        raise _forbidden(
-            f"you act only on enterprises in townships {', '.join(actor.township_scope)}; "
-            f"this one is in {scope.township_code}"
-        )
+        raise _forbidden(f"you act only on enterprises in townships {', '.join(actor.township_scope)}")
 
 
 async def team_ids_of(actor: Staff) -> set[int]:
@@ -159,10 +156,8 @@ def authorize_partner_report(token: PartnerToken, scope: Scope, category: IssueC
     if "issues:report" not in token.scopes:
         raise _forbidden("this token may not report issues (it lacks the issues:report scope)")
     if token.township_codes and scope.township_code not in token.township_codes:
-        raise ServiceError(
-            "enterpriseId", "FORBIDDEN",
-            f"this token reports only for enterprises in townships {', '.join(token.township_codes)}",
-        )
+        # As for reading: an enterprise outside the token's townships does not exist for it.
+        raise ServiceError("enterpriseId", "NOT_FOUND", "no such enterprise in this token's townships")
     if token.categories and IssueCategory(category).value not in token.categories:
         raise ServiceError(
             "category", "FORBIDDEN", f"this token reports only issues of categories {', '.join(token.categories)}"

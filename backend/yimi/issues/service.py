@@ -20,6 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from yimi.accounts.access import Access, Grant
 from yimi.accounts.models import PartnerToken, Staff
 from yimi.common.errors import ServiceError
 from yimi.enterprises.models import Enterprise
@@ -153,8 +154,12 @@ class IssueWorkflow:
         now: datetime | None = None,
         broker: Any = None,
         partner: PartnerToken | None = None,
+        access: Access | None = None,
     ):
         self.actor = actor
+        # What the caller may read: an issue outside it is "not found", as for the `issues` query,
+        # so that acting on an ID does not tell more than reading it. None: no row rule (CLI, demo).
+        self.access = access
         # A partner agency's token: it may report issues (scope issues:report), nothing else.
         self.partner = partner
         self.settings = settings
@@ -496,7 +501,7 @@ class IssueWorkflow:
             # FOR NO KEY UPDATE on PostgreSQL (a concurrent change waits for this one, then sees
             # the new version); SQLite runs one transaction at a time anyway.
             issue = await Issue.filter(id=issue_id).using_db(conn).select_for_update(no_key=True).first()
-            if issue is None:
+            if issue is None or not await self._visible(issue_id):
                 raise ServiceError("issueId", "NOT_FOUND", "no such issue")
             # A stale version first: whoever changed the issue may also have changed who may act on
             # it (a return takes it from the lead team), and the caller must reload either way.
@@ -526,6 +531,11 @@ class IssueWorkflow:
             setattr(issue, name, value)
         await self.publish(issue, action)
         return issue
+
+    async def _visible(self, issue_id: int) -> bool:
+        if self.access is None or not self.access.allows(Grant.ISSUES):
+            return True  # no row rule here; the permission check refuses whoever may not act
+        return await self.access.issues().filter(id=issue_id).exists()
 
     async def _event(
         self,

@@ -6,12 +6,14 @@ its filter in the database (the same query as the `issues` field, so the same se
 loads the row afresh, so that every process delivers the committed state.
 
 Subscribers need the issues grant, and get only the changes of issues their row rule lets them
-see (yimi.accounts.access), checked in the same query.
+see (yimi.accounts.access), checked in the same query. The caller's rights are looked up again
+every ACCESS_RECHECK_SECONDS: a disabled member of staff or a revoked token stops receiving.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from datetime import UTC, datetime
@@ -20,7 +22,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
-from yimi.accounts.access import Access, Grant
+from yimi.accounts.access import Access, Grant, refreshed
 from yimi.graphql.context import Info, Loaders
 from yimi.graphql.limits import charge_event
 from yimi.issues.filters import IssueCriteria, issue_queryset
@@ -28,6 +30,8 @@ from yimi.issues.types import Issue, IssueFilter
 from yimi.live.broker import ISSUES_CHANNEL
 
 log = logging.getLogger(__name__)
+# How often a subscription checks that its caller still may read (disabled, revoked, new roles).
+ACCESS_RECHECK_SECONDS = 60.0
 
 
 @strawberry.type(description="A committed change of an issue, pushed to subscribers.")
@@ -92,12 +96,19 @@ class IssueSubscription:
 
 async def _issue_changes(info: Info, criteria: IssueCriteria) -> AsyncGenerator[IssueChange, None]:
     context = info.context
+    checked_at = time.monotonic()
     try:
         # aclosing: when the client goes away, the broker subscription (for Redis, a
         # connection) is released now, not whenever the garbage collector gets to it.
         async with aclosing(context.broker.subscribe(ISSUES_CHANNEL)) as messages:
             async for message in messages:
                 now = datetime.now(UTC)
+                if time.monotonic() - checked_at >= ACCESS_RECHECK_SECONDS:
+                    # The connection may outlive the caller's rights: look again now and then.
+                    access = await refreshed(context.access, now)
+                    if access is None:
+                        raise CallerGone()
+                    context.access, checked_at = access, time.monotonic()
                 change = await issue_change(message, criteria, now, context.access)
                 if change is None:
                     continue
@@ -108,12 +119,20 @@ async def _issue_changes(info: Info, criteria: IssueCriteria) -> AsyncGenerator[
                 await charge_event(context, "issueChanged")
                 yield change
     except GraphQLError:
-        raise  # the budget is spent: the subscriber is told so
+        raise  # the budget is spent, or the caller is gone: the subscriber is told so
     except Exception:
         # Redis gone for longer than its retries, or the database failing: the details stay in
         # the log; the client is told to subscribe again (and to refetch what it shows).
         log.exception("issueChanged subscription ended by an error")
         raise LiveUpdatesInterrupted() from None
+
+
+class CallerGone(GraphQLError):
+    def __init__(self):
+        super().__init__(
+            "Your session ended or your token is no longer valid; sign in (or use a valid token) and subscribe again.",
+            extensions={"code": "UNAUTHENTICATED"},
+        )
 
 
 class LiveUpdatesInterrupted(GraphQLError):

@@ -8,7 +8,9 @@ Anyone may read them, so they must not single out an enterprise:
 * within a breakdown (by township, by category) whose total is published, a measure never has
   exactly one suppressed row: the smallest published row is suppressed with it, so that the
   suppressed row cannot be derived as the total minus the others;
-* rates are published only over at least ``RATE_MIN`` issues;
+* a rate is published only over at least ``RATE_MIN`` issues, when both its part and the rest are
+  at least ``THRESHOLD``, and, for the on-time rate, when its denominator (resolved) is published;
+  rounded to whole percent;
 * one calendar year per table and no other filter: tables never overlap, so no difference of
   two published tables isolates a suppressed count, and no time window is narrow enough to isolate
   an issue. The two breakdowns share only their total (no township x category cross table).
@@ -57,11 +59,22 @@ class Cell:
 
     @property
     def on_time_rate(self) -> float | None:
-        return self.on_time / self.resolved if self.resolved >= RATE_MIN else None
+        # Its denominator must be published: a rate over a hidden count would give the count back.
+        if "resolved" not in self.shown:
+            return None
+        return _rate(self.on_time, self.resolved)
 
     @property
     def satisfaction_rate(self) -> float | None:
-        return self.content / self.rated if self.rated >= RATE_MIN else None
+        return _rate(self.content, self.rated)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    """A share to publish: over at least RATE_MIN, with both the part and the rest at least THRESHOLD
+    (so that nothing small can be worked out from it), rounded to whole percent."""
+    if whole < RATE_MIN or part < THRESHOLD or whole - part < THRESHOLD:
+        return None
+    return round(part / whole, 2)
 
 
 @dataclass
