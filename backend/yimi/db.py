@@ -10,6 +10,8 @@ from pathlib import Path
 # datetime one.
 import tortoise.backends.sqlite.executor  # noqa: F401
 from tortoise import Tortoise
+from tortoise.backends.sqlite.client import SqliteTransactionWrapper
+from tortoise.exceptions import TransactionManagementError
 
 from yimi.settings import Settings, get_settings
 
@@ -21,6 +23,20 @@ def _utc_text(value: datetime) -> str:
 
 
 sqlite3.register_adapter(datetime, _utc_text)
+
+
+async def _begin_immediate(self) -> None:
+    # A deferred BEGIN that reads and then writes cannot wait for another process's write lock:
+    # SQLite refuses it at once ("database is locked"). Taking the write lock up front lets it wait
+    # (the busy timeout) like any other writer, so several server processes can share one file.
+    try:
+        await self._connection.commit()
+        await self._connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise TransactionManagementError(exc) from exc
+
+
+SqliteTransactionWrapper.begin = _begin_immediate
 
 MODEL_MODULES = [
     "yimi.townships.models",

@@ -1,5 +1,6 @@
-"""200 concurrent reportIssue calls against a running server (uvicorn, its own SQLite file):
-every one is stored or gets a clear error; none is lost, none duplicated, numbers stay unique."""
+"""200 concurrent reportIssue calls against running servers (uvicorn, one SQLite file): every one is
+stored or gets a clear error; none is lost, none duplicated, numbers stay unique — with one server
+process, and with two processes sharing the file."""
 
 from __future__ import annotations
 
@@ -57,63 +58,78 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("reports")
-    (base / "dist").mkdir()
-    database = base / "reports.sqlite3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YIMI_")}
-    env.update(YIMI_DATABASE_URL=f"sqlite://{database}", YIMI_FRONTEND_DIST=str(base / "dist"), PYTHONUNBUFFERED="1")
-    seeded = subprocess.run([sys.executable, "-c", SEED, PASSWORD], env=env, capture_output=True, text=True, timeout=60)
-    assert seeded.returncode == 0, seeded.stderr
-    enterprise_id = int(seeded.stdout.strip().splitlines()[-1])
+def _start(env: dict, log) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    log = base / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "yimi.app:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--log-level", "warning"],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        assert process.poll() is None, log.read_text(errors="replace")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1, trust_env=False).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the server did not start:\n" + log.read_text(errors="replace")
+        time.sleep(0.1)
+
+
+@pytest.fixture(params=[1, 2], ids=["one process", "two processes"])
+def servers(request, tmp_path_factory):
+    """``(urls, database, enterprise id)``: that many server processes on one fresh SQLite file."""
+    base = tmp_path_factory.mktemp("reports")
+    (base / "dist").mkdir()
+    database = base / "reports.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YIMI_")}
+    # One secret key, so that a session cookie from one process is good on the other.
+    env.update(YIMI_DATABASE_URL=f"sqlite://{database}", YIMI_FRONTEND_DIST=str(base / "dist"), PYTHONUNBUFFERED="1",
+               YIMI_SECRET_KEY="concurrent-reports-test-secret-key-0123456789")
+    seeded = subprocess.run([sys.executable, "-c", SEED, PASSWORD], env=env, capture_output=True, text=True, timeout=60)
+    assert seeded.returncode == 0, seeded.stderr
+    enterprise_id = int(seeded.stdout.strip().splitlines()[-1])
+    processes, urls = [], []
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, log.read_text(errors="replace")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1, trust_env=False).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start:\n" + log.read_text(errors="replace")
-            time.sleep(0.1)
-        yield url, database, enterprise_id
+        for i in range(request.param):
+            process, url = _start(env, base / f"server-{i}.log")
+            processes.append(process)
+            urls.append(url)
+        yield urls, database, enterprise_id
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(5)
 
 
-async def test_200_concurrent_reports_are_each_stored_once_or_refused_clearly(server):
+async def test_200_concurrent_reports_are_each_stored_once_or_refused_clearly(servers):
     from yimi.common.ids import to_global_id
 
-    url, database, enterprise_id = server
+    urls, database, enterprise_id = servers
     limits = httpx.Limits(max_connections=CALLS, max_keepalive_connections=CALLS)
-    async with httpx.AsyncClient(
-        base_url=url, limits=limits, timeout=60, trust_env=False, headers={"X-Yimi-CSRF": "1"}
-    ) as http:
-        signed_in = await http.post("/graphql", json={
-            "query": "mutation($p: String!) { signIn(input: {username: \"dispatcher\", password: $p}) { staff { id } } }",
-            "variables": {"p": PASSWORD},
-        })  # fmt: skip
-        assert signed_in.json()["data"]["signIn"]["staff"], signed_in.text
+    clients = [
+        httpx.AsyncClient(base_url=url, limits=limits, timeout=60, trust_env=False, headers={"X-Yimi-CSRF": "1"})
+        for url in urls
+    ]
+    try:
+        for http in clients:
+            signed_in = await http.post("/graphql", json={
+                "query": "mutation($p: String!) { signIn(input: {username: \"dispatcher\", password: $p}) { staff { id } } }",
+                "variables": {"p": PASSWORD},
+            })  # fmt: skip
+            assert signed_in.json()["data"]["signIn"]["staff"], signed_in.text
 
         async def report(i: int) -> tuple[str, dict]:
             title = f"并发诉求 {i:03d}"
+            http = clients[i % len(clients)]  # the calls alternate between the processes
             response = await http.post("/graphql", json={"query": REPORT, "variables": {"input": {
                 "enterpriseId": to_global_id("Enterprise", enterprise_id), "category": "LABOUR", "title": title,
                 "source": "HOTLINE",
@@ -121,6 +137,9 @@ async def test_200_concurrent_reports_are_each_stored_once_or_refused_clearly(se
             return title, response.json()
 
         results = await asyncio.gather(*(report(i) for i in range(CALLS)))
+    finally:
+        for http in clients:
+            await http.aclose()
 
     stored, refused = {}, []
     for title, body in results:
@@ -141,5 +160,6 @@ async def test_200_concurrent_reports_are_each_stored_once_or_refused_clearly(se
     numbers = sorted(stored.values())
     assert len(set(numbers)) == len(numbers)
     assert [int(n.rsplit("-", 1)[1]) for n in numbers] == list(range(1, len(numbers) + 1))
-    # One process on SQLite serialises the writes: nobody should have been refused at all.
+    # Write transactions take SQLite's write lock up front (BEGIN IMMEDIATE, yimi.db) and wait for
+    # it: whether one process or two, nobody should have been refused at all.
     assert not refused, refused[:3]
