@@ -333,7 +333,8 @@ def no_leaked_strings(x: Exchange) -> str | None:
         return None
     # The parsed body, re-encoded: a \\uXXXX-escaped name in the raw text would slip past a scan.
     text = json.dumps(x.body, ensure_ascii=False) if x.body is not None else x.text
-    hits = secrets.find(text)
+    # A value the caller sent itself (error messages quote the bad input) reveals nothing.
+    hits = [(kind, value) for kind, value in secrets.find(text) if value not in x.query]
     if not hits:
         return None
     shown = [f"{kind} {value!r} at {_json_path(x.body, value) or '?'}" for kind, value in hits[:5]]

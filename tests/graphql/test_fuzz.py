@@ -128,5 +128,13 @@ def test_figures_check_flags_small_and_exact_counts():
     assert no_unsuppressed_figures(exchange("dispatcher", data, townships)) is None
 
 
+def test_echoing_what_the_caller_sent_is_not_a_leak(secrets):
+    title = SENSITIVE["issue title"][0]
+    echoed = {"assignCommissioner": {"userErrors": [{"message": f"Invalid argument: '{title}' is not an ID"}]}}
+    sent = f'mutation {{ assignCommissioner(input: {{enterpriseId: "{title}"}}) {{ userErrors {{ message }} }} }}'
+    assert no_leaked_strings(exchange("anonymous", echoed, sent)) is None
+    assert "issue title" in (no_leaked_strings(exchange("anonymous", echoed)) or "")
+
+
 def test_leak_checks_are_in_the_checks():
     assert {no_leaked_strings, no_unsuppressed_figures} <= set(fuzz_run.CHECKS)

@@ -648,7 +648,10 @@ async def test_committed_changes_are_published(actors, app):
     following = asyncio.ensure_future(messages.__anext__())
     await ok(actors.dispatcher, "escalateIssue", issueId=issue["id"], version=1, reason="督办")
     message = await asyncio.wait_for(following, 2)
+    before = message.pop("before")
     assert message == {"issueId": pk(issue["id"]), "action": "escalate", "status": "reported", "version": 2}
+    # The state before the change travels with it (subscribers tell an issue leaving their filter).
+    assert before["status"] == "reported" and before["escalatedAt"] is None and before["teamIds"] == []
     await messages.aclose()
 
 

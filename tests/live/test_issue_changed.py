@@ -317,3 +317,36 @@ async def test_only_graphql_transport_ws_is_spoken(server_url):
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)
     assert closed.value.rcvd.code == 4406  # Subprotocol not acceptable
+
+
+LEAVING = """subscription($filter: IssueFilter) { issueChanged(filter: $filter) { action matchesFilter issue { id status } } }"""
+
+
+async def test_a_change_that_takes_an_issue_out_of_the_filter_says_so(settings, demo):
+    from yimi.accounts.models import Staff
+    from yimi.issues.models import IssueCategory, IssueSource
+    from yimi.issues.service import IssueDraft, IssueWorkflow
+    from yimi.teams.models import ServiceTeam
+
+    dispatcher = next(s for s in await Staff.all().order_by("id") if "dispatcher" in s.roles and not s.township_scope)
+    enterprise = await Enterprise.all().order_by("id").first()
+    team = await ServiceTeam.all().order_by("id").first()
+    reported = {"filter": {"statuses": ["REPORTED"]}}
+    in_progress = {"filter": {"statuses": ["IN_PROGRESS"]}}
+    async with subscription(settings, reported, LEAVING) as (broker, take_reported):
+        async with subscription(settings, in_progress, LEAVING) as (broker_b, take_in_progress):
+            workflow = IssueWorkflow(dispatcher, settings, broker=broker)
+            issue = await workflow.report(enterprise.id, IssueDraft(IssueCategory.SALES, "滞销", IssueSource.ONLINE))
+            got = (await take_reported()).data["issueChanged"]
+            assert (got["action"], got["matchesFilter"]) == ("report", True)
+
+            await workflow.dispatch(issue.id, 1, team.id, [], "", None)
+            got = (await take_reported()).data["issueChanged"]
+            # REPORTED → DISPATCHED: it left the REPORTED list, and the subscriber is told.
+            assert (got["action"], got["matchesFilter"], got["issue"]["status"]) == ("dispatch", False, "DISPATCHED")
+
+            # A change of an issue that matched the filter neither before nor after: nothing.
+            other = IssueWorkflow(dispatcher, settings, broker=broker_b)
+            await other.add_note(issue.id, "已联系企业", 2)
+            with pytest.raises(TimeoutError):
+                await take_in_progress(timeout=0.5)

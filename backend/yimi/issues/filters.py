@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from functools import reduce
@@ -96,6 +96,56 @@ def ordered(qs: QuerySet[Issue], order_field: IssueOrderField, descending: bool)
         ranks = [When(**{order_field.value: member.value}, then=i) for i, member in enumerate(RANKS[order_field])]
         qs = qs.annotate(**{key: Case(*ranks, default=len(ranks))})
     return qs.order_by(f"{sign}{key}", f"{sign}id")
+
+
+# -- the state a change may alter ----------------------------------------------------------------
+# A workflow change alters only the status, the teams, the deadline (and the warning thresholds)
+# and the escalation; category, enterprise, report time and text stay. To tell a subscriber that
+# a change took an issue out of its filter, the state before the change travels with the change,
+# and the criteria on these fields are checked against it here, as the SQL above checks them.
+
+
+def snapshot(issue: Issue, live_order_team_ids) -> dict:
+    """The changeable state of ``issue`` as JSON, with the teams holding live orders."""
+    return {
+        "status": issue.status.value,
+        "leadTeamId": issue.lead_team_id,
+        "teamIds": sorted(live_order_team_ids),
+        "deadline": issue.deadline.isoformat(),
+        "yellowAt": issue.yellow_at.isoformat(),
+        "orangeAt": issue.orange_at.isoformat(),
+        "escalatedAt": issue.escalated_at.isoformat() if issue.escalated_at else None,
+    }
+
+
+def stable_part(criteria: IssueCriteria) -> IssueCriteria:
+    """``criteria`` without the criteria on changeable state (those ``matched`` checks)."""
+    return replace(criteria, statuses=[], team_id=None, warning_colors=[], overdue=None, needs_escalation=None)
+
+
+def matched(criteria: IssueCriteria, state: dict, now: datetime) -> bool:
+    """Whether an issue in the ``snapshot`` state met the changeable criteria at ``now``."""
+    try:
+        status = IssueStatus(state["status"])
+        moments = [datetime.fromisoformat(state[k]) for k in ("yellowAt", "orangeAt", "deadline")]
+        escalated = state.get("escalatedAt")
+        teams = {state.get("leadTeamId"), *state.get("teamIds", [])}
+    except (KeyError, TypeError, ValueError):
+        return False
+    color = warning_color(status, *moments, now)
+    if criteria.statuses and status not in criteria.statuses:
+        return False
+    if criteria.team_id is not None and criteria.team_id not in teams:
+        return False
+    if criteria.warning_colors and color not in criteria.warning_colors:
+        return False
+    if criteria.overdue is not None and (color == WarningColor.RED) != criteria.overdue:
+        return False
+    if criteria.needs_escalation is not None:
+        flagged = color == WarningColor.RED and escalated is None
+        if flagged != criteria.needs_escalation:
+            return False
+    return True
 
 
 def needs_escalation(issue: Issue, now: datetime) -> bool:

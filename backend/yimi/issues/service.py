@@ -38,6 +38,7 @@ from yimi.issues.models import (
     IssueStatus,
     Satisfaction,
 )
+from yimi.issues.filters import snapshot
 from yimi.issues.permissions import Scope, authorize_issue, authorize_partner_report, require_signed_in
 from yimi.issues.warning import thresholds
 from yimi.issues.workflow import Action, IllegalTransition, next_status
@@ -507,7 +508,9 @@ class IssueWorkflow:
             # it (a return takes it from the lead team), and the caller must reload either way.
             if version is not None and version != issue.version:
                 raise conflict()
-            await authorize_issue(self.actor, action, await issue_scope(issue))
+            scope = await issue_scope(issue)
+            await authorize_issue(self.actor, action, scope)
+            before = snapshot(issue, scope.order_team_ids)
             from_status = issue.status
             try:
                 to_status = next_status(action, from_status)
@@ -529,7 +532,7 @@ class IssueWorkflow:
             await self._event(conn, issue.id, action, from_status, to_status, note, at)
         for name, value in changes.items():
             setattr(issue, name, value)
-        await self.publish(issue, action)
+        await self.publish(issue, action, before)
         return issue
 
     async def _visible(self, issue_id: int) -> bool:
@@ -561,11 +564,17 @@ class IssueWorkflow:
     def _thresholds(self, reported_at: datetime, deadline: datetime) -> tuple[datetime, datetime]:
         return thresholds(reported_at, deadline, self.settings.warn_yellow_at, self.settings.warn_orange_at)
 
-    async def publish(self, issue: Issue, action: Action) -> None:
-        """Tells live subscribers about a committed change; a broker failure is logged, not raised."""
+    async def publish(self, issue: Issue, action: Action, before: dict | None = None) -> None:
+        """Tells live subscribers about a committed change; a broker failure is logged, not raised.
+
+        ``before`` is the issue's state before the change (``snapshot``), so that a subscriber can
+        tell that the change took the issue out of its filter.
+        """
         if self.broker is None:
             return
         message = {"issueId": issue.id, "action": action.value, "status": issue.status.value, "version": issue.version}
+        if before is not None:
+            message["before"] = before
         try:
             await self.broker.publish("issues", message)
         except Exception:  # noqa: BLE001 - the change is committed; live updates are best effort

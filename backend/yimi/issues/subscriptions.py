@@ -25,7 +25,7 @@ from graphql import GraphQLError
 from yimi.accounts.access import Access, Grant, refreshed
 from yimi.graphql.context import Info, Loaders
 from yimi.graphql.limits import charge_event
-from yimi.issues.filters import IssueCriteria, issue_queryset
+from yimi.issues.filters import IssueCriteria, issue_queryset, matched, stable_part
 from yimi.issues.types import Issue, IssueFilter
 from yimi.live.broker import ISSUES_CHANNEL
 
@@ -40,6 +40,11 @@ class IssueChange:
     version: int = strawberry.field(description="The issue's version after this change.")
     issue: Issue = strawberry.field(
         description="The issue as stored when the change is delivered (its version may be newer than `version`)."
+    )
+    matches_filter: bool = strawberry.field(
+        default=True,
+        description="False when this change took the issue out of the subscription's filter: drop it from "
+        "what you show.",
     )
 
 
@@ -72,17 +77,26 @@ async def issue_change(
     issue_id, action, version = parsed
     # One query both filters and loads: the filter's semantics are those of the `issues` query.
     row = await issue_queryset(criteria, now, access).filter(id=issue_id).first()
+    if row is not None:
+        return IssueChange(action=action, version=version, issue=Issue.from_model(row))
+    # Not (or no longer) matching: did it match before this change? Then the subscriber hears that
+    # it left. What a change cannot alter is checked on the row, the rest on the state before.
+    before = message.get("before")
+    if not isinstance(before, Mapping) or not matched(criteria, before, now):
+        return None
+    row = await issue_queryset(stable_part(criteria), now, access).filter(id=issue_id).first()
     if row is None:
         return None
-    return IssueChange(action=action, version=version, issue=Issue.from_model(row))
+    return IssueChange(action=action, version=version, issue=Issue.from_model(row), matches_filter=False)
 
 
 @strawberry.type
 class IssueSubscription:
     @strawberry.subscription(
         description=(
-            "Changes of the issues matching the filter, as they are committed. The filter is "
-            "checked against each issue's state after the change."
+            "Changes of the issues matching the filter, as they are committed, checked against each "
+            "issue's state after the change; a change that takes an issue out of the filter comes "
+            "with matchesFilter false."
         )
     )
     async def issue_changed(
