@@ -25,8 +25,9 @@ frontend: frontend/node_modules/.package-lock.json
 migrate: install
 	$(BIN)/yimi migrate
 
+# staff003 is the demo's first dispatcher: a fresh password is printed each time.
 demo: migrate
-	$(BIN)/yimi demo
+	$(BIN)/yimi demo --login staff003
 
 serve: install
 	$(BIN)/yimi serve

@@ -32,11 +32,20 @@ def test_migrate_then_demo_twice_does_not_duplicate(tmp_path):
         " (select count(*) from issue_event), (select count(*) from service_team)"
     ).fetchone()
     before = counts()
-    second = run("demo", "--quiet", env=env)
+    second = run("demo", "--quiet", "--login", "staff003", env=env)
     assert second.returncode == 0, second.stderr
     assert "already" in second.stdout
     assert counts() == before
     assert before[0] == 15 and before[1] == 600 and before[2] >= 3000
+    # --login: the printed password signs staff003 in (make run's way into the web app).
+    password = second.stdout.split("with the password")[1].split()[0]
+    from yimi.accounts.passwords import verify_password
+
+    stored = sqlite3.connect(path).execute("select password_hash from staff where username = 'staff003'").fetchone()[0]
+    assert verify_password(password, stored) and password not in stored
+    refused = run("demo", "--quiet", "--login", "staff003", env={**env, "YIMI_ENV": "production",
+                                                                   "YIMI_SECRET_KEY": "x" * 40})
+    assert refused.returncode != 0 and "not in production" in refused.stdout
 
 
 def test_user_commands(tmp_path):

@@ -58,21 +58,51 @@ def migrate() -> None:
 def demo(
     reset: bool = typer.Option(False, "--reset", help="Delete all data and load the demo again."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+    login: str = typer.Option(
+        None, "--login", help="Give this demo member of staff a fresh random password and print it (development only)."
+    ),
 ) -> None:
     """Load the demo county (Weishi, 尉氏县): townships, teams, 600 enterprises, 3,000+ issues."""
     from yimi import db
     from yimi.demo.loader import load_demo
 
+    settings = get_settings()
+    if login and settings.env == "production":
+        console.print("[red]error:[/red] --login prints a password on the terminal: not in production "
+                      "(use `yimi user set-password`)")
+        raise typer.Exit(2)
+
     async def run():
-        settings = get_settings()
         await db.init_db(settings)
         try:
-            return await load_demo(settings, reset=reset, progress=not quiet)
+            summary = await load_demo(settings, reset=reset, progress=not quiet)
+            return summary, (await _demo_login(login) if login else None)
         finally:
             await db.close_db()
 
-    summary = asyncio.run(run())
+    try:
+        summary, password = asyncio.run(run())
+    except ServiceError as error:
+        console.print(f"[red]error:[/red] {error.field}: {error.message}")
+        raise typer.Exit(1) from None
     console.print(str(summary))
+    if password:
+        console.print(f"Sign in to the web app as [bold]{login}[/bold] with the password [bold]{password}[/bold]")
+
+
+async def _demo_login(username: str) -> str:
+    import secrets
+
+    from yimi.accounts.models import Staff
+    from yimi.accounts.service import set_password
+
+    staff = await Staff.get_or_none(username=username, is_active=True)
+    if staff is None:
+        raise ServiceError("login", "NOT_FOUND", f"no active member of staff '{username}'")
+    # A new one each time, never stored in the repo: `make run` prints it just before serving.
+    password = "-".join(secrets.token_hex(3) for _ in range(3))
+    await set_password(staff, password)
+    return password
 
 
 @user_app.command("create")
