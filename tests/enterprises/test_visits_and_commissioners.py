@@ -179,6 +179,17 @@ async def test_assigning_a_commissioner_changes_who_acts_for_the_enterprise(acto
 
         payload = await assign(actors.dispatcher, None)
         assert payload["enterprise"]["commissioner"] is None
+
+        # Each assignment that went through left an audit line (the refused ones none).
+        history = """query($id: ID!) { node(id: $id) { ... on Enterprise { commissionerHistory {
+          assignedAt commissioner { id } previousCommissioner { id } assignedBy { id } } } } }"""
+        lines = (await actors.dispatcher(history, {"id": enterprise}))["node"]["commissionerHistory"]
+        dispatcher = gid("Staff", actors.dispatcher.staff.id)
+        assert [(line["previousCommissioner"], line["commissioner"], line["assignedBy"]) for line in lines[-2:]] == [
+            ({"id": gid("Staff", p.commissioner.id)}, {"id": gid("Staff", p.other_commissioner.id)}, {"id": dispatcher}),
+            ({"id": gid("Staff", p.other_commissioner.id)}, None, {"id": dispatcher}),
+        ]
+        assert len(lines) == 2
     finally:
         await Enterprise.filter(id=p.enterprise.id).update(commissioner_id=p.commissioner.id)
     assert (await Staff.get(id=p.commissioner.id)).is_active

@@ -83,6 +83,7 @@ TYPE_GRANTS: dict[str, Grant | None] = {
     "ExtensionRequest": G.ISSUES,
     "DispatchOrder": G.ISSUES,
     "IssueEvent": G.ISSUE_DETAILS,
+    "CommissionerAssignment": G.PEOPLE,
 }
 
 _ = INHERIT
@@ -144,6 +145,7 @@ FIELD_GRANTS: dict[str, dict[str, Grant | str | None]] = {
         "contactPerson": G.CONTACTS,
         "contactPhone": G.CONTACTS,
         "commissioner": G.PEOPLE,
+        "commissionerHistory": G.PEOPLE,
         "openIssueCount": G.FIGURES,
         "issues": G.ISSUES,
     },
@@ -184,6 +186,7 @@ FIELD_GRANTS: dict[str, dict[str, Grant | str | None]] = {
         "action": _, "fromStatus": _, "toStatus": _, "note": _, "createdAt": _,
         "actor": G.PEOPLE,
     },
+    "CommissionerAssignment": {"assignedAt": _, "commissioner": _, "previousCommissioner": _, "assignedBy": _},
 }
 
 # Fields whose return type's grant the field itself need not imply, and why.

@@ -224,12 +224,22 @@ async def caller(app, anon, sign_in):
 
 @pytest.fixture
 async def extension_requests(demo):
-    """``await add(issue_id)`` -> a decided extension request on it (the demo has none); removed after."""
+    """``await add(issue_id)`` -> a decided extension request on it (the demo has none); removed after.
+
+    Also gives every enterprise a line of commissioner history (the demo has none either).
+    """
     from yimi.accounts.models import Staff
+    from yimi.enterprises.models import CommissionerAssignment, Enterprise
     from yimi.issues.models import ExtensionRequest, ExtensionStatus, Issue
 
     made: list[int] = []
     staff = [s.id for s in await Staff.all().order_by("id").limit(2)]
+    enterprises = await Enterprise.all().values_list("id", "commissioner_id", "created_at")
+    before = await CommissionerAssignment.all().order_by("-id").first()
+    await CommissionerAssignment.bulk_create([
+        CommissionerAssignment(enterprise_id=e, commissioner_id=c, assigned_by_id=staff[0], assigned_at=at)
+        for e, c, at in enterprises
+    ])  # fmt: skip
 
     async def add(issue_id: int) -> int:
         issue = await Issue.get(id=issue_id)
@@ -250,6 +260,7 @@ async def extension_requests(demo):
 
     yield add
     await ExtensionRequest.filter(id__in=made).delete()
+    await CommissionerAssignment.filter(id__gt=before.id if before else 0).delete()
 
 
 # -- the walk -----------------------------------------------------------------------------------

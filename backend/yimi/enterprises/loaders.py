@@ -5,8 +5,8 @@ from collections import defaultdict
 from strawberry.dataloader import DataLoader
 
 from yimi.accounts.access import Access
-from yimi.common.loaders import by_id, counted
-from yimi.enterprises.models import Enterprise, Visit
+from yimi.common.loaders import by_id, counted, grouped
+from yimi.enterprises.models import CommissionerAssignment, Enterprise, Visit
 from yimi.issues.models import OPEN_VALUES, Issue
 
 
@@ -53,3 +53,9 @@ class EnterpriseLoaders:
         self.issue_count = counted(lambda ids: access.issues().filter(enterprise_id__in=ids), "enterprise_id")
         # Keyed by (enterprise id, how many newest issues).
         self.newest_issues = DataLoader(load_fn=_newest_issues(access))
+
+        async def assignments(ids):
+            rows = await CommissionerAssignment.filter(enterprise_id__in=ids).order_by("assigned_at", "id")
+            return [(row.enterprise_id, row) for row in rows]
+
+        self.commissioner_assignments = grouped(assignments)

@@ -62,3 +62,27 @@ class Visit(Model):
     class Meta:
         table = "visit"
         ordering = ["-visited_on", "id"]
+
+
+class CommissionerAssignment(Model):
+    """Who made whom an enterprise's commissioner (服务专员), and when: the audit of assignments."""
+
+    id = fields.IntField(primary_key=True)
+    enterprise = fields.ForeignKeyField(
+        "yimi.Enterprise", related_name="commissioner_assignments", on_delete=fields.CASCADE, db_index=True
+    )
+    # None: the enterprise was left without a commissioner.
+    commissioner = fields.ForeignKeyField(
+        "yimi.Staff", related_name="commissioner_assignments", null=True, on_delete=fields.SET_NULL, db_index=True
+    )
+    previous_commissioner = fields.ForeignKeyField(
+        "yimi.Staff", related_name="former_commissioner_assignments", null=True, on_delete=fields.SET_NULL, db_index=True
+    )
+    assigned_by = fields.ForeignKeyField(
+        "yimi.Staff", related_name="commissioner_assignments_made", null=True, on_delete=fields.SET_NULL, db_index=True
+    )
+    assigned_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "commissioner_assignment"
+        ordering = ["assigned_at", "id"]

@@ -20,7 +20,7 @@ from yimi.accounts.service import has_role
 from yimi.common.errors import ServiceError
 from yimi.common.filters import fitting
 from yimi.common.geo import BBox, feature_collection, point_feature
-from yimi.enterprises.models import Enterprise, RiskColor, Visit
+from yimi.enterprises.models import CommissionerAssignment, Enterprise, RiskColor, Visit
 from yimi.issues.models import OPEN_VALUES, Issue, IssueSource
 from yimi.issues.permissions import authorize_assign_commissioner, authorize_visit, require_signed_in
 from yimi.issues.service import IssueDraft, IssueWorkflow, enterprise_scope, retry_numbering
@@ -199,7 +199,15 @@ class EnterpriseService:
         if commissioner_id is not None:
             await self._commissioner(commissioner_id)
         authorize_assign_commissioner(actor, scope)
-        await Enterprise.filter(id=enterprise_id).update(commissioner_id=commissioner_id)
+        async with in_transaction() as conn:
+            # The change and its audit line together, or neither.
+            enterprise = await Enterprise.filter(id=enterprise_id).using_db(conn).first()
+            previous = enterprise.commissioner_id
+            await Enterprise.filter(id=enterprise_id).using_db(conn).update(commissioner_id=commissioner_id)
+            await CommissionerAssignment.create(
+                using_db=conn, enterprise_id=enterprise_id, commissioner_id=commissioner_id,
+                previous_commissioner_id=previous, assigned_by_id=actor.id, assigned_at=self.now,
+            )
         return await Enterprise.get(id=enterprise_id)
 
     async def _commissioner(self, staff_id: int) -> Staff:

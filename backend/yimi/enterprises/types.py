@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -88,6 +88,14 @@ class Enterprise(relay.Node):
     async def commissioner(self, info: Info) -> Staff | None:
         return await staff_or_none(info, self.commissioner_id)
 
+    @strawberry.field(
+        description="Who assigned its commissioners, oldest first (the audit of assignCommissioner).",
+        extensions=needs(Grant.PEOPLE),
+    )
+    async def commissioner_history(self, info: Info) -> list["CommissionerAssignment"]:
+        rows = await info.context.loaders.enterprises.commissioner_assignments.load(self.id)
+        return [CommissionerAssignment.from_model(r) for r in rows]
+
     @strawberry.field(description="Issues not yet resolved or closed (a figure).", extensions=needs(Grant.FIGURES))
     async def open_issue_count(self, info: Info) -> int:
         return await info.context.loaders.enterprises.open_issue_count.load(self.id)
@@ -106,6 +114,35 @@ class Enterprise(relay.Node):
         rows = await loaders.newest_issues.load((self.id, offset + limit + 1))
         page = [Issue.from_model(r) for r in rows[offset : offset + limit]]
         return build_connection(page, offset, limit, len(rows) > offset + limit, lambda: loaders.issue_count.load(self.id))
+
+
+@strawberry.type(description="A change of an enterprise's commissioner (服务专员): who, by whom, when.")
+class CommissionerAssignment:
+    assigned_at: datetime
+    commissioner_id: strawberry.Private[int | None]
+    previous_commissioner_id: strawberry.Private[int | None]
+    assigned_by_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, m: models.CommissionerAssignment) -> "CommissionerAssignment":
+        return cls(
+            assigned_at=m.assigned_at,
+            commissioner_id=m.commissioner_id,
+            previous_commissioner_id=m.previous_commissioner_id,
+            assigned_by_id=m.assigned_by_id,
+        )
+
+    @strawberry.field(description="The new commissioner; null when the enterprise was left without one.")
+    async def commissioner(self, info: Info) -> Staff | None:
+        return await staff_or_none(info, self.commissioner_id)
+
+    @strawberry.field
+    async def previous_commissioner(self, info: Info) -> Staff | None:
+        return await staff_or_none(info, self.previous_commissioner_id)
+
+    @strawberry.field
+    async def assigned_by(self, info: Info) -> Staff | None:
+        return await staff_or_none(info, self.assigned_by_id)
 
 
 @strawberry.type(description="A face-to-face visit (走访) to an enterprise by a team or a commissioner.")
