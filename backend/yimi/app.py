@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -24,7 +24,7 @@ from yimi.accounts.service import SignInThrottle, active_staff
 from yimi.accounts.tokens import token_for_secret
 from yimi.common.errors import ServiceError
 from yimi.db import close_db, init_db
-from yimi.graphql.context import Context, Loaders
+from yimi.graphql.context import Context
 from yimi.graphql.limits import Budget
 from yimi.graphql.schema import schema
 from yimi.live.broker import Broker, make_broker
@@ -49,16 +49,18 @@ class YimiGraphQL(GraphQL):
         self.broker = broker
 
     async def get_context(self, request, response) -> Context:
-        context = Context(settings=self.settings, request=request, response=response, broker=self.broker)
+        now = datetime.now(UTC)
+        user = token = None
         authorization = request.headers.get("authorization")
         if authorization:
             # A partner token replaces the cookie session: a request is either a partner's or staff's.
-            context.token = await _partner_token(authorization, context.now)
+            token = await _partner_token(authorization, now)
         else:
-            context.user = await active_staff(request.session.get("staff_id"))
-        context.access = await access_for(context.user, context.token)
-        context.loaders = Loaders(context.now, context.access)
-        return context
+            user = await active_staff(request.session.get("staff_id"))
+        return Context(
+            settings=self.settings, request=request, response=response, broker=self.broker, now=now,
+            user=user, token=token, access=await access_for(user, token),
+        )
 
     async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):
         check_request(request, context, request_data)  # mutations need proof of origin (yimi.accounts.csrf)

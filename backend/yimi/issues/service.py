@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from yimi.accounts.access import Access, Grant
@@ -501,8 +502,8 @@ class IssueWorkflow:
         async with in_transaction() as conn:
             # FOR NO KEY UPDATE on PostgreSQL (a concurrent change waits for this one, then sees
             # the new version); SQLite runs one transaction at a time anyway.
-            issue = await Issue.filter(id=issue_id).using_db(conn).select_for_update(no_key=True).first()
-            if issue is None or not await self._visible(issue_id):
+            issue = await self._readable().filter(id=issue_id).using_db(conn).select_for_update(no_key=True).first()
+            if issue is None:
                 raise ServiceError("issueId", "NOT_FOUND", "no such issue")
             # A stale version first: whoever changed the issue may also have changed who may act on
             # it (a return takes it from the lead team), and the caller must reload either way.
@@ -535,10 +536,11 @@ class IssueWorkflow:
         await self.publish(issue, action, before)
         return issue
 
-    async def _visible(self, issue_id: int) -> bool:
+    def _readable(self) -> QuerySet[Issue]:
+        """The issues the caller may read: those it may act on are among them."""
         if self.access is None or not self.access.allows(Grant.ISSUES):
-            return True  # no row rule here; the permission check refuses whoever may not act
-        return await self.access.issues().filter(id=issue_id).exists()
+            return Issue.all()  # no row rule here; the permission check refuses whoever may not act
+        return self.access.issues()
 
     async def _event(
         self,

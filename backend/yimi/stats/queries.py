@@ -10,7 +10,6 @@ from yimi.common.errors import UserInputError
 from yimi.graphql.context import Info
 from yimi.stats.service import statistics
 from yimi.stats.types import IssueStatistics
-from yimi.townships.models import Township
 
 FIRST_YEAR = 2000
 
@@ -32,6 +31,4 @@ class StatisticsQuery:
         year = this_year if year is None else year
         if not FIRST_YEAR <= year <= this_year:
             raise UserInputError("year", f"must be between {FIRST_YEAR} and {this_year}")
-        first = await Township.all().order_by("code").only("id", "county_name").first()
-        data = await statistics(year, ctx.now, ctx.settings.timezone)
-        return IssueStatistics.from_data(year, data, first.county_name if first else "")
+        return IssueStatistics.from_data(year, await statistics(year, ctx.now, ctx.settings.timezone))

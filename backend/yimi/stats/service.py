@@ -86,6 +86,7 @@ class Row:
 
 @dataclass
 class Statistics:
+    county: str
     total: Cell
     by_township: list[Row]
     by_category: list[Row]
@@ -136,7 +137,7 @@ def _suppress(total: Cell, breakdowns: list[list[Row]]) -> None:
 
 async def statistics(year: int, now: datetime, timezone: str) -> Statistics:
     """The figures of the issues reported in ``year`` (county time), suppressed for publication."""
-    township_rows = await Township.all().order_by("code").only("id", "code", "name")
+    township_rows = await Township.all().order_by("code").only("id", "code", "name", "county_name")
     zone = ZoneInfo(timezone)
     # Stored timestamps are UTC text on SQLite: bounds go in as UTC too (see yimi.db).
     start = datetime(year, 1, 1, tzinfo=zone).astimezone(UTC)
@@ -171,4 +172,5 @@ async def statistics(year: int, now: datetime, timezone: str) -> Statistics:
     by_township = [Row(t.code, t.name, per_township[t.id]) for t in township_rows]
     by_category = [Row(c.value, c.name, per_category[c.value]) for c in categories]
     _suppress(total, [by_township, by_category])
-    return Statistics(total=total, by_township=by_township, by_category=by_category)
+    county = township_rows[0].county_name if township_rows else ""
+    return Statistics(county=county, total=total, by_township=by_township, by_category=by_category)

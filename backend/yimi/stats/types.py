@@ -76,13 +76,13 @@ class IssueStatistics:
     by_category: list[StatisticsRow]
 
     @classmethod
-    def from_data(cls, year: int, data: service.Statistics, county: str) -> "IssueStatistics":
+    def from_data(cls, year: int, data: service.Statistics) -> "IssueStatistics":
         def rows(items: list[service.Row]) -> list[StatisticsRow]:
             return [StatisticsRow(key=r.key, label=r.label, cell=r.cell) for r in items]
 
         return cls(
             year=year,
-            total=StatisticsRow(key="ALL", label=county, cell=data.total),
+            total=StatisticsRow(key="ALL", label=data.county, cell=data.total),
             by_township=rows(data.by_township),
             by_category=rows(data.by_category),
         )
