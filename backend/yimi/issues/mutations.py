@@ -51,6 +51,20 @@ async def issue_change(
     return await run(payload, work)
 
 
+async def extension_change(
+    info: Info,
+    payload: Callable[..., P],
+    act: Callable[[IssueWorkflow], Awaitable[tuple[models.Issue, models.ExtensionRequest]]],
+) -> P:
+    """As ``issue_change``, for the acts on extension requests: the payload carries the request too."""
+
+    async def work() -> P:
+        issue, request = await act(workflow(info))
+        return payload(issue=changed(info, issue), extension_request=ExtensionRequest.from_model(request))
+
+    return await run(payload, work)
+
+
 # -- payloads -------------------------------------------------------------------------------------
 
 
@@ -288,30 +302,24 @@ class IssueMutation:
 
     @strawberry.mutation(description="Ask for a later deadline; it moves only once a dispatcher approves.")
     async def request_extension(self, info: Info, input: RequestExtensionInput) -> RequestExtensionPayload:
-        async def work():
-            issue, request = await workflow(info).request_extension(
-                issue_pk(input), input.version, input.requested_deadline, input.reason
-            )
-            return RequestExtensionPayload(
-                issue=changed(info, issue), extension_request=ExtensionRequest.from_model(request)
-            )
-
-        return await run(RequestExtensionPayload, work)
+        return await extension_change(
+            info,
+            RequestExtensionPayload,
+            lambda wf: wf.request_extension(issue_pk(input), input.version, input.requested_deadline, input.reason),
+        )
 
     @strawberry.mutation(description="Approve or reject an extension request; approval moves the deadline.")
     async def decide_extension(self, info: Info, input: DecideExtensionInput) -> DecideExtensionPayload:
-        async def work():
-            issue, request = await workflow(info).decide_extension(
+        return await extension_change(
+            info,
+            DecideExtensionPayload,
+            lambda wf: wf.decide_extension(
                 global_id(input.extension_request_id, "extensionRequestId", "ExtensionRequest"),
                 input.version,
                 input.approve,
                 input.note,
-            )
-            return DecideExtensionPayload(
-                issue=changed(info, issue), extension_request=ExtensionRequest.from_model(request)
-            )
-
-        return await run(DecideExtensionPayload, work)
+            ),
+        )
 
     @strawberry.mutation(description="Escalate an open issue (督办), with a reason.")
     async def escalate_issue(self, info: Info, input: EscalateIssueInput) -> EscalateIssuePayload:
