@@ -51,35 +51,44 @@ async def client(app):
 TEST_PASSWORD = "correct horse battery"
 
 
+async def signed_in(app, staff) -> GraphQLClient:
+    """A GraphQLClient with its own cookie session as ``staff`` (given the test password if it has none)."""
+    from yimi.accounts.service import set_password
+
+    if staff.password_hash is None:
+        await set_password(staff, TEST_PASSWORD)
+    client = GraphQLClient(httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver"))
+    result = await client(
+        "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } userErrors { message } } }",
+        {"u": staff.username, "p": TEST_PASSWORD},
+    )
+    assert result["signIn"]["staff"], result
+    client.staff = staff
+    return client
+
+
+async def first_with_role(role: str):
+    from yimi.accounts.models import Staff
+
+    return next(s for s in await Staff.filter(is_active=True).order_by("id") if role in s.roles)
+
+
 @pytest.fixture
 async def sign_in(app):
     """``await sign_in(role)`` gives a GraphQLClient with its own cookie session as a demo user of that role."""
     from yimi.accounts.models import Staff
-    from yimi.accounts.service import set_password
 
     clients = []
 
     async def make(role: str, username: str | None = None) -> GraphQLClient:
-        if username:
-            staff = await Staff.get(username=username)
-        else:
-            staff = next(s for s in await Staff.filter(is_active=True).order_by("id") if role in s.roles)
-        if staff.password_hash is None:
-            await set_password(staff, TEST_PASSWORD)
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-        clients.append(http)
-        result = await GraphQLClient(http)(
-            "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } userErrors { message } } }",
-            {"u": staff.username, "p": TEST_PASSWORD},
-        )
-        assert result["signIn"]["staff"], result
-        gql = GraphQLClient(http)
-        gql.staff = staff
-        return gql
+        staff = await Staff.get(username=username) if username else await first_with_role(role)
+        client = await signed_in(app, staff)
+        clients.append(client)
+        return client
 
     yield make
-    for http in clients:
-        await http.aclose()
+    for client in clients:
+        await client.http.aclose()
 
 
 # What the web app sends with every request (yimi.accounts.csrf): mutations need it.
@@ -113,21 +122,9 @@ class GraphQLClient:
 @pytest.fixture(scope="session")
 async def gql(app, demo) -> GraphQLClient:
     """An administrator's session: reads everything (the role tests use ``sign_in`` and ``anon``)."""
-    from yimi.accounts.models import Staff
-    from yimi.accounts.service import set_password
-
-    admin = next(s for s in await Staff.filter(is_active=True).order_by("id") if "admin" in s.roles)
-    if admin.password_hash is None:
-        await set_password(admin, TEST_PASSWORD)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
-        client = GraphQLClient(http)
-        result = await client(
-            "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }",
-            {"u": admin.username, "p": TEST_PASSWORD},
-        )
-        assert result["signIn"]["staff"], result
-        client.staff = admin
-        yield client
+    client = await signed_in(app, await first_with_role("admin"))
+    yield client
+    await client.http.aclose()
 
 
 @pytest.fixture(scope="session")

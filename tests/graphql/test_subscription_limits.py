@@ -9,9 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.live.conftest import wait_for_subscribers
 from yimi.accounts.access import staff_access
 from yimi.accounts.models import Staff
-from yimi.graphql.context import Context, Loaders
+from yimi.graphql.context import Context
 from yimi.graphql.limits import Budget
 from yimi.graphql.schema import schema
 from yimi.issues.models import Issue
@@ -22,14 +23,6 @@ pytestmark = pytest.mark.timeout(60)
 QUERY = "subscription { issueChanged { action issue { number } } }"
 
 
-async def _subscribers(broker: MemoryBroker, n: int) -> None:
-    for _ in range(500):
-        if len(broker._subscribers.get("issues", ())) == n:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"expected {n} subscribers")
-
-
 @asynccontextmanager
 async def admin_subscriber(settings, points: int):
     """An administrator's subscription context with a budget of ``points`` of its own."""
@@ -38,7 +31,6 @@ async def admin_subscriber(settings, points: int):
     admin = next(s for s in await Staff.all().order_by("id") if "admin" in s.roles)
     request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(budget=budget)), client=None)
     context = Context(settings=small, broker=MemoryBroker(), request=request, user=admin, access=await staff_access(admin))
-    context.loaders = Loaders(context.now, context.access)
     try:
         yield context, budget
     finally:
@@ -53,7 +45,7 @@ async def test_events_spend_the_budget_until_it_is_gone(settings, demo):
         results = await schema.subscribe(QUERY, context_value=context)
         async with aclosing(results):
             pending = asyncio.ensure_future(anext(results))
-            await _subscribers(broker, 1)
+            await wait_for_subscribers(broker, 1)
             assert context.rate_limit.remaining == 2  # starting cost 1 point
             delivered = []
             for _ in range(3):
@@ -75,4 +67,4 @@ async def test_a_subscription_over_the_budget_does_not_start(settings, demo):
         async with aclosing(results):
             result = await asyncio.wait_for(anext(results), 5)
         assert result.errors[0].extensions["code"] == "RATE_LIMITED"
-        assert len(context.broker._subscribers.get("issues", ())) == 0
+        assert await context.broker.subscriber_count("issues") == 0

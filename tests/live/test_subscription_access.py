@@ -12,7 +12,7 @@ from tests.live.conftest import wait_for_subscribers
 from yimi.accounts.access import staff_access, token_access
 from yimi.accounts.models import PartnerToken, Staff
 from yimi.accounts.tokens import create_token, revoke_token
-from yimi.graphql.context import Context, Loaders
+from yimi.graphql.context import Context
 from yimi.graphql.schema import schema
 from yimi.issues import subscriptions
 from yimi.issues.models import Issue
@@ -28,7 +28,6 @@ async def _first_then_after(context: Context, change_rights) -> tuple:
     issue = await Issue.all().order_by("id").first()
     message = {"issueId": issue.id, "action": "note", "status": issue.status.value, "version": issue.version}
     broker = context.broker
-    context.loaders = Loaders(context.now, context.access)
     results = await schema.subscribe(QUERY, context_value=context)
     async with aclosing(results):
         pending = asyncio.ensure_future(anext(results))

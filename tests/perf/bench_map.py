@@ -140,18 +140,9 @@ def main() -> int:
             times: list[float] = []
             pure: list[float] = []
             drawn: list[int] = []
-            for _ in range(6):
+            for button in ["in"] * 6 + ["out"] * 6:
                 before = page.get_attribute("#map", "data-cluster-zoom")
-                page.click(".leaflet-control-zoom-in")
-                page.wait_for_function(
-                    f"document.querySelector('#map').dataset.clusterZoom !== '{before}'", timeout=10000)
-                page.wait_for_timeout(350)
-                times.append(float(page.get_attribute("#map", "data-cluster-ms")))
-                pure.append(float(page.get_attribute("#map", "data-get-clusters-ms")))
-                drawn.append(int(page.get_attribute("#map", "data-clusters")) + int(page.get_attribute("#map", "data-singles")))
-            for _ in range(6):
-                before = page.get_attribute("#map", "data-cluster-zoom")
-                page.click(".leaflet-control-zoom-out")
+                page.click(f".leaflet-control-zoom-{button}")
                 page.wait_for_function(
                     f"document.querySelector('#map').dataset.clusterZoom !== '{before}'", timeout=10000)
                 page.wait_for_timeout(350)
