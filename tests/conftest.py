@@ -20,7 +20,10 @@ def settings(tmp_path_factory) -> Settings:
     (dist / "index.html").write_text("<!doctype html><title>Yimi test shell</title>", encoding="utf-8")
     # The whole suite runs as one anonymous caller against this app: give it room.
     return Settings(
-        database_url=f"sqlite://{path}", frontend_dist=dist, rate_limit_points=100_000, max_query_cost=5_000,
+        database_url=f"sqlite://{path}",
+        frontend_dist=dist,
+        rate_limit_points=100_000,
+        max_query_cost=5_000,
         sign_in_max_failures_per_ip=1_000,
     )
 
@@ -100,7 +103,9 @@ class GraphQLClient:
         self.http = http
 
     async def raw(self, query: str, variables: dict | None = None) -> dict:
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=CSRF_HEADERS)
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=CSRF_HEADERS
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -112,7 +117,9 @@ class GraphQLClient:
 
     async def error(self, query: str, variables: dict | None = None) -> dict:
         """The first error of a query that must fail."""
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=CSRF_HEADERS)
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=CSRF_HEADERS
+        )
         assert response.status_code in (200, 400), response.text
         body = response.json()
         assert body.get("errors"), body

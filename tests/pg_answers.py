@@ -36,11 +36,15 @@ async def main() -> None:
     app = create_app(settings, manage_db=False)
     answers = []
     # The queries read enterprises, issues and exact figures: they are asked by an administrator.
-    admin = next(s for s in await Staff.filter(is_active=True).order_by("id") if "admin" in s.roles and not s.township_scope)
+    admin = next(
+        s for s in await Staff.filter(is_active=True).order_by("id") if "admin" in s.roles and not s.township_scope
+    )
     await set_password(admin, PASSWORD)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client:
         signed_in = await client.post(
-            "/graphql", json={"query": SIGN_IN, "variables": {"u": admin.username, "p": PASSWORD}}, headers={"X-Yimi-CSRF": "1"}
+            "/graphql",
+            json={"query": SIGN_IN, "variables": {"u": admin.username, "p": PASSWORD}},
+            headers={"X-Yimi-CSRF": "1"},
         )
         assert signed_in.json()["data"]["signIn"]["staff"], signed_in.text
         for query in QUERIES:

@@ -44,7 +44,10 @@ async def test_tile_url_reaches_the_page_only_when_configured(settings, demo):
         settings.model_copy(update={"tile_url": "https://tiles.example/{z}/{x}/{y}.png?a=1&b=<2>"}), manage_db=False
     )
     (settings.frontend_dist / "index.html").write_text("<html><head><title>Yimi test shell</title></head></html>")
-    for app, expected in ((plain, None), (tiled, 'content="https://tiles.example/{z}/{x}/{y}.png?a=1&amp;b=&lt;2&gt;"')):
+    for app, expected in (
+        (plain, None),
+        (tiled, 'content="https://tiles.example/{z}/{x}/{y}.png?a=1&amp;b=&lt;2&gt;"'),
+    ):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
             page = (await http.get("/map")).text
         assert ("yimi-tile-url" in page) == (expected is not None)

@@ -5,7 +5,22 @@ import sys
 
 import pytest
 
-COMMANDS = ["migrate", "demo", "serve", "schema", "user", "user create", "user list", "user disable", "user set-password", "token", "token create", "token list", "token revoke", "recompute-warnings"]
+COMMANDS = [
+    "migrate",
+    "demo",
+    "serve",
+    "schema",
+    "user",
+    "user create",
+    "user list",
+    "user disable",
+    "user set-password",
+    "token",
+    "token create",
+    "token list",
+    "token revoke",
+    "recompute-warnings",
+]
 
 
 def run(*args, env=None, timeout=180):
@@ -27,10 +42,17 @@ def test_migrate_then_demo_twice_does_not_duplicate(tmp_path):
     assert run("migrate", env=env).returncode == 0
     first = run("demo", "--quiet", env=env)
     assert first.returncode == 0, first.stderr
-    counts = lambda: sqlite3.connect(path).execute(  # noqa: E731
-        "select (select count(*) from township), (select count(*) from enterprise), (select count(*) from issue),"
-        " (select count(*) from issue_event), (select count(*) from service_team)"
-    ).fetchone()
+
+    def counts():
+        return (
+            sqlite3.connect(path)
+            .execute(
+                "select (select count(*) from township), (select count(*) from enterprise), (select count(*) from issue),"
+                " (select count(*) from issue_event), (select count(*) from service_team)"
+            )
+            .fetchone()
+        )
+
     before = counts()
     second = run("demo", "--quiet", "--login", "staff003", env=env)
     assert second.returncode == 0, second.stderr
@@ -43,8 +65,9 @@ def test_migrate_then_demo_twice_does_not_duplicate(tmp_path):
 
     stored = sqlite3.connect(path).execute("select password_hash from staff where username = 'staff003'").fetchone()[0]
     assert verify_password(password, stored) and password not in stored
-    refused = run("demo", "--quiet", "--login", "staff003", env={**env, "YIMI_ENV": "production",
-                                                                   "YIMI_SECRET_KEY": "x" * 40})
+    refused = run(
+        "demo", "--quiet", "--login", "staff003", env={**env, "YIMI_ENV": "production", "YIMI_SECRET_KEY": "x" * 40}
+    )
     assert refused.returncode != 0 and "not in production" in refused.stdout
 
 
@@ -52,14 +75,38 @@ def test_user_commands(tmp_path):
     path = tmp_path / "users.sqlite3"
     env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
     assert run("migrate", env=env).returncode == 0
-    created = run("user", "create", "li.na", "--name", "李娜", "--department", "县金融工作局",
-                  "--role", "dispatcher", "--password", "a long password", env=env)
+    created = run(
+        "user",
+        "create",
+        "li.na",
+        "--name",
+        "李娜",
+        "--department",
+        "县金融工作局",
+        "--role",
+        "dispatcher",
+        "--password",
+        "a long password",
+        env=env,
+    )
     assert created.returncode == 0, created.stderr
     stored = sqlite3.connect(path).execute("select password_hash, roles from staff where username='li.na'").fetchone()
     assert stored[0].startswith("$argon2") and "a long password" not in stored[0]
     assert stored[1] == '["dispatcher"]'
-    taken = run("user", "create", "li.na", "--name", "x", "--department", "y", "--role", "viewer",
-                "--password", "a long password", env=env)
+    taken = run(
+        "user",
+        "create",
+        "li.na",
+        "--name",
+        "x",
+        "--department",
+        "y",
+        "--role",
+        "viewer",
+        "--password",
+        "a long password",
+        env=env,
+    )
     assert taken.returncode == 1 and "taken" in taken.stdout
     short = run("user", "set-password", "li.na", "--password", "short", env=env)
     assert short.returncode == 1 and "at least 10" in short.stdout

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def answers(database_url: str) -> list:
     env = {**os.environ, "YIMI_DATABASE_URL": database_url}
-    result = subprocess.run([sys.executable, "-m", "tests.pg_answers"], capture_output=True, text=True, env=env, timeout=240, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.pg_answers"], capture_output=True, text=True, env=env, timeout=240, cwd=ROOT
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout)
 

@@ -13,8 +13,20 @@ def test_published_schema_matches_the_code():
 def test_contract_names_exist():
     sdl = schema.as_str()
     for name in [
-        "node(id: ID!): Node", "nodes(ids: [ID!]!)", "townships(", "enterprises(", "issues(",
-        "serviceTeams(", "coverage", "mapLayer(", "totalCount: Int!", "pageInfo: PageInfo!",
-        "overdueIssueCount", "coveringTeams", "warningColor", "coHandlers", "enterpriseCount",
+        "node(id: ID!): Node",
+        "nodes(ids: [ID!]!)",
+        "townships(",
+        "enterprises(",
+        "issues(",
+        "serviceTeams(",
+        "coverage",
+        "mapLayer(",
+        "totalCount: Int!",
+        "pageInfo: PageInfo!",
+        "overdueIssueCount",
+        "coveringTeams",
+        "warningColor",
+        "coHandlers",
+        "enterpriseCount",
     ]:
         assert name in sdl, name

@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from cross_web import HTTPException
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
@@ -58,13 +57,21 @@ class YimiGraphQL(GraphQL):
         else:
             user = await active_staff(request.session.get("staff_id"))
         return Context(
-            settings=self.settings, request=request, response=response, broker=self.broker, now=now,
-            user=user, token=token, access=await access_for(user, token),
+            settings=self.settings,
+            request=request,
+            response=response,
+            broker=self.broker,
+            now=now,
+            user=user,
+            token=token,
+            access=await access_for(user, token),
         )
 
     async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):
         check_request(request, context, request_data)  # mutations need proof of origin (yimi.accounts.csrf)
-        return await super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
 
 
 async def _partner_token(authorization: str, now):

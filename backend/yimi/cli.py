@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from yimi.common.errors import ServiceError
 from yimi.settings import get_settings
 
 app = typer.Typer(help="Yimi (一米): enterprise-service issues, teams and maps.", no_args_is_help=True)
@@ -68,8 +69,10 @@ def demo(
 
     settings = get_settings()
     if login and settings.env == "production":
-        console.print("[red]error:[/red] --login prints a password on the terminal: not in production "
-                      "(use `yimi user set-password`)")
+        console.print(
+            "[red]error:[/red] --login prints a password on the terminal: not in production "
+            "(use `yimi user set-password`)"
+        )
         raise typer.Exit(2)
 
     async def run():
@@ -110,7 +113,9 @@ def user_create(
     username: str = typer.Argument(..., help="Login name."),
     name: str = typer.Option(..., "--name", help="Full name, e.g. 张伟."),
     department: str = typer.Option(..., "--department", help="Department name (created if new)."),
-    role: list[str] = typer.Option(..., "--role", help="admin, dispatcher, team_member, commissioner or viewer; repeatable."),
+    role: list[str] = typer.Option(
+        ..., "--role", help="admin, dispatcher, team_member, commissioner or viewer; repeatable."
+    ),
     township: list[str] = typer.Option([], "--township", help="Limit to this township code; repeatable."),
     password: str = typer.Option(None, "--password", help="Prompted for when omitted (safer than the command line)."),
 ) -> None:
@@ -141,8 +146,13 @@ def user_list() -> None:
     table = Table("username", "name", "department", "roles", "townships", "active", "password")
     for s in _with_db(fetch):
         table.add_row(
-            s.username, s.name, s.department.name, ", ".join(s.roles), ", ".join(s.township_scope) or "all",
-            "yes" if s.is_active else "no", "set" if s.password_hash else "-",
+            s.username,
+            s.name,
+            s.department.name,
+            ", ".join(s.roles),
+            ", ".join(s.township_scope) or "all",
+            "yes" if s.is_active else "no",
+            "set" if s.password_hash else "-",
         )
     console.print(table)
 
@@ -193,9 +203,7 @@ def token_create(
     """Create a partner token and print it once: only its hash is stored."""
     from yimi.accounts.tokens import create_token
 
-    token, secret = _with_db(
-        lambda: create_token(name, _split(scopes), _split(townships), _split(categories), expires)
-    )
+    token, secret = _with_db(lambda: create_token(name, _split(scopes), _split(townships), _split(categories), expires))
     console.print(f"created token '{token.name}' ({', '.join(token.scopes)})")
     if token.expires_at:
         console.print(f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC")
@@ -217,8 +225,14 @@ def token_list() -> None:
     fmt = lambda d: f"{d:%Y-%m-%d %H:%M}" if d else "-"  # noqa: E731
     for t in _with_db(fetch):
         table.add_row(
-            t.name, t.prefix + "…", ", ".join(t.scopes), ", ".join(t.township_codes) or "all",
-            ", ".join(t.categories) or "all", fmt(t.expires_at), fmt(t.revoked_at), fmt(t.last_used_at),
+            t.name,
+            t.prefix + "…",
+            ", ".join(t.scopes),
+            ", ".join(t.township_codes) or "all",
+            ", ".join(t.categories) or "all",
+            fmt(t.expires_at),
+            fmt(t.revoked_at),
+            fmt(t.last_used_at),
         )
     console.print(table)
 
@@ -239,7 +253,9 @@ def recompute_warnings() -> None:
 
     settings = get_settings()
     changed = _with_db(lambda: recompute_thresholds(settings.warn_yellow_at, settings.warn_orange_at))
-    console.print(f"{changed:,} issues now use yellow at {settings.warn_yellow_at:.0%}, orange at {settings.warn_orange_at:.0%}")
+    console.print(
+        f"{changed:,} issues now use yellow at {settings.warn_yellow_at:.0%}, orange at {settings.warn_orange_at:.0%}"
+    )
 
 
 @app.command()

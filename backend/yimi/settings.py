@@ -54,15 +54,19 @@ class Settings(BaseSettings):
     csrf_trusted_origins: list[str] = []
 
     @model_validator(mode="after")
-    def _check(self) -> "Settings":
+    def _check(self) -> Settings:
         from yimi.issues.models import IssueCategory, IssuePriority
 
         priorities = {p.value for p in IssuePriority}
         if set(self.deadline_working_days) != priorities or min(self.deadline_working_days.values()) < 1:
-            raise ValueError(f"YIMI_DEADLINE_WORKING_DAYS needs a positive number of days for each of {sorted(priorities)}")
+            raise ValueError(
+                f"YIMI_DEADLINE_WORKING_DAYS needs a positive number of days for each of {sorted(priorities)}"
+            )
         for category, days in self.deadline_category_working_days.items():
             if category not in {c.value for c in IssueCategory} or not set(days) <= priorities:
-                raise ValueError(f"YIMI_DEADLINE_CATEGORY_WORKING_DAYS: unknown category or priority in {category}: {days}")
+                raise ValueError(
+                    f"YIMI_DEADLINE_CATEGORY_WORKING_DAYS: unknown category or priority in {category}: {days}"
+                )
             if days and min(days.values()) < 1:
                 raise ValueError(f"YIMI_DEADLINE_CATEGORY_WORKING_DAYS: days must be positive for {category}")
         if self.warn_yellow_at >= self.warn_orange_at:
@@ -71,9 +75,7 @@ class Settings(BaseSettings):
             raise ValueError("YIMI_MAX_QUERY_COST must not exceed YIMI_RATE_LIMIT_POINTS")
         if self.env == "production":
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
-                raise ValueError(
-                    "YIMI_ENV=production needs YIMI_SECRET_KEY set to a random value of 32+ characters"
-                )
+                raise ValueError("YIMI_ENV=production needs YIMI_SECRET_KEY set to a random value of 32+ characters")
             if self.debug:
                 raise ValueError("YIMI_ENV=production refuses YIMI_DEBUG=true")
         return self

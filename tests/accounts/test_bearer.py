@@ -8,8 +8,12 @@ async def test_partner_calls_are_authenticated_metered_and_logged(client, demo):
     token, secret = await create_token("bearer-test", ["enterprises:read", "issues:read"])
     try:
         headers = {"authorization": f"Bearer {secret}"}
-        query = "query PartnerOpenIssues { issues(first: 5) { totalCount } me { name } rateLimit { cost remaining limit } }"
-        response = await client.post("/graphql", json={"query": query, "operationName": "PartnerOpenIssues"}, headers=headers)
+        query = (
+            "query PartnerOpenIssues { issues(first: 5) { totalCount } me { name } rateLimit { cost remaining limit } }"
+        )
+        response = await client.post(
+            "/graphql", json={"query": query, "operationName": "PartnerOpenIssues"}, headers=headers
+        )
         assert response.status_code == 200, response.text
         data = response.json()["data"]
         assert data["me"] is None and data["issues"]["totalCount"] > 0
@@ -26,7 +30,9 @@ async def test_partner_calls_are_authenticated_metered_and_logged(client, demo):
 
 
 async def test_expired_unknown_and_malformed_tokens_get_401(client, demo):
-    token, secret = await create_token("expiring-test", ["enterprises:read", "issues:read"], expires="1d", now=datetime.now(UTC) - timedelta(days=2))
+    token, secret = await create_token(
+        "expiring-test", ["enterprises:read", "issues:read"], expires="1d", now=datetime.now(UTC) - timedelta(days=2)
+    )
     try:
         for header, reason in (
             (f"Bearer {secret}", "expired"),
@@ -34,7 +40,9 @@ async def test_expired_unknown_and_malformed_tokens_get_401(client, demo):
             (f"Basic {secret}", "Bearer"),
             ("Bearer ", "Bearer"),
         ):
-            response = await client.post("/graphql", json={"query": "{ me { name } }"}, headers={"authorization": header})
+            response = await client.post(
+                "/graphql", json={"query": "{ me { name } }"}, headers={"authorization": header}
+            )
             assert response.status_code == 401 and reason in response.text, (header, response.text)
     finally:
         await PartnerToken.filter(id=token.id).delete()

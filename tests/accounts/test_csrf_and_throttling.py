@@ -76,7 +76,9 @@ async def test_trusted_origins_setting(settings, demo):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
         ok = await _post(http, "mutation { signOut { signedOut } }", **CSRF_HEADERS, origin="http://localhost:5173")
         assert ok.status_code == 200, ok.text
-        refused = await _post(http, "mutation { signOut { signedOut } }", **CSRF_HEADERS, origin="http://localhost:5174")
+        refused = await _post(
+            http, "mutation { signOut { signedOut } }", **CSRF_HEADERS, origin="http://localhost:5174"
+        )
         assert refused.status_code == 403
 
 
@@ -130,7 +132,9 @@ def throttled(settings, demo):
 
         def client_for(ip: str = "127.0.0.1") -> httpx.AsyncClient:
             http = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app, client=(ip, 40000)), base_url="http://testserver", headers=CSRF_HEADERS
+                transport=httpx.ASGITransport(app=app, client=(ip, 40000)),
+                base_url="http://testserver",
+                headers=CSRF_HEADERS,
             )
             clients.append(http)
             return http
@@ -163,7 +167,7 @@ async def _sign_in(http: httpx.AsyncClient, username: str, password: str) -> dic
 async def test_failures_per_username_throttle_even_the_right_password_and_are_logged(throttled, caplog, monkeypatch):
     staff = await _staff_with_password()
     wrong = "wrong-password-42"
-    async with throttled(sign_in_max_failures_per_username=3, sign_in_max_failures_per_ip=100) as (app, client_for):
+    async with throttled(sign_in_max_failures_per_username=3, sign_in_max_failures_per_ip=100) as (_app, client_for):
         http = client_for("10.1.0.1")
         with caplog.at_level(logging.INFO, logger="yimi.auth"):
             for _ in range(3):
@@ -182,7 +186,9 @@ async def test_failures_per_username_throttle_even_the_right_password_and_are_lo
             assert checked == [], "a throttled attempt must not check the password"
 
         failures = [r for r in caplog.records if r.name == "yimi.auth" and r.getMessage().startswith("Failed sign-in")]
-        assert len(failures) == 3 and all(repr(staff.username) in r.getMessage() and "10.1.0.1" in r.getMessage() for r in failures)
+        assert len(failures) == 3 and all(
+            repr(staff.username) in r.getMessage() and "10.1.0.1" in r.getMessage() for r in failures
+        )
         assert any(r.getMessage().startswith("Throttled sign-in") for r in caplog.records)
         assert wrong not in caplog.text and TEST_PASSWORD not in caplog.text
 
@@ -193,7 +199,7 @@ async def test_failures_per_username_throttle_even_the_right_password_and_are_lo
 
 async def test_failures_per_ip_throttle_every_username_from_it(throttled):
     staff = await _staff_with_password()
-    async with throttled(sign_in_max_failures_per_username=100, sign_in_max_failures_per_ip=4) as (app, client_for):
+    async with throttled(sign_in_max_failures_per_username=100, sign_in_max_failures_per_ip=4) as (_app, client_for):
         attacker = client_for("10.2.0.1")
         # Successes neither count as failures nor clear the count.
         for _ in range(2):
@@ -210,7 +216,7 @@ async def test_failures_per_ip_throttle_every_username_from_it(throttled):
 
 async def test_sign_in_works_again_once_the_window_has_passed(throttled):
     staff = await _staff_with_password()
-    async with throttled(sign_in_max_failures_per_username=2, sign_in_failure_window_seconds=1) as (app, client_for):
+    async with throttled(sign_in_max_failures_per_username=2, sign_in_failure_window_seconds=1) as (_app, client_for):
         http = client_for("10.3.0.1")
         for _ in range(2):
             assert (await _sign_in(http, staff.username, "not-it-at-all"))["userErrors"][0]["code"] == "UNAUTHENTICATED"
@@ -229,10 +235,18 @@ async def test_redis_failure_counts_are_shared_by_two_apps(throttled):
         "sign_in_failure_window_seconds": 2,  # the keys expire by themselves
     }
     async with throttled(**limits) as (_, first), throttled(**limits) as (_, second):
-        assert (await _sign_in(first("10.4.0.1"), staff.username, "wrong-one-1"))["userErrors"][0]["code"] == "UNAUTHENTICATED"
-        assert (await _sign_in(second("10.4.0.2"), staff.username, "wrong-one-2"))["userErrors"][0]["code"] == "UNAUTHENTICATED"
-        assert (await _sign_in(first("10.4.0.3"), staff.username, TEST_PASSWORD))["userErrors"][0]["code"] == "THROTTLED"
-        assert (await _sign_in(second("10.4.0.3"), staff.username, TEST_PASSWORD))["userErrors"][0]["code"] == "THROTTLED"
+        assert (await _sign_in(first("10.4.0.1"), staff.username, "wrong-one-1"))["userErrors"][0][
+            "code"
+        ] == "UNAUTHENTICATED"
+        assert (await _sign_in(second("10.4.0.2"), staff.username, "wrong-one-2"))["userErrors"][0][
+            "code"
+        ] == "UNAUTHENTICATED"
+        assert (await _sign_in(first("10.4.0.3"), staff.username, TEST_PASSWORD))["userErrors"][0][
+            "code"
+        ] == "THROTTLED"
+        assert (await _sign_in(second("10.4.0.3"), staff.username, TEST_PASSWORD))["userErrors"][0][
+            "code"
+        ] == "THROTTLED"
 
 
 async def test_throttle_store_down_lets_sign_in_work_and_logs(throttled, caplog):

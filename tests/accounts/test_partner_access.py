@@ -43,7 +43,9 @@ async def test_contacts_need_their_scope(client, demo, gql):
         assert codes(body) == {"FORBIDDEN"} and body["data"] is None
         assert "enterprises:contacts" in body["errors"][0]["message"]
         names = await call("{ enterprises(first: 3) { nodes { name } } }")
-        assert [n["name"] for n in names["data"]["enterprises"]["nodes"]] == [n["name"] for n in staff["enterprises"]["nodes"]]
+        assert [n["name"] for n in names["data"]["enterprises"]["nodes"]] == [
+            n["name"] for n in staff["enterprises"]["nodes"]
+        ]
     async with partner(client, ["enterprises:read", "enterprises:contacts"]) as call:
         assert (await call(CONTACTS))["data"] == staff
 
@@ -106,8 +108,14 @@ async def test_a_token_with_issues_report_reports_within_its_limits(client, demo
     outside = await Enterprise.exclude(township_id=township.id).first()
 
     def report(enterprise: Enterprise, category: str = "FINANCING") -> dict:
-        return {"input": {"enterpriseId": _gid("Enterprise", enterprise.id), "category": category,
-                          "title": "贷款续贷咨询", "source": "ONLINE"}}
+        return {
+            "input": {
+                "enterpriseId": _gid("Enterprise", enterprise.id),
+                "category": category,
+                "title": "贷款续贷咨询",
+                "source": "ONLINE",
+            }
+        }
 
     async with partner(client, ["enterprises:read", "issues:read"]) as call:
         payload = (await call(REPORT, report(inside)))["data"]["reportIssue"]

@@ -12,7 +12,9 @@ NOW = datetime(2026, 11, 25, 8, tzinfo=UTC)
 
 
 async def test_token_is_shown_once_and_stored_as_a_hash(demo):
-    token, secret = await create_token("农商行普惠部", ["issues:read", "enterprises:read"], ["410223105"], ["financing"], "30d", now=NOW)
+    token, secret = await create_token(
+        "农商行普惠部", ["issues:read", "enterprises:read"], ["410223105"], ["financing"], "30d", now=NOW
+    )
     try:
         stored = await PartnerToken.get(id=token.id)
         assert secret.startswith("yimi_") and len(secret) > 40
@@ -68,7 +70,9 @@ def test_token_commands(tmp_path):
     path = tmp_path / "tokens.sqlite3"
     env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
     assert run("migrate", env=env).returncode == 0
-    created = run("token", "create", "--name", "bank", "--scopes", "issues:read,enterprises:read", "--expires", "90d", env=env)
+    created = run(
+        "token", "create", "--name", "bank", "--scopes", "issues:read,enterprises:read", "--expires", "90d", env=env
+    )
     assert created.returncode == 0, created.stderr
     secret = created.stdout.strip().splitlines()[-1]
     stored = sqlite3.connect(path).execute("select token_hash, scopes from partner_token").fetchone()

@@ -43,8 +43,18 @@ def by(rows, key="id"):
 
 def test_same_today_gives_the_same_data(demo):
     again = generate_demo(TODAY)
-    for name in ("townships", "staff", "teams", "team_members", "team_coverage", "enterprises", "visits",
-                 "issues", "dispatch_orders", "issue_events"):
+    for name in (
+        "townships",
+        "staff",
+        "teams",
+        "team_members",
+        "team_coverage",
+        "enterprises",
+        "visits",
+        "issues",
+        "dispatch_orders",
+        "issue_events",
+    ):
         assert getattr(again, name) == getattr(demo, name), name
 
 

@@ -33,8 +33,9 @@ def _free_port() -> int:
 
 
 def _yimi(env: dict, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "yimi.cli", *args], env=env, check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "yimi.cli", *args], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, timeout=300
+    )
 
 
 @pytest.fixture(scope="package")
@@ -53,8 +54,19 @@ def server(tmp_path_factory):
         conn.execute("UPDATE enterprise SET name = ? WHERE id = 1", (XSS_NAME,))
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "yimi.app:create_app", "--factory", "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "yimi.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -105,8 +117,9 @@ def page(browser):
 
 def gql(base: str, query: str, variables: dict | None = None, client: httpx.Client | None = None) -> dict:
     c = client or httpx
-    r = c.post(f"{base}/graphql", json={"query": query, "variables": variables or {}},
-               headers={"X-Yimi-CSRF": "1"}, timeout=30)
+    r = c.post(
+        f"{base}/graphql", json={"query": query, "variables": variables or {}}, headers={"X-Yimi-CSRF": "1"}, timeout=30
+    )
     body = r.json()
     assert not body.get("errors"), body
     return body["data"]
@@ -141,7 +154,8 @@ def sign_in_ui(page, username: str = STAFF, password: str = PASSWORD) -> None:
 def sign_in_session(page, base: str) -> None:
     """Sign the page's browser context in without the UI: the context's request API shares its cookies."""
     r = page.context.request.post(
-        f"{base}/graphql", headers={"X-Yimi-CSRF": "1"},
+        f"{base}/graphql",
+        headers={"X-Yimi-CSRF": "1"},
         data={"query": SIGN_IN, "variables": {"i": {"username": STAFF, "password": PASSWORD}}},
     )
     body = r.json()

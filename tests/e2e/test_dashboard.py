@@ -140,8 +140,11 @@ def test_xss_name_renders_as_text(server, staff_page: Page):
 
 
 def test_workflow_dispatch_with_conflict(server, staff, page: Page):
-    data = gql(server, "{ issues(first: 1, filter: {statuses: [REPORTED]}) { nodes { id number enterprise { id } } } }",
-               client=staff)
+    data = gql(
+        server,
+        "{ issues(first: 1, filter: {statuses: [REPORTED]}) { nodes { id number enterprise { id } } } }",
+        client=staff,
+    )
     issue = data["issues"]["nodes"][0]
     # Opened signed out: the sign-in screen, then the enterprise of the link with its workflow forms.
     page.goto(server + f"/?ent={issue['enterprise']['id']}")
@@ -161,8 +164,12 @@ def test_workflow_dispatch_with_conflict(server, staff, page: Page):
     expect(page.locator("#live-badge.on")).to_have_count(1, timeout=10000)
     with httpx.Client() as other:
         sign_in_client(server, other)
-        gql(server, "mutation($i: AddIssueNoteInput!) { addIssueNote(input: $i) { userErrors { code message } } }",
-            {"i": {"issueId": issue["id"], "note": "电话核实"}}, client=other)
+        gql(
+            server,
+            "mutation($i: AddIssueNoteInput!) { addIssueNote(input: $i) { userErrors { code message } } }",
+            {"i": {"issueId": issue["id"], "note": "电话核实"}},
+            client=other,
+        )
     expect(page.locator("#panel .stale-notice")).to_be_visible(timeout=10000)
     form.locator("select[name=leadTeamId]").select_option(index=1)
     form.locator("button[type=submit]").click()
@@ -176,9 +183,13 @@ def test_workflow_dispatch_with_conflict(server, staff, page: Page):
     form.locator("select[name=leadTeamId]").select_option(index=1)
     form.locator("textarea[name=instruction]").fill("请三个工作日内上门对接")
     form.locator("button[type=submit]").click()
-    expect(page.locator(f".issue-card[data-issue='{issue['id']}']")).to_have_attribute("data-status", "DISPATCHED", timeout=10000)
+    expect(page.locator(f".issue-card[data-issue='{issue['id']}']")).to_have_attribute(
+        "data-status", "DISPATCHED", timeout=10000
+    )
     shot(page, "08-dispatched")
-    after = gql(server, "query($id: ID!) { node(id: $id) { ... on Issue { status } } }", {"id": issue["id"]}, client=staff)
+    after = gql(
+        server, "query($id: ID!) { node(id: $id) { ... on Issue { status } } }", {"id": issue["id"]}, client=staff
+    )
     assert after["node"]["status"] == "DISPATCHED"
 
 
@@ -191,8 +202,12 @@ def test_live_update_reaches_the_page(server, staff, staff_page: Page):
     issue = data["issues"]["nodes"][0]
     with httpx.Client() as other:
         sign_in_client(server, other)
-        gql(server, "mutation($i: AddIssueNoteInput!) { addIssueNote(input: $i) { userErrors { code message } } }",
-            {"i": {"issueId": issue["id"], "note": "实时更新测试"}}, client=other)
+        gql(
+            server,
+            "mutation($i: AddIssueNoteInput!) { addIssueNote(input: $i) { userErrors { code message } } }",
+            {"i": {"issueId": issue["id"], "note": "实时更新测试"}},
+            client=other,
+        )
     expect(page.locator(".toast")).to_contain_text(issue["number"], timeout=10000)
 
 
@@ -217,8 +232,9 @@ def test_only_map_toggle_and_csv(server, staff_page: Page):
 
 def test_report_issue_shows_field_errors(server, staff, staff_page: Page):
     page = staff_page
-    ent = gql(server, "{ enterprises(first: 1, orderBy: {field: NAME, direction: DESC}) { nodes { id } } }",
-              client=staff)["enterprises"]["nodes"][0]
+    ent = gql(
+        server, "{ enterprises(first: 1, orderBy: {field: NAME, direction: DESC}) { nodes { id } } }", client=staff
+    )["enterprises"]["nodes"][0]
     page.goto(server + f"/?ent={ent['id']}")
     wait_map(page)
     expect(page.locator("#sign-out")).to_be_visible()

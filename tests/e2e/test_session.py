@@ -11,7 +11,16 @@ from playwright.sync_api import Page, expect
 from .conftest import STAFF, XSS_NAME, gql, sign_in_ui
 from .test_dashboard import MAP_READY, shot, wait_map
 
-DATA_FIELDS = ("enterprises", "mapLayer", "issues", "enterpriseCount", "openIssueCount", "serviceTeams", "coverage", "node")
+DATA_FIELDS = (
+    "enterprises",
+    "mapLayer",
+    "issues",
+    "enterpriseCount",
+    "openIssueCount",
+    "serviceTeams",
+    "coverage",
+    "node",
+)
 
 
 class GraphQLLog:
@@ -32,7 +41,7 @@ class GraphQLLog:
             query = response.request.post_data or ""
         try:
             body = response.text()
-        except Exception:  # noqa: BLE001 - the page went away meanwhile
+        except Exception:
             body = ""
         self.items.append((query, body))
 
@@ -50,7 +59,9 @@ def assert_no_data(log: GraphQLLog, names: list[str]) -> None:
         for field in DATA_FIELDS:
             assert field not in query, f"signed out, the page asked {field}: {query}"
         for name in names:
-            assert json.dumps(name)[1:-1] not in body and name not in body, f"signed out, the page got {name!r}: {body[:300]}"
+            assert json.dumps(name)[1:-1] not in body and name not in body, (
+                f"signed out, the page got {name!r}: {body[:300]}"
+            )
 
 
 def test_anonymous_visitor_gets_only_the_sign_in_screen(server, staff, page: Page):
@@ -135,8 +146,12 @@ def test_sign_in_dashboard_sign_out_and_back(server, staff, page: Page):
 
 
 def test_deep_link_opened_signed_out_is_restored_after_sign_in(server, staff, page: Page):
-    ent = gql(server, """{ enterprises(first: 1, filter: {townshipCodes: ["410223101"]}, orderBy: {field: NAME, direction: ASC})
-                          { nodes { id name contactPerson contactPhone } } }""", client=staff)["enterprises"]["nodes"][0]
+    ent = gql(
+        server,
+        """{ enterprises(first: 1, filter: {townshipCodes: ["410223101"]}, orderBy: {field: NAME, direction: ASC})
+                          { nodes { id name contactPerson contactPhone } } }""",
+        client=staff,
+    )["enterprises"]["nodes"][0]
     link = f"/?view=list&tab=issues&t=410223101&sort=DEADLINE.ASC&ent={ent['id']}"
     page.goto(server + link)
     sign_in_ui(page)

@@ -73,7 +73,8 @@ async def test_bounding_box(gql):
     box = [lons[0], lats[0], lons[len(lons) // 2], lats[len(lats) // 2]]
     inside = await all_pages(gql, {"filter": {"bbox": box}})
     expected = {
-        n["id"] for n in everything
+        n["id"]
+        for n in everything
         if box[0] <= n["location"]["lon"] <= box[2] and box[1] <= n["location"]["lat"] <= box[3]
     }
     assert inside and {n["id"] for n in inside} == expected

@@ -92,8 +92,9 @@ async def test_a_team_records_a_visit_and_the_issues_raised(actors):
 
 async def test_a_commissioner_records_their_own_visit(actors):
     p = actors.people
-    payload = await record(actors.commissioner, enterpriseId=gid("Enterprise", p.enterprise.id), visitedOn=today(),
-                           notes="专员走访")
+    payload = await record(
+        actors.commissioner, enterpriseId=gid("Enterprise", p.enterprise.id), visitedOn=today(), notes="专员走访"
+    )
     assert payload["userErrors"] == [] and payload["issues"] == []
     assert payload["visit"]["commissioner"]["id"] == gid("Staff", p.commissioner.id)
     assert payload["visit"]["team"] is None
@@ -119,15 +120,20 @@ async def test_visits_refused_change_nothing(actors, anon):
     assert await error(actors.commissioner, commissionerId=gid("Staff", p.other_commissioner.id)) == (None, "FORBIDDEN")
     # Bad input, named.
     tomorrow = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)).isoformat()
-    assert await error(actors.dispatcher, teamId=gid("ServiceTeam", p.team_a), visitedOn=tomorrow) == ("visitedOn", "INVALID")
+    assert await error(actors.dispatcher, teamId=gid("ServiceTeam", p.team_a), visitedOn=tomorrow) == (
+        "visitedOn",
+        "INVALID",
+    )
     assert await error(actors.dispatcher) == ("teamId", "INVALID")
     assert await error(actors.dispatcher, teamId="nonsense") == ("teamId", "INVALID")
     assert await error(actors.dispatcher, teamId=gid("ServiceTeam", 10**6)) == ("teamId", "NOT_FOUND")
     assert await error(actors.dispatcher, commissionerId=gid("Staff", p.member_a.id)) == ("commissionerId", "INVALID")
-    assert await error(actors.dispatcher, enterpriseId=gid("Enterprise", 10**6), teamId=gid("ServiceTeam", p.team_a)) == (
-        "enterpriseId", "NOT_FOUND")
     assert await error(
-        actors.dispatcher, teamId=gid("ServiceTeam", p.team_a),
+        actors.dispatcher, enterpriseId=gid("Enterprise", 10**6), teamId=gid("ServiceTeam", p.team_a)
+    ) == ("enterpriseId", "NOT_FOUND")
+    assert await error(
+        actors.dispatcher,
+        teamId=gid("ServiceTeam", p.team_a),
         issues=[{"category": "LAND", "title": "用地"}, {"category": "LAND", "title": "  "}],
     ) == ("issues[1].title", "INVALID")
     assert await counts() == before
@@ -141,10 +147,17 @@ async def test_a_failure_while_reporting_the_visit_issues_stores_no_visit(actors
         raise RuntimeError("injected failure")
 
     monkeypatch.setattr(IssueEvent, "create", classmethod(boom))
-    body = await actors.member_a.raw(VISIT, {"input": {
-        "enterpriseId": gid("Enterprise", p.enterprise.id), "teamId": gid("ServiceTeam", p.team_a),
-        "visitedOn": today(), "issues": [{"category": "SALES", "title": "产品滞销"}],
-    }})
+    body = await actors.member_a.raw(
+        VISIT,
+        {
+            "input": {
+                "enterpriseId": gid("Enterprise", p.enterprise.id),
+                "teamId": gid("ServiceTeam", p.team_a),
+                "visitedOn": today(),
+                "issues": [{"category": "SALES", "title": "产品滞销"}],
+            }
+        },
+    )
     assert body["errors"] and body["data"] is None
     assert await counts() == before
 
@@ -165,7 +178,11 @@ async def test_assigning_a_commissioner_changes_who_acts_for_the_enterprise(acto
         assert payload["enterprise"] is None and payload["userErrors"][0]["code"] == "FORBIDDEN"
         payload = await assign(actors.dispatcher, gid("Staff", p.member_a.id))
         assert payload["userErrors"] == [
-            {"field": "commissionerId", "code": "INVALID", "message": f"{p.member_a.name} is not an active commissioner"}
+            {
+                "field": "commissionerId",
+                "code": "INVALID",
+                "message": f"{p.member_a.name} is not an active commissioner",
+            }
         ]
         assert (await Enterprise.get(id=p.enterprise.id)).commissioner_id == p.commissioner.id
 
@@ -186,7 +203,11 @@ async def test_assigning_a_commissioner_changes_who_acts_for_the_enterprise(acto
         lines = (await actors.dispatcher(history, {"id": enterprise}))["node"]["commissionerHistory"]
         dispatcher = gid("Staff", actors.dispatcher.staff.id)
         assert [(line["previousCommissioner"], line["commissioner"], line["assignedBy"]) for line in lines[-2:]] == [
-            ({"id": gid("Staff", p.commissioner.id)}, {"id": gid("Staff", p.other_commissioner.id)}, {"id": dispatcher}),
+            (
+                {"id": gid("Staff", p.commissioner.id)},
+                {"id": gid("Staff", p.other_commissioner.id)},
+                {"id": dispatcher},
+            ),
             ({"id": gid("Staff", p.other_commissioner.id)}, None, {"id": dispatcher}),
         ]
         assert len(lines) == 2

@@ -31,7 +31,8 @@ from pathlib import Path
 
 import httpx
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, seed, settings as hyp_settings
+from hypothesis import HealthCheck, Phase, given, seed
+from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 
@@ -121,7 +122,9 @@ def no_unexpected_error(x: Exchange) -> str | None:
         return None
     for error in x.body.get("errors") or []:
         if error.get("message") == "Unexpected error.":
-            return f"unhandled exception (errorId {(error.get('extensions') or {}).get('errorId')}) at {error.get('path')}"
+            return (
+                f"unhandled exception (errorId {(error.get('extensions') or {}).get('errorId')}) at {error.get('path')}"
+            )
     return None
 
 
@@ -186,7 +189,7 @@ def _trie_pattern(words: Iterable[str]) -> str:
         for char in sorted(k for k in node if k):
             child, text = node[char], re.escape(char)
             while len(child) == 1 and "" not in child:  # a chain of single children: one literal
-                (char, child), = child.items()
+                ((char, child),) = child.items()
                 text += re.escape(char)
             branches.append(text + render(child) if any(k for k in child) else text)
         if not branches:
@@ -358,8 +361,16 @@ def response_fields(query: str, data) -> Iterator[tuple[str, str, object, str]]:
 
     Under an abstract type a field of an inline fragment is attributed to the fragment's type.
     """
-    from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode
-    from graphql import GraphQLSyntaxError, OperationDefinitionNode, get_named_type, parse
+    from graphql import (
+        FieldNode,
+        FragmentDefinitionNode,
+        FragmentSpreadNode,
+        GraphQLSyntaxError,
+        InlineFragmentNode,
+        OperationDefinitionNode,
+        get_named_type,
+        parse,
+    )
 
     schema = _graphql_schema()
     try:
@@ -391,7 +402,9 @@ def response_fields(query: str, data) -> Iterator[tuple[str, str, object, str]]:
                 yield parent.name, name, value[key], f"{path}.{key}"
                 field_def = getattr(parent, "fields", {}).get(name)
                 if selection.selection_set and field_def is not None:
-                    yield from walk(get_named_type(field_def.type), selection.selection_set, value[key], f"{path}.{key}")
+                    yield from walk(
+                        get_named_type(field_def.type), selection.selection_set, value[key], f"{path}.{key}"
+                    )
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 fragment_type = schema.get_type(condition.name.value) if condition else parent
@@ -400,7 +413,10 @@ def response_fields(query: str, data) -> Iterator[tuple[str, str, object, str]]:
                 fragment = fragments.get(selection.name.value)
                 if fragment is not None:
                     yield from walk(
-                        schema.get_type(fragment.type_condition.name.value) or parent, fragment.selection_set, value, path
+                        schema.get_type(fragment.type_condition.name.value) or parent,
+                        fragment.selection_set,
+                        value,
+                        path,
                     )
 
     yield from walk(root_type, operation.selection_set, data, "$.data")
@@ -497,11 +513,11 @@ def generate_queries(examples: int, seed_value: int) -> list[tuple[str, str]]:
             suppress_health_check=list(HealthCheck),
         )
         @given(case=operation.as_strategy())
-        def collect(case) -> None:
+        def collect(case) -> None:  # called at once, inside the loop: it sees this pass's seen and label
             query = case.body["query"] if isinstance(case.body, dict) else str(case.body)
-            if query not in seen:
-                seen.add(query)
-                out.append((label, query))
+            if query not in seen:  # noqa: B023
+                seen.add(query)  # noqa: B023
+                out.append((label, query))  # noqa: B023
 
         collect()
     return out
@@ -610,7 +626,9 @@ async def fuzz(examples: int, seed_value: int, only: list[str] | None) -> int:
                     try:
                         response = await http.post("/graphql", json={"query": query})
                     except Exception as exc:  # the app raised through the transport
-                        failures.append(f"FAIL {name} {label}: request raised {type(exc).__name__}: {exc}\n  query: {query}")
+                        failures.append(
+                            f"FAIL {name} {label}: request raised {type(exc).__name__}: {exc}\n  query: {query}"
+                        )
                         continue
                     counts[name] += 1
                     statuses[name][response.status_code] = statuses[name].get(response.status_code, 0) + 1

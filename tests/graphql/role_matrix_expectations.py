@@ -28,7 +28,6 @@ from graphql import (
     is_composite_type,
     is_non_null_type,
 )
-
 from yimi.accounts.access import Grant
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
@@ -105,7 +104,14 @@ FIELD_GRANTS: dict[str, dict[str, Grant | str | None]] = {
         "rateLimit": _,
     },
     "Township": {
-        "id": _, "code": _, "name": _, "kind": _, "countyCode": _, "countyName": _, "seat": _, "boundary": _,
+        "id": _,
+        "code": _,
+        "name": _,
+        "kind": _,
+        "countyCode": _,
+        "countyName": _,
+        "seat": _,
+        "boundary": _,
         "enterpriseCount": G.FIGURES,
         "openIssueCount": G.FIGURES,
         "overdueIssueCount": G.FIGURES,
@@ -117,7 +123,13 @@ FIELD_GRANTS: dict[str, dict[str, Grant | str | None]] = {
     "PageInfo": {"hasNextPage": _, "hasPreviousPage": _, "startCursor": _, "endCursor": _},
     "RateLimit": {"cost": _, "limit": _, "remaining": _, "resetAt": _},
     "ServiceTeam": {
-        "id": _, "name": _, "kind": _, "specialities": _, "leadDepartment": _, "parent": _, "subTeams": _,
+        "id": _,
+        "name": _,
+        "kind": _,
+        "specialities": _,
+        "leadDepartment": _,
+        "parent": _,
+        "subTeams": _,
         "townships": _,
         "leader": G.PEOPLE,
         "members": G.PEOPLE,
@@ -130,18 +142,38 @@ FIELD_GRANTS: dict[str, dict[str, Grant | str | None]] = {
     "TownshipCoverage": {"township": _, "teams": _, "categories": _, "gaps": _},
     "CategoryCoverage": {"category": _, "covered": _, "teams": _},
     "TeamFigures": {
-        "open": _, "overdue": _, "resolvedCount": _, "onTimeRate": _, "returnRate": _,
-        "medianWorkingDaysToResolve": _, "satisfactionRate": _,
+        "open": _,
+        "overdue": _,
+        "resolvedCount": _,
+        "onTimeRate": _,
+        "returnRate": _,
+        "medianWorkingDaysToResolve": _,
+        "satisfactionRate": _,
     },
     "IssueStatistics": {"year": _, "total": _, "byTownship": _, "byCategory": _},
     "StatisticsRow": {
-        "key": _, "label": _, "reported": _, "open": _, "resolved": _, "overdue": _, "onTimeRate": _,
+        "key": _,
+        "label": _,
+        "reported": _,
+        "open": _,
+        "resolved": _,
+        "overdue": _,
+        "onTimeRate": _,
         "satisfactionRate": _,
     },
     "Staff": {"id": _, "name": _, "roles": _, "department": _},
     "Enterprise": {
-        "id": _, "name": _, "uscc": _, "industry": _, "size": _, "aboveScale": _, "chain": _, "riskColor": _,
-        "address": _, "location": _, "township": _,
+        "id": _,
+        "name": _,
+        "uscc": _,
+        "industry": _,
+        "size": _,
+        "aboveScale": _,
+        "chain": _,
+        "riskColor": _,
+        "address": _,
+        "location": _,
+        "township": _,
         "contactPerson": G.CONTACTS,
         "contactPhone": G.CONTACTS,
         "commissioner": G.PEOPLE,
@@ -152,16 +184,36 @@ FIELD_GRANTS: dict[str, dict[str, Grant | str | None]] = {
     "EnterpriseConnection": CONNECTION,
     "EnterpriseEdge": EDGE,
     "Visit": {
-        "id": _, "visitedOn": _, "enterprise": _, "team": _,
+        "id": _,
+        "visitedOn": _,
+        "enterprise": _,
+        "team": _,
         "notes": G.ISSUE_DETAILS,
         "commissioner": G.PEOPLE,
         "issues": G.ISSUES,
     },
     "Issue": {
-        "id": _, "number": _, "title": _, "category": _, "source": _, "priority": _, "status": _,
-        "reportedAt": _, "deadline": _, "resolvedAt": _, "closedAt": _, "satisfaction": _, "escalatedAt": _,
-        "version": _, "warningColor": _, "needsEscalation": _, "extensionRequests": _, "enterprise": _,
-        "leadTeam": _, "coHandlers": _, "dispatches": _,
+        "id": _,
+        "number": _,
+        "title": _,
+        "category": _,
+        "source": _,
+        "priority": _,
+        "status": _,
+        "reportedAt": _,
+        "deadline": _,
+        "resolvedAt": _,
+        "closedAt": _,
+        "satisfaction": _,
+        "escalatedAt": _,
+        "version": _,
+        "warningColor": _,
+        "needsEscalation": _,
+        "extensionRequests": _,
+        "enterprise": _,
+        "leadTeam": _,
+        "coHandlers": _,
+        "dispatches": _,
         "description": G.ISSUE_DETAILS,
         "resolution": G.ISSUE_DETAILS,
         "satisfactionComment": G.ISSUE_DETAILS,
@@ -170,7 +222,12 @@ FIELD_GRANTS: dict[str, dict[str, Grant | str | None]] = {
     "IssueConnection": CONNECTION,
     "IssueEdge": EDGE,
     "ExtensionRequest": {
-        "id": _, "requestedAt": _, "requestedDeadline": _, "previousDeadline": _, "status": _, "decidedAt": _,
+        "id": _,
+        "requestedAt": _,
+        "requestedDeadline": _,
+        "previousDeadline": _,
+        "status": _,
+        "decidedAt": _,
         "issue": _,
         "reason": G.ISSUE_DETAILS,
         "note": G.ISSUE_DETAILS,
@@ -178,12 +235,21 @@ FIELD_GRANTS: dict[str, dict[str, Grant | str | None]] = {
         "decidedBy": G.PEOPLE,
     },
     "DispatchOrder": {
-        "role": _, "dispatchedAt": _, "dueAt": _, "acceptedAt": _, "returnedAt": _, "team": _,
+        "role": _,
+        "dispatchedAt": _,
+        "dueAt": _,
+        "acceptedAt": _,
+        "returnedAt": _,
+        "team": _,
         "instruction": G.ISSUE_DETAILS,
         "returnReason": G.ISSUE_DETAILS,
     },
     "IssueEvent": {
-        "action": _, "fromStatus": _, "toStatus": _, "note": _, "createdAt": _,
+        "action": _,
+        "fromStatus": _,
+        "toStatus": _,
+        "note": _,
+        "createdAt": _,
         "actor": G.PEOPLE,
     },
     "CommissionerAssignment": {"assignedAt": _, "commissioner": _, "previousCommissioner": _, "assignedBy": _},
@@ -195,7 +261,6 @@ TYPE_GRANT_EXCEPTIONS = {
     "Query.node": "checked per node type",
     "Query.nodes": "checked per node type",
 }
-
 
 
 def load_schema() -> GraphQLSchema:
@@ -325,8 +390,14 @@ def routes(schema: GraphQLSchema) -> dict[str, Route]:
     best: dict[str, Route] = {}
     while heap:
         _c, _n, route = heapq.heappop(heap)
-        at = route[-1].on if route and route[-1].on else (
-            get_named_type(schema.get_type(route[-1].parent).fields[route[-1].field].type).name if route else "Query"
+        at = (
+            route[-1].on
+            if route and route[-1].on
+            else (
+                get_named_type(schema.get_type(route[-1].parent).fields[route[-1].field].type).name
+                if route
+                else "Query"
+            )
         )
         if at in best:
             continue
@@ -339,7 +410,7 @@ def routes(schema: GraphQLSchema) -> dict[str, Route]:
             if args is None:
                 continue
             step = Step(at, field_name, args)
-            new = route + (step,)
+            new = (*route, step)
             heapq.heappush(heap, (cost(new), counter, new))
             counter += 1
     for name, route in best.items():

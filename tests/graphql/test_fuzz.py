@@ -38,7 +38,9 @@ def test_schemathesis_fuzzing_finds_no_server_errors():
     assert summary_lines, f"fuzz_run did not finish (exit {run.returncode}):\n{out[-5000:]}\n{run.stderr[-5000:]}"
     summary = json.loads(summary_lines[-1].removeprefix("FUZZ SUMMARY "))
     failures = out[: out.rfind("FUZZ SUMMARY ")]  # FAIL lines, each with its (multi-line) query
-    assert run.returncode == 0 and summary["failures"] == 0, f"fuzzing found {summary['failures']} problems:\n{failures[:20000]}"
+    assert run.returncode == 0 and summary["failures"] == 0, (
+        f"fuzzing found {summary['failures']} problems:\n{failures[:20000]}"
+    )
     # It really fuzzed: every root field, as every caller.
     assert summary["operations"] >= 26, summary
     assert set(summary["requests"]) == CALLERS, summary
@@ -87,14 +89,23 @@ def test_leak_check_flags_a_phone_and_a_staff_name(secrets):
         problem = no_leaked_strings(exchange(caller, {"node": {"note": "请联系18078844501", "by": [{"n": "韩雪"}]}}))
         assert problem and "contact phone '18078844501' at $.data.node.note" in problem, problem
         assert "staff name '韩雪' at $.data.node.by[0].n" in problem, problem
-        for value in ("13829975942", "高娟慧", "请于2021年05月21日前办结并反馈办理结果。", "热线来电：申请流动资金贷款150万元"):
+        for value in (
+            "13829975942",
+            "高娟慧",
+            "请于2021年05月21日前办结并反馈办理结果。",
+            "热线来电：申请流动资金贷款150万元",
+        ):
             assert value in (no_leaked_strings(exchange(caller, {"s": f"…{value}…"})) or ""), (caller, value)
     # The dispatcher reads everything: not checked.
     assert no_leaked_strings(exchange("dispatcher", {"s": "韩雪 18078844501"})) is None
 
 
 def test_leak_check_follows_the_policy(secrets):
-    enterprise = {"name": "开封信利化工有限公司", "uscc": "91410223MABR3D7P2R", "issues": [{"title": "申请流动资金贷款150万元"}]}
+    enterprise = {
+        "name": "开封信利化工有限公司",
+        "uscc": "91410223MABR3D7P2R",
+        "issues": [{"title": "申请流动资金贷款150万元"}],
+    }
     # A partner with enterprises:read + issues:read reads enterprise names, USCCs and issue titles...
     assert no_leaked_strings(exchange("partner", {"enterprise": enterprise})) is None
     # ... the public does not.
@@ -105,15 +116,31 @@ def test_leak_check_follows_the_policy(secrets):
     for caller in ("anonymous", "partner"):
         assert "issue description" in (no_leaked_strings(exchange(caller, {"d": description})) or ""), caller
     # Public names, and secrets too short or ambiguous to check, are not flagged.
-    assert no_leaked_strings(exchange("anonymous", {"teams": ["金融服务团"], "x": "王", "townships": ["张市镇"]})) is None
+    assert (
+        no_leaked_strings(exchange("anonymous", {"teams": ["金融服务团"], "x": "王", "townships": ["张市镇"]})) is None
+    )
     assert "王" not in secrets["anonymous"].kinds and "服务" not in secrets["anonymous"].kinds
 
 
 def test_figures_check_flags_small_and_exact_counts():
-    query = "{ statistics { year total { reported o: open } byTownship { ... on StatisticsRow { overdue onTimeRate } } } }"
-    fine = {"statistics": {"year": 2, "total": {"reported": 12, "o": "<5"}, "byTownship": [{"overdue": 5, "onTimeRate": 0.5}]}}
+    query = (
+        "{ statistics { year total { reported o: open } byTownship { ... on StatisticsRow { overdue onTimeRate } } } }"
+    )
+    fine = {
+        "statistics": {
+            "year": 2,
+            "total": {"reported": 12, "o": "<5"},
+            "byTownship": [{"overdue": 5, "onTimeRate": 0.5}],
+        }
+    }
     assert no_unsuppressed_figures(exchange("anonymous", fine, query)) is None
-    small = {"statistics": {"year": 2026, "total": {"reported": 12, "o": 3}, "byTownship": [{"overdue": "2", "onTimeRate": 1.0}]}}
+    small = {
+        "statistics": {
+            "year": 2026,
+            "total": {"reported": 12, "o": 3},
+            "byTownship": [{"overdue": "2", "onTimeRate": 1.0}],
+        }
+    }
     for caller in ("anonymous", "partner"):
         problem = no_unsuppressed_figures(exchange(caller, small, query))
         assert problem and "statistics count 3 < 5 at $.data.statistics.total.o" in problem, problem
@@ -122,7 +149,9 @@ def test_figures_check_flags_small_and_exact_counts():
     townships = "{ townships { nodes { name enterpriseCount } } node(id: 1) { ... on ServiceTeam { openIssueCount } } }"
     data = {"townships": {"nodes": [{"name": "张市镇", "enterpriseCount": 3}]}, "node": {"openIssueCount": 0}}
     problem = no_unsuppressed_figures(exchange("anonymous", data, townships))
-    assert problem and "Township.enterpriseCount = 3" in problem and "ServiceTeam.openIssueCount = 0" in problem, problem
+    assert problem and "Township.enterpriseCount = 3" in problem and "ServiceTeam.openIssueCount = 0" in problem, (
+        problem
+    )
     layer = {"mapLayer": {"features": [{"properties": {"id": "x", "openIssueCount": 2, "warningColor": None}}]}}
     assert "openIssueCount" in (no_unsuppressed_figures(exchange("partner", layer, "{ mapLayer }")) or "")
     assert no_unsuppressed_figures(exchange("dispatcher", data, townships)) is None

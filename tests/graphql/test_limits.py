@@ -11,8 +11,8 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from graphql import parse
 
+from graphql import parse
 from tests.conftest import TEST_PASSWORD, count_sql
 from yimi.app import create_app
 from yimi.graphql.cost import query_cost
@@ -193,7 +193,9 @@ def test_fixed_costs_and_free_rate_limit():
 
 
 # 100 enterprises + 100 × $m issues: 11 points with $m = 10.
-COST_11 = "query($m: Int!) { enterprises(first: 100) { nodes { issues(first: $m) { totalCount } } } rateLimit { cost } }"
+COST_11 = (
+    "query($m: Int!) { enterprises(first: 100) { nodes { issues(first: $m) { totalCount } } } rateLimit { cost } }"
+)
 
 
 async def test_max_cost_per_request(fresh):
@@ -373,11 +375,20 @@ async def test_introspection_and_suggestions_on_in_development(gql):
 
 def test_limit_settings_are_validated():
     defaults = {name: field.default for name, field in Settings.model_fields.items()}
-    assert [defaults[n] for n in ("rate_limit_points", "rate_limit_window_seconds", "max_query_cost")] == [5000, 3600, 500]
+    assert [defaults[n] for n in ("rate_limit_points", "rate_limit_window_seconds", "max_query_cost")] == [
+        5000,
+        3600,
+        500,
+    ]
     assert [defaults[n] for n in ("max_query_depth", "max_query_aliases", "max_query_tokens")] == [10, 30, 2000]
     with pytest.raises(ValueError, match="YIMI_MAX_QUERY_COST must not exceed YIMI_RATE_LIMIT_POINTS"):
         Settings(max_query_cost=100, rate_limit_points=50)
-    bad_values = ({"max_query_depth": 0}, {"rate_limit_points": 0}, {"rate_limit_key_prefix": "a b"}, {"max_query_tokens": 5})
+    bad_values = (
+        {"max_query_depth": 0},
+        {"rate_limit_points": 0},
+        {"rate_limit_key_prefix": "a b"},
+        {"max_query_tokens": 5},
+    )
     for bad in bad_values:
         with pytest.raises(ValueError):
             Settings(**bad)

@@ -25,7 +25,7 @@ async def test_node_and_nodes_round_trip_every_type(gql):
 
 
 async def test_node_fragments_reach_type_fields(gql):
-    gid = (await gql("{ townships(filter: {codes: [\"410223105\"]}) { nodes { id } } }"))["townships"]["nodes"][0]["id"]
+    gid = (await gql('{ townships(filter: {codes: ["410223105"]}) { nodes { id } } }'))["townships"]["nodes"][0]["id"]
     node = (await gql("query($id: ID!) { node(id: $id) { ... on Township { name code } } }", {"id": gid}))["node"]
     assert node == {"name": "张市镇", "code": "410223105"}
 
@@ -54,5 +54,7 @@ async def test_visits_are_nodes_too(gql):
 
     visit = await Visit.all().order_by("id").first()
     gid = to_global_id("Visit", visit.id)
-    node = (await gql("query($id: ID!) { node(id: $id) { __typename id ... on Visit { visitedOn } } }", {"id": gid}))["node"]
+    node = (await gql("query($id: ID!) { node(id: $id) { __typename id ... on Visit { visitedOn } } }", {"id": gid}))[
+        "node"
+    ]
     assert node == {"__typename": "Visit", "id": gid, "visitedOn": visit.visited_on.isoformat()}

@@ -302,7 +302,9 @@ def _refusal(error) -> Outcome:
     return Outcome("refused", _strip(error.get("path")), ext.get("code"), ext.get("needs"), error.get("message", ""))
 
 
-async def probe(client: GraphQLClient, type_name: str, route: Route, fields: list[str], variables: dict) -> dict[str, Outcome]:
+async def probe(
+    client: GraphQLClient, type_name: str, route: Route, fields: list[str], variables: dict
+) -> dict[str, Outcome]:
     """What the caller gets for each of a type's fields reached along ``route``.
 
     A refused non-null field nulls its parents, hiding its siblings' data: the fields refused at
@@ -318,8 +320,10 @@ async def probe(client: GraphQLClient, type_name: str, route: Route, fields: lis
         for error in body.get("errors") or []:
             path = _strip(error.get("path"))
             code = (error.get("extensions") or {}).get("code")
-            got = _refusal(error) if code in ACCESS_CODES else Outcome(
-                "error", path, code, message=f"{error.get('message')} ({code}) at {error.get('path')}"
+            got = (
+                _refusal(error)
+                if code in ACCESS_CODES
+                else Outcome("error", path, code, message=f"{error.get('message')} ({code}) at {error.get('path')}")
             )
             if len(path) == len(keys) + 1 and path[:-1] == keys and path[-1] in remaining:
                 own[path[-1]] = got
@@ -327,9 +331,9 @@ async def probe(client: GraphQLClient, type_name: str, route: Route, fields: lis
                 ancestor = got
             else:
                 failed = Outcome("error", path, code, message=f"refusal at an unexpected path {error.get('path')}")
-                return {**outcomes, **{f: failed for f in remaining}}
+                return {**outcomes, **dict.fromkeys(remaining, failed)}
         if ancestor is not None:
-            outcomes.update({f: ancestor for f in remaining})
+            outcomes.update(dict.fromkeys(remaining, ancestor))
             break
         outcomes.update(own)
         rest = [f for f in remaining if f not in own]
@@ -379,7 +383,11 @@ async def pick_ids(world: World, who: Who, extension_requests) -> dict[str, str]
     )
     assert enterprises and issues, f"no enterprise or issue to walk for {who}"
     visits = sorted(
-        (v for v in world.visit if world.sees_enterprise(rows if Grant.ENTERPRISES in who.grants else admin, world.visit[v][0])),
+        (
+            v
+            for v in world.visit
+            if world.sees_enterprise(rows if Grant.ENTERPRISES in who.grants else admin, world.visit[v][0])
+        ),
         key=lambda v: (world.visit[v][2] is None, not world.visit_issues[v], v),
     )
     issue = issues[0]
@@ -415,7 +423,9 @@ async def walk(name: str, client: GraphQLClient, who: Who, ids: dict[str, str]) 
         route = ROUTES[type_name]
         table = FIELD_GRANTS.get(type_name, {})
         if unclassified := [f for f in SCHEMA.get_type(type_name).fields if f not in table]:
-            problems += [f"{type_name}.{f}: not classified in role_matrix_expectations.FIELD_GRANTS" for f in unclassified]
+            problems += [
+                f"{type_name}.{f}: not classified in role_matrix_expectations.FIELD_GRANTS" for f in unclassified
+            ]
         fields = [f for f in SCHEMA.get_type(type_name).fields if f in table and table[f] != PER_NODE_TYPE]
         variables = {"id": ids[route[0].on]} if route and route[0].on else {}
         outcomes = await probe(client, type_name, route, fields, variables)
@@ -436,21 +446,29 @@ async def walk(name: str, client: GraphQLClient, who: Who, ids: dict[str, str]) 
         grant = TYPE_GRANTS[type_name]
         for root, text, variables in [
             ("node", f"query($v: ID!) {{ node(id: $v) {{ __typename ... on {type_name} {{ id }} }} }}", {"v": gid}),
-            ("nodes", f"query($v: [ID!]!) {{ nodes(ids: $v) {{ __typename ... on {type_name} {{ id }} }} }}", {"v": [gid]}),
+            (
+                "nodes",
+                f"query($v: [ID!]!) {{ nodes(ids: $v) {{ __typename ... on {type_name} {{ id }} }} }}",
+                {"v": [gid]},
+            ),
         ]:
             cells += 1
             body = await client.raw(text, variables)
             errors = body.get("errors") or []
             if errors:
                 e = errors[0]
-                got = _refusal(e) if (e.get("extensions") or {}).get("code") in ACCESS_CODES else Outcome(
-                    "error", message=f"{e.get('message')} at {e.get('path')}"
+                got = (
+                    _refusal(e)
+                    if (e.get("extensions") or {}).get("code") in ACCESS_CODES
+                    else Outcome("error", message=f"{e.get('message')} at {e.get('path')}")
                 )
             else:
                 value = body["data"][root]
                 value = value[0] if root == "nodes" else value
-                got = Outcome("data") if value == {"__typename": type_name, "id": gid} else Outcome(
-                    "missing", message=f"{root} gave {value!r}"
+                got = (
+                    Outcome("data")
+                    if value == {"__typename": type_name, "id": gid}
+                    else Outcome("missing", message=f"{root} gave {value!r}")
                 )
             if wrong := judge(who, [(root, grant)], got):
                 problems.append(f"Query.{root}<{type_name}>: {wrong}")
@@ -581,12 +599,15 @@ async def test_team_member_sees_only_their_teams_issues(caller, world, extension
     assert to_global_id("Issue", other) not in ids
 
     # Issues once dispatched to one of the member's teams stay visible after the order was returned.
-    returned = [i for i in sorted(world.issue) if world.returned_order_teams[i] & teams and world.issue[i][2] not in teams]
+    returned = [
+        i for i in sorted(world.issue) if world.returned_order_teams[i] & teams and world.issue[i][2] not in teams
+    ]
     for i in returned[:3]:
         await assert_visible(client, "Issue", i)
     # And so are issues raised during a visit by one of their teams, though dispatched elsewhere.
     visited = [
-        i for i in sorted(world.issue)
+        i
+        for i in sorted(world.issue)
         if world.visiting_team.get(i) in teams and world.issue[i][2] not in teams and not world.order_teams[i] & teams
     ]
     for i in visited[:3]:
@@ -596,12 +617,16 @@ async def test_team_member_sees_only_their_teams_issues(caller, world, extension
     await assert_hidden(client, "ExtensionRequest", await extension_requests(other))
     mine = await extension_requests(own)
     await assert_visible(client, "ExtensionRequest", mine)
-    got = (await client("query($id: ID!) { node(id: $id) { ... on Issue { extensionRequests { id } } } }", {"id": pair[0]}))
+    got = await client(
+        "query($id: ID!) { node(id: $id) { ... on Issue { extensionRequests { id } } } }", {"id": pair[0]}
+    )
     assert {"id": to_global_id("ExtensionRequest", mine)} in got["node"]["extensionRequests"]
     mixed = [v for v in sorted(world.visit_issues) if world.visit_issues[v] & seen and world.visit_issues[v] - seen]
     candidates = mixed or [v for v in sorted(world.visit_issues) if world.visit_issues[v] - seen]
     for v in candidates[:2]:
-        got = (await client("query($id: ID!) { node(id: $id) { ... on Visit { issues { id } } } }", {"id": to_global_id("Visit", v)}))
+        got = await client(
+            "query($id: ID!) { node(id: $id) { ... on Visit { issues { id } } } }", {"id": to_global_id("Visit", v)}
+        )
         assert {n["id"] for n in got["node"]["issues"]} == gids("Issue", world.visit_issues[v] & seen)
 
 
@@ -613,7 +638,9 @@ async def test_commissioner_sees_only_their_enterprises_issues(caller, world):
     assert seen == {i for i, (e, _c, _l) in world.issue.items() if e in mine}
     total, ids = await issue_page(client)
     assert total == len(seen) and ids == gids("Issue", seen)
-    other_enterprise = min(e for e in world.enterprise if e not in mine and any(v[0] == e for v in world.issue.values()))
+    other_enterprise = min(
+        e for e in world.enterprise if e not in mine and any(v[0] == e for v in world.issue.values())
+    )
     other_issue = min(i for i, v in world.issue.items() if v[0] == other_enterprise)
     await assert_visible(client, "Enterprise", other_enterprise)  # enterprises are not row-ruled by role
     await assert_hidden(client, "Issue", other_issue)
@@ -658,7 +685,8 @@ async def _scoped_rows(client: GraphQLClient, world: World, who: Who, codes: lis
         foreign_code = world.code_of(foreign_enterprise)
         count = sum(1 for e in world.enterprise if world.code_of(e) == foreign_code)
         got = await client(
-            "query($c: [String!]) { townships(filter: {codes: $c}) { nodes { enterpriseCount } } }", {"c": [foreign_code]}
+            "query($c: [String!]) { townships(filter: {codes: $c}) { nodes { enterpriseCount } } }",
+            {"c": [foreign_code]},
         )
         assert got["townships"]["nodes"] == [{"enterpriseCount": count}]
 
@@ -731,4 +759,3 @@ async def test_enterprise_issues_follow_the_row_rules(kind, caller, sign_in, wor
     for e in chosen:
         expected = gids("Issue", by_enterprise[e] & seen)
         assert await enterprise_issue_ids(client, to_global_id("Enterprise", e)) == (len(expected), expected)
-

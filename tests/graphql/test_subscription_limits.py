@@ -30,7 +30,9 @@ async def admin_subscriber(settings, points: int):
     budget = Budget(small)
     admin = next(s for s in await Staff.all().order_by("id") if "admin" in s.roles)
     request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(budget=budget)), client=None)
-    context = Context(settings=small, broker=MemoryBroker(), request=request, user=admin, access=await staff_access(admin))
+    context = Context(
+        settings=small, broker=MemoryBroker(), request=request, user=admin, access=await staff_access(admin)
+    )
     try:
         yield context, budget
     finally:

@@ -45,8 +45,13 @@ def with_database(url: str, name: str, query: str = "") -> str:
 
 async def seed() -> dict:
     township = await Township.create(
-        code="410223101", name="张市镇", kind=TownshipKind.TOWN, county_code="410223", county_name="尉氏县",
-        seat_lon=114.2, seat_lat=34.4,
+        code="410223101",
+        name="张市镇",
+        kind=TownshipKind.TOWN,
+        county_code="410223",
+        county_name="尉氏县",
+        seat_lon=114.2,
+        seat_lat=34.4,
     )
     dept = await Department.create(name="县营商环境服务中心")
     dispatcher = await Staff.create(username="dispatcher", name="派单员", department=dept, roles=["dispatcher"])
@@ -54,8 +59,13 @@ async def seed() -> dict:
     team = await ServiceTeam.create(name="金融服务团", kind=TeamKind.SPECIALISED, lead_department=dept)
     await TeamMember.create(team=team, staff=member)
     enterprise = await Enterprise.create(
-        name="尉氏县测试纺织有限公司", uscc="91410223MA00000001", industry="C", size="small", township=township,
-        lon=114.2, lat=34.4,
+        name="尉氏县测试纺织有限公司",
+        uscc="91410223MA00000001",
+        industry="C",
+        size="small",
+        township=township,
+        lon=114.2,
+        lat=34.4,
     )
     return {"dispatcher": dispatcher, "member": member, "team": team.id, "enterprise": enterprise.id}
 

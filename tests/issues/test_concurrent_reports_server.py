@@ -87,8 +87,12 @@ def servers(request, tmp_path_factory):
     database = base / "reports.sqlite3"
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIMI_")}
     # One secret key, so that a session cookie from one process is good on the other.
-    env.update(YIMI_DATABASE_URL=f"sqlite://{database}", YIMI_FRONTEND_DIST=str(base / "dist"), PYTHONUNBUFFERED="1",
-               YIMI_SECRET_KEY="concurrent-reports-test-secret-key-0123456789")
+    env.update(
+        YIMI_DATABASE_URL=f"sqlite://{database}",
+        YIMI_FRONTEND_DIST=str(base / "dist"),
+        PYTHONUNBUFFERED="1",
+        YIMI_SECRET_KEY="concurrent-reports-test-secret-key-0123456789",
+    )
     seeded = subprocess.run([sys.executable, "-c", SEED, PASSWORD], env=env, capture_output=True, text=True, timeout=60)
     assert seeded.returncode == 0, seeded.stderr
     enterprise_id = int(seeded.stdout.strip().splitlines()[-1])

@@ -63,7 +63,9 @@ def test_deadline_table_comes_from_settings(monkeypatch):
     assert rules.working_days(IssueCategory.POWER, IssuePriority.URGENT) == 2
     assert rules.working_days(IssueCategory.LAND, IssuePriority.NORMAL) == 5
     reported = datetime(2024, 2, 8, 2, tzinfo=UTC)
-    assert deadline_for(reported, IssueCategory.SALES, IssuePriority.URGENT, "Asia/Shanghai", rules).date() == date(2024, 2, 9)
+    assert deadline_for(reported, IssueCategory.SALES, IssuePriority.URGENT, "Asia/Shanghai", rules).date() == date(
+        2024, 2, 9
+    )
     monkeypatch.setenv("YIMI_DEADLINE_WORKING_DAYS", '{"urgent": 1}')
     with pytest.raises(ValidationError, match="DEADLINE_WORKING_DAYS"):
         Settings()

@@ -14,8 +14,12 @@ NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 def state(status="dispatched", lead=3, teams=(3, 5), due_in=timedelta(days=2), escalated=None) -> dict:
     deadline = NOW + due_in
     return {
-        "status": status, "leadTeamId": lead, "teamIds": list(teams), "deadline": deadline.isoformat(),
-        "yellowAt": (deadline - timedelta(days=4)).isoformat(), "orangeAt": (deadline - timedelta(days=3)).isoformat(),
+        "status": status,
+        "leadTeamId": lead,
+        "teamIds": list(teams),
+        "deadline": deadline.isoformat(),
+        "yellowAt": (deadline - timedelta(days=4)).isoformat(),
+        "orangeAt": (deadline - timedelta(days=3)).isoformat(),
         "escalatedAt": escalated,
     }
 

@@ -33,7 +33,7 @@ async def total(gql, filter: dict | None) -> int:
 
 async def test_demo_issues_in_every_status(gql):
     assert await total(gql, None) >= 3000
-    for status in OPEN + ["RESOLVED", "CLOSED"]:
+    for status in [*OPEN, "RESOLVED", "CLOSED"]:
         assert await total(gql, {"statuses": [status]}) > 0, status
     closed = await all_pages(gql, {"statuses": ["CLOSED"], "reportedBetween": {"to": "2020-07-01T00:00:00Z"}})
     assert closed and all(i["satisfaction"] and i["closedAt"] for i in closed)
@@ -65,7 +65,9 @@ async def test_team_filter_includes_lead_and_co_handled_issues(gql):
     issues = await all_pages(gql, {"team": team_id})
     assert issues
     for issue in issues:
-        assert (issue["leadTeam"] or {}).get("id") == team_id or team_id in [d["team"]["id"] for d in issue["dispatches"]]
+        assert (issue["leadTeam"] or {}).get("id") == team_id or team_id in [
+            d["team"]["id"] for d in issue["dispatches"]
+        ]
 
 
 async def test_warning_colours_partition_the_open_issues(gql):
@@ -91,7 +93,9 @@ async def test_overdue_means_open_and_past_deadline(gql):
 
 
 async def test_reported_between_and_text_search(gql):
-    issues = await all_pages(gql, {"reportedBetween": {"from": "2021-07-01T00:00:00+08:00", "to": "2021-08-01T00:00:00+08:00"}})
+    issues = await all_pages(
+        gql, {"reportedBetween": {"from": "2021-07-01T00:00:00+08:00", "to": "2021-08-01T00:00:00+08:00"}}
+    )
     assert issues
     lo, hi = datetime(2021, 6, 30, 16, tzinfo=UTC), datetime(2021, 7, 31, 16, tzinfo=UTC)
     assert all(lo <= datetime.fromisoformat(i["reportedAt"]) < hi for i in issues)
@@ -102,11 +106,19 @@ async def test_reported_between_and_text_search(gql):
 
 @pytest.mark.parametrize(
     "field,key",
-    [("REPORTED_AT", "reportedAt"), ("DEADLINE", "deadline"), ("NUMBER", "number"), ("STATUS", "status"), ("PRIORITY", "priority")],
+    [
+        ("REPORTED_AT", "reportedAt"),
+        ("DEADLINE", "deadline"),
+        ("NUMBER", "number"),
+        ("STATUS", "status"),
+        ("PRIORITY", "priority"),
+    ],
 )
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])
 async def test_orderings(gql, field, key, direction):
-    issues = await all_pages(gql, {"townshipCodes": ["410223105", "410223001"]}, {"field": field, "direction": direction})
+    issues = await all_pages(
+        gql, {"townshipCodes": ["410223105", "410223001"]}, {"field": field, "direction": direction}
+    )
     if key in ("reportedAt", "deadline"):
         values = [datetime.fromisoformat(i[key]) for i in issues]
     elif key == "status":

@@ -126,11 +126,17 @@ async def test_report_dispatch_accept_resolve_confirm_reject_reopen(actors):
     assert issue["status"] == "RESOLVED" and issue["resolution"] == "协调银行办理续贷。" and issue["resolvedAt"]
 
     issue = await ok(
-        actors.commissioner, "confirmIssue", issueId=issue["id"], version=5, satisfaction="UNSATISFIED",
+        actors.commissioner,
+        "confirmIssue",
+        issueId=issue["id"],
+        version=5,
+        satisfaction="UNSATISFIED",
         comment="续贷额度不足。",
     )
     assert issue["status"] == "REOPENED" and issue["satisfaction"] == "UNSATISFIED"
-    assert issue["satisfactionComment"] == "续贷额度不足。" and issue["resolvedAt"] is None and issue["resolution"] == ""
+    assert (
+        issue["satisfactionComment"] == "续贷额度不足。" and issue["resolvedAt"] is None and issue["resolution"] == ""
+    )
     issue = await ok(actors.member_a, "resolveIssue", issueId=issue["id"], version=6, summary="追加授信200万元。")
     issue = await ok(actors.dispatcher, "confirmIssue", issueId=issue["id"], version=7, satisfaction="SATISFIED")
     assert issue["status"] == "CLOSED" and issue["satisfaction"] == "SATISFIED" and issue["closedAt"]
@@ -146,13 +152,23 @@ async def test_report_dispatch_accept_resolve_confirm_reject_reopen(actors):
 
     events = await assert_replays(pk(issue["id"]))
     who = {
-        p.commissioner.id: "commissioner", actors.dispatcher.staff.id: "dispatcher",
-        p.member_a.id: "member_a", p.member_b.id: "member_b",
+        p.commissioner.id: "commissioner",
+        actors.dispatcher.staff.id: "dispatcher",
+        p.member_a.id: "member_a",
+        p.member_b.id: "member_b",
     }
     assert [(e.action, who[e.actor_id]) for e in events] == [
-        ("report", "commissioner"), ("dispatch", "dispatcher"), ("note", "member_b"), ("accept", "member_a"),
-        ("resolve", "member_a"), ("reject", "commissioner"), ("resolve", "member_a"), ("confirm", "dispatcher"),
-        ("reopen", "dispatcher"), ("resolve", "member_a"), ("confirm", "commissioner"),
+        ("report", "commissioner"),
+        ("dispatch", "dispatcher"),
+        ("note", "member_b"),
+        ("accept", "member_a"),
+        ("resolve", "member_a"),
+        ("reject", "commissioner"),
+        ("resolve", "member_a"),
+        ("confirm", "dispatcher"),
+        ("reopen", "dispatcher"),
+        ("resolve", "member_a"),
+        ("confirm", "commissioner"),
     ]
     # The timeline the API shows is the stored one, with its actors.
     assert [e["action"] for e in issue["events"]] == [e.action for e in events]
@@ -163,7 +179,9 @@ async def test_report_dispatch_accept_resolve_confirm_reject_reopen(actors):
 async def test_return_redispatch_and_escalate(actors):
     p = actors.people
     issue = await dispatched(actors, co_handlers=(p.team_c,))
-    issue = await ok(actors.member_a, "returnDispatch", issueId=issue["id"], version=2, reason="不属于本服务团职责范围。")
+    issue = await ok(
+        actors.member_a, "returnDispatch", issueId=issue["id"], version=2, reason="不属于本服务团职责范围。"
+    )
     assert issue["status"] == "RETURNED" and issue["leadTeam"] is None and issue["coHandlers"] == []
     lead, co = issue["dispatches"]
     assert lead["returnReason"] == "不属于本服务团职责范围。" and lead["returnedAt"]
@@ -185,47 +203,87 @@ async def test_return_redispatch_and_escalate(actors):
 # -- illegal transitions --------------------------------------------------------------------------
 
 ILLEGAL = [
-    ("dispatched", "resolveIssue", {"summary": "已办结"},
-     "cannot resolve an issue that is dispatched; resolve applies to: in_progress, reopened"),
+    (
+        "dispatched",
+        "resolveIssue",
+        {"summary": "已办结"},
+        "cannot resolve an issue that is dispatched; resolve applies to: in_progress, reopened",
+    ),
     ("reported", "resolveIssue", {"summary": "已办结"}, "cannot resolve an issue that is reported"),
-    ("in_progress", "confirmIssue", {"satisfaction": "SATISFIED"},
-     "cannot confirm an issue that is in_progress; confirm applies to: resolved"),
-    ("reported", "confirmIssue", {"satisfaction": "UNSATISFIED", "comment": "没解决"},
-     "cannot reject an issue that is reported; reject applies to: resolved"),
-    ("closed", "dispatchIssue", {"leadTeamId": "team"},
-     "cannot dispatch an issue that is closed; dispatch applies to: reported, returned"),
+    (
+        "in_progress",
+        "confirmIssue",
+        {"satisfaction": "SATISFIED"},
+        "cannot confirm an issue that is in_progress; confirm applies to: resolved",
+    ),
+    (
+        "reported",
+        "confirmIssue",
+        {"satisfaction": "UNSATISFIED", "comment": "没解决"},
+        "cannot reject an issue that is reported; reject applies to: resolved",
+    ),
+    (
+        "closed",
+        "dispatchIssue",
+        {"leadTeamId": "team"},
+        "cannot dispatch an issue that is closed; dispatch applies to: reported, returned",
+    ),
     ("in_progress", "dispatchIssue", {"leadTeamId": "team"}, "cannot dispatch an issue that is in_progress"),
     ("reported", "acceptDispatch", {}, "cannot accept an issue that is reported; accept applies to: dispatched"),
     ("in_progress", "returnDispatch", {"reason": "不归我们管"}, "cannot return an issue that is in_progress"),
-    ("reported", "reopenIssue", {"reason": "再看看"}, "cannot reopen an issue that is reported; reopen applies to: closed, resolved"),
+    (
+        "reported",
+        "reopenIssue",
+        {"reason": "再看看"},
+        "cannot reopen an issue that is reported; reopen applies to: closed, resolved",
+    ),
     ("closed", "escalateIssue", {"reason": "督办"}, "cannot escalate an issue that is closed"),
-    ("resolved", "requestExtension", {"requestedDeadline": "2099-01-01T00:00:00Z", "reason": "需要更多时间"},
-     "cannot request_extension an issue that is resolved"),
+    (
+        "resolved",
+        "requestExtension",
+        {"requestedDeadline": "2099-01-01T00:00:00Z", "reason": "需要更多时间"},
+        "cannot request_extension an issue that is resolved",
+    ),
     ("resolved", "resolveIssue", {"summary": "再办结一次"}, "cannot resolve an issue that is resolved"),
 ]
 
 
-@pytest.mark.parametrize(("status", "mutation", "extra", "message"), ILLEGAL, ids=[f"{m}-{s}" for s, m, _, _ in ILLEGAL])
+@pytest.mark.parametrize(
+    ("status", "mutation", "extra", "message"), ILLEGAL, ids=[f"{m}-{s}" for s, m, _, _ in ILLEGAL]
+)
 async def test_illegal_transitions_are_refused_and_change_nothing(actors, status, mutation, extra, message):
     # Demo issues in each status; the admin may do anything, so only the state can refuse.
     issue = await Issue.filter(status=status).order_by("id").first()
     before = await snapshot(issue.id)
     extra = {k: gid("ServiceTeam", actors.people.team_a) if v == "team" else v for k, v in extra.items()}
-    error = await refused(actors.admin, mutation, "ILLEGAL_TRANSITION", issueId=gid("Issue", issue.id),
-                          version=issue.version, **extra)
+    error = await refused(
+        actors.admin, mutation, "ILLEGAL_TRANSITION", issueId=gid("Issue", issue.id), version=issue.version, **extra
+    )
     assert error["message"].startswith(message), error
     assert await snapshot(issue.id) == before
 
 
 async def test_deciding_a_decided_extension_is_illegal(actors):
     issue = await in_progress(actors)
-    payload = await call(actors.member_a, "requestExtension", issueId=issue["id"], version=3,
-                         requestedDeadline="2099-01-01T09:00:00Z", reason="需省级部门审批")
+    payload = await call(
+        actors.member_a,
+        "requestExtension",
+        issueId=issue["id"],
+        version=3,
+        requestedDeadline="2099-01-01T09:00:00Z",
+        reason="需省级部门审批",
+    )
     request_id = payload["extensionRequest"]["id"]
     await ok(actors.dispatcher, "decideExtension", extensionRequestId=request_id, version=4, approve=False)
     before = await snapshot(pk(issue["id"]))
-    error = await refused(actors.dispatcher, "decideExtension", "ILLEGAL_TRANSITION", extensionRequestId=request_id,
-                          version=5, approve=True)
+    error = await refused(
+        actors.dispatcher,
+        "decideExtension",
+        "ILLEGAL_TRANSITION",
+        extensionRequestId=request_id,
+        version=5,
+        approve=True,
+    )
     assert error["message"] == "cannot decide an extension request that is rejected; decide applies to: pending"
     assert await snapshot(pk(issue["id"])) == before
 
@@ -237,8 +295,15 @@ async def test_anonymous_callers_must_sign_in(actors, anon):
     issue = await in_progress(actors)
     before = await snapshot(pk(issue["id"]))
     count = await Issue.all().count()
-    error = await refused(anon, "reportIssue", "UNAUTHENTICATED", enterpriseId=gid("Enterprise", actors.people.enterprise.id),
-                          category="LABOUR", title="招工难", source="ONLINE")
+    error = await refused(
+        anon,
+        "reportIssue",
+        "UNAUTHENTICATED",
+        enterpriseId=gid("Enterprise", actors.people.enterprise.id),
+        category="LABOUR",
+        title="招工难",
+        source="ONLINE",
+    )
     assert error["message"] == "sign in first"
     await refused(anon, "resolveIssue", "UNAUTHENTICATED", issueId=issue["id"], version=3, summary="已办结")
     await refused(anon, "addIssueNote", "UNAUTHENTICATED", issueId=issue["id"], note="路过")
@@ -271,12 +336,30 @@ async def test_roles_and_teams_limit_who_does_what(actors):
     # A co-handler may add notes, the lead team may accept; a third team's member may not note.
     await ok(actors.member_b, "addIssueNote", note="协办意见已反馈。", **args)
     issue = await ok(actors.member_a, "acceptDispatch", issueId=issue["id"], version=issue["version"] + 1)
-    await refused(actors.member_b, "resolveIssue", "FORBIDDEN", issueId=issue["id"], version=issue["version"],
-                  summary="协办单位代为办结")
-    await refused(actors.commissioner, "resolveIssue", "FORBIDDEN", issueId=issue["id"], version=issue["version"],
-                  summary="专员代为办结")
-    await refused(actors.member_a, "confirmIssue", "FORBIDDEN", issueId=issue["id"], version=issue["version"],
-                  satisfaction="SATISFIED")
+    await refused(
+        actors.member_b,
+        "resolveIssue",
+        "FORBIDDEN",
+        issueId=issue["id"],
+        version=issue["version"],
+        summary="协办单位代为办结",
+    )
+    await refused(
+        actors.commissioner,
+        "resolveIssue",
+        "FORBIDDEN",
+        issueId=issue["id"],
+        version=issue["version"],
+        summary="专员代为办结",
+    )
+    await refused(
+        actors.member_a,
+        "confirmIssue",
+        "FORBIDDEN",
+        issueId=issue["id"],
+        version=issue["version"],
+        satisfaction="SATISFIED",
+    )
 
 
 async def test_members_of_other_teams_cannot_touch_the_issue(actors, app):
@@ -307,8 +390,11 @@ async def test_township_scoped_staff_act_only_in_their_townships(actors, app):
     p = actors.people
     other_township = await Township.exclude(code=p.township_code).order_by("code").first()
     scoped = await Staff.create(
-        username="scoped-dispatcher", name="乡镇派单员", department_id=actors.dispatcher.staff.department_id,
-        roles=["dispatcher"], township_scope=[other_township.code],
+        username="scoped-dispatcher",
+        name="乡镇派单员",
+        department_id=actors.dispatcher.staff.department_id,
+        roles=["dispatcher"],
+        township_scope=[other_township.code],
     )
     gql = await sign_in_as(app, scoped, actors.https)
     new = {"category": "POWER", "title": "汛后线路频繁跳闸", "source": "HOTLINE"}
@@ -344,37 +430,83 @@ async def test_bad_input_is_a_user_error_naming_the_field(actors):
     assert await field_of(actors.member_a, "resolveIssue", issueId="not-an-id", version=1, summary="x") == "issueId"
     enterprise_id = gid("Enterprise", p.enterprise.id)
     assert await field_of(actors.member_a, "resolveIssue", issueId=enterprise_id, version=1, summary="x") == "issueId"
-    assert await field_of(actors.member_a, "resolveIssue", "NOT_FOUND", issueId=gid("Issue", 10**9), version=1,
-                          summary="x") == "issueId"
-    assert await field_of(actors.member_a, "requestExtension", requestedDeadline="2020-01-01T00:00:00Z",
-                          reason="需要时间", **args) == "requestedDeadline"
-    assert await field_of(actors.member_a, "requestExtension", requestedDeadline="2099-01-01T00:00:00",
-                          reason="需要时间", **args) == "requestedDeadline"
-    assert await field_of(actors.dispatcher, "reportIssue", enterpriseId=enterprise_id, category="LAND", title=" ",
-                          source="HOTLINE") == "title"
-    assert await field_of(actors.dispatcher, "reportIssue", "NOT_FOUND", enterpriseId=gid("Enterprise", 10**9),
-                          category="LAND", title="用地指标", source="HOTLINE") == "enterpriseId"
+    assert (
+        await field_of(
+            actors.member_a, "resolveIssue", "NOT_FOUND", issueId=gid("Issue", 10**9), version=1, summary="x"
+        )
+        == "issueId"
+    )
+    assert (
+        await field_of(
+            actors.member_a, "requestExtension", requestedDeadline="2020-01-01T00:00:00Z", reason="需要时间", **args
+        )
+        == "requestedDeadline"
+    )
+    assert (
+        await field_of(
+            actors.member_a, "requestExtension", requestedDeadline="2099-01-01T00:00:00", reason="需要时间", **args
+        )
+        == "requestedDeadline"
+    )
+    assert (
+        await field_of(
+            actors.dispatcher, "reportIssue", enterpriseId=enterprise_id, category="LAND", title=" ", source="HOTLINE"
+        )
+        == "title"
+    )
+    assert (
+        await field_of(
+            actors.dispatcher,
+            "reportIssue",
+            "NOT_FOUND",
+            enterpriseId=gid("Enterprise", 10**9),
+            category="LAND",
+            title="用地指标",
+            source="HOTLINE",
+        )
+        == "enterpriseId"
+    )
     assert before == await snapshot(pk(issue["id"]))
 
     # A resolved issue: an unsatisfied verdict needs a comment.
     done = await resolved(actors)
-    error = await refused(actors.dispatcher, "confirmIssue", "INVALID", issueId=done["id"], version=done["version"],
-                          satisfaction="UNSATISFIED")
+    error = await refused(
+        actors.dispatcher,
+        "confirmIssue",
+        "INVALID",
+        issueId=done["id"],
+        version=done["version"],
+        satisfaction="UNSATISFIED",
+    )
     assert error["field"] == "comment"
     # A reported issue: dispatch input.
     new = await report(actors)
     args = {"issueId": new["id"], "version": 1}
     team_a = gid("ServiceTeam", p.team_a)
-    assert await field_of(actors.dispatcher, "dispatchIssue", leadTeamId=team_a, coHandlerTeamIds=[team_a],
-                          **args) == "coHandlerTeamIds"
-    assert await field_of(actors.dispatcher, "dispatchIssue", "NOT_FOUND", leadTeamId=gid("ServiceTeam", 10**6),
-                          **args) == "leadTeamId"
-    assert await field_of(actors.dispatcher, "dispatchIssue", "NOT_FOUND", leadTeamId=team_a,
-                          coHandlerTeamIds=[gid("ServiceTeam", p.team_b), gid("ServiceTeam", 10**6)],
-                          **args) == "coHandlerTeamIds[1]"
+    assert (
+        await field_of(actors.dispatcher, "dispatchIssue", leadTeamId=team_a, coHandlerTeamIds=[team_a], **args)
+        == "coHandlerTeamIds"
+    )
+    assert (
+        await field_of(actors.dispatcher, "dispatchIssue", "NOT_FOUND", leadTeamId=gid("ServiceTeam", 10**6), **args)
+        == "leadTeamId"
+    )
+    assert (
+        await field_of(
+            actors.dispatcher,
+            "dispatchIssue",
+            "NOT_FOUND",
+            leadTeamId=team_a,
+            coHandlerTeamIds=[gid("ServiceTeam", p.team_b), gid("ServiceTeam", 10**6)],
+            **args,
+        )
+        == "coHandlerTeamIds[1]"
+    )
     assert await field_of(actors.dispatcher, "dispatchIssue", leadTeamId=enterprise_id, **args) == "leadTeamId"
-    assert await field_of(actors.dispatcher, "dispatchIssue", leadTeamId=team_a, deadline="2021-01-01T00:00:00Z",
-                          **args) == "deadline"
+    assert (
+        await field_of(actors.dispatcher, "dispatchIssue", leadTeamId=team_a, deadline="2021-01-01T00:00:00Z", **args)
+        == "deadline"
+    )
     assert (await Issue.get(id=pk(new["id"]))).status == IssueStatus.REPORTED
 
 
@@ -386,7 +518,9 @@ async def test_a_stale_version_is_refused_and_changes_nothing(actors):
     stale = issue["version"]
     await ok(actors.member_a, "addIssueNote", issueId=issue["id"], note="已约企业面谈。")
     before = await snapshot(pk(issue["id"]))
-    error = await refused(actors.member_a, "resolveIssue", "CONFLICT", issueId=issue["id"], version=stale, summary="已办结")
+    error = await refused(
+        actors.member_a, "resolveIssue", "CONFLICT", issueId=issue["id"], version=stale, summary="已办结"
+    )
     assert (error["field"], error["message"]) == ("version", "someone else changed this issue; reload it")
     await refused(actors.member_a, "addIssueNote", "CONFLICT", issueId=issue["id"], version=stale, note="过时的备注")
     assert await snapshot(pk(issue["id"])) == before
@@ -429,9 +563,19 @@ async def test_concurrent_changes_of_a_dispatch_give_conflicts_not_other_errors(
 
 
 async def test_concurrent_reports_get_distinct_consecutive_numbers(actors):
-    results = await asyncio.gather(*(call(actors.dispatcher, "reportIssue", enterpriseId=gid(
-        "Enterprise", actors.people.enterprise.id), category="SALES", title=f"产品滞销{i}", source="ONLINE")
-        for i in range(30)))
+    results = await asyncio.gather(
+        *(
+            call(
+                actors.dispatcher,
+                "reportIssue",
+                enterpriseId=gid("Enterprise", actors.people.enterprise.id),
+                category="SALES",
+                title=f"产品滞销{i}",
+                source="ONLINE",
+            )
+            for i in range(30)
+        )
+    )
     assert all(r["userErrors"] == [] for r in results)
     numbers = sorted(r["issue"]["number"] for r in results)
     seqs = [int(n.rsplit("-", 1)[1]) for n in numbers]
@@ -469,8 +613,12 @@ async def test_a_failure_in_the_middle_of_a_transition_writes_nothing(actors, se
     issue = await report(actors)
     issue_id = pk(issue["id"])
     before = await snapshot(issue_id)
-    dispatch = {"issueId": issue["id"], "version": 1, "leadTeamId": gid("ServiceTeam", p.team_a),
-                "coHandlerTeamIds": [gid("ServiceTeam", p.team_b)]}
+    dispatch = {
+        "issueId": issue["id"],
+        "version": 1,
+        "leadTeamId": gid("ServiceTeam", p.team_a),
+        "coHandlerTeamIds": [gid("ServiceTeam", p.team_b)],
+    }
     # The orders are written, then the issue row, then the event fails.
     monkeypatch.setattr(IssueEvent, "create", classmethod(lambda cls, *a, **k: boom()))
     body = await actors.dispatcher.raw(
@@ -502,8 +650,14 @@ async def test_a_failure_in_the_middle_of_a_transition_writes_nothing(actors, se
 
 async def test_a_failure_while_approving_an_extension_writes_nothing(actors, monkeypatch):
     issue = await in_progress(actors)
-    payload = await call(actors.member_a, "requestExtension", issueId=issue["id"], version=3,
-                         requestedDeadline="2099-06-01T09:00:00Z", reason="等待省级批复")
+    payload = await call(
+        actors.member_a,
+        "requestExtension",
+        issueId=issue["id"],
+        version=3,
+        requestedDeadline="2099-06-01T09:00:00Z",
+        reason="等待省级批复",
+    )
     request_id = payload["extensionRequest"]["id"]
     before = await snapshot(pk(issue["id"]))
     monkeypatch.setattr(IssueEvent, "create", classmethod(lambda cls, *a, **k: boom()))
@@ -529,7 +683,8 @@ async def test_deadlines_count_chinese_working_days_with_make_up_days(actors, se
     # Spring Festival 2025: off 28 Jan – 4 Feb; Sunday 26 Jan and Saturday 8 Feb are working days.
     # Reported Friday 24 Jan, urgent (3 working days): Sun 26, Mon 27, Wed 5 Feb.
     reported = await IssueWorkflow(staff, settings, local(2025, 1, 24, 10, 0)).report(
-        p.enterprise.id, IssueDraft(IssueCategory.LOGISTICS, "生猪运输车辆通行证", IssueSource.HOTLINE, IssuePriority.URGENT)
+        p.enterprise.id,
+        IssueDraft(IssueCategory.LOGISTICS, "生猪运输车辆通行证", IssueSource.HOTLINE, IssuePriority.URGENT),
     )
     assert reported.deadline == local(2025, 2, 5, 17, 30)
     assert reported.number.startswith("WS-2025-")
@@ -571,33 +726,67 @@ async def test_an_extension_moves_the_deadline_only_once_approved(actors):
     issue_id = pk(issue["id"])
     original = await Issue.get(id=issue_id)
     asked = original.deadline + timedelta(days=10)
-    error = await refused(actors.dispatcher, "requestExtension", "FORBIDDEN", issueId=issue["id"], version=3,
-                          requestedDeadline=asked.isoformat(), reason="等待省级批复")
-    payload = await call(actors.member_a, "requestExtension", issueId=issue["id"], version=3,
-                         requestedDeadline=asked.isoformat(), reason="等待省级批复")
+    error = await refused(
+        actors.dispatcher,
+        "requestExtension",
+        "FORBIDDEN",
+        issueId=issue["id"],
+        version=3,
+        requestedDeadline=asked.isoformat(),
+        reason="等待省级批复",
+    )
+    payload = await call(
+        actors.member_a,
+        "requestExtension",
+        issueId=issue["id"],
+        version=3,
+        requestedDeadline=asked.isoformat(),
+        reason="等待省级批复",
+    )
     assert payload["userErrors"] == [] and payload["extensionRequest"]["status"] == "PENDING"
     row = await Issue.get(id=issue_id)
     assert (row.deadline, row.yellow_at, row.orange_at) == (original.deadline, original.yellow_at, original.orange_at)
     assert payload["issue"]["extensionRequests"][0]["previousDeadline"] == payload["issue"]["deadline"]
     # One request at a time.
-    error = await refused(actors.member_a, "requestExtension", "INVALID", issueId=issue["id"], version=4,
-                          requestedDeadline=(asked + timedelta(days=1)).isoformat(), reason="再延")
+    error = await refused(
+        actors.member_a,
+        "requestExtension",
+        "INVALID",
+        issueId=issue["id"],
+        version=4,
+        requestedDeadline=(asked + timedelta(days=1)).isoformat(),
+        reason="再延",
+    )
     assert "already waiting" in error["message"]
     # A team member cannot decide; a rejection moves nothing.
     request_id = payload["extensionRequest"]["id"]
-    await refused(actors.member_a, "decideExtension", "FORBIDDEN", extensionRequestId=request_id, version=4, approve=True)
-    decided = await call(actors.dispatcher, "decideExtension", extensionRequestId=request_id, version=4, approve=False,
-                         note="请加快办理")
+    await refused(
+        actors.member_a, "decideExtension", "FORBIDDEN", extensionRequestId=request_id, version=4, approve=True
+    )
+    decided = await call(
+        actors.dispatcher, "decideExtension", extensionRequestId=request_id, version=4, approve=False, note="请加快办理"
+    )
     assert decided["extensionRequest"] == {"id": request_id, "status": "REJECTED", "note": "请加快办理"}
     row = await Issue.get(id=issue_id)
     assert row.deadline == original.deadline and row.version == 5
     orders_before = await DispatchOrder.filter(issue_id=issue_id).values_list("due_at", flat=True)
 
     # Asked again, approved: the deadline, the warning thresholds and the live orders move.
-    payload = await call(actors.member_a, "requestExtension", issueId=issue["id"], version=5,
-                         requestedDeadline=asked.isoformat(), reason="省级批复已受理")
-    decided = await call(actors.dispatcher, "decideExtension", extensionRequestId=payload["extensionRequest"]["id"],
-                         version=6, approve=True)
+    payload = await call(
+        actors.member_a,
+        "requestExtension",
+        issueId=issue["id"],
+        version=5,
+        requestedDeadline=asked.isoformat(),
+        reason="省级批复已受理",
+    )
+    decided = await call(
+        actors.dispatcher,
+        "decideExtension",
+        extensionRequestId=payload["extensionRequest"]["id"],
+        version=6,
+        approve=True,
+    )
     assert decided["userErrors"] == [] and decided["extensionRequest"]["status"] == "APPROVED"
     row = await Issue.get(id=issue_id)
     assert row.deadline == asked
@@ -624,14 +813,22 @@ async def test_overdue_issues_are_flagged_for_escalation_until_escalated(actors,
     query = f"query($id: ID!) {{ node(id: $id) {{ ... on Issue {{ {ISSUE_FIELDS} }} }} }}"
     issue = (await actors.dispatcher(query, {"id": gid("Issue", old.id)}))["node"]
     assert issue["warningColor"] == "RED" and issue["needsEscalation"] and issue["escalatedAt"] is None
-    flagged_query = "query($f: IssueFilter) { issues(filter: $f, first: 100) { totalCount nodes { id needsEscalation } } }"
-    flagged = (await actors.dispatcher(flagged_query, {"f": {"needsEscalation": True, "enterprise": gid(
-        "Enterprise", p.enterprise.id)}}))["issues"]
+    flagged_query = (
+        "query($f: IssueFilter) { issues(filter: $f, first: 100) { totalCount nodes { id needsEscalation } } }"
+    )
+    flagged = (
+        await actors.dispatcher(
+            flagged_query, {"f": {"needsEscalation": True, "enterprise": gid("Enterprise", p.enterprise.id)}}
+        )
+    )["issues"]
     assert issue["id"] in [n["id"] for n in flagged["nodes"]] and all(n["needsEscalation"] for n in flagged["nodes"])
     issue = await ok(actors.dispatcher, "escalateIssue", issueId=issue["id"], version=1, reason="超期未派单，督办。")
     assert issue["escalatedAt"] and not issue["needsEscalation"] and issue["warningColor"] == "RED"
-    after = (await actors.dispatcher(flagged_query, {"f": {"needsEscalation": True, "enterprise": gid(
-        "Enterprise", p.enterprise.id)}}))["issues"]
+    after = (
+        await actors.dispatcher(
+            flagged_query, {"f": {"needsEscalation": True, "enterprise": gid("Enterprise", p.enterprise.id)}}
+        )
+    )["issues"]
     assert after["totalCount"] == flagged["totalCount"] - 1
 
 
@@ -661,7 +858,9 @@ async def test_a_broker_failure_does_not_undo_a_committed_change(actors, setting
             raise ConnectionError("broker down")
 
     workflow = IssueWorkflow(actors.dispatcher.staff, settings, broker=DownBroker())
-    issue = await workflow.report(actors.people.enterprise.id, IssueDraft(IssueCategory.SALES, "滞销", IssueSource.ONLINE))
+    issue = await workflow.report(
+        actors.people.enterprise.id, IssueDraft(IssueCategory.SALES, "滞销", IssueSource.ONLINE)
+    )
     assert (await Issue.get(id=issue.id)).status == IssueStatus.REPORTED
 
 
@@ -670,8 +869,14 @@ async def test_resolving_closes_a_pending_extension_request(actors):
 
     issue = await in_progress(actors)
     asked = (await Issue.get(id=pk(issue["id"]))).deadline + timedelta(days=5)
-    payload = await call(actors.member_a, "requestExtension", issueId=issue["id"], version=3,
-                         requestedDeadline=asked.isoformat(), reason="等待检测报告")
+    payload = await call(
+        actors.member_a,
+        "requestExtension",
+        issueId=issue["id"],
+        version=3,
+        requestedDeadline=asked.isoformat(),
+        reason="等待检测报告",
+    )
     assert payload["extensionRequest"]["status"] == "PENDING"
     resolved = await call(actors.member_a, "resolveIssue", issueId=issue["id"], version=4, summary="已协调完成")
     assert resolved["userErrors"] == []

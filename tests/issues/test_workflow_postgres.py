@@ -24,7 +24,7 @@ SCRIPT = Path(__file__).with_name("pg_workflow_check.py")
 async def reachable(url: str) -> bool:
     try:
         conn = await asyncpg.connect(url, timeout=3)
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return False
     await conn.close()
     return True

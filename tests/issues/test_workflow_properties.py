@@ -16,7 +16,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from tests.issues.workflow_helpers import assert_replays, snapshot
 from yimi.accounts.models import Staff
@@ -37,20 +39,41 @@ from yimi.issues.workflow import TRANSITIONS, Action
 from yimi.teams.models import ServiceTeam
 
 STEPS = [
-    "dispatch", "accept", "return", "note", "resolve", "satisfied", "basically_satisfied", "unsatisfied",
-    "reopen", "request_extension", "approve", "reject_extension", "escalate",
+    "dispatch",
+    "accept",
+    "return",
+    "note",
+    "resolve",
+    "satisfied",
+    "basically_satisfied",
+    "unsatisfied",
+    "reopen",
+    "request_extension",
+    "approve",
+    "reject_extension",
+    "escalate",
 ]
 ACTION = {
-    "dispatch": Action.DISPATCH, "accept": Action.ACCEPT, "return": Action.RETURN, "note": Action.NOTE,
-    "resolve": Action.RESOLVE, "satisfied": Action.CONFIRM, "basically_satisfied": Action.CONFIRM,
-    "unsatisfied": Action.REJECT, "reopen": Action.REOPEN, "request_extension": Action.REQUEST_EXTENSION,
-    "approve": Action.DECIDE_EXTENSION, "reject_extension": Action.DECIDE_EXTENSION, "escalate": Action.ESCALATE,
+    "dispatch": Action.DISPATCH,
+    "accept": Action.ACCEPT,
+    "return": Action.RETURN,
+    "note": Action.NOTE,
+    "resolve": Action.RESOLVE,
+    "satisfied": Action.CONFIRM,
+    "basically_satisfied": Action.CONFIRM,
+    "unsatisfied": Action.REJECT,
+    "reopen": Action.REOPEN,
+    "request_extension": Action.REQUEST_EXTENSION,
+    "approve": Action.DECIDE_EXTENSION,
+    "reject_extension": Action.DECIDE_EXTENSION,
+    "escalate": Action.ESCALATE,
 }
 
 
 def legal_steps(status: IssueStatus, has_request: bool) -> list[str]:
     return [
-        name for name in STEPS
+        name
+        for name in STEPS
         if status in TRANSITIONS[ACTION[name]][0] and (has_request or name not in ("approve", "reject_extension"))
     ]
 
@@ -89,9 +112,7 @@ async def world(demo):
     return admin, enterprise.id, team.id
 
 
-@hsettings(
-    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@hsettings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 async def test_random_action_sequences_keep_the_invariants(world, settings, data):
     admin, enterprise_id, team_id = world

@@ -114,12 +114,24 @@ async def snapshot(issue_id: int) -> tuple:
     row = tuple(
         getattr(issue, f)
         for f in (
-            "status", "version", "deadline", "yellow_at", "orange_at", "lead_team_id", "resolution",
-            "resolved_at", "closed_at", "satisfaction", "satisfaction_comment", "escalated_at",
+            "status",
+            "version",
+            "deadline",
+            "yellow_at",
+            "orange_at",
+            "lead_team_id",
+            "resolution",
+            "resolved_at",
+            "closed_at",
+            "satisfaction",
+            "satisfaction_comment",
+            "escalated_at",
         )
     )
-    orders = await DispatchOrder.filter(issue_id=issue_id).order_by("id").values_list(
-        "id", "team_id", "due_at", "accepted_at", "returned_at"
+    orders = (
+        await DispatchOrder.filter(issue_id=issue_id)
+        .order_by("id")
+        .values_list("id", "team_id", "due_at", "accepted_at", "returned_at")
     )
     events = await IssueEvent.filter(issue_id=issue_id).order_by("id").values_list("id", "action")
     requests = await ExtensionRequest.filter(issue_id=issue_id).order_by("id").values_list("id", "status")

@@ -32,10 +32,7 @@ async def _take(broker, channel: str, count: int) -> list[dict]:
 
 @pytest.fixture(params=["memory", "redis"])
 async def broker(request):
-    if request.param == "memory":
-        b = MemoryBroker()
-    else:
-        b = RedisBroker(request.getfixturevalue("redis_url"))
+    b = MemoryBroker() if request.param == "memory" else RedisBroker(request.getfixturevalue("redis_url"))
     yield b
     await b.close()
 
@@ -211,9 +208,7 @@ async def test_a_redis_subscriber_survives_a_dropped_connection(redis_url):
         (victim,) = [c["id"] for c in await admin.client_list() if c.get("name") == name and c.get("flags") == "P"]
         await admin.client_kill_filter(_id=victim)
         # Re-subscribed on a new connection (the count dips to 0 while it reconnects).
-        await eventually(
-            lambda: _resubscribed(admin, name, victim), "the subscriber to reconnect and subscribe again"
-        )
+        await eventually(lambda: _resubscribed(admin, name, victim), "the subscriber to reconnect and subscribe again")
         await wait_for_subscribers(broker, 1)
         await broker.publish("issues", CHANGE)
         assert await asyncio.wait_for(reader, 5) == [CHANGE]
@@ -223,6 +218,4 @@ async def test_a_redis_subscriber_survives_a_dropped_connection(redis_url):
 
 
 async def _resubscribed(admin, name: str, old_id: str) -> bool:
-    return any(
-        c.get("name") == name and c.get("flags") == "P" and c["id"] != old_id for c in await admin.client_list()
-    )
+    return any(c.get("name") == name and c.get("flags") == "P" and c["id"] != old_id for c in await admin.client_list())

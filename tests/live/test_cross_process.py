@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import uuid
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,9 +60,7 @@ async def main():
 asyncio.run(main())
 """
 
-SIGN_IN = (
-    "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } userErrors { message } } }"
-)
+SIGN_IN = "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } userErrors { message } } }"
 
 
 def _free_port() -> int:
@@ -212,7 +210,9 @@ def _row(database: Path, sql: str, *args):
 async def test_an_event_published_to_redis_reaches_subscribers_on_both_servers(cluster, numsub):
     """Whoever publishes (here: a plain Redis client, as another process would), both deliver it."""
     a, b = cluster.servers
-    issue_id, category = _row(cluster.database, "SELECT id, category FROM issue WHERE status = 'dispatched' ORDER BY id")
+    issue_id, category = _row(
+        cluster.database, "SELECT id, category FROM issue WHERE status = 'dispatched' ORDER BY id"
+    )
     (other_id,) = _row(cluster.database, "SELECT id FROM issue WHERE category != ? ORDER BY id", category)
     # Changed behind the servers' backs: what they deliver must come from the database now.
     title = f"cross-process {time.time_ns()}"
@@ -221,9 +221,10 @@ async def test_an_event_published_to_redis_reaches_subscribers_on_both_servers(c
 
     variables = {"filter": {"categories": [category.upper()]}}
     session = await dispatcher_session(cluster)
-    async with SubscriptionClient.connect(a.ws, headers=session) as on_a, SubscriptionClient.connect(
-        b.ws, headers=session
-    ) as on_b:
+    async with (
+        SubscriptionClient.connect(a.ws, headers=session) as on_a,
+        SubscriptionClient.connect(b.ws, headers=session) as on_b,
+    ):
         op_a = await on_a.subscribe(CHANGES, variables)
         op_b = await on_b.subscribe(CHANGES, variables)
         await wait_for_subscribers(numsub, 2)
@@ -264,9 +265,10 @@ async def test_report_issue_on_one_server_reaches_subscribers_on_both(cluster, n
         assert (await gql("query($id: ID!) { node(id: $id) { id } }", {"id": enterprise_id}))["node"]
 
         variables = {"filter": {"enterprise": enterprise_id}}
-        async with SubscriptionClient.connect(a.ws, headers=session) as on_a, SubscriptionClient.connect(
-            b.ws, headers=session
-        ) as on_b:
+        async with (
+            SubscriptionClient.connect(a.ws, headers=session) as on_a,
+            SubscriptionClient.connect(b.ws, headers=session) as on_b,
+        ):
             op_a = await on_a.subscribe(CHANGES, variables)
             op_b = await on_b.subscribe(CHANGES, variables)
             await wait_for_subscribers(numsub, 2)
@@ -297,15 +299,16 @@ async def test_report_issue_on_one_server_reaches_subscribers_on_both(cluster, n
 async def test_servers_stop_cleanly_with_subscriptions_open(cluster, numsub):
     """SIGTERM with live subscriptions: the server closes them, releases Redis, exits 0."""
     session = await dispatcher_session(cluster)
-    async with SubscriptionClient.connect(cluster.servers[0].ws, headers=session) as on_a, SubscriptionClient.connect(
-        cluster.servers[1].ws, headers=session
-    ) as on_b:
+    async with (
+        SubscriptionClient.connect(cluster.servers[0].ws, headers=session) as on_a,
+        SubscriptionClient.connect(cluster.servers[1].ws, headers=session) as on_b,
+    ):
         await on_a.subscribe(CHANGES)
         await on_b.subscribe(CHANGES)
         await wait_for_subscribers(numsub, 2)
         codes = await asyncio.gather(*(asyncio.to_thread(s.stop) for s in cluster.servers))
     await wait_for_subscribers(numsub, 0)
-    for server, code in zip(cluster.servers, codes):
+    for server, code in zip(cluster.servers, codes, strict=False):
         output = server.output()
         # uvicorn shuts down gracefully, then re-raises the signal: -SIGTERM is the clean exit.
         assert code in (0, -signal.SIGTERM), f"server {server.name} exited with {code}:\n{output}"

@@ -46,7 +46,9 @@ def session(client) -> dict:
 
 
 @asynccontextmanager
-async def subscription(settings, variables: dict | None = None, query: str = ISSUE_CHANGED, access: Access = EVERY_ISSUE):
+async def subscription(
+    settings, variables: dict | None = None, query: str = ISSUE_CHANGED, access: Access = EVERY_ISSUE
+):
     """``(broker, take)`` for one subscription run by the schema itself; ``await take()`` is its next result."""
     broker = MemoryBroker()
     context = Context(settings=settings, broker=broker, access=access)
@@ -130,7 +132,7 @@ async def test_the_filter_means_what_it_means_for_the_issues_query(settings, gql
             received.append(data["issue"]["id"])
             if data["action"] == "end":
                 break
-    assert received == expected + [expected[0]]
+    assert received == [*expected, expected[0]]
 
 
 async def test_each_change_shows_the_data_as_committed_then(settings, demo):
@@ -158,8 +160,13 @@ async def test_ill_formed_and_unknown_changes_are_skipped(settings, demo, caplog
     issue = await Issue.all().order_by("id").first()
     async with subscription(settings) as (broker, take):
         with caplog.at_level(logging.WARNING, "yimi.issues.subscriptions"):
-            for junk in [{}, {"issueId": "x", "action": "a", "version": 1}, {"issueId": 1, "action": "", "version": 1},
-                         {"issueId": True, "action": "a", "version": 1}, {"issueId": 1, "action": "a"}]:
+            for junk in [
+                {},
+                {"issueId": "x", "action": "a", "version": 1},
+                {"issueId": 1, "action": "", "version": 1},
+                {"issueId": True, "action": "a", "version": 1},
+                {"issueId": 1, "action": "a"},
+            ]:
                 await broker.publish("issues", junk)
             await broker.publish("issues", change(10**9))  # no such issue (deleted, or another database)
             await broker.publish("issues", change(issue.id, "report", 1))
@@ -171,7 +178,9 @@ async def test_ill_formed_and_unknown_changes_are_skipped(settings, demo, caplog
 async def test_a_bad_filter_is_refused_before_subscribing(settings, demo):
     broker = MemoryBroker()
     context = Context(settings=settings, broker=broker, access=EVERY_ISSUE)
-    results = await schema.subscribe(ISSUE_CHANGED, variable_values={"filter": {"team": "nonsense"}}, context_value=context)
+    results = await schema.subscribe(
+        ISSUE_CHANGED, variable_values={"filter": {"team": "nonsense"}}, context_value=context
+    )
     async with aclosing(results):
         result = await asyncio.wait_for(anext(results), 5)
     assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
@@ -203,7 +212,9 @@ class _FailingBroker(MemoryBroker):
 async def test_a_broker_failure_ends_the_subscription_with_an_error_that_leaks_nothing(settings, demo, caplog):
     issue = await Issue.all().order_by("id").first()
     broker = _FailingBroker()
-    results = await schema.subscribe(ISSUE_CHANGED, context_value=Context(settings=settings, broker=broker, access=EVERY_ISSUE))
+    results = await schema.subscribe(
+        ISSUE_CHANGED, context_value=Context(settings=settings, broker=broker, access=EVERY_ISSUE)
+    )
     async with aclosing(results):
         pending = asyncio.ensure_future(anext(results))
         await wait_for_subscribers(broker, 1)
@@ -291,11 +302,22 @@ async def test_a_team_member_gets_the_changes_of_their_teams_issues_only(app, se
     """No filter: the row rule alone decides. Changes made through the API by the administrator."""
     p = await cast()  # member A belongs to team A, not to team B
     member = await sign_in("team_member", username=p.member_a.username)
-    report = {"enterpriseId": gid("Enterprise", p.enterprise.id), "category": "LABOUR", "title": "招工难", "source": "HOTLINE"}
+    report = {
+        "enterpriseId": gid("Enterprise", p.enterprise.id),
+        "category": "LABOUR",
+        "title": "招工难",
+        "source": "HOTLINE",
+    }
 
     async def dispatch(issue: dict, team: int) -> dict:
-        return await ok(gql, "dispatchIssue", issueId=issue["id"], version=issue["version"],
-                        leadTeamId=gid("ServiceTeam", team), instruction="请对接")
+        return await ok(
+            gql,
+            "dispatchIssue",
+            issueId=issue["id"],
+            version=issue["version"],
+            leadTeamId=gid("ServiceTeam", team),
+            instruction="请对接",
+        )
 
     async with SubscriptionClient.connect(server_url, headers=session(member)) as client:
         op = await client.subscribe()

@@ -50,13 +50,14 @@ def recheck_always(monkeypatch):
 async def test_a_disabled_member_of_staff_stops_receiving(settings, demo, recheck_always):
     template = next(s for s in await Staff.all().order_by("id") if "dispatcher" in s.roles)
     staff = await Staff.create(
-        username=f"live-{uuid.uuid4().hex[:8]}", name="值班员", department_id=template.department_id, roles=["dispatcher"]
+        username=f"live-{uuid.uuid4().hex[:8]}",
+        name="值班员",
+        department_id=template.department_id,
+        roles=["dispatcher"],
     )
     context = Context(settings=settings, broker=MemoryBroker(), user=staff, access=await staff_access(staff))
     try:
-        first, second = await _first_then_after(
-            context, lambda: Staff.filter(id=staff.id).update(is_active=False)
-        )
+        first, second = await _first_then_after(context, lambda: Staff.filter(id=staff.id).update(is_active=False))
         assert first.data == {"issueChanged": {"action": "note"}}
         assert second.errors[0].extensions["code"] == "UNAUTHENTICATED"
     finally:

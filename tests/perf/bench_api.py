@@ -25,7 +25,7 @@ from yimi.demo.loader import load_demo
 from yimi.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.conftest import count_sql  # noqa: E402
+from tests.conftest import count_sql
 
 QUERIES = {
     "enterprises page (100, nested)": """{ enterprises(first: 100) { totalCount nodes { name township { name }
@@ -53,8 +53,10 @@ async def _signed_in(app, role: str) -> httpx.AsyncClient:
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
     response = await client.post(
         "/graphql",
-        json={"query": 'mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }',
-              "variables": {"u": staff.username, "p": PASSWORD}},
+        json={
+            "query": "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }",
+            "variables": {"u": staff.username, "p": PASSWORD},
+        },
         headers={"X-Yimi-CSRF": "1"},
     )
     assert response.json()["data"]["signIn"]["staff"], response.text

@@ -41,11 +41,17 @@ def synthetic_points(n: int, seed: int = 42) -> str:
         cx, cy = centres[i % len(centres)]
         lon, lat = rng.gauss(cx, 0.12), rng.gauss(cy, 0.1)
         open_n = rng.choice([0, 0, 0, 1, 1, 2])
-        feats.append({
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
-            "properties": {"id": f"E{i}", "warningColor": rng.choice(colours) if open_n else None, "openIssueCount": open_n},
-        })
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+                "properties": {
+                    "id": f"E{i}",
+                    "warningColor": rng.choice(colours) if open_n else None,
+                    "openIssueCount": open_n,
+                },
+            }
+        )
     return json.dumps({"data": {"mapLayer": {"type": "FeatureCollection", "features": feats}}})
 
 
@@ -58,12 +64,20 @@ def synthetic_townships(cols: int = 12, rows: int = 10) -> str:
             x0, y0 = WEST + c * w, SOUTH + r * h
             k += 1
             ring = [[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h], [x0, y0]]
-            nodes.append({
-                "id": f"T{k}", "code": f"41{k:07d}", "name": f"乡镇{k}", "kind": "TOWN",
-                "seat": {"lon": x0 + w / 2, "lat": y0 + h / 2},
-                "boundary": {"type": "MultiPolygon", "coordinates": [[ring]]},
-                "enterpriseCount": 800 + k, "openIssueCount": k % 40, "overdueIssueCount": k % 9, "coveringTeams": [],
-            })
+            nodes.append(
+                {
+                    "id": f"T{k}",
+                    "code": f"41{k:07d}",
+                    "name": f"乡镇{k}",
+                    "kind": "TOWN",
+                    "seat": {"lon": x0 + w / 2, "lat": y0 + h / 2},
+                    "boundary": {"type": "MultiPolygon", "coordinates": [[ring]]},
+                    "enterpriseCount": 800 + k,
+                    "openIssueCount": k % 40,
+                    "overdueIssueCount": k % 9,
+                    "coveringTeams": [],
+                }
+            )
     return json.dumps({"data": {"townships": {"nodes": nodes}}})
 
 
@@ -99,7 +113,7 @@ def main() -> int:
             # A signed-in dispatcher: the web app shows the dashboard only after sign-in.
             me = {"id": "U3RhZmY6Mw==", "name": "测试", "roles": ["dispatcher"], "department": {"name": "县发改委"}}
             return json.dumps({"data": {"me": me}}).encode()
-        return json.dumps({"data": {k: EMPTY_CONN for k in ("enterprises", "issues", "serviceTeams")}}).encode()
+        return json.dumps({"data": dict.fromkeys(("enterprises", "issues", "serviceTeams"), EMPTY_CONN)}).encode()
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         """Static files from frontend/dist; POST /graphql answered with the synthetic data."""
@@ -125,7 +139,9 @@ def main() -> int:
     ok = True
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            )
             firsts = []
             for run in range(3):
                 page = browser.new_page(viewport={"width": 1400, "height": 860})
@@ -144,11 +160,14 @@ def main() -> int:
                 before = page.get_attribute("#map", "data-cluster-zoom")
                 page.click(f".leaflet-control-zoom-{button}")
                 page.wait_for_function(
-                    f"document.querySelector('#map').dataset.clusterZoom !== '{before}'", timeout=10000)
+                    f"document.querySelector('#map').dataset.clusterZoom !== '{before}'", timeout=10000
+                )
                 page.wait_for_timeout(350)
                 times.append(float(page.get_attribute("#map", "data-cluster-ms")))
                 pure.append(float(page.get_attribute("#map", "data-get-clusters-ms")))
-                drawn.append(int(page.get_attribute("#map", "data-clusters")) + int(page.get_attribute("#map", "data-singles")))
+                drawn.append(
+                    int(page.get_attribute("#map", "data-clusters")) + int(page.get_attribute("#map", "data-singles"))
+                )
             art = ROOT / "test-artifacts"
             art.mkdir(exist_ok=True)
             page.screenshot(path=str(art / "bench-100k.png"))
@@ -160,11 +179,19 @@ def main() -> int:
     first = statistics.median(firsts)
     worst = max(times)
     print(f"points:                       {N_POINTS:,}")
-    print(f"first render (median of 3):   {first:,.0f} ms  (runs: {', '.join(f'{x:,.0f}' for x in firsts)}; budget {BUDGET_FIRST_RENDER_MS} ms)")
+    print(
+        f"first render (median of 3):   {first:,.0f} ms  (runs: {', '.join(f'{x:,.0f}' for x in firsts)}; budget {BUDGET_FIRST_RENDER_MS} ms)"
+    )
     print(f"  of which supercluster load: {index_ms:,.0f} ms")
-    print(f"re-cluster on zoom:           median {statistics.median(times):.1f} ms, max {worst:.1f} ms over {len(times)} steps (budget {BUDGET_RECLUSTER_MS} ms)")
-    print(f"  of which getClusters:       median {statistics.median(pure):.1f} ms, max {max(pure):.1f} ms; markers drawn per step: {min(drawn)}–{max(drawn)}")
-    print(f"JS bundle:                    {raw / 1024:,.1f} KB raw, {gz / 1024:,.1f} KB gzipped (budget {BUDGET_JS_GZIP // 1024} KB)")
+    print(
+        f"re-cluster on zoom:           median {statistics.median(times):.1f} ms, max {worst:.1f} ms over {len(times)} steps (budget {BUDGET_RECLUSTER_MS} ms)"
+    )
+    print(
+        f"  of which getClusters:       median {statistics.median(pure):.1f} ms, max {max(pure):.1f} ms; markers drawn per step: {min(drawn)}–{max(drawn)}"
+    )
+    print(
+        f"JS bundle:                    {raw / 1024:,.1f} KB raw, {gz / 1024:,.1f} KB gzipped (budget {BUDGET_JS_GZIP // 1024} KB)"
+    )
     ok = first < BUDGET_FIRST_RENDER_MS and worst < BUDGET_RECLUSTER_MS and gz < BUDGET_JS_GZIP
     print("within budget" if ok else "OVER BUDGET")
     return 0 if ok else 1

@@ -96,9 +96,9 @@ async def test_admin_may_set_coverage_too(sign_in):
     gql = await sign_in("admin")
     team = await ServiceTeam.all().order_by("id").first()
     original = await covered_codes(team.id)
-    result = (
-        await gql(SET, {"input": {"teamId": to_global_id("ServiceTeam", team.id), "townshipCodes": original}})
-    )["setTeamCoverage"]
+    result = (await gql(SET, {"input": {"teamId": to_global_id("ServiceTeam", team.id), "townshipCodes": original}}))[
+        "setTeamCoverage"
+    ]
     assert result["userErrors"] == []
     assert sorted(t["code"] for t in result["team"]["townships"]) == original
 
@@ -108,9 +108,9 @@ async def test_other_roles_are_forbidden(sign_in, role):
     gql = await sign_in(role)
     team, gain, *_ = await pick_team()
     original = await covered_codes(team.id)
-    result = (
-        await gql(SET, {"input": {"teamId": to_global_id("ServiceTeam", team.id), "townshipCodes": [gain]}})
-    )["setTeamCoverage"]
+    result = (await gql(SET, {"input": {"teamId": to_global_id("ServiceTeam", team.id), "townshipCodes": [gain]}}))[
+        "setTeamCoverage"
+    ]
     assert result["team"] is None
     assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(None, "FORBIDDEN")]
     assert await covered_codes(team.id) == original
@@ -119,9 +119,9 @@ async def test_other_roles_are_forbidden(sign_in, role):
 async def test_anonymous_is_refused(anon):
     team, gain, *_ = await pick_team()
     original = await covered_codes(team.id)
-    result = (
-        await anon(SET, {"input": {"teamId": to_global_id("ServiceTeam", team.id), "townshipCodes": [gain]}})
-    )["setTeamCoverage"]
+    result = (await anon(SET, {"input": {"teamId": to_global_id("ServiceTeam", team.id), "townshipCodes": [gain]}}))[
+        "setTeamCoverage"
+    ]
     assert result["team"] is None
     assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(None, "UNAUTHENTICATED")]
     assert await covered_codes(team.id) == original
@@ -132,9 +132,9 @@ async def test_unknown_township_codes_are_listed_and_nothing_is_written(sign_in)
     team, gain, _, lose, _ = await pick_team()
     original = await covered_codes(team.id)
     wanted = [c for c in original if c != lose] + [gain, "410223999", "nonsense", "410223999"]
-    result = (
-        await gql(SET, {"input": {"teamId": to_global_id("ServiceTeam", team.id), "townshipCodes": wanted}})
-    )["setTeamCoverage"]
+    result = (await gql(SET, {"input": {"teamId": to_global_id("ServiceTeam", team.id), "townshipCodes": wanted}}))[
+        "setTeamCoverage"
+    ]
     assert result["team"] is None
     [error] = result["userErrors"]
     assert (error["field"], error["code"]) == ("townshipCodes", "NOT_FOUND")

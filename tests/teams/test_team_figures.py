@@ -145,6 +145,7 @@ async def test_figures_cost_the_same_sql_for_three_teams_and_for_all(gql):
     with count_sql() as large:
         page = await gql(TEAMS, {"first": 100})
     assert len(page["serviceTeams"]["nodes"]) == await ServiceTeam.all().count() > 3
+
     # Besides the lookup of the signed-in caller: the page, the open-issue counts, and three
     # statements for the figures.
     def caller_lookup(statement: str) -> bool:

@@ -15,8 +15,9 @@ The policy (DESIGN.md "Who sees what"):
 * staff, whatever their roles: everything the public reads plus enterprises with their contacts,
   exact figures, people's names, issues with their free text. Issue rows: admin, dispatcher and
   viewer see all issues; a team member the issues dispatched to their teams (lead or co-handler,
-  now or before) and those raised during their teams' visits; a commissioner the issues of the enterprises they are commissioner of. A
-  township scope limits enterprises and issues to those townships, whatever the role;
+  now or before) and those raised during their teams' visits; a commissioner the issues of the
+  enterprises they are commissioner of. A township scope limits enterprises and issues to those
+  townships, whatever the role;
 * partner token: the public's reads plus its scopes (``SCOPE_GRANTS``), limited to the token's
   townships and, for issues, categories. Never people's names.
 
@@ -34,10 +35,10 @@ from enum import Enum
 from functools import reduce
 from operator import or_
 
-from graphql import GraphQLError
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
+from graphql import GraphQLError
 from yimi.accounts.models import PartnerToken, Role, Staff
 from yimi.enterprises.models import Enterprise, Visit
 from yimi.issues.models import DispatchOrder, ExtensionRequest, Issue

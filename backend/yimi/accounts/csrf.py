@@ -22,8 +22,9 @@ import logging
 from typing import Any
 
 from cross_web import HTTPException
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from strawberry.http.websocket_origin import is_same_origin, normalize_origin
+
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
 log = logging.getLogger("yimi.auth")
 

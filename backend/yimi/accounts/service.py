@@ -99,23 +99,21 @@ async def sign_in_attempt(username: str, password: str, ip: str, throttle: SignI
     if throttle is not None:
         try:
             retry_at = await throttle.retry_at(username, ip)
-        except Exception:  # noqa: BLE001 - the counter store is down: let sign-in work, and say so
+        except Exception:
             auth_log.exception("Sign-in throttle storage unavailable; attempt not throttled")
             retry_at, throttle = None, None
         if retry_at is not None:
             wait = max(1, math.ceil(retry_at - time.time()))
             at = datetime.fromtimestamp(retry_at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
             auth_log.warning("Throttled sign-in for username %s from %s (until %s)", _shown(username), ip, at)
-            raise ServiceError(
-                None, THROTTLED, f"too many failed sign-ins: try again after {at} (in {wait} seconds)"
-            )
+            raise ServiceError(None, THROTTLED, f"too many failed sign-ins: try again after {at} (in {wait} seconds)")
     staff = await authenticate(username, password)
     if staff is None:
         auth_log.warning("Failed sign-in for username %s from %s", _shown(username), ip)
         if throttle is not None:
             try:
                 await throttle.record_failure(username, ip)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 auth_log.exception("Sign-in throttle storage unavailable; failure not counted")
         raise ServiceError("password", "UNAUTHENTICATED", "wrong username or password")
     auth_log.info("Signed in: username %s from %s", _shown(username), ip)

@@ -71,7 +71,9 @@ async def create_token(
     known_scopes = {s.value for s in TokenScope}
     if not scopes or (unknown := sorted(set(scopes) - known_scopes)):
         raise ServiceError(
-            "scopes", "INVALID", f"choose from {', '.join(sorted(known_scopes))}" + (f"; unknown: {', '.join(unknown)}" if scopes else "")
+            "scopes",
+            "INVALID",
+            f"choose from {', '.join(sorted(known_scopes))}" + (f"; unknown: {', '.join(unknown)}" if scopes else ""),
         )
     for scope, needed in SCOPE_REQUIRES.items():
         if scope in scopes and needed not in scopes:

@@ -15,7 +15,7 @@ class Department(relay.Node):
     name: str
 
     @classmethod
-    def from_model(cls, m: models.Department) -> "Department":
+    def from_model(cls, m: models.Department) -> Department:
         return cls(id=m.id, name=m.name)
 
     @classmethod
@@ -31,7 +31,7 @@ class Staff(relay.Node):
     department_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, m: models.Staff) -> "Staff":
+    def from_model(cls, m: models.Staff) -> Staff:
         return cls(id=m.id, name=m.name, roles=list(m.roles), department_id=m.department_id)
 
     @classmethod

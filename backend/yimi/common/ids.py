@@ -6,7 +6,6 @@ from strawberry.relay import GlobalID
 
 from yimi.common.errors import UserInputError
 
-
 # Primary keys are 64-bit signed integers in both databases.
 MAX_PK = 2**63
 

@@ -11,9 +11,7 @@ from tortoise.functions import Count
 from tortoise.models import Model
 
 
-def by_id(
-    model: type[Model], only: Sequence[str] | None = None, rows: Callable[[], Any] | None = None
-) -> DataLoader:
+def by_id(model: type[Model], only: Sequence[str] | None = None, rows: Callable[[], Any] | None = None) -> DataLoader:
     """Rows by primary key, one query per batch; a missing id gives None; ``only`` limits the columns.
 
     ``rows`` gives the queryset of the rows the caller may see (a row rule): others load as None.
@@ -44,10 +42,7 @@ def counted(queryset_for: Callable[[list[Hashable]], Any], key_field: str) -> Da
 
     async def load(keys: Sequence[Hashable]) -> list[int]:
         rows = await (
-            queryset_for(list(set(keys)))
-            .annotate(n=Count("id"))
-            .group_by(key_field)
-            .values_list(key_field, "n")
+            queryset_for(list(set(keys))).annotate(n=Count("id")).group_by(key_field).values_list(key_field, "n")
         )
         counts = dict(rows)
         return [counts.get(k, 0) for k in keys]

@@ -22,7 +22,7 @@ class UserError:
     message: str
 
     @classmethod
-    def from_error(cls, error: ServiceError) -> "UserError":
+    def from_error(cls, error: ServiceError) -> UserError:
         return cls(field=error.field, code=error.code, message=error.message)
 
 

@@ -282,20 +282,100 @@ JOINT = "一米服务团"
 TEAM_SPECS: tuple[TeamSpec, ...] = (
     TeamSpec(JOINT, TeamKind.JOINT, "县发改委", (C.POLICY,), ("县工信局", "县财政局", "县商务局")),
     # Epidemic prevention ended with the end of the zero-COVID policy.
-    TeamSpec("疫情防控组", TeamKind.JOINT, "县应急管理局", (C.LABOUR, C.LOGISTICS, C.POLICY), ("县交通运输局", "县人社局", "县商务局"), JOINT, (0.8, 0.93), until=date(2022, 12, 31)),
-    TeamSpec("工业企业组", TeamKind.JOINT, "县工信局", (C.POWER, C.PERMITS, C.FINANCING, C.SALES), ("县供电公司", "县税务局", "县发改委"), JOINT, (0.8, 0.93)),
-    TeamSpec("农业农村组", TeamKind.JOINT, "县农业农村局", (C.LOGISTICS, C.LAND, C.SALES), ("县乡村振兴局", "县自然资源局"), JOINT, (0.8, 0.93)),
-    TeamSpec("商贸流通组", TeamKind.JOINT, "县商务局", (C.SALES, C.LOGISTICS), ("县市场监管局", "县交通运输局"), JOINT, (0.8, 0.93)),
-    TeamSpec("项目建设组", TeamKind.JOINT, "县发改委", (C.LAND, C.PERMITS, C.POWER), ("县住建局", "县自然资源局", "县生态环境局"), JOINT, (0.8, 0.93)),
-    TeamSpec("科技和工业服务团", TeamKind.SPECIALISED, "县科技局", (C.POWER, C.PERMITS, C.SALES, C.POLICY, C.TALENT), ("县工信局", "县供电公司", "县税务局"), None, (0.6, 0.8)),
-    TeamSpec("金融服务团", TeamKind.SPECIALISED, "县金融工作局", (C.FINANCING,), ("县财政局", "县税务局"), None, (1.0, 1.0)),
+    TeamSpec(
+        "疫情防控组",
+        TeamKind.JOINT,
+        "县应急管理局",
+        (C.LABOUR, C.LOGISTICS, C.POLICY),
+        ("县交通运输局", "县人社局", "县商务局"),
+        JOINT,
+        (0.8, 0.93),
+        until=date(2022, 12, 31),
+    ),
+    TeamSpec(
+        "工业企业组",
+        TeamKind.JOINT,
+        "县工信局",
+        (C.POWER, C.PERMITS, C.FINANCING, C.SALES),
+        ("县供电公司", "县税务局", "县发改委"),
+        JOINT,
+        (0.8, 0.93),
+    ),
+    TeamSpec(
+        "农业农村组",
+        TeamKind.JOINT,
+        "县农业农村局",
+        (C.LOGISTICS, C.LAND, C.SALES),
+        ("县乡村振兴局", "县自然资源局"),
+        JOINT,
+        (0.8, 0.93),
+    ),
+    TeamSpec(
+        "商贸流通组",
+        TeamKind.JOINT,
+        "县商务局",
+        (C.SALES, C.LOGISTICS),
+        ("县市场监管局", "县交通运输局"),
+        JOINT,
+        (0.8, 0.93),
+    ),
+    TeamSpec(
+        "项目建设组",
+        TeamKind.JOINT,
+        "县发改委",
+        (C.LAND, C.PERMITS, C.POWER),
+        ("县住建局", "县自然资源局", "县生态环境局"),
+        JOINT,
+        (0.8, 0.93),
+    ),
+    TeamSpec(
+        "科技和工业服务团",
+        TeamKind.SPECIALISED,
+        "县科技局",
+        (C.POWER, C.PERMITS, C.SALES, C.POLICY, C.TALENT),
+        ("县工信局", "县供电公司", "县税务局"),
+        None,
+        (0.6, 0.8),
+    ),
+    TeamSpec(
+        "金融服务团", TeamKind.SPECIALISED, "县金融工作局", (C.FINANCING,), ("县财政局", "县税务局"), None, (1.0, 1.0)
+    ),
     TeamSpec("生态环境服务团", TeamKind.SPECIALISED, "县生态环境局", (C.ENVIRONMENT,), (), None, (0.55, 0.7)),
     TeamSpec("人社服务团", TeamKind.SPECIALISED, "县人社局", (C.LABOUR, C.TALENT), (), None, (0.7, 0.85)),
     TeamSpec("自然资源服务团", TeamKind.SPECIALISED, "县自然资源局", (C.LAND,), ("县住建局",), None, (0.5, 0.7)),
     # The later teams (the rural revitalisation bureaus were set up in early 2021).
-    TeamSpec("宣传服务团", TeamKind.SPECIALISED, "县委宣传部", (C.POLICY, C.SALES), ("县商务局",), None, (0.4, 0.6), since=date(2021, 3, 1)),
-    TeamSpec("乡村振兴服务团", TeamKind.SPECIALISED, "县乡村振兴局", (C.LABOUR, C.SALES, C.LAND), ("县农业农村局", "县财政局"), None, (0.5, 0.7), True, since=date(2021, 3, 1)),
-    TeamSpec("农业服务团", TeamKind.SPECIALISED, "县农业农村局", (C.LOGISTICS, C.SALES, C.LAND), ("县市场监管局",), None, (0.6, 0.8), True, since=date(2021, 3, 1)),
+    TeamSpec(
+        "宣传服务团",
+        TeamKind.SPECIALISED,
+        "县委宣传部",
+        (C.POLICY, C.SALES),
+        ("县商务局",),
+        None,
+        (0.4, 0.6),
+        since=date(2021, 3, 1),
+    ),
+    TeamSpec(
+        "乡村振兴服务团",
+        TeamKind.SPECIALISED,
+        "县乡村振兴局",
+        (C.LABOUR, C.SALES, C.LAND),
+        ("县农业农村局", "县财政局"),
+        None,
+        (0.5, 0.7),
+        True,
+        since=date(2021, 3, 1),
+    ),
+    TeamSpec(
+        "农业服务团",
+        TeamKind.SPECIALISED,
+        "县农业农村局",
+        (C.LOGISTICS, C.SALES, C.LAND),
+        ("县市场监管局",),
+        None,
+        (0.6, 0.8),
+        True,
+        since=date(2021, 3, 1),
+    ),
 )
 
 
@@ -449,7 +529,12 @@ def generate_enterprises(
     taken_usccs = set() if taken_usccs is None else taken_usccs
     flags = [True] * n_above_scale + [False] * (n - n_above_scale)
     rng.shuffle(flags)
-    kind_weight = {TownshipKind.SUBDISTRICT: 3.0, TownshipKind.TOWN: 1.3, TownshipKind.TOWNSHIP: 0.8, TownshipKind.PARK: 3.0}
+    kind_weight = {
+        TownshipKind.SUBDISTRICT: 3.0,
+        TownshipKind.TOWN: 1.3,
+        TownshipKind.TOWNSHIP: 0.8,
+        TownshipKind.PARK: 3.0,
+    }
     weights = [kind_weight[t["kind"]] for t in townships]
     samplers = {}
     # Commissioners each follow a balanced share of the above-scale enterprises.
@@ -461,12 +546,20 @@ def generate_enterprises(
         section = names.weighted(rng, names.ABOVE_SCALE_SECTIONS if above else names.OTHER_SECTIONS)
         word, chain = rng.choice(names.INDUSTRY_WORDS[section])
         if above:
-            size = names.weighted(rng, ((EnterpriseSize.LARGE, 10), (EnterpriseSize.MEDIUM, 52), (EnterpriseSize.SMALL, 38)))
+            size = names.weighted(
+                rng, ((EnterpriseSize.LARGE, 10), (EnterpriseSize.MEDIUM, 52), (EnterpriseSize.SMALL, 38))
+            )
         else:
-            size = names.weighted(rng, ((EnterpriseSize.MEDIUM, 5), (EnterpriseSize.SMALL, 45), (EnterpriseSize.MICRO, 50)))
+            size = names.weighted(
+                rng, ((EnterpriseSize.MEDIUM, 5), (EnterpriseSize.SMALL, 45), (EnterpriseSize.MICRO, 50))
+            )
             if chain and rng.random() < 0.25:
                 chain = None  # not (yet) in the chain committee
-        suffix = "股份有限公司" if size in (EnterpriseSize.LARGE, EnterpriseSize.MEDIUM) and rng.random() < 0.3 else "有限公司"
+        suffix = (
+            "股份有限公司"
+            if size in (EnterpriseSize.LARGE, EnterpriseSize.MEDIUM) and rng.random() < 0.3
+            else "有限公司"
+        )
         for _ in range(1000):
             trade = "".join(rng.sample(names.TRADE_CHARS, 2))
             name = f"{names.weighted(rng, names.NAME_PREFIXES)}{trade}{word}{suffix}"
@@ -491,7 +584,13 @@ def generate_enterprises(
             commissioner = commissioner_cycle.pop()
         risk = names.weighted(
             rng,
-            ((RiskColor.GREEN, 74), (RiskColor.BLUE, 12), (RiskColor.YELLOW, 8), (RiskColor.ORANGE, 4), (RiskColor.RED, 2)),
+            (
+                (RiskColor.GREEN, 74),
+                (RiskColor.BLUE, 12),
+                (RiskColor.YELLOW, 8),
+                (RiskColor.ORANGE, 4),
+                (RiskColor.RED, 2),
+            ),
         )
         rows.append(
             {
@@ -740,7 +839,9 @@ class IssueFactory:
     def pick_wrong_lead(self, township_id: int, category: IssueCategory, exclude: set[int]) -> int:
         """A team the order goes to by mistake (it will return it)."""
         candidates = [
-            t for t in self.covering[township_id] if t not in exclude and category.value not in self.teams[t]["specialities"]
+            t
+            for t in self.covering[township_id]
+            if t not in exclude and category.value not in self.teams[t]["specialities"]
         ]
         return self.rng.choice(candidates) if candidates else self.pick_lead(township_id, category, exclude)
 
@@ -768,7 +869,9 @@ class IssueFactory:
         return self.rng.choices(self.enterprises, weights=self.enterprise_weights)[0]
 
     def pick_template(self, category: IssueCategory, day: date) -> IssueTemplate:
-        options = [t for t in self.templates[category] if t.applies(day) and (not t.chain or self.by_chain.get(t.chain))]
+        options = [
+            t for t in self.templates[category] if t.applies(day) and (not t.chain or self.by_chain.get(t.chain))
+        ]
         return self.rng.choices(options, weights=[t.weight for t in options])[0]
 
     def fill(self, text: str, enterprise: Row, team_id: int | None = None, numbers: dict | None = None) -> str:
@@ -854,7 +957,11 @@ class IssueFactory:
                 if misses[status] < 5:
                     pending_statuses.insert(0, status)
             got = self.colour_at_as_of(self.clock.to_datetime(issue.reported), issue.deadline)
-            if colour is not None and (issue.status not in OPEN_STATUSES or got != colour) and colour not in pending_colours:
+            if (
+                colour is not None
+                and (issue.status not in OPEN_STATUSES or got != colour)
+                and colour not in pending_colours
+            ):
                 misses[colour] += 1
                 if misses[colour] < 5:
                     pending_colours.insert(0, colour)
@@ -871,7 +978,9 @@ class IssueFactory:
         priority = self._weighted({IssuePriority.NORMAL: 80, IssuePriority.URGENT: 12, IssuePriority.COMPLEX: 8})
         if "暴雨" in template.title:
             priority = IssuePriority.URGENT
-        source = self._weighted({IssueSource.ONLINE: 36, IssueSource.HOTLINE: 30, IssueSource.VISIT: 12, IssueSource.COMMISSIONER: 22})
+        source = self._weighted(
+            {IssueSource.ONLINE: 36, IssueSource.HOTLINE: 30, IssueSource.VISIT: 12, IssueSource.COMMISSIONER: 22}
+        )
         campaign_visit = None
         if category == C.FINANCING and _in(day, LOCKDOWN) and enterprise["id"] in self.campaign and rng.random() < 0.5:
             source = IssueSource.VISIT
@@ -1030,7 +1139,9 @@ class IssueFactory:
                 break
             status = next_status(e.action, status)
         if status in OPEN_STATUSES:
-            issue.events.insert(position, Event(Action.ESCALATE, te, actor=self.rng.choice(self.admins + self.dispatchers)))
+            issue.events.insert(
+                position, Event(Action.ESCALATE, te, actor=self.rng.choice(self.admins + self.dispatchers))
+            )
 
     def resolve_events(self, issue: Issue) -> None:
         """Walks the timeline: statuses, actors, notes, dispatch orders and the issue's final fields."""
@@ -1058,7 +1169,13 @@ class IssueFactory:
                     co = self.pick_co_handlers(township, issue.category, lead, exclude)
                 current = [Order(lead, DispatchRole.LEAD, f"请于{deadline_text}前办结并反馈办理结果。", e.at, e.actor)]
                 current += [
-                    Order(t, DispatchRole.CO_HANDLER, f"请配合{self.team_names[lead]}办理，及时反馈协办意见。", e.at, e.actor)
+                    Order(
+                        t,
+                        DispatchRole.CO_HANDLER,
+                        f"请配合{self.team_names[lead]}办理，及时反馈协办意见。",
+                        e.at,
+                        e.actor,
+                    )
                     for t in co
                 ]
                 issue.orders.extend(current)
@@ -1227,8 +1344,12 @@ def generate_visits_and_issues(
                 "instruction": o.instruction,
                 "dispatched_at": utc(clock.to_datetime(o.dispatched, second.get(o.dispatched, 0))),
                 "due_at": utc(issue.deadline),
-                "accepted_at": utc(clock.to_datetime(o.accepted, second.get(o.accepted, 0))) if o.accepted is not None else None,
-                "returned_at": utc(clock.to_datetime(o.returned, second.get(o.returned, 0))) if o.returned is not None else None,
+                "accepted_at": utc(clock.to_datetime(o.accepted, second.get(o.accepted, 0)))
+                if o.accepted is not None
+                else None,
+                "returned_at": utc(clock.to_datetime(o.returned, second.get(o.returned, 0)))
+                if o.returned is not None
+                else None,
                 "return_reason": o.return_reason,
                 "dispatched_by_id": o.dispatched_by,
             }

@@ -70,7 +70,9 @@ def clean_outline(outline: MultiPolygon, min_area: float = 1e-5) -> MultiPolygon
     return MultiPolygon(parts)
 
 
-def random_point_in(geom, rng: random.Random, prepared=None, decimals: int = 6, max_tries: int = 10_000) -> tuple[float, float]:
+def random_point_in(
+    geom, rng: random.Random, prepared=None, decimals: int = 6, max_tries: int = 10_000
+) -> tuple[float, float]:
     """A point uniformly distributed in ``geom`` (rejection sampling in its bounding box).
 
     The point is rounded to ``decimals`` and checked again after rounding, so the stored point is
@@ -158,11 +160,7 @@ def absorb_fragments(cells: list[MultiPolygon], max_share: float = 0.2) -> list[
             if part.area > max_share * cell.area:
                 keep.append(part)
                 continue
-            shared = [
-                (part.boundary.intersection(other.boundary).length, j)
-                for j, other in enumerate(cells)
-                if j != i
-            ]
+            shared = [(part.boundary.intersection(other.boundary).length, j) for j, other in enumerate(cells) if j != i]
             length, j = max(shared)
             if length <= 0:
                 keep.append(part)

@@ -23,10 +23,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from yimi.issues.deadlines import DeadlineRules
 from yimi.accounts.models import Department, Staff
 from yimi.demo.generator import DemoConfig, DemoData, generate_demo
 from yimi.enterprises.models import Enterprise, Visit
+from yimi.issues.deadlines import DeadlineRules
 from yimi.issues.models import DispatchOrder, Issue, IssueEvent
 from yimi.settings import Settings, get_settings
 from yimi.teams.models import ServiceTeam, TeamCoverage, TeamMember

@@ -53,9 +53,15 @@ class Visit(Model):
     """A face-to-face visit (走访) by a team or a commissioner."""
 
     id = fields.IntField(primary_key=True)
-    enterprise = fields.ForeignKeyField("yimi.Enterprise", related_name="visits", on_delete=fields.CASCADE, db_index=True)
-    team = fields.ForeignKeyField("yimi.ServiceTeam", related_name="visits", null=True, on_delete=fields.SET_NULL, db_index=True)
-    commissioner = fields.ForeignKeyField("yimi.Staff", related_name="visits", null=True, on_delete=fields.SET_NULL, db_index=True)
+    enterprise = fields.ForeignKeyField(
+        "yimi.Enterprise", related_name="visits", on_delete=fields.CASCADE, db_index=True
+    )
+    team = fields.ForeignKeyField(
+        "yimi.ServiceTeam", related_name="visits", null=True, on_delete=fields.SET_NULL, db_index=True
+    )
+    commissioner = fields.ForeignKeyField(
+        "yimi.Staff", related_name="visits", null=True, on_delete=fields.SET_NULL, db_index=True
+    )
     visited_on = fields.DateField(db_index=True)
     notes = fields.TextField(default="")
 
@@ -76,7 +82,11 @@ class CommissionerAssignment(Model):
         "yimi.Staff", related_name="commissioner_assignments", null=True, on_delete=fields.SET_NULL, db_index=True
     )
     previous_commissioner = fields.ForeignKeyField(
-        "yimi.Staff", related_name="former_commissioner_assignments", null=True, on_delete=fields.SET_NULL, db_index=True
+        "yimi.Staff",
+        related_name="former_commissioner_assignments",
+        null=True,
+        on_delete=fields.SET_NULL,
+        db_index=True,
     )
     assigned_by = fields.ForeignKeyField(
         "yimi.Staff", related_name="commissioner_assignments_made", null=True, on_delete=fields.SET_NULL, db_index=True

@@ -31,7 +31,6 @@ from yimi.teams.models import ServiceTeam
 from yimi.townships.models import Township
 
 
-
 class EnterpriseOrderField(str, Enum):
     NAME = "name"
     USCC = "uscc"
@@ -205,8 +204,12 @@ class EnterpriseService:
             previous = enterprise.commissioner_id
             await Enterprise.filter(id=enterprise_id).using_db(conn).update(commissioner_id=commissioner_id)
             await CommissionerAssignment.create(
-                using_db=conn, enterprise_id=enterprise_id, commissioner_id=commissioner_id,
-                previous_commissioner_id=previous, assigned_by_id=actor.id, assigned_at=self.now,
+                using_db=conn,
+                enterprise_id=enterprise_id,
+                commissioner_id=commissioner_id,
+                previous_commissioner_id=previous,
+                assigned_by_id=actor.id,
+                assigned_at=self.now,
             )
         return await Enterprise.get(id=enterprise_id)
 

@@ -54,7 +54,7 @@ class Enterprise(relay.Node):
     commissioner_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, m: models.Enterprise) -> "Enterprise":
+    def from_model(cls, m: models.Enterprise) -> Enterprise:
         return cls(
             id=m.id,
             name=m.name,
@@ -92,7 +92,7 @@ class Enterprise(relay.Node):
         description="Who assigned its commissioners, oldest first (the audit of assignCommissioner).",
         extensions=needs(Grant.PEOPLE),
     )
-    async def commissioner_history(self, info: Info) -> list["CommissionerAssignment"]:
+    async def commissioner_history(self, info: Info) -> list[CommissionerAssignment]:
         rows = await info.context.loaders.enterprises.commissioner_assignments.load(self.id)
         return [CommissionerAssignment.from_model(r) for r in rows]
 
@@ -100,12 +100,8 @@ class Enterprise(relay.Node):
     async def open_issue_count(self, info: Info) -> int:
         return await info.context.loaders.enterprises.open_issue_count.load(self.id)
 
-    @strawberry.field(
-        description="This enterprise's issues you may see, newest first.", extensions=needs(Grant.ISSUES)
-    )
-    async def issues(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[IssueRef]:
+    @strawberry.field(description="This enterprise's issues you may see, newest first.", extensions=needs(Grant.ISSUES))
+    async def issues(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[IssueRef]:
         from yimi.issues.types import Issue
 
         loaders = info.context.loaders.enterprises
@@ -113,7 +109,9 @@ class Enterprise(relay.Node):
         # One row beyond the page tells whether another page follows.
         rows = await loaders.newest_issues.load((self.id, offset + limit + 1))
         page = [Issue.from_model(r) for r in rows[offset : offset + limit]]
-        return build_connection(page, offset, limit, len(rows) > offset + limit, lambda: loaders.issue_count.load(self.id))
+        return build_connection(
+            page, offset, limit, len(rows) > offset + limit, lambda: loaders.issue_count.load(self.id)
+        )
 
 
 @strawberry.type(description="A change of an enterprise's commissioner (服务专员): who, by whom, when.")
@@ -124,7 +122,7 @@ class CommissionerAssignment:
     assigned_by_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, m: models.CommissionerAssignment) -> "CommissionerAssignment":
+    def from_model(cls, m: models.CommissionerAssignment) -> CommissionerAssignment:
         return cls(
             assigned_at=m.assigned_at,
             commissioner_id=m.commissioner_id,
@@ -155,7 +153,7 @@ class Visit(relay.Node):
     commissioner_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, m: models.Visit) -> "Visit":
+    def from_model(cls, m: models.Visit) -> Visit:
         return cls(
             id=m.id,
             visited_on=m.visited_on,

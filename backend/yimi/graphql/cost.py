@@ -45,7 +45,6 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
-
 from yimi.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 OBJECTS_PER_POINT = 100
@@ -181,9 +180,12 @@ def _only_free_fields(operation: OperationDefinitionNode, fragments: dict[str, F
                     return False
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = fragments.get(selection.name.value)
-                if fragment is not None and selection.name.value not in seen:
-                    if not free(fragment.selection_set, seen | {selection.name.value}):
-                        return False
+                if (
+                    fragment is not None
+                    and selection.name.value not in seen
+                    and not free(fragment.selection_set, seen | {selection.name.value})
+                ):
+                    return False
         return True
 
     return free(operation.selection_set, frozenset())

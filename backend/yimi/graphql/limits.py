@@ -33,8 +33,6 @@ from functools import lru_cache
 from typing import Any
 
 import strawberry
-from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import Storage
@@ -42,6 +40,8 @@ from limits.aio.strategies import FixedWindowRateLimiter
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
 from yimi.accounts.tokens import log_call
 from yimi.common.counters import counter_storage
 from yimi.graphql.cost import QueryCost, query_cost
@@ -206,7 +206,7 @@ async def _charge(context: Any, points: int, operation: str | None) -> GraphQLEr
         return None
     try:
         status = await budget.charge(caller_key(context), points)
-    except Exception:  # noqa: BLE001 - the budget store is down: serve, unmetered, and say so in the log
+    except Exception:
         log.exception("Rate-limit storage unavailable; request not metered")
         return None
     context.rate_limit = status

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from graphql import GraphQLError
 from strawberry import Schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.utils.logging import StrawberryLogger
 
+from graphql import GraphQLError
 from yimi.accounts.access import AccessDenied
 from yimi.accounts.mutations import AccountMutation
-from yimi.common.errors import UserInputError
 from yimi.accounts.queries import AccountQuery
+from yimi.common.errors import UserInputError
 from yimi.enterprises.mutations import EnterpriseMutation
 from yimi.enterprises.queries import EnterpriseQuery
 from yimi.graphql.limits import (
@@ -36,7 +36,8 @@ from yimi.teams.queries import TeamQuery
 from yimi.townships.queries import TownshipQuery
 
 Query = merge_types(
-    "Query", (NodeQuery, AccountQuery, TownshipQuery, EnterpriseQuery, IssueQuery, TeamQuery, StatisticsQuery, LimitsQuery)
+    "Query",
+    (NodeQuery, AccountQuery, TownshipQuery, EnterpriseQuery, IssueQuery, TeamQuery, StatisticsQuery, LimitsQuery),
 )
 Mutation = merge_types("Mutation", (AccountMutation, IssueMutation, EnterpriseMutation, TeamMutation))
 Subscription = merge_types("Subscription", (IssueSubscription,))

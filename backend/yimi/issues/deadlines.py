@@ -30,7 +30,7 @@ class DeadlineRules:
     )
 
     @classmethod
-    def from_settings(cls, settings) -> "DeadlineRules":
+    def from_settings(cls, settings) -> DeadlineRules:
         return cls(
             by_priority={IssuePriority(k): v for k, v in settings.deadline_working_days.items()},
             by_category={

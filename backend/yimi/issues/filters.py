@@ -56,9 +56,7 @@ def issue_queryset(criteria: IssueCriteria, now: datetime, access: Access) -> Qu
     if c.team_id is not None:
         # The team leads the issue or helps on it: a live (not returned) order. Issues a team
         # refused long ago and that now sit with another team are not on its list.
-        ordered_to_team = Subquery(
-            DispatchOrder.filter(team_id=c.team_id, returned_at__isnull=True).values("issue_id")
-        )
+        ordered_to_team = Subquery(DispatchOrder.filter(team_id=c.team_id, returned_at__isnull=True).values("issue_id"))
         qs = qs.filter(Q(lead_team_id=c.team_id) | Q(id__in=ordered_to_team))
     if c.warning_colors:
         qs = qs.filter(reduce(or_, (warning_q(color, now) for color in c.warning_colors)))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+
 from yimi.accounts.access import Access
 from yimi.common.loaders import by_id, grouped
 from yimi.issues.models import DispatchOrder, ExtensionRequest, Issue, IssueEvent
@@ -36,7 +38,5 @@ class IssueLoaders:
     def forget(self, issue_id: int) -> None:
         """Drops what this request cached about an issue (after a mutation changed it)."""
         for loader in (self.by_id, self.dispatches, self.events, self.extension_requests):
-            try:
+            with contextlib.suppress(KeyError):  # not cached
                 loader.clear(issue_id)
-            except KeyError:  # not cached
-                pass

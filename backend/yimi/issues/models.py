@@ -66,7 +66,9 @@ class Issue(Model):
     id = fields.IntField(primary_key=True)
     # Readable number, e.g. WS-2021-00042: county prefix, year reported, sequence in that year.
     number = fields.CharField(max_length=24, unique=True)
-    enterprise = fields.ForeignKeyField("yimi.Enterprise", related_name="issues", on_delete=fields.RESTRICT, db_index=True)
+    enterprise = fields.ForeignKeyField(
+        "yimi.Enterprise", related_name="issues", on_delete=fields.RESTRICT, db_index=True
+    )
     category = fields.CharEnumField(IssueCategory, max_length=16, db_index=True)
     title = fields.CharField(max_length=200)
     description = fields.TextField(default="")
@@ -88,7 +90,9 @@ class Issue(Model):
     satisfaction = fields.CharEnumField(Satisfaction, max_length=24, null=True, db_index=True)
     satisfaction_comment = fields.TextField(default="")
     escalated_at = fields.DatetimeField(null=True)
-    visit = fields.ForeignKeyField("yimi.Visit", related_name="issues", null=True, on_delete=fields.SET_NULL, db_index=True)
+    visit = fields.ForeignKeyField(
+        "yimi.Visit", related_name="issues", null=True, on_delete=fields.SET_NULL, db_index=True
+    )
     version = fields.IntField(default=1)
 
     class Meta:
@@ -103,7 +107,9 @@ class DispatchOrder(Model):
 
     id = fields.IntField(primary_key=True)
     issue = fields.ForeignKeyField("yimi.Issue", related_name="dispatches", on_delete=fields.CASCADE, db_index=True)
-    team = fields.ForeignKeyField("yimi.ServiceTeam", related_name="dispatches", on_delete=fields.RESTRICT, db_index=True)
+    team = fields.ForeignKeyField(
+        "yimi.ServiceTeam", related_name="dispatches", on_delete=fields.RESTRICT, db_index=True
+    )
     role = fields.CharEnumField(DispatchRole, max_length=16)
     instruction = fields.TextField(default="")
     dispatched_at = fields.DatetimeField(db_index=True)
@@ -111,7 +117,9 @@ class DispatchOrder(Model):
     accepted_at = fields.DatetimeField(null=True)
     returned_at = fields.DatetimeField(null=True)
     return_reason = fields.TextField(default="")
-    dispatched_by = fields.ForeignKeyField("yimi.Staff", related_name="dispatch_orders", null=True, on_delete=fields.SET_NULL, db_index=True)
+    dispatched_by = fields.ForeignKeyField(
+        "yimi.Staff", related_name="dispatch_orders", null=True, on_delete=fields.SET_NULL, db_index=True
+    )
 
     class Meta:
         table = "dispatch_order"
@@ -123,7 +131,9 @@ class IssueEvent(Model):
 
     id = fields.IntField(primary_key=True)
     issue = fields.ForeignKeyField("yimi.Issue", related_name="events", on_delete=fields.CASCADE, db_index=True)
-    actor = fields.ForeignKeyField("yimi.Staff", related_name="issue_events", null=True, on_delete=fields.SET_NULL, db_index=True)
+    actor = fields.ForeignKeyField(
+        "yimi.Staff", related_name="issue_events", null=True, on_delete=fields.SET_NULL, db_index=True
+    )
     action = fields.CharField(max_length=32, db_index=True)
     from_status = fields.CharEnumField(IssueStatus, max_length=16, null=True)
     to_status = fields.CharEnumField(IssueStatus, max_length=16, null=True)
@@ -148,7 +158,9 @@ class ExtensionRequest(Model):
     # migration runner splits SQL on semicolons.)
 
     id = fields.IntField(primary_key=True)
-    issue = fields.ForeignKeyField("yimi.Issue", related_name="extension_requests", on_delete=fields.CASCADE, db_index=True)
+    issue = fields.ForeignKeyField(
+        "yimi.Issue", related_name="extension_requests", on_delete=fields.CASCADE, db_index=True
+    )
     requested_by = fields.ForeignKeyField(
         "yimi.Staff", related_name="extension_requests", null=True, on_delete=fields.SET_NULL, db_index=True
     )

@@ -134,9 +134,13 @@ async def authorize_visit(actor: Staff | None, scope: Scope, team_id: int | None
     roles = _roles(actor)
     if roles & {Role.ADMIN, Role.DISPATCHER}:
         return actor
-    if Role.COMMISSIONER in roles and commissioner_id == actor.id and scope.commissioner_id == actor.id:
-        if team_id is None or team_id in await team_ids_of(actor):
-            return actor
+    if (
+        Role.COMMISSIONER in roles
+        and commissioner_id == actor.id
+        and scope.commissioner_id == actor.id
+        and (team_id is None or team_id in await team_ids_of(actor))
+    ):
+        return actor
     if Role.TEAM_MEMBER in roles and team_id is not None and team_id in await team_ids_of(actor):
         # A team visits (and reports the issues raised at) enterprises in the townships it covers.
         covers = await TeamCoverage.exists(team_id=team_id, township__code=scope.township_code)

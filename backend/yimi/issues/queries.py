@@ -22,5 +22,9 @@ class IssueQuery:
     ) -> Connection[Issue]:
         criteria = filter.to_criteria(info.context.settings.timezone) if filter else IssueCriteria()
         order = order_by or IssueOrder()
-        qs = ordered(issue_queryset(criteria, info.context.now, info.context.access), order.field, order.direction == OrderDirection.DESC)
+        qs = ordered(
+            issue_queryset(criteria, info.context.now, info.context.access),
+            order.field,
+            order.direction == OrderDirection.DESC,
+        )
         return await paginate_queryset(qs, first, after, Issue.from_model)

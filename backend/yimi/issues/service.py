@@ -26,6 +26,7 @@ from yimi.accounts.models import PartnerToken, Staff
 from yimi.common.errors import ServiceError
 from yimi.enterprises.models import Enterprise
 from yimi.issues.deadlines import DeadlineRules, deadline_for
+from yimi.issues.filters import snapshot
 from yimi.issues.models import (
     DispatchOrder,
     DispatchRole,
@@ -39,7 +40,6 @@ from yimi.issues.models import (
     IssueStatus,
     Satisfaction,
 )
-from yimi.issues.filters import snapshot
 from yimi.issues.permissions import Scope, authorize_issue, authorize_partner_report, require_signed_in
 from yimi.issues.warning import thresholds
 from yimi.issues.workflow import Action, IllegalTransition, next_status
@@ -47,7 +47,6 @@ from yimi.settings import Settings
 from yimi.teams.models import ServiceTeam
 
 T = TypeVar("T")
-
 
 
 log = logging.getLogger(__name__)
@@ -103,7 +102,7 @@ class IssueDraft:
     priority: IssuePriority = IssuePriority.NORMAL
     description: str = ""
 
-    def validated(self, prefix: str = "") -> "IssueDraft":
+    def validated(self, prefix: str = "") -> IssueDraft:
         title = required_text(self.title, f"{prefix}title", "a title", MAX_TITLE)
         return replace(self, title=title, description=(self.description or "").strip())
 
@@ -204,7 +203,9 @@ class IssueWorkflow:
         numbers = await self._next_numbers(conn, reported_at.astimezone(self.zone).year, len(drafts))
         issues = []
         for draft, number in zip(drafts, numbers, strict=True):
-            deadline = deadline_for(reported_at, draft.category, draft.priority, self.settings.timezone, self.deadline_rules)
+            deadline = deadline_for(
+                reported_at, draft.category, draft.priority, self.settings.timezone, self.deadline_rules
+            )
             yellow_at, orange_at = self._thresholds(reported_at, deadline)
             issue = await Issue.create(
                 using_db=conn,
@@ -279,7 +280,9 @@ class IssueWorkflow:
         instruction = (instruction or "").strip()
 
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
-            due_at = deadline or deadline_for(at, issue.category, issue.priority, self.settings.timezone, self.deadline_rules)
+            due_at = deadline or deadline_for(
+                at, issue.category, issue.priority, self.settings.timezone, self.deadline_rules
+            )
             orders = [
                 DispatchOrder(
                     issue_id=issue.id,
@@ -307,9 +310,11 @@ class IssueWorkflow:
         require_signed_in(self.actor)
 
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
-            await DispatchOrder.filter(issue_id=issue.id, returned_at__isnull=True, accepted_at__isnull=True).using_db(
-                conn
-            ).update(accepted_at=at)
+            await (
+                DispatchOrder.filter(issue_id=issue.id, returned_at__isnull=True, accepted_at__isnull=True)
+                .using_db(conn)
+                .update(accepted_at=at)
+            )
             return {}, (note or "").strip()
 
         return await self._transition(issue_id, version, Action.ACCEPT, apply)
@@ -347,8 +352,10 @@ class IssueWorkflow:
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
             # A deadline no longer matters once the work is done: a pending request is closed
             # with it rather than left to be decided on a resolved issue.
-            await ExtensionRequest.filter(issue_id=issue.id, status=ExtensionStatus.PENDING).using_db(conn).update(
-                status=ExtensionStatus.REJECTED, decided_at=at, note="诉求已办结，延期申请自动关闭。"
+            await (
+                ExtensionRequest.filter(issue_id=issue.id, status=ExtensionStatus.PENDING)
+                .using_db(conn)
+                .update(status=ExtensionStatus.REJECTED, decided_at=at, note="诉求已办结，延期申请自动关闭。")
             )
             return {"resolution": summary, "resolved_at": at}, summary
 
@@ -412,10 +419,14 @@ class IssueWorkflow:
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
             if requested_deadline <= issue.deadline or requested_deadline <= at:
                 current = f"{issue.deadline.astimezone(self.zone):%Y-%m-%d %H:%M}"
-                raise ServiceError("requestedDeadline", "INVALID", f"must be later than the current deadline ({current})")
+                raise ServiceError(
+                    "requestedDeadline", "INVALID", f"must be later than the current deadline ({current})"
+                )
             pending = ExtensionRequest.filter(issue_id=issue.id, status=ExtensionStatus.PENDING).using_db(conn)
             if await pending.exists():
-                raise ServiceError(None, "INVALID", "an extension request for this issue is already waiting for a decision")
+                raise ServiceError(
+                    None, "INVALID", "an extension request for this issue is already waiting for a decision"
+                )
             made.append(
                 await ExtensionRequest.create(
                     using_db=conn,
@@ -579,5 +590,5 @@ class IssueWorkflow:
             message["before"] = before
         try:
             await self.broker.publish("issues", message)
-        except Exception:  # noqa: BLE001 - the change is committed; live updates are best effort
+        except Exception:
             log.exception("could not publish %r", message)

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 
+from graphql import GraphQLError
 from yimi.accounts.access import Access, Grant, refreshed
 from yimi.graphql.context import Info, Loaders
 from yimi.graphql.limits import charge_event
@@ -99,9 +99,7 @@ class IssueSubscription:
             "with matchesFilter false."
         )
     )
-    async def issue_changed(
-        self, info: Info, filter: IssueFilter | None = None
-    ) -> AsyncGenerator[IssueChange, None]:
+    async def issue_changed(self, info: Info, filter: IssueFilter | None = None) -> AsyncGenerator[IssueChange, None]:
         # A bad filter, or a caller who may not read issues, is refused before anything is subscribed.
         info.context.access.require(Grant.ISSUES)
         criteria = filter.to_criteria(info.context.settings.timezone) if filter else IssueCriteria()

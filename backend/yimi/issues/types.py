@@ -10,12 +10,13 @@ from yimi.accounts.access import Grant
 from yimi.accounts.types import Staff, staff_or_none
 from yimi.common.enums import OrderDirection
 from yimi.common.errors import UserInputError
+from yimi.common.ids import parse_global_id
 from yimi.common.loaders import load_nodes
 from yimi.common.time import to_utc
-from yimi.common.ids import parse_global_id
 from yimi.graphql.context import Info
 from yimi.graphql.permissions import needs
 from yimi.issues import models
+from yimi.issues.filters import IssueCriteria, IssueOrderField, needs_escalation
 from yimi.issues.models import (
     DispatchRole,
     ExtensionStatus,
@@ -25,7 +26,6 @@ from yimi.issues.models import (
     IssueStatus,
     Satisfaction,
 )
-from yimi.issues.filters import IssueCriteria, IssueOrderField, needs_escalation
 from yimi.issues.warning import WarningColor, warning_color
 from yimi.teams.types import ServiceTeam
 
@@ -57,7 +57,7 @@ class DispatchOrder:
     team_id: strawberry.Private[int]
 
     @classmethod
-    def from_model(cls, m: models.DispatchOrder) -> "DispatchOrder":
+    def from_model(cls, m: models.DispatchOrder) -> DispatchOrder:
         return cls(
             role=m.role,
             instruction=m.instruction,
@@ -84,7 +84,7 @@ class IssueEvent:
     actor_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, m: models.IssueEvent) -> "IssueEvent":
+    def from_model(cls, m: models.IssueEvent) -> IssueEvent:
         return cls(
             action=m.action,
             from_status=m.from_status,
@@ -114,7 +114,7 @@ class ExtensionRequest(relay.Node):
     decided_by_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, m: models.ExtensionRequest) -> "ExtensionRequest":
+    def from_model(cls, m: models.ExtensionRequest) -> ExtensionRequest:
         return cls(
             id=m.id,
             requested_at=m.requested_at,
@@ -134,7 +134,7 @@ class ExtensionRequest(relay.Node):
         return await load_nodes(info.context.loaders.issues.extension_request_by_id, node_ids, cls.from_model)
 
     @strawberry.field
-    async def issue(self, info: Info) -> "Issue":
+    async def issue(self, info: Info) -> Issue:
         return Issue.from_model(await info.context.loaders.issues.by_id.load(self.issue_id))
 
     @strawberry.field(extensions=needs(Grant.PEOPLE))
@@ -160,7 +160,9 @@ class Issue(relay.Node):
     deadline: datetime
     resolved_at: datetime | None
     closed_at: datetime | None
-    resolution: str = strawberry.field(description="What was done (办结 summary).", extensions=needs(Grant.ISSUE_DETAILS))
+    resolution: str = strawberry.field(
+        description="What was done (办结 summary).", extensions=needs(Grant.ISSUE_DETAILS)
+    )
     satisfaction: Satisfaction | None
     satisfaction_comment: str = strawberry.field(
         description="What the enterprise said when it was not satisfied.", extensions=needs(Grant.ISSUE_DETAILS)
@@ -170,7 +172,7 @@ class Issue(relay.Node):
     model: strawberry.Private[models.Issue]
 
     @classmethod
-    def from_model(cls, m: models.Issue) -> "Issue":
+    def from_model(cls, m: models.Issue) -> Issue:
         return cls(
             id=m.id,
             number=m.number,
@@ -201,9 +203,7 @@ class Issue(relay.Node):
         m = self.model
         return warning_color(m.status, m.yellow_at, m.orange_at, m.deadline, info.context.now)
 
-    @strawberry.field(
-        description="Open, overdue and not escalated yet: flagged for escalation (督办) automatically."
-    )
+    @strawberry.field(description="Open, overdue and not escalated yet: flagged for escalation (督办) automatically.")
     def needs_escalation(self, info: Info) -> bool:
         return needs_escalation(self.model, info.context.now)
 
@@ -249,7 +249,9 @@ class IssueFilter:
     statuses: list[IssueStatus] | None = None
     categories: list[IssueCategory] | None = None
     township_codes: list[str] | None = None
-    team: strawberry.ID | None = strawberry.field(default=None, description="A ServiceTeam ID: the team leads the issue or holds a live (not returned) order.")
+    team: strawberry.ID | None = strawberry.field(
+        default=None, description="A ServiceTeam ID: the team leads the issue or holds a live (not returned) order."
+    )
     enterprise: strawberry.ID | None = None
     warning_colors: list[WarningColor] | None = None
     overdue: bool | None = None

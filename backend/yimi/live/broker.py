@@ -10,6 +10,7 @@ down must not turn a successful change into an error. ``publish`` logs such fail
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import defaultdict
@@ -182,9 +183,7 @@ class RedisBroker:
             while not self._closed:
                 try:
                     # A bounded wait, so that the health check runs while the channel is quiet.
-                    item = await pubsub.get_message(
-                        ignore_subscribe_messages=True, timeout=self._health_check_interval
-                    )
+                    item = await pubsub.get_message(ignore_subscribe_messages=True, timeout=self._health_check_interval)
                 except Exception:
                     if self._closed:
                         return  # close() took the connection away: shutdown, not an error
@@ -218,13 +217,11 @@ class RedisBroker:
         # stops, and gives its connection back. (Closing the connection under it instead would
         # make redis-py reconnect it.)
         for pubsub in list(self._pubsubs):
-            try:
+            with contextlib.suppress(Exception):
                 await pubsub.unsubscribe()
-            except Exception:  # noqa: BLE001 - Redis is gone: the forced close below does it
-                pass
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
-        while self._pubsubs and loop.time() < deadline:
+        while self._pubsubs and loop.time() < deadline:  # noqa: ASYNC110 (readers leave one by one)
             await asyncio.sleep(0.01)
         for pubsub in list(self._pubsubs):  # readers that are not reading (a stalled consumer)
             await pubsub.aclose()

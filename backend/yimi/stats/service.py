@@ -49,7 +49,7 @@ class Cell:
     content: int = 0
     shown: set[str] = field(default_factory=set)
 
-    def add(self, other: "Cell") -> None:
+    def add(self, other: Cell) -> None:
         for name in ("reported", "open", "resolved", "overdue", "on_time", "rated", "content"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -131,8 +131,8 @@ def _suppress(total: Cell, breakdowns: list[list[Row]]) -> None:
     # Each step only hides more, so this ends.
     changed = True
     while changed:
-        changed = any([_row_rule(cell) for cell in cells])
-        changed = any([_column_rule(total, rows) for rows in breakdowns]) or changed
+        changed = any(_row_rule(cell) for cell in cells)
+        changed = any(_column_rule(total, rows) for rows in breakdowns) or changed
 
 
 async def statistics(year: int, now: datetime, timezone: str) -> Statistics:
@@ -156,7 +156,15 @@ async def statistics(year: int, now: datetime, timezone: str) -> Statistics:
         )
         .group_by("enterprise__township_id", "category")
         .values_list(
-            "enterprise__township_id", "category", "n", "n_open", "n_resolved", "n_overdue", "n_on_time", "n_rated", "n_content"
+            "enterprise__township_id",
+            "category",
+            "n",
+            "n_open",
+            "n_resolved",
+            "n_overdue",
+            "n_on_time",
+            "n_rated",
+            "n_content",
         )
     )
     total = Cell()

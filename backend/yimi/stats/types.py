@@ -76,7 +76,7 @@ class IssueStatistics:
     by_category: list[StatisticsRow]
 
     @classmethod
-    def from_data(cls, year: int, data: service.Statistics) -> "IssueStatistics":
+    def from_data(cls, year: int, data: service.Statistics) -> IssueStatistics:
         def rows(items: list[service.Row]) -> list[StatisticsRow]:
             return [StatisticsRow(key=r.key, label=r.label, cell=r.cell) for r in items]
 

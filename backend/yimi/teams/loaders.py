@@ -12,7 +12,6 @@ from yimi.teams.models import ServiceTeam, TeamCoverage, TeamMember
 from yimi.teams.service import TeamFigures, team_figures
 
 
-
 class TeamLoaders:
     def __init__(self):
         self.by_id = by_id(ServiceTeam)
@@ -23,7 +22,9 @@ class TeamLoaders:
             return await TeamMember.filter(team_id__in=ids).order_by("staff_id").values_list("team_id", "staff_id")
 
         async def township_ids(ids):
-            return await TeamCoverage.filter(team_id__in=ids).order_by("township_id").values_list("team_id", "township_id")
+            return (
+                await TeamCoverage.filter(team_id__in=ids).order_by("township_id").values_list("team_id", "township_id")
+            )
 
         async def sub_team_ids(ids):
             return await ServiceTeam.filter(parent_id__in=ids).order_by("id").values_list("parent_id", "id")

@@ -32,7 +32,9 @@ class ServiceTeam(Model):
 
 class TeamMember(Model):
     id = fields.IntField(primary_key=True)
-    team = fields.ForeignKeyField("yimi.ServiceTeam", related_name="memberships", on_delete=fields.CASCADE, db_index=True)
+    team = fields.ForeignKeyField(
+        "yimi.ServiceTeam", related_name="memberships", on_delete=fields.CASCADE, db_index=True
+    )
     staff = fields.ForeignKeyField("yimi.Staff", related_name="memberships", on_delete=fields.CASCADE, db_index=True)
 
     class Meta:
@@ -45,9 +47,7 @@ class TeamCoverage(Model):
 
     id = fields.IntField(primary_key=True)
     team = fields.ForeignKeyField("yimi.ServiceTeam", related_name="coverage", on_delete=fields.CASCADE, db_index=True)
-    township = fields.ForeignKeyField(
-        "yimi.Township", related_name="coverage", on_delete=fields.CASCADE, db_index=True
-    )
+    township = fields.ForeignKeyField("yimi.Township", related_name="coverage", on_delete=fields.CASCADE, db_index=True)
 
     class Meta:
         table = "team_coverage"

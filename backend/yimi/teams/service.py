@@ -303,8 +303,12 @@ async def set_team_coverage(actor: Staff | None, team_id: str, township_codes: S
             touched = await Township.filter(id__in=current ^ wanted).using_db(conn).values_list("code", flat=True)
             if outside := sorted(set(touched) - scope):
                 raise ServiceError(
-                    "townshipCodes", "FORBIDDEN", "you act only in townships " + ", ".join(sorted(scope))
-                    + "; this would change coverage of " + ", ".join(outside)
+                    "townshipCodes",
+                    "FORBIDDEN",
+                    "you act only in townships "
+                    + ", ".join(sorted(scope))
+                    + "; this would change coverage of "
+                    + ", ".join(outside),
                 )
         if current - wanted:
             await TeamCoverage.filter(team_id=pk, township_id__in=sorted(current - wanted)).using_db(conn).delete()

@@ -49,7 +49,7 @@ class TeamFigures:
     )
 
     @classmethod
-    def from_data(cls, d: TeamFiguresData) -> "TeamFigures":
+    def from_data(cls, d: TeamFiguresData) -> TeamFigures:
         return cls(
             open=d.open,
             overdue=d.overdue,
@@ -72,7 +72,7 @@ class ServiceTeam(relay.Node):
     leader_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_model(cls, m: models.ServiceTeam) -> "ServiceTeam":
+    def from_model(cls, m: models.ServiceTeam) -> ServiceTeam:
         return cls(
             id=m.id,
             name=m.name,
@@ -123,7 +123,8 @@ class ServiceTeam(relay.Node):
         return await info.context.loaders.teams.open_issue_count.load(self.id)
 
     @strawberry.field(
-        description="Figures over the issues this team leads (and its dispatch orders).", extensions=needs(Grant.FIGURES)
+        description="Figures over the issues this team leads (and its dispatch orders).",
+        extensions=needs(Grant.FIGURES),
     )
     async def figures(
         self,

@@ -10,7 +10,6 @@ from yimi.teams.models import TeamCoverage
 from yimi.townships.models import Township
 
 
-
 class TownshipLoaders:
     def __init__(self, now: datetime):
         self.by_id = by_id(Township, only=Township.LIGHT_FIELDS)
@@ -30,6 +29,8 @@ class TownshipLoaders:
         )
 
         async def team_ids(ids):
-            return await TeamCoverage.filter(township_id__in=ids).order_by("team_id").values_list("township_id", "team_id")
+            return (
+                await TeamCoverage.filter(township_id__in=ids).order_by("team_id").values_list("township_id", "team_id")
+            )
 
         self.covering_team_ids = grouped(team_ids)

@@ -30,7 +30,7 @@ class Township(relay.Node):
     seat: GeoPoint = strawberry.field(description="Where the township government sits.")
 
     @classmethod
-    def from_model(cls, m: models.Township) -> "Township":
+    def from_model(cls, m: models.Township) -> Township:
         return cls(
             id=m.id,
             code=m.code,
@@ -63,9 +63,7 @@ class Township(relay.Node):
         return await info.context.loaders.townships.overdue_issue_count.load(self.id)
 
     @strawberry.field(description="Service teams whose coverage includes this township.")
-    async def covering_teams(
-        self, info: Info
-    ) -> list[Annotated["ServiceTeam", strawberry.lazy("yimi.teams.types")]]:
+    async def covering_teams(self, info: Info) -> list[Annotated[ServiceTeam, strawberry.lazy("yimi.teams.types")]]:
         from yimi.teams.types import ServiceTeam
 
         ids = await info.context.loaders.townships.covering_team_ids.load(self.id)
