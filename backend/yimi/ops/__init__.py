@@ -1,0 +1,1 @@
+"""Running Yimi: health and readiness, metrics, request logs, backups."""
