@@ -1,20 +1,34 @@
 # Yimi: `make run` serves the demo on http://127.0.0.1:8000, `make test` runs every test.
-PYTHON ?= python3.11
+# The first Python 3.11–3.13 on PATH, unless PYTHON=... is given.
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 export YIMI_DATABASE_URL ?= sqlite://var/yimi.sqlite3
 
-.PHONY: bench run test test-python test-frontend install frontend migrate demo schema schema-check serve clean
+.PHONY: bench run test test-python test-frontend lint install install-dev frontend migrate demo schema serve clean
 
 $(BIN)/python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "Yimi needs Python 3.11, 3.12 or 3.13 and none was found on PATH" \
+			"(Debian/Ubuntu: apt-get install python3 python3-venv; or run make PYTHON=/path/to/python3.x)." >&2; \
+		exit 1; fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# The app alone for `make run`; the test and lint tools only for `make test`.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e .
 	touch $@
 
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(VENV)/.installed $@
+
 install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund
@@ -37,10 +51,15 @@ run: install frontend demo serve
 schema: install
 	$(BIN)/strawberry export-schema yimi.graphql.schema:schema --app-dir backend --output schema.graphql
 
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 test-frontend: frontend
 	cd frontend && npm run typecheck && npm test
 
-test-python: install
+test-python: install-dev
 	$(BIN)/pytest
 
 test: test-frontend test-python
@@ -48,6 +67,6 @@ test: test-frontend test-python
 clean:
 	rm -rf $(VENV) var frontend/node_modules frontend/dist
 
-bench: install frontend
+bench: install-dev frontend
 	$(BIN)/python tests/perf/bench_api.py
 	$(BIN)/python tests/perf/bench_map.py
