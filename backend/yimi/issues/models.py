@@ -1,7 +1,13 @@
+from __future__ import annotations
+
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from yimi.accounts.models import PartnerToken, Staff
 
 
 class IssueCategory(str, Enum):
@@ -179,3 +185,34 @@ class ExtensionRequest(Model):
     class Meta:
         table = "extension_request"
         ordering = ["requested_at", "id"]
+
+
+class IssueReportKey(Model):
+    # A reporter's idempotency key (as Stripe's Idempotency-Key): a retried reportIssue with the
+    # same key gets the issue the first call made. Keys belong to one reporter (a member of staff
+    # or a partner token), so that two callers never collide on, or find, each other's keys. The
+    # fingerprint (SHA-256 of the report) tells a retry from a different report under a reused key.
+    # A row of its own rather than columns on the issue: deleting a token drops its keys with it.
+    id = fields.IntField(primary_key=True)
+    issue: fields.ForeignKeyRelation[Issue] = fields.ForeignKeyField(
+        "yimi.Issue", related_name="report_keys", on_delete=fields.CASCADE, db_index=True
+    )
+    issue_id: int
+    # Exactly one of the two is set. No index of their own: the unique pairs below start with them.
+    staff: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "yimi.Staff", related_name="issue_report_keys", null=True, on_delete=fields.CASCADE
+    )
+    staff_id: int | None
+    partner_token: fields.ForeignKeyNullableRelation[PartnerToken] = fields.ForeignKeyField(
+        "yimi.PartnerToken", related_name="issue_report_keys", null=True, on_delete=fields.CASCADE
+    )
+    partner_token_id: int | None
+    key = fields.CharField(max_length=100)
+    fingerprint = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "issue_report_key"
+        # NULLs are distinct in unique indexes (SQLite and PostgreSQL): a staff key and a token key
+        # never meet.
+        unique_together = (("staff", "key"), ("partner_token", "key"))

@@ -142,6 +142,13 @@ class ReportIssueInput:
     source: IssueSource
     priority: IssuePriority = IssuePriority.NORMAL
     description: str = ""
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Optional, chosen by the client (as Stripe's Idempotency-Key; a UUID fits: 1 to 100 "
+        "letters, digits or ASCII punctuation). A retry with the same key and the same input returns the "
+        "issue the first call made, without reporting it twice; the same key with other input is refused "
+        "(IDEMPOTENCY_KEY_REUSED). Keys are yours alone: another member of staff or token may use the same.",
+    )
 
 
 @strawberry.input(description="Send a reported or returned issue to a lead team, with optional co-handlers.")
@@ -235,13 +242,18 @@ class EscalateIssueInput:
 
 @strawberry.type
 class IssueMutation:
-    @strawberry.mutation(description="Log a problem an enterprise raised (status REPORTED, deadline from the rules).")
+    @strawberry.mutation(
+        description="Log a problem an enterprise raised (status REPORTED, deadline from the rules); with an "
+        "idempotencyKey, a retry returns the first call's issue instead of a duplicate."
+    )
     async def report_issue(self, info: Info, input: ReportIssueInput) -> ReportIssuePayload:
         draft = IssueDraft(input.category, input.title, input.source, input.priority, input.description)
         return await issue_change(
             info,
             ReportIssuePayload,
-            lambda wf: wf.report(global_id(input.enterprise_id, "enterpriseId", "Enterprise"), draft),
+            lambda wf: wf.report(
+                global_id(input.enterprise_id, "enterpriseId", "Enterprise"), draft, input.idempotency_key
+            ),
         )
 
     @strawberry.mutation(description="Send an issue to a lead team and co-handlers (派单).")

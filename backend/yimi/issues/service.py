@@ -9,11 +9,14 @@ Expected failures are ServiceError (field, code, message); anything else is a bu
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -36,6 +39,7 @@ from yimi.issues.models import (
     IssueCategory,
     IssueEvent,
     IssuePriority,
+    IssueReportKey,
     IssueSource,
     IssueStatus,
     Satisfaction,
@@ -71,6 +75,10 @@ SATISFACTION_LABELS = {
 # What the co-handlers' orders say when the lead team returns the dispatch (as in the demo).
 CO_HANDLER_RETURN_REASON = "主办单位已退单，本协办指令一并退回。"
 MAX_TITLE = 200
+MAX_IDEMPOTENCY_KEY = 100
+# Visible ASCII, as UUIDs and Stripe-style keys are: nothing that a log line or a terminal mangles,
+# and no leading or trailing space that would make two keys look the same.
+IDEMPOTENCY_KEY = re.compile(r"[!-~]+")
 
 
 def required_text(value: str | None, field_name: str, what: str, max_length: int | None = None) -> str:
@@ -92,6 +100,24 @@ def aware(value: datetime, field_name: str) -> datetime:
     return value
 
 
+def checked_idempotency_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not 1 <= len(value) <= MAX_IDEMPOTENCY_KEY:
+        raise ServiceError(
+            "idempotencyKey", "INVALID", f"1 to {MAX_IDEMPOTENCY_KEY} characters (a UUID fits), got {len(value)}"
+        )
+    if not IDEMPOTENCY_KEY.fullmatch(value):
+        raise ServiceError(
+            "idempotencyKey", "INVALID", "letters, digits and ASCII punctuation only, no spaces (a UUID fits)"
+        )
+    return value
+
+
+class KeyTaken(Exception):
+    """Another report with the same idempotency key committed first (raised inside the transaction)."""
+
+
 @dataclass(frozen=True)
 class IssueDraft:
     """What a new issue needs besides its enterprise."""
@@ -105,6 +131,12 @@ class IssueDraft:
     def validated(self, prefix: str = "") -> IssueDraft:
         title = required_text(self.title, f"{prefix}title", "a title", MAX_TITLE)
         return replace(self, title=title, description=(self.description or "").strip())
+
+    def fingerprint(self, enterprise_id: int) -> str:
+        """What tells a retry of this report (same fingerprint) from another report."""
+        report = [enterprise_id, self.category.value, self.title, self.source.value, self.priority.value]
+        text = json.dumps([*report, self.description], ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 async def enterprise_scope(enterprise_id: int) -> Scope | None:
@@ -121,7 +153,7 @@ async def issue_scope(issue: Issue) -> Scope:
     scope = await enterprise_scope(issue.enterprise_id)
     assert scope is not None  # issue.enterprise is RESTRICT on delete
     teams = await DispatchOrder.filter(issue_id=issue.id, returned_at__isnull=True).values_list("team_id", flat=True)
-    return replace(scope, lead_team_id=issue.lead_team_id, order_team_ids=frozenset(teams))
+    return replace(scope, lead_team_id=issue.lead_team_id, order_team_ids=frozenset(cast(list[int], teams)))
 
 
 async def retry_numbering(work: Callable[[], Awaitable[T]]) -> T:
@@ -172,10 +204,14 @@ class IssueWorkflow:
 
     # -- creating issues ----------------------------------------------------------------------
 
-    async def report(self, enterprise_id: int, draft: IssueDraft) -> Issue:
-        if self.partner is None:
-            require_signed_in(self.actor)
+    async def report(self, enterprise_id: int, draft: IssueDraft, idempotency_key: str | None = None) -> Issue:
+        """Logs a new issue. With an ``idempotency_key``, a retry of the same report by the same
+        reporter gets the issue the first call made (nothing new written or published), and the
+        key on a different report is refused (IDEMPOTENCY_KEY_REUSED)."""
+        reporter = self._reporter()
         draft = draft.validated()
+        key = checked_idempotency_key(idempotency_key)
+        fingerprint = draft.fingerprint(enterprise_id)
         scope = await enterprise_scope(enterprise_id)
         if scope is None:
             raise ServiceError("enterpriseId", "NOT_FOUND", "no such enterprise")
@@ -183,14 +219,61 @@ class IssueWorkflow:
             authorize_partner_report(self.partner, scope, draft.category)
         else:
             await authorize_issue(self.actor, Action.REPORT, scope)
+        # After the permission checks: a caller who may no longer report there gets no issue back.
+        if key is not None and (earlier := await self._reported_with(reporter, key, fingerprint)) is not None:
+            return earlier
 
         async def work() -> list[Issue]:
             async with in_transaction() as conn:
-                return await self.insert_issues(conn, enterprise_id, [draft])
+                issues = await self.insert_issues(conn, enterprise_id, [draft])
+                if key is not None:
+                    try:
+                        await IssueReportKey.create(
+                            using_db=conn,
+                            issue_id=issues[0].id,
+                            key=key,
+                            fingerprint=fingerprint,
+                            created_at=self.now,
+                            **reporter,
+                        )
+                    except IntegrityError as error:
+                        # Not an IntegrityError any more: retry_numbering must not number again.
+                        raise KeyTaken(key) from error
+                return issues
 
-        [issue] = await retry_numbering(work)
+        try:
+            [issue] = await retry_numbering(work)
+        except KeyTaken:
+            # A concurrent call with the same key committed first (the unique index made this one
+            # roll back): its issue is the answer, as for any later retry.
+            assert key is not None
+            log.info("idempotency key taken by a concurrent report meanwhile, answering with its issue")
+            earlier = await self._reported_with(reporter, key, fingerprint)
+            if earlier is None:
+                raise
+            return earlier
         await self.publish(issue, Action.REPORT)
         return issue
+
+    def _reporter(self) -> dict[str, int]:
+        """Who owns the idempotency keys of this caller's reports (a partner token, else the staff member)."""
+        if self.partner is not None:
+            return {"partner_token_id": self.partner.id}
+        return {"staff_id": require_signed_in(self.actor).id}
+
+    async def _reported_with(self, reporter: dict[str, int], key: str, fingerprint: str) -> Issue | None:
+        """The issue the reporter made with this key earlier, if any; the key on another report is refused."""
+        earlier = await IssueReportKey.filter(key=key, **reporter).select_related("issue").first()
+        if earlier is None:
+            return None
+        if earlier.fingerprint != fingerprint:
+            raise ServiceError(
+                "idempotencyKey",
+                "IDEMPOTENCY_KEY_REUSED",
+                f"this key was already used for another report ({earlier.issue.number}): "
+                "send a new key with each new report, and the same key only when retrying the same one",
+            )
+        return earlier.issue
 
     async def insert_issues(
         self, conn: BaseDBAsyncClient, enterprise_id: int, drafts: Sequence[IssueDraft], visit_id: int | None = None
@@ -243,7 +326,7 @@ class IssueWorkflow:
             .limit(1)
             .values_list("number", flat=True)
         )
-        start = int(last[0].rsplit("-", 1)[1]) + 1 if last else 1
+        start = int(str(last[0]).rsplit("-", 1)[1]) + 1 if last else 1
         if start + count - 1 > 99999:
             raise ServiceError(None, "INVALID", f"issue numbers for {year} are exhausted")
         return [f"{prefix}{n:05d}" for n in range(start, start + count)]
@@ -265,7 +348,7 @@ class IssueWorkflow:
         rules (category, priority, Chinese working days) give from now. The issue's own deadline,
         from its report, moves only with an approved extension.
         """
-        require_signed_in(self.actor)
+        actor = require_signed_in(self.actor)
         co_ids = list(dict.fromkeys(co_handler_team_ids))
         if lead_team_id in co_ids:
             raise ServiceError("coHandlerTeamIds", "INVALID", "the lead team cannot also be a co-handler")
@@ -291,7 +374,7 @@ class IssueWorkflow:
                     instruction=instruction,
                     dispatched_at=at,
                     due_at=due_at,
-                    dispatched_by_id=self.actor.id,
+                    dispatched_by_id=actor.id,
                 )
                 for team_id in [lead_team_id, *co_ids]
             ]
@@ -411,7 +494,7 @@ class IssueWorkflow:
         self, issue_id: int, version: int, requested_deadline: datetime, reason: str
     ) -> tuple[Issue, ExtensionRequest]:
         """Asks to move the deadline; nothing moves until a dispatcher approves."""
-        require_signed_in(self.actor)
+        actor = require_signed_in(self.actor)
         reason = required_text(reason, "reason", "a reason")
         aware(requested_deadline, "requestedDeadline")
         made: list[ExtensionRequest] = []
@@ -431,7 +514,7 @@ class IssueWorkflow:
                 await ExtensionRequest.create(
                     using_db=conn,
                     issue_id=issue.id,
-                    requested_by_id=self.actor.id,
+                    requested_by_id=actor.id,
                     requested_at=at,
                     requested_deadline=requested_deadline,
                     previous_deadline=issue.deadline,
@@ -447,7 +530,7 @@ class IssueWorkflow:
         self, request_id: int, version: int, approve: bool, note: str = ""
     ) -> tuple[Issue, ExtensionRequest]:
         """Approves (the deadline moves, the warning thresholds with it) or rejects a request."""
-        require_signed_in(self.actor)
+        actor = require_signed_in(self.actor)
         note = (note or "").strip()
         request = await ExtensionRequest.get_or_none(id=request_id)
         if request is None:
@@ -455,7 +538,7 @@ class IssueWorkflow:
         decided: list[ExtensionRequest] = []
 
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
-            current = await ExtensionRequest.get(id=request_id).using_db(conn)
+            current = await ExtensionRequest.filter(id=request_id).using_db(conn).get()
             if current.status != ExtensionStatus.PENDING:
                 raise ServiceError(
                     "extensionRequestId",
@@ -463,7 +546,7 @@ class IssueWorkflow:
                     f"cannot decide an extension request that is {current.status.value}; decide applies to: pending",
                 )
             current.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
-            current.decided_by_id = self.actor.id
+            current.decided_by_id = actor.id
             current.decided_at = at
             current.note = note
             await current.save(using_db=conn, update_fields=["status", "decided_by_id", "decided_at", "note"])
@@ -528,6 +611,7 @@ class IssueWorkflow:
                 to_status = next_status(action, from_status)
             except IllegalTransition as error:
                 raise ServiceError(None, "ILLEGAL_TRANSITION", str(error)) from None
+            assert to_status is not None  # only a report starts from no status, and it is no transition
             last = (
                 await IssueEvent.filter(issue_id=issue.id)
                 .using_db(conn)
@@ -535,7 +619,7 @@ class IssueWorkflow:
                 .limit(1)
                 .values_list("created_at", flat=True)
             )
-            at = max([self.now, *last])
+            at = max([self.now, *cast(list[datetime], last)])
             changes, note = await apply(conn, issue, to_status, at)
             changes = {**changes, "status": to_status, "version": issue.version + 1}
             updated = await Issue.filter(id=issue.id, version=issue.version).using_db(conn).update(**changes)
@@ -585,7 +669,12 @@ class IssueWorkflow:
         """
         if self.broker is None:
             return
-        message = {"issueId": issue.id, "action": action.value, "status": issue.status.value, "version": issue.version}
+        message: dict[str, Any] = {
+            "issueId": issue.id,
+            "action": action.value,
+            "status": issue.status.value,
+            "version": issue.version,
+        }
         if before is not None:
             message["before"] = before
         try:
