@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from enum import Enum
 
 from tortoise import fields
@@ -27,15 +29,16 @@ class Staff(Model):
     id = fields.IntField(primary_key=True)
     username = fields.CharField(max_length=64, unique=True)
     name = fields.CharField(max_length=32, db_index=True)
-    department = fields.ForeignKeyField(
+    department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "yimi.Department", related_name="staff", on_delete=fields.RESTRICT, db_index=True
     )
+    department_id: int
     phone = fields.CharField(max_length=20, null=True)
-    roles = fields.JSONField(default=list)
+    roles: fields.JSONField[list[str]] = fields.JSONField(default=list)
     password_hash = fields.CharField(max_length=255, null=True)
     is_active = fields.BooleanField(default=True)
     # Empty means the whole county; otherwise only these townships.
-    township_scope = fields.JSONField(default=list)
+    township_scope: fields.JSONField[list[str]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -52,10 +55,10 @@ class PartnerToken(Model):
     token_hash = fields.CharField(max_length=64, unique=True)
     # The first characters of the token, to recognise it in lists and logs.
     prefix = fields.CharField(max_length=16)
-    scopes = fields.JSONField(default=list)
+    scopes: fields.JSONField[list[str]] = fields.JSONField(default=list)
     # Empty lists mean no restriction.
-    township_codes = fields.JSONField(default=list)
-    categories = fields.JSONField(default=list)
+    township_codes: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    categories: fields.JSONField[list[str]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
@@ -69,7 +72,10 @@ class PartnerToken(Model):
 class PartnerCall(Model):
     # One line of the partner call log: which token ran which operation at what cost.
     id = fields.IntField(primary_key=True)
-    token = fields.ForeignKeyField("yimi.PartnerToken", related_name="calls", on_delete=fields.CASCADE, db_index=True)
+    token: fields.ForeignKeyRelation[PartnerToken] = fields.ForeignKeyField(
+        "yimi.PartnerToken", related_name="calls", on_delete=fields.CASCADE, db_index=True
+    )
+    token_id: int
     operation = fields.CharField(max_length=100, default="")
     cost = fields.IntField(default=0)
     called_at = fields.DatetimeField(db_index=True)

@@ -6,6 +6,7 @@ from strawberry import relay
 from yimi.accounts import models
 from yimi.accounts.access import Grant
 from yimi.common.loaders import load_nodes
+from yimi.common.object_types import fill
 from yimi.graphql.context import Info
 
 
@@ -13,10 +14,11 @@ from yimi.graphql.context import Info
 class Department(relay.Node):
     id: relay.NodeID[int]
     name: str
+    row: strawberry.Private[models.Department]
 
     @classmethod
     def from_model(cls, m: models.Department) -> Department:
-        return cls(id=m.id, name=m.name)
+        return fill(cls, m, row=m)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
@@ -28,11 +30,11 @@ class Staff(relay.Node):
     id: relay.NodeID[int]
     name: str
     roles: list[str] = strawberry.field(description="admin, dispatcher, team_member, commissioner, viewer.")
-    department_id: strawberry.Private[int]
+    row: strawberry.Private[models.Staff]
 
     @classmethod
     def from_model(cls, m: models.Staff) -> Staff:
-        return cls(id=m.id, name=m.name, roles=list(m.roles), department_id=m.department_id)
+        return fill(cls, m, row=m)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
@@ -41,7 +43,7 @@ class Staff(relay.Node):
 
     @strawberry.field
     async def department(self, info: Info) -> Department:
-        return Department.from_model(await info.context.loaders.teams.department_by_id.load(self.department_id))
+        return Department.from_model(await info.context.loaders.teams.department_by_id.load(self.row.department_id))
 
 
 async def staff_or_none(info: Info, staff_id: int | None) -> Staff | None:

@@ -11,6 +11,7 @@ from yimi.accounts.types import Staff, staff_or_none
 from yimi.common.enums import OrderDirection
 from yimi.common.geo import GeoPoint, parse_bbox
 from yimi.common.loaders import load_nodes
+from yimi.common.object_types import fill
 from yimi.common.pagination import Connection, build_connection, page_window
 from yimi.enterprises import models
 from yimi.enterprises.models import EnterpriseSize, RiskColor
@@ -50,27 +51,11 @@ class Enterprise(relay.Node):
         description="The contact's phone (联系电话); staff and tokens with enterprises:contacts.",
         extensions=needs(Grant.CONTACTS),
     )
-    township_id: strawberry.Private[int]
-    commissioner_id: strawberry.Private[int | None]
+    row: strawberry.Private[models.Enterprise]
 
     @classmethod
     def from_model(cls, m: models.Enterprise) -> Enterprise:
-        return cls(
-            id=m.id,
-            name=m.name,
-            uscc=m.uscc,
-            industry=m.industry,
-            size=m.size,
-            above_scale=m.above_scale,
-            chain=m.chain,
-            risk_color=m.risk_color,
-            address=m.address,
-            location=GeoPoint(lon=m.lon, lat=m.lat),
-            contact_person=m.contact_person,
-            contact_phone=m.contact_phone,
-            township_id=m.township_id,
-            commissioner_id=m.commissioner_id,
-        )
+        return fill(cls, m, location=GeoPoint(lon=m.lon, lat=m.lat), row=m)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
@@ -80,13 +65,13 @@ class Enterprise(relay.Node):
     async def township(self, info: Info) -> TownshipRef:
         from yimi.townships.types import Township
 
-        return Township.from_model(await info.context.loaders.townships.by_id.load(self.township_id))
+        return Township.from_model(await info.context.loaders.townships.by_id.load(self.row.township_id))
 
     @strawberry.field(
         description="The enterprise service commissioner (服务专员) assigned to it.", extensions=needs(Grant.PEOPLE)
     )
     async def commissioner(self, info: Info) -> Staff | None:
-        return await staff_or_none(info, self.commissioner_id)
+        return await staff_or_none(info, self.row.commissioner_id)
 
     @strawberry.field(
         description="Who assigned its commissioners, oldest first (the audit of assignCommissioner).",
@@ -117,30 +102,23 @@ class Enterprise(relay.Node):
 @strawberry.type(description="A change of an enterprise's commissioner (服务专员): who, by whom, when.")
 class CommissionerAssignment:
     assigned_at: datetime
-    commissioner_id: strawberry.Private[int | None]
-    previous_commissioner_id: strawberry.Private[int | None]
-    assigned_by_id: strawberry.Private[int | None]
+    row: strawberry.Private[models.CommissionerAssignment]
 
     @classmethod
     def from_model(cls, m: models.CommissionerAssignment) -> CommissionerAssignment:
-        return cls(
-            assigned_at=m.assigned_at,
-            commissioner_id=m.commissioner_id,
-            previous_commissioner_id=m.previous_commissioner_id,
-            assigned_by_id=m.assigned_by_id,
-        )
+        return fill(cls, m, row=m)
 
     @strawberry.field(description="The new commissioner; null when the enterprise was left without one.")
     async def commissioner(self, info: Info) -> Staff | None:
-        return await staff_or_none(info, self.commissioner_id)
+        return await staff_or_none(info, self.row.commissioner_id)
 
     @strawberry.field
     async def previous_commissioner(self, info: Info) -> Staff | None:
-        return await staff_or_none(info, self.previous_commissioner_id)
+        return await staff_or_none(info, self.row.previous_commissioner_id)
 
     @strawberry.field
     async def assigned_by(self, info: Info) -> Staff | None:
-        return await staff_or_none(info, self.assigned_by_id)
+        return await staff_or_none(info, self.row.assigned_by_id)
 
 
 @strawberry.type(description="A face-to-face visit (走访) to an enterprise by a team or a commissioner.")
@@ -148,20 +126,11 @@ class Visit(relay.Node):
     id: relay.NodeID[int]
     visited_on: date
     notes: str = strawberry.field(extensions=needs(Grant.ISSUE_DETAILS))
-    enterprise_id: strawberry.Private[int]
-    team_id: strawberry.Private[int | None]
-    commissioner_id: strawberry.Private[int | None]
+    row: strawberry.Private[models.Visit]
 
     @classmethod
     def from_model(cls, m: models.Visit) -> Visit:
-        return cls(
-            id=m.id,
-            visited_on=m.visited_on,
-            notes=m.notes,
-            enterprise_id=m.enterprise_id,
-            team_id=m.team_id,
-            commissioner_id=m.commissioner_id,
-        )
+        return fill(cls, m, row=m)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
@@ -169,20 +138,20 @@ class Visit(relay.Node):
 
     @strawberry.field
     async def enterprise(self, info: Info) -> Enterprise:
-        return Enterprise.from_model(await info.context.loaders.enterprises.by_id.load(self.enterprise_id))
+        return Enterprise.from_model(await info.context.loaders.enterprises.by_id.load(self.row.enterprise_id))
 
     @strawberry.field(description="The team that visited, if a team did.")
     async def team(self, info: Info) -> ServiceTeamRef | None:
         from yimi.teams.types import ServiceTeam
 
-        if self.team_id is None:
+        if self.row.team_id is None:
             return None
-        row = await info.context.loaders.teams.by_id.load(self.team_id)
+        row = await info.context.loaders.teams.by_id.load(self.row.team_id)
         return ServiceTeam.from_model(row) if row else None
 
     @strawberry.field(description="The commissioner who visited, if one did.", extensions=needs(Grant.PEOPLE))
     async def commissioner(self, info: Info) -> Staff | None:
-        return await staff_or_none(info, self.commissioner_id)
+        return await staff_or_none(info, self.row.commissioner_id)
 
     @strawberry.field(
         description="Issues the enterprise raised during the visit (those you may see).",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 from yimi.accounts.access import Grant
@@ -29,5 +30,5 @@ def _extension(grant: Grant) -> PermissionExtension:
     return PermissionExtension(permissions=[Needs(grant)], use_directives=False)
 
 
-def needs(grant: Grant) -> list[PermissionExtension]:
+def needs(grant: Grant) -> list[FieldExtension]:
     return [_extension(grant)]

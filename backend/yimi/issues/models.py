@@ -8,6 +8,8 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from yimi.accounts.models import PartnerToken, Staff
+    from yimi.enterprises.models import Enterprise, Visit
+    from yimi.teams.models import ServiceTeam
 
 
 class IssueCategory(str, Enum):
@@ -72,9 +74,10 @@ class Issue(Model):
     id = fields.IntField(primary_key=True)
     # Readable number, e.g. WS-2021-00042: county prefix, year reported, sequence in that year.
     number = fields.CharField(max_length=24, unique=True)
-    enterprise = fields.ForeignKeyField(
+    enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "yimi.Enterprise", related_name="issues", on_delete=fields.RESTRICT, db_index=True
     )
+    enterprise_id: int
     category = fields.CharEnumField(IssueCategory, max_length=16, db_index=True)
     title = fields.CharField(max_length=200)
     description = fields.TextField(default="")
@@ -87,18 +90,20 @@ class Issue(Model):
     # thresholds, stored so that warning filters and counts stay indexed SQL (see issues/warning.py).
     yellow_at = fields.DatetimeField(db_index=True)
     orange_at = fields.DatetimeField(db_index=True)
-    lead_team = fields.ForeignKeyField(
+    lead_team: fields.ForeignKeyNullableRelation[ServiceTeam] = fields.ForeignKeyField(
         "yimi.ServiceTeam", related_name="lead_issues", null=True, on_delete=fields.SET_NULL, db_index=True
     )
+    lead_team_id: int | None
     resolution = fields.TextField(default="")
     resolved_at = fields.DatetimeField(null=True, db_index=True)
     closed_at = fields.DatetimeField(null=True, db_index=True)
     satisfaction = fields.CharEnumField(Satisfaction, max_length=24, null=True, db_index=True)
     satisfaction_comment = fields.TextField(default="")
     escalated_at = fields.DatetimeField(null=True)
-    visit = fields.ForeignKeyField(
+    visit: fields.ForeignKeyNullableRelation[Visit] = fields.ForeignKeyField(
         "yimi.Visit", related_name="issues", null=True, on_delete=fields.SET_NULL, db_index=True
     )
+    visit_id: int | None
     version = fields.IntField(default=1)
 
     class Meta:
@@ -112,10 +117,14 @@ class DispatchOrder(Model):
     """A dispatch order (派单) sending an issue to one team, as lead or co-handler."""
 
     id = fields.IntField(primary_key=True)
-    issue = fields.ForeignKeyField("yimi.Issue", related_name="dispatches", on_delete=fields.CASCADE, db_index=True)
-    team = fields.ForeignKeyField(
+    issue: fields.ForeignKeyRelation[Issue] = fields.ForeignKeyField(
+        "yimi.Issue", related_name="dispatches", on_delete=fields.CASCADE, db_index=True
+    )
+    issue_id: int
+    team: fields.ForeignKeyRelation[ServiceTeam] = fields.ForeignKeyField(
         "yimi.ServiceTeam", related_name="dispatches", on_delete=fields.RESTRICT, db_index=True
     )
+    team_id: int
     role = fields.CharEnumField(DispatchRole, max_length=16)
     instruction = fields.TextField(default="")
     dispatched_at = fields.DatetimeField(db_index=True)
@@ -123,9 +132,10 @@ class DispatchOrder(Model):
     accepted_at = fields.DatetimeField(null=True)
     returned_at = fields.DatetimeField(null=True)
     return_reason = fields.TextField(default="")
-    dispatched_by = fields.ForeignKeyField(
+    dispatched_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
         "yimi.Staff", related_name="dispatch_orders", null=True, on_delete=fields.SET_NULL, db_index=True
     )
+    dispatched_by_id: int | None
 
     class Meta:
         table = "dispatch_order"
@@ -136,10 +146,14 @@ class IssueEvent(Model):
     """The append-only timeline of an issue."""
 
     id = fields.IntField(primary_key=True)
-    issue = fields.ForeignKeyField("yimi.Issue", related_name="events", on_delete=fields.CASCADE, db_index=True)
-    actor = fields.ForeignKeyField(
+    issue: fields.ForeignKeyRelation[Issue] = fields.ForeignKeyField(
+        "yimi.Issue", related_name="events", on_delete=fields.CASCADE, db_index=True
+    )
+    issue_id: int
+    actor: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
         "yimi.Staff", related_name="issue_events", null=True, on_delete=fields.SET_NULL, db_index=True
     )
+    actor_id: int | None
     action = fields.CharField(max_length=32, db_index=True)
     from_status = fields.CharEnumField(IssueStatus, max_length=16, null=True)
     to_status = fields.CharEnumField(IssueStatus, max_length=16, null=True)
@@ -164,21 +178,24 @@ class ExtensionRequest(Model):
     # migration runner splits SQL on semicolons.)
 
     id = fields.IntField(primary_key=True)
-    issue = fields.ForeignKeyField(
+    issue: fields.ForeignKeyRelation[Issue] = fields.ForeignKeyField(
         "yimi.Issue", related_name="extension_requests", on_delete=fields.CASCADE, db_index=True
     )
-    requested_by = fields.ForeignKeyField(
+    issue_id: int
+    requested_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
         "yimi.Staff", related_name="extension_requests", null=True, on_delete=fields.SET_NULL, db_index=True
     )
+    requested_by_id: int | None
     requested_at = fields.DatetimeField()
     requested_deadline = fields.DatetimeField()
     # The deadline when the request was made, so that the record shows what it would move.
     previous_deadline = fields.DatetimeField()
     reason = fields.TextField()
     status = fields.CharEnumField(ExtensionStatus, max_length=16, default=ExtensionStatus.PENDING, db_index=True)
-    decided_by = fields.ForeignKeyField(
+    decided_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
         "yimi.Staff", related_name="extension_decisions", null=True, on_delete=fields.SET_NULL, db_index=True
     )
+    decided_by_id: int | None
     decided_at = fields.DatetimeField(null=True)
     note = fields.TextField(default="")
 

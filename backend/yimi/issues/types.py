@@ -12,6 +12,7 @@ from yimi.common.enums import OrderDirection
 from yimi.common.errors import UserInputError
 from yimi.common.ids import parse_global_id
 from yimi.common.loaders import load_nodes
+from yimi.common.object_types import fill
 from yimi.common.time import to_utc
 from yimi.graphql.context import Info
 from yimi.graphql.permissions import needs
@@ -38,11 +39,8 @@ strawberry.enum(IssueOrderField, description="What to sort issues by.")
 strawberry.enum(ExtensionStatus, description="Where an extension request (延期申请) stands.")
 
 
-async def _team(info: Info, team_id: int | None) -> ServiceTeam | None:
-    if team_id is None:
-        return None
-    row = await info.context.loaders.teams.by_id.load(team_id)
-    return ServiceTeam.from_model(row) if row else None
+async def _team(info: Info, team_id: int) -> ServiceTeam:
+    return ServiceTeam.from_model(await info.context.loaders.teams.by_id.load(team_id))
 
 
 @strawberry.type(description="A dispatch order (派单) sending an issue to a team.")
@@ -54,24 +52,15 @@ class DispatchOrder:
     accepted_at: datetime | None
     returned_at: datetime | None
     return_reason: str = strawberry.field(extensions=needs(Grant.ISSUE_DETAILS))
-    team_id: strawberry.Private[int]
+    row: strawberry.Private[models.DispatchOrder]
 
     @classmethod
     def from_model(cls, m: models.DispatchOrder) -> DispatchOrder:
-        return cls(
-            role=m.role,
-            instruction=m.instruction,
-            dispatched_at=m.dispatched_at,
-            due_at=m.due_at,
-            accepted_at=m.accepted_at,
-            returned_at=m.returned_at,
-            return_reason=m.return_reason,
-            team_id=m.team_id,
-        )
+        return fill(cls, m, row=m)
 
     @strawberry.field
     async def team(self, info: Info) -> ServiceTeam:
-        return await _team(info, self.team_id)
+        return await _team(info, self.row.team_id)
 
 
 @strawberry.type(description="One entry of an issue's append-only timeline.")
@@ -81,22 +70,15 @@ class IssueEvent:
     to_status: IssueStatus | None
     note: str
     created_at: datetime
-    actor_id: strawberry.Private[int | None]
+    row: strawberry.Private[models.IssueEvent]
 
     @classmethod
     def from_model(cls, m: models.IssueEvent) -> IssueEvent:
-        return cls(
-            action=m.action,
-            from_status=m.from_status,
-            to_status=m.to_status,
-            note=m.note,
-            created_at=m.created_at,
-            actor_id=m.actor_id,
-        )
+        return fill(cls, m, row=m)
 
     @strawberry.field(extensions=needs(Grant.PEOPLE))
     async def actor(self, info: Info) -> Staff | None:
-        return await staff_or_none(info, self.actor_id)
+        return await staff_or_none(info, self.row.actor_id)
 
 
 @strawberry.type(description="A request to move an issue's deadline (延期申请); only an approved one moves it.")
@@ -109,25 +91,11 @@ class ExtensionRequest(relay.Node):
     status: ExtensionStatus
     decided_at: datetime | None
     note: str = strawberry.field(description="The decision's note.", extensions=needs(Grant.ISSUE_DETAILS))
-    issue_id: strawberry.Private[int]
-    requested_by_id: strawberry.Private[int | None]
-    decided_by_id: strawberry.Private[int | None]
+    row: strawberry.Private[models.ExtensionRequest]
 
     @classmethod
     def from_model(cls, m: models.ExtensionRequest) -> ExtensionRequest:
-        return cls(
-            id=m.id,
-            requested_at=m.requested_at,
-            requested_deadline=m.requested_deadline,
-            previous_deadline=m.previous_deadline,
-            reason=m.reason,
-            status=m.status,
-            decided_at=m.decided_at,
-            note=m.note,
-            issue_id=m.issue_id,
-            requested_by_id=m.requested_by_id,
-            decided_by_id=m.decided_by_id,
-        )
+        return fill(cls, m, row=m)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
@@ -135,15 +103,15 @@ class ExtensionRequest(relay.Node):
 
     @strawberry.field
     async def issue(self, info: Info) -> Issue:
-        return Issue.from_model(await info.context.loaders.issues.by_id.load(self.issue_id))
+        return Issue.from_model(await info.context.loaders.issues.by_id.load(self.row.issue_id))
 
     @strawberry.field(extensions=needs(Grant.PEOPLE))
     async def requested_by(self, info: Info) -> Staff | None:
-        return await staff_or_none(info, self.requested_by_id)
+        return await staff_or_none(info, self.row.requested_by_id)
 
     @strawberry.field(extensions=needs(Grant.PEOPLE))
     async def decided_by(self, info: Info) -> Staff | None:
-        return await staff_or_none(info, self.decided_by_id)
+        return await staff_or_none(info, self.row.decided_by_id)
 
 
 @strawberry.type(description="A problem (诉求) an enterprise raised.")
@@ -169,30 +137,11 @@ class Issue(relay.Node):
     )
     escalated_at: datetime | None = strawberry.field(description="When the centre last escalated it (督办).")
     version: int = strawberry.field(description="Send it back with an update; a stale one is refused.")
-    model: strawberry.Private[models.Issue]
+    row: strawberry.Private[models.Issue]
 
     @classmethod
     def from_model(cls, m: models.Issue) -> Issue:
-        return cls(
-            id=m.id,
-            number=m.number,
-            title=m.title,
-            description=m.description,
-            category=m.category,
-            source=m.source,
-            priority=m.priority,
-            status=m.status,
-            reported_at=m.reported_at,
-            deadline=m.deadline,
-            resolved_at=m.resolved_at,
-            closed_at=m.closed_at,
-            resolution=m.resolution,
-            satisfaction=m.satisfaction,
-            satisfaction_comment=m.satisfaction_comment,
-            escalated_at=m.escalated_at,
-            version=m.version,
-            model=m,
-        )
+        return fill(cls, m, row=m)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
@@ -200,12 +149,12 @@ class Issue(relay.Node):
 
     @strawberry.field(description="Four-colour warning; null once resolved or closed.")
     def warning_color(self, info: Info) -> WarningColor | None:
-        m = self.model
+        m = self.row
         return warning_color(m.status, m.yellow_at, m.orange_at, m.deadline, info.context.now)
 
     @strawberry.field(description="Open, overdue and not escalated yet: flagged for escalation (督办) automatically.")
     def needs_escalation(self, info: Info) -> bool:
-        return needs_escalation(self.model, info.context.now)
+        return needs_escalation(self.row, info.context.now)
 
     @strawberry.field(description="Requests to move the deadline, oldest first.")
     async def extension_requests(self, info: Info) -> list[ExtensionRequest]:
@@ -216,11 +165,13 @@ class Issue(relay.Node):
     async def enterprise(self, info: Info) -> EnterpriseRef:
         from yimi.enterprises.types import Enterprise
 
-        return Enterprise.from_model(await info.context.loaders.enterprises.by_id.load(self.model.enterprise_id))
+        return Enterprise.from_model(await info.context.loaders.enterprises.by_id.load(self.row.enterprise_id))
 
     @strawberry.field(description="The team leading the work (主办).")
     async def lead_team(self, info: Info) -> ServiceTeam | None:
-        return await _team(info, self.model.lead_team_id)
+        if self.row.lead_team_id is None:
+            return None
+        return await _team(info, self.row.lead_team_id)
 
     @strawberry.field(description="Teams helping on the current dispatch (协办).")
     async def co_handlers(self, info: Info) -> list[ServiceTeam]:

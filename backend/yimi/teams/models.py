@@ -1,7 +1,14 @@
+from __future__ import annotations
+
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from yimi.accounts.models import Department, Staff
+    from yimi.townships.models import Township
 
 
 class TeamKind(str, Enum):
@@ -13,17 +20,20 @@ class ServiceTeam(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=64, unique=True)
     kind = fields.CharEnumField(TeamKind, max_length=16, db_index=True)
-    parent = fields.ForeignKeyField(
+    parent: fields.ForeignKeyNullableRelation[ServiceTeam] = fields.ForeignKeyField(
         "yimi.ServiceTeam", related_name="sub_teams", null=True, on_delete=fields.SET_NULL, db_index=True
     )
-    lead_department = fields.ForeignKeyField(
+    parent_id: int | None
+    lead_department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "yimi.Department", related_name="teams", on_delete=fields.RESTRICT, db_index=True
     )
-    leader = fields.ForeignKeyField(
+    lead_department_id: int
+    leader: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
         "yimi.Staff", related_name="led_teams", null=True, on_delete=fields.SET_NULL, db_index=True
     )
+    leader_id: int | None
     # Issue categories (yimi.issues.models.IssueCategory values) this team handles.
-    specialities = fields.JSONField(default=list)
+    specialities: fields.JSONField[list[str]] = fields.JSONField(default=list)
 
     class Meta:
         table = "service_team"
@@ -32,10 +42,14 @@ class ServiceTeam(Model):
 
 class TeamMember(Model):
     id = fields.IntField(primary_key=True)
-    team = fields.ForeignKeyField(
+    team: fields.ForeignKeyRelation[ServiceTeam] = fields.ForeignKeyField(
         "yimi.ServiceTeam", related_name="memberships", on_delete=fields.CASCADE, db_index=True
     )
-    staff = fields.ForeignKeyField("yimi.Staff", related_name="memberships", on_delete=fields.CASCADE, db_index=True)
+    team_id: int
+    staff: fields.ForeignKeyRelation[Staff] = fields.ForeignKeyField(
+        "yimi.Staff", related_name="memberships", on_delete=fields.CASCADE, db_index=True
+    )
+    staff_id: int
 
     class Meta:
         table = "team_member"
@@ -46,8 +60,14 @@ class TeamCoverage(Model):
     """A team serves a township."""
 
     id = fields.IntField(primary_key=True)
-    team = fields.ForeignKeyField("yimi.ServiceTeam", related_name="coverage", on_delete=fields.CASCADE, db_index=True)
-    township = fields.ForeignKeyField("yimi.Township", related_name="coverage", on_delete=fields.CASCADE, db_index=True)
+    team: fields.ForeignKeyRelation[ServiceTeam] = fields.ForeignKeyField(
+        "yimi.ServiceTeam", related_name="coverage", on_delete=fields.CASCADE, db_index=True
+    )
+    team_id: int
+    township: fields.ForeignKeyRelation[Township] = fields.ForeignKeyField(
+        "yimi.Township", related_name="coverage", on_delete=fields.CASCADE, db_index=True
+    )
+    township_id: int
 
     class Meta:
         table = "team_coverage"

@@ -10,6 +10,7 @@ from strawberry import relay
 from yimi.accounts.access import Grant
 from yimi.accounts.types import Department, Staff, staff_or_none
 from yimi.common.loaders import load_nodes
+from yimi.common.object_types import fill
 from yimi.graphql.context import Info
 from yimi.graphql.permissions import needs
 from yimi.issues.models import IssueCategory
@@ -50,15 +51,7 @@ class TeamFigures:
 
     @classmethod
     def from_data(cls, d: TeamFiguresData) -> TeamFigures:
-        return cls(
-            open=d.open,
-            overdue=d.overdue,
-            resolved_count=d.resolved_count,
-            on_time_rate=d.on_time_rate,
-            return_rate=d.return_rate,
-            median_working_days_to_resolve=d.median_working_days_to_resolve,
-            satisfaction_rate=d.satisfaction_rate,
-        )
+        return fill(cls, d)
 
 
 @strawberry.type(description="A service team (服务团): joint, a joint team's sub-team, or specialised.")
@@ -67,21 +60,11 @@ class ServiceTeam(relay.Node):
     name: str
     kind: TeamKind
     specialities: list[IssueCategory] = strawberry.field(description="Issue categories the team handles.")
-    parent_id: strawberry.Private[int | None]
-    lead_department_id: strawberry.Private[int]
-    leader_id: strawberry.Private[int | None]
+    row: strawberry.Private[models.ServiceTeam]
 
     @classmethod
     def from_model(cls, m: models.ServiceTeam) -> ServiceTeam:
-        return cls(
-            id=m.id,
-            name=m.name,
-            kind=m.kind,
-            specialities=[IssueCategory(s) for s in m.specialities],
-            parent_id=m.parent_id,
-            lead_department_id=m.lead_department_id,
-            leader_id=m.leader_id,
-        )
+        return fill(cls, m, specialities=[IssueCategory(s) for s in m.specialities], row=m)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
@@ -89,11 +72,12 @@ class ServiceTeam(relay.Node):
 
     @strawberry.field
     async def lead_department(self, info: Info) -> Department:
-        return Department.from_model(await info.context.loaders.teams.department_by_id.load(self.lead_department_id))
+        row = await info.context.loaders.teams.department_by_id.load(self.row.lead_department_id)
+        return Department.from_model(row)
 
     @strawberry.field(extensions=needs(Grant.PEOPLE))
     async def leader(self, info: Info) -> Staff | None:
-        return await staff_or_none(info, self.leader_id)
+        return await staff_or_none(info, self.row.leader_id)
 
     @strawberry.field(extensions=needs(Grant.PEOPLE))
     async def members(self, info: Info) -> list[Staff]:
@@ -102,9 +86,9 @@ class ServiceTeam(relay.Node):
 
     @strawberry.field(description="The joint team this sub-team belongs to.")
     async def parent(self, info: Info) -> ServiceTeam | None:
-        if self.parent_id is None:
+        if self.row.parent_id is None:
             return None
-        return ServiceTeam.from_model(await info.context.loaders.teams.by_id.load(self.parent_id))
+        return ServiceTeam.from_model(await info.context.loaders.teams.by_id.load(self.row.parent_id))
 
     @strawberry.field
     async def sub_teams(self, info: Info) -> list[ServiceTeam]:

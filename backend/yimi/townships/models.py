@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 from enum import Enum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -21,7 +24,7 @@ class Township(Model):
     seat_lon = fields.FloatField()
     seat_lat = fields.FloatField()
     # GeoJSON MultiPolygon geometry, WGS-84.
-    boundary = fields.JSONField(null=True)
+    boundary: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
 
     # Everything but the boundary: outlines are large and most uses need only names and codes.
     LIGHT_FIELDS = ("id", "code", "name", "kind", "county_code", "county_name", "seat_lon", "seat_lat")

@@ -9,6 +9,7 @@ from strawberry.scalars import JSON
 from yimi.accounts.access import Grant
 from yimi.common.geo import GeoPoint
 from yimi.common.loaders import load_nodes
+from yimi.common.object_types import fill
 from yimi.graphql.context import Info
 from yimi.graphql.permissions import needs
 from yimi.townships import models
@@ -28,18 +29,11 @@ class Township(relay.Node):
     county_code: str
     county_name: str
     seat: GeoPoint = strawberry.field(description="Where the township government sits.")
+    row: strawberry.Private[models.Township]
 
     @classmethod
     def from_model(cls, m: models.Township) -> Township:
-        return cls(
-            id=m.id,
-            code=m.code,
-            name=m.name,
-            kind=m.kind,
-            county_code=m.county_code,
-            county_name=m.county_name,
-            seat=GeoPoint(lon=m.seat_lon, lat=m.seat_lat),
-        )
+        return fill(cls, m, seat=GeoPoint(lon=m.seat_lon, lat=m.seat_lat), row=m)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
