@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -16,24 +17,30 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
 
 from yimi.accounts.access import access_for
 from yimi.accounts.csrf import check_request
 from yimi.accounts.service import SignInThrottle, active_staff
 from yimi.accounts.tokens import token_for_secret
 from yimi.common.errors import ServiceError
-from yimi.db import close_db, init_db
+from yimi.db import DatabaseNotReady, close_db, init_ready_db, is_unavailable
 from yimi.graphql.context import Context
-from yimi.graphql.limits import Budget
+from yimi.graphql.limits import RETRY_AFTER_SECONDS, Budget, caller_kind, log_unavailable, unavailable_error
 from yimi.graphql.schema import schema
 from yimi.live.broker import Broker, make_broker
+from yimi.ops.health import healthz, readyz
+from yimi.ops.metrics import metrics, process_exiting
+from yimi.ops.requests import RequestLog, record_of
 from yimi.settings import Settings, get_settings
+
+log = logging.getLogger("yimi.app")
 
 SESSION_COOKIE = "yimi_session"
 SESSION_SECONDS = 8 * 3600
 
 
-class YimiGraphQL(GraphQL):
+class YimiGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings, broker: Broker):
         super().__init__(
             schema,
@@ -51,12 +58,15 @@ class YimiGraphQL(GraphQL):
         now = datetime.now(UTC)
         user = token = None
         authorization = request.headers.get("authorization")
+        record = record_of(request)
+        if record is not None:  # who it claims to be, should the lookup fail
+            record.caller = "partner" if authorization else "staff" if request.session.get("staff_id") else "public"
         if authorization:
             # A partner token replaces the cookie session: a request is either a partner's or staff's.
             token = await _partner_token(authorization, now)
         else:
             user = await active_staff(request.session.get("staff_id"))
-        return Context(
+        context = Context(
             settings=self.settings,
             request=request,
             response=response,
@@ -65,7 +75,21 @@ class YimiGraphQL(GraphQL):
             user=user,
             token=token,
             access=await access_for(user, token),
+            record=record,
         )
+        if record is not None:
+            record.caller = caller_kind(context)
+        return context
+
+    async def run(self, request, context=UNSET, root_value=UNSET):
+        try:
+            return await super().run(request, context, root_value)
+        except Exception as exc:
+            # The session or token lookup in get_context runs before GraphQL can answer with an
+            # error: without this, a signed-in caller would get a bare 500 while the database is down.
+            if self.is_websocket_request(request) or not is_unavailable(exc):
+                raise
+            return _unavailable(request, exc)
 
     async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):
         check_request(request, context, request_data)  # mutations need proof of origin (yimi.accounts.csrf)
@@ -82,6 +106,15 @@ async def _partner_token(authorization: str, now):
         return await token_for_secret(secret.strip(), now)
     except ServiceError as error:
         raise HTTPException(401, f"Invalid token: {error.message}") from None
+
+
+def _unavailable(request: Request, exc: Exception) -> Response:
+    error_id = log_unavailable(exc)
+    record = record_of(request)
+    if record is not None:
+        record.outcome, record.error_id = "unavailable", error_id
+    body = {"data": None, "errors": [unavailable_error(error_id).formatted]}
+    return JSONResponse(body, 503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def _frontend_routes(settings: Settings) -> list:
@@ -115,7 +148,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     @asynccontextmanager
     async def lifespan(app: Starlette):
         if manage_db:
-            await init_db(settings)
+            try:
+                await init_ready_db(settings)
+            except DatabaseNotReady as exc:
+                log.error("yimi: %s", exc)
+                raise
         try:
             yield
         finally:
@@ -124,17 +161,18 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             await app.state.sign_in_throttle.close()
             if manage_db:
                 await close_db()
-
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+            process_exiting()
 
     routes = [
-        Route("/healthz", health),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),
         *_frontend_routes(settings),
     ]
     middleware = [
+        Middleware(RequestLog),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,
@@ -142,7 +180,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             max_age=SESSION_SECONDS,
             same_site="lax",
             https_only=settings.env == "production",
-        )
+        ),
     ]
     app = Starlette(debug=settings.debug, routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings

@@ -6,10 +6,12 @@ import asyncio
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from yimi.common.errors import ServiceError
-from yimi.settings import get_settings
+from yimi.settings import Settings
+from yimi.settings import get_settings as read_settings
 
 app = typer.Typer(help="Yimi (一米): enterprise-service issues, teams and maps.", no_args_is_help=True)
 user_app = typer.Typer(help="Staff accounts: create, list, disable, set-password.", no_args_is_help=True)
@@ -17,6 +19,22 @@ app.add_typer(user_app, name="user")
 token_app = typer.Typer(help="Partner API tokens: create, list, revoke.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 console = Console()
+
+
+def get_settings() -> Settings:
+    """The settings, or one line saying what is wrong with them and exit 1 (not pydantic's traceback).
+
+    Every command reads its settings through here, so each refuses alike.
+    """
+    try:
+        return read_settings()
+    except ValidationError as error:
+        problems = [
+            f"YIMI_{str(e['loc'][0]).upper()}: {e['msg']}" if e["loc"] else e["msg"].removeprefix("Value error, ")
+            for e in error.errors()
+        ]
+        typer.echo(f"yimi: {'; '.join(problems)}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _with_db(coro_fn):
@@ -264,18 +282,49 @@ def serve(
     port: int = typer.Option(None, help="Overrides YIMI_PORT."),
     workers: int = typer.Option(1, help="Server processes."),
 ) -> None:
-    """Serve the API and the web app with uvicorn."""
+    """Serve the API and the web app with uvicorn (once the database answers and is migrated)."""
+    import os
+    import shutil
+    import tempfile
+
     import uvicorn
+    from tortoise.exceptions import ConfigurationError
+
+    from yimi import db
+    from yimi.ops.logs import logging_config
 
     settings = get_settings()
-    uvicorn.run(
-        "yimi.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        proxy_headers=True,
-    )
+
+    async def check() -> None:
+        await db.init_ready_db(settings)
+        await db.close_db()
+
+    try:
+        asyncio.run(check())
+    except (db.DatabaseNotReady, ConfigurationError) as error:
+        typer.echo(f"yimi: {error}", err=True)
+        raise typer.Exit(1) from None
+    metrics_dir = None
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Each worker writes its metrics here, and /metrics sums them (yimi.ops.metrics).
+        metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="yimi-metrics-")
+    try:
+        uvicorn.run(
+            "yimi.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            # The client address (budgets, throttling, /metrics) and https (the session cookie)
+            # come from X-Forwarded-* only when the peer is one of these proxies.
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+            log_config=logging_config(settings.log_format),
+            access_log=False,  # yimi.requests writes one richer line per GraphQL request
+        )
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()

@@ -9,9 +9,9 @@ from pathlib import Path
 # Imported for its side effect first: it registers SQLite adapters, and ours must replace its
 # datetime one.
 import tortoise.backends.sqlite.executor  # noqa: F401
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.sqlite.client import SqliteTransactionWrapper
-from tortoise.exceptions import TransactionManagementError
+from tortoise.exceptions import DBConnectionError, TransactionManagementError
 
 from yimi.settings import Settings, get_settings
 
@@ -36,7 +36,7 @@ async def _begin_immediate(self) -> None:
         raise TransactionManagementError(exc) from exc
 
 
-SqliteTransactionWrapper.begin = _begin_immediate
+SqliteTransactionWrapper.begin = _begin_immediate  # type: ignore[method-assign]
 
 MODEL_MODULES = [
     "yimi.townships.models",
@@ -72,6 +72,103 @@ async def init_db(settings: Settings | None = None) -> None:
 
 async def close_db() -> None:
     await Tortoise.close_connections()
+
+
+class DatabaseNotReady(Exception):
+    """The database cannot serve the app: unreachable, or behind the migrations on disk."""
+
+
+# SQLSTATE classes of a server that cannot be reached or cannot serve now: connection exception,
+# insufficient resources (too many connections, disk full), operator intervention (shut down,
+# terminated, starting up), and a database that does not exist.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57", "3D000")
+_SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error", "readonly database", "disk is full")
+
+
+def is_unavailable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) says the database cannot be reached, rather than a bug."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        sqlstate = getattr(exc, "sqlstate", None) or ""
+        if isinstance(exc, OSError | DBConnectionError) or sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        if sqlstate == "55000" and "accepting connections" in str(exc):  # ALLOW_CONNECTIONS false
+            return True
+        if type(exc).__name__ == "InternalClientError" and str(exc).startswith("cannot switch to state"):
+            # asyncpg, on a pooled connection the server has just terminated (before it notices the
+            # socket closing): measured when PostgreSQL ends its backends.
+            return True
+        if isinstance(exc, sqlite3.OperationalError) and any(m in str(exc).lower() for m in _SQLITE_UNAVAILABLE):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def describe(url: str) -> str:
+    """The database URL without its password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, location = rest.rpartition("@")
+    return f"{scheme}{sep}{credentials.split(':')[0]}{at}{location}" if at else url
+
+
+async def ping() -> None:
+    await connections.get("default").execute_query("SELECT 1")
+
+
+async def init_ready_db(settings: Settings) -> None:
+    """init_db, unless the database is missing, unreachable or behind the migrations on disk: then
+    DatabaseNotReady says what to do (and nothing stays open)."""
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing:
+        # Tortoise would create an empty file, which helps no one.
+        raise DatabaseNotReady(f"no database at {missing}: run `yimi migrate` (or set YIMI_DATABASE_URL)")
+    await init_db(settings)
+    try:
+        await _check_ready(settings)
+    except BaseException:
+        await close_db()
+        raise
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    path = url.removeprefix("sqlite://")
+    return path if url.startswith("sqlite://") and path != ":memory:" and not Path(path).exists() else None
+
+
+async def _check_ready(settings: Settings) -> None:
+    from tortoise.migrations.executor import MigrationExecutor
+
+    url = settings.database_url
+    try:
+        await ping()
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        raise DatabaseNotReady(
+            f"cannot reach the database {describe(url)} ({exc}): start or create it, or set YIMI_DATABASE_URL"
+        ) from None
+    config = tortoise_config(settings)
+    steps = await MigrationExecutor(connections.get("default"), config["apps"]).plan()
+    pending = [step.migration.name for step in steps if not step.backward]
+    if pending:
+        names = ", ".join(pending)
+        raise DatabaseNotReady(f"the database {describe(url)} lacks migrations {names}: run `yimi migrate`")
+
+
+def pool_connections() -> tuple[int, int, int]:
+    """Connections (open, in use, most allowed) to the database, as the driver counts them.
+
+    SQLite has no pool: Tortoise sends every query through its one connection.
+    """
+    client = connections.get("default")
+    pool = getattr(client, "_pool", None)
+    if pool is not None:
+        size = pool.get_size()
+        return size, size - pool.get_idle_size(), pool.get_max_size()
+    if getattr(client, "_connection", None) is not None:
+        return 1, int(client._lock.locked()), 1
+    return 0, 0, 1
 
 
 async def migrate(settings: Settings | None = None, progress=None) -> None:

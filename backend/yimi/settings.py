@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Literal
 
@@ -52,6 +53,13 @@ class Settings(BaseSettings):
     sign_in_failure_window_seconds: int = Field(900, ge=1, le=86_400)
     # Origins besides the server's own whose pages may run mutations (e.g. a dev server, JSON list).
     csrf_trusted_origins: list[str] = []
+    # Networks besides loopback that may read /metrics (JSON list of CIDRs, e.g. ["10.0.0.0/8"]).
+    metrics_allowed_networks: list[IPv4Network | IPv6Network] = []
+    # Request logs and the rest: one JSON object per line for log shippers, or plain text.
+    log_format: Literal["text", "json"] = "text"
+    # Proxies whose X-Forwarded-For / -Proto uvicorn believes (comma-separated addresses or CIDRs,
+    # "*" for any): the client address and the https scheme of the session cookie come from them.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -38,6 +38,7 @@ class Context:
     rate_limit: Any = None  # yimi.graphql.limits.RateLimitStatus once the request is metered
     event_cost: int = 1  # what each event of a subscription costs (yimi.graphql.limits)
     broker: Any = None  # yimi.live.broker.Broker for live updates
+    record: Any = None  # yimi.ops.requests.RequestRecord: the request's log line (HTTP only)
     # One instant per request, so that every warning colour in a response agrees.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: Loaders = None  # type: ignore[assignment]

@@ -12,7 +12,9 @@ limits. See README "Limits" and :mod:`yimi.graphql.cost` for the cost rule.
 * ``Budget`` keeps the points spent per caller and window with the ``limits`` library: a fixed
   window, the cost as the weight of a hit; in memory, or in Redis when ``YIMI_REDIS_URL`` is set
   (several server processes then share budgets).
-* ``MaskErrorsWithId`` masks unexpected errors with an error id that is also logged.
+* ``MaskErrorsWithId`` masks unexpected errors with an error id that is also logged. When the
+  database cannot be reached, the answer is ``data: null`` with one ``SERVICE_UNAVAILABLE`` error
+  (HTTP 503, ``Retry-After``), logged in one line without a traceback.
 
 Refusals are GraphQL errors with ``data: null`` and HTTP 200, as GitHub answers (``extensions.code``
 ``MAX_COST_EXCEEDED`` or ``RATE_LIMITED``, the latter with ``Retry-After``): the same answer
@@ -37,14 +39,17 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
+from starlette.responses import Response
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
+from yimi import db
 from yimi.accounts.tokens import log_call
 from yimi.common.counters import counter_storage
 from yimi.graphql.cost import QueryCost, query_cost
+from yimi.ops import metrics
 
 log = logging.getLogger("yimi.limits")
 error_log = logging.getLogger("yimi.errors")
@@ -52,6 +57,10 @@ error_log = logging.getLogger("yimi.errors")
 RATE_LIMITED = "RATE_LIMITED"
 MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
 LIMIT_CODES = frozenset({RATE_LIMITED, MAX_COST_EXCEEDED})
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+# Long enough for a database restart or failover not to be hammered, short enough to notice it back.
+RETRY_AFTER_SECONDS = 5
 
 
 # --- callers and budgets -------------------------------------------------------------------
@@ -72,6 +81,12 @@ def caller_key(context: Any) -> str:
     request = getattr(context, "request", None)
     client = getattr(request, "client", None)
     return f"ip:{client.host}" if client else "ip:unknown"
+
+
+def caller_kind(context: Any) -> str:
+    if getattr(context, "token", None) is not None:
+        return "partner"
+    return "staff" if getattr(context, "user", None) is not None else "public"
 
 
 @dataclass(frozen=True)
@@ -170,6 +185,10 @@ class RequestLimits(SchemaExtension):
                 settings.max_query_depth, settings.max_query_aliases, hides_schema(context)
             )
         yield
+        record = getattr(context, "record", None)  # yimi.ops.requests: the request's log line
+        if record is not None:
+            record.operation = self.execution_context.operation_name
+            record.outcome, record.error_id = _outcome(self.execution_context.result)
 
     async def on_execute(self):
         refusal = await self._meter()
@@ -187,6 +206,9 @@ class RequestLimits(SchemaExtension):
         if settings is None or ec.graphql_document is None:
             return None
         cost: QueryCost = query_cost(ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables)
+        metrics.QUERY_COST.observe(cost.points)
+        if getattr(context, "record", None) is not None:
+            context.record.cost = cost.points
         if cost.points > settings.max_query_cost:
             return GraphQLError(
                 f"Query cost {cost.points} exceeds the maximum of {settings.max_query_cost} points per request "
@@ -215,6 +237,7 @@ async def _charge(context: Any, points: int, operation: str | None) -> GraphQLEr
         await log_call(context.token, operation, points, datetime.now(UTC))
     if status.allowed:
         return None
+    metrics.RATE_LIMIT_REFUSALS.labels(caller_kind(context)).inc()
     return GraphQLError(
         f"Rate limit exceeded: this costs {points} points, {status.remaining} of your "
         f"{status.limit} points remain until {_iso(status.reset_at)}.",
@@ -277,8 +300,51 @@ def new_error_id() -> str:
     return secrets.token_hex(4)
 
 
-def log_unexpected(error: GraphQLError) -> str:
-    """Logs an unexpected error with its traceback under a new id, kept on the error; returns the id."""
+def _outcome(result: Any) -> tuple[str, str | None]:
+    """What became of an operation, for logs and metrics, and the error id to look up if any."""
+    errors = getattr(result, "errors", None) or []
+    by_code = {(error.extensions or {}).get("code"): error for error in errors}
+    for code, outcome in (
+        (SERVICE_UNAVAILABLE, "unavailable"),
+        (INTERNAL_SERVER_ERROR, "failed"),
+        (RATE_LIMITED, "rate_limited"),
+        (MAX_COST_EXCEEDED, "rejected"),
+    ):
+        if code in by_code:
+            return outcome, (by_code[code].extensions or {}).get("errorId")
+    if any(error.path is None for error in errors):
+        return "rejected", None  # the document did not parse or validate
+    return ("error" if errors else "ok"), None
+
+
+def _reason(exc: BaseException) -> str:
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return f"{type(exc).__name__}: {exc}"
+
+
+def log_unavailable(exc: BaseException) -> str:
+    """Logs that the database cannot be reached in one line (a traceback per request would bury
+    the logs during an outage); returns the error id the client gets."""
+    error_id = new_error_id()
+    error_log.error("Database unavailable [error id %s]: %s", error_id, _reason(exc))
+    return error_id
+
+
+def unavailable_error(error_id: str) -> GraphQLError:
+    return GraphQLError(
+        "The database is unavailable; try again shortly.",
+        extensions={"code": SERVICE_UNAVAILABLE, "errorId": error_id},
+    )
+
+
+def log_unexpected(error: GraphQLError) -> str | None:
+    """Logs an unexpected error with its traceback under a new id, kept on the error; returns the id.
+
+    An unreachable database is no bug: MaskErrorsWithId logs it once per request, without traceback.
+    """
+    if db.is_unavailable(error.original_error):
+        return None
     error_id = getattr(error, "yimi_error_id", None)
     if error_id is None:
         error_id = new_error_id()
@@ -294,10 +360,18 @@ def log_unexpected(error: GraphQLError) -> str:
 
 
 class MaskErrorsWithId(MaskErrors):
-    """The client sees "Unexpected error." and ``extensions.errorId``; the log has the id and the traceback."""
+    """The client sees "Unexpected error." and ``extensions.errorId``; the log has the id and the traceback.
+
+    Built per operation (the schema gets a factory), so ``unavailable_id`` belongs to one request.
+    """
+
+    unavailable_id: str | None = None
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        error_id = log_unexpected(error)
+        if db.is_unavailable(error.original_error):
+            assert error.original_error is not None
+            self.unavailable_id = self.unavailable_id or log_unavailable(error.original_error)
+            return unavailable_error(self.unavailable_id)
         return GraphQLError(
             message=self.error_message,
             nodes=error.nodes,
@@ -305,5 +379,19 @@ class MaskErrorsWithId(MaskErrors):
             positions=error.positions,
             path=error.path,
             original_error=None,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+            extensions={"code": INTERNAL_SERVER_ERROR, "errorId": log_unexpected(error)},
         )
+
+    def on_operation(self):
+        yield from super().on_operation()
+        result = self.execution_context.result
+        if self.unavailable_id is None or result is None:
+            return
+        # Partial data from a database that stopped answering mid-request would be misleading:
+        # the whole answer is "try again", as it is when the caller's session cannot be read.
+        result.data = None
+        result.errors = [unavailable_error(self.unavailable_id)]
+        response = getattr(self.execution_context.context, "response", None)
+        if isinstance(response, Response):  # not a WebSocket
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

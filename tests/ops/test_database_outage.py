@@ -1,0 +1,163 @@
+"""PostgreSQL stops accepting connections under a running `yimi serve`, then comes back.
+
+Callers, anonymous and signed in, get HTTP 503 with a JSON GraphQL error (code
+SERVICE_UNAVAILABLE, an error id, Retry-After), each logged in one line without a traceback; once the
+database is back the same server (and the same session) answers again.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import asyncpg
+import httpx
+import pytest
+
+PG = "postgres://postgres@127.0.0.1:5432"
+PASSWORD = "correct horse battery"
+CSRF = {"X-Yimi-CSRF": "1"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def yimi(*args, env):
+    result = subprocess.run(
+        [sys.executable, "-m", "yimi.cli", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.fixture
+async def pg_admin():
+    try:
+        admin = await asyncpg.connect(f"{PG}/test")
+    except OSError as error:
+        pytest.fail(f"PostgreSQL is not answering on 127.0.0.1:5432 ({error}); .ci/run starts it")
+    name = f"yimi_outage_{uuid.uuid4().hex[:8]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin, name
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+def server(pg_admin, tmp_path):
+    _, name = pg_admin
+    port = free_port()
+    env = {**os.environ, "YIMI_DATABASE_URL": f"{PG}/{name}", "YIMI_LOG_FORMAT": "json"}
+    yimi("migrate", env=env)
+    yimi(
+        "user",
+        "create",
+        "opsadmin",
+        "--name",
+        "运维",
+        "--department",
+        "县数据局",
+        "--role",
+        "admin",
+        "--password",
+        PASSWORD,
+        env=env,
+    )
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "yimi.cli", "serve", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(log_path.read_text())
+        yield base, log_path
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def set_reachable(admin, name: str, reachable: bool) -> None:
+    await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(reachable).lower()}')
+    if not reachable:
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
+
+
+def log_entries(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+
+
+async def test_database_outage_answers_503_then_recovers(pg_admin, server):
+    admin, name = pg_admin
+    base, log_path = server
+    queries = {"anonymous": "query Towns { townships(first: 1) { totalCount } }", "staff": "query Me { me { name } }"}
+    async with httpx.AsyncClient(base_url=base) as anonymous, httpx.AsyncClient(base_url=base) as staff:
+        signed = await staff.post(
+            "/graphql",
+            json={
+                "query": f'mutation {{ signIn(input: {{username: "opsadmin", password: "{PASSWORD}"}}) {{ staff {{ id }} }} }}'
+            },
+            headers=CSRF,
+        )
+        assert signed.json()["data"]["signIn"]["staff"], signed.text
+        callers = {"anonymous": anonymous, "staff": staff}
+        assert (await anonymous.get("/readyz")).status_code == 200
+
+        await set_reachable(admin, name, False)
+        error_ids = {}
+        for kind, http in callers.items():
+            response = await http.post(
+                "/graphql", json={"query": queries[kind]}, headers={"X-Request-Id": f"outage-{kind}"}
+            )
+            assert response.status_code == 503, response.text
+            assert response.headers["content-type"] == "application/json"
+            assert int(response.headers["Retry-After"]) > 0
+            assert response.headers["X-Request-Id"] == f"outage-{kind}"
+            body = response.json()
+            assert body["data"] is None and len(body["errors"]) == 1
+            error = body["errors"][0]
+            assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+            assert "database" in error["message"] and "asyncpg" not in error["message"]
+            error_ids[kind] = error["extensions"]["errorId"]
+        not_ready = await anonymous.get("/readyz")
+        assert not_ready.status_code == 503 and not_ready.json()["failed"] == ["database"]
+
+        await set_reachable(admin, name, True)
+        assert (await anonymous.post("/graphql", json={"query": queries["anonymous"]})).json() == {
+            "data": {"townships": {"totalCount": 0}}
+        }
+        assert (await staff.post("/graphql", json={"query": queries["staff"]})).json() == {
+            "data": {"me": {"name": "运维"}}
+        }
+        assert (await anonymous.get("/readyz")).status_code == 200
+
+    text = log_path.read_text()
+    assert "Traceback" not in text
+    entries = log_entries(log_path)
+    for kind, error_id in error_ids.items():
+        # One error line says why (the request line below refers to it by the same id).
+        errors = [e for e in entries if error_id in e["message"] and e["level"] == "ERROR"]
+        assert len(errors) == 1 and errors[0]["logger"] == "yimi.errors", errors
+        assert errors[0]["message"].startswith(f"Database unavailable [error id {error_id}]: ")
+        (line,) = [e for e in entries if e.get("request_id") == f"outage-{kind}"]
+        assert line["error_id"] == error_id and line["status"] == 503 and line["outcome"] == "unavailable"
+        assert line["caller"] == ("staff" if kind == "staff" else "public")
+        # The session lookup fails before the body is read: the staff request's operation is unknown.
+        assert line["operation"] == ("Towns" if kind == "anonymous" else None)

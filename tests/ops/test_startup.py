@@ -1,0 +1,51 @@
+"""`yimi serve` refuses, in one line and with exit status 1, what it cannot run with."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+
+
+def serve(tmp_path, **env):
+    result = subprocess.run(
+        [sys.executable, "-m", "yimi.cli", "serve", "--port", "1"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "YIMI_DATABASE_URL": f"sqlite://{tmp_path / 'yimi.sqlite3'}", **env},
+        timeout=60,
+        cwd=tmp_path,
+    )
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    return result.returncode, lines
+
+
+def test_production_without_a_secret_key_is_one_line(tmp_path):
+    for env in ({"YIMI_ENV": "production"}, {"YIMI_ENV": "production", "YIMI_SECRET_KEY": "short"}):
+        status, lines = serve(tmp_path, **env)
+        assert status == 1
+        assert lines == ["yimi: YIMI_ENV=production needs YIMI_SECRET_KEY set to a random value of 32+ characters"]
+
+
+def test_a_malformed_setting_is_one_line_naming_it(tmp_path):
+    status, lines = serve(tmp_path, YIMI_METRICS_ALLOWED_NETWORKS='["10.0.0.300/8"]')
+    assert status == 1 and len(lines) == 1
+    assert lines[0].startswith("yimi: YIMI_METRICS_ALLOWED_NETWORKS:")
+
+
+def test_missing_or_unmigrated_database_is_refused_with_what_to_do(tmp_path):
+    status, lines = serve(tmp_path)
+    assert status == 1 and len(lines) == 1
+    assert lines[0].startswith("yimi: no database at") and "run `yimi migrate`" in lines[0]
+    assert not (tmp_path / "yimi.sqlite3").exists()
+
+    sqlite3.connect(tmp_path / "yimi.sqlite3").close()  # an empty file: no tables, no migrations
+    status, lines = serve(tmp_path)
+    assert status == 1 and len(lines) == 1
+    assert "lacks migrations 0001_initial" in lines[0] and lines[0].endswith("run `yimi migrate`")
+
+
+def test_unreachable_postgresql_is_refused(tmp_path):
+    status, lines = serve(tmp_path, YIMI_DATABASE_URL="postgres://postgres:hunter2@127.0.0.1:1/yimi")
+    assert status == 1 and len(lines) == 1
+    assert lines[0].startswith("yimi: cannot reach the database postgres://postgres@127.0.0.1:1/yimi")
+    assert "hunter2" not in lines[0]
