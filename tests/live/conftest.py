@@ -1,17 +1,21 @@
-"""Helpers for live updates: a graphql-transport-ws client, Redis, waiting with a deadline."""
+"""Helpers for live updates: a graphql-transport-ws client, Redis, a served app, waiting with a deadline."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import pytest
+import uvicorn
+from prometheus_client import REGISTRY
 from websockets.asyncio.client import connect
 
+from tests.live.redis_server import RedisServer
 from yimi.live.broker import RedisBroker
 
 REDIS_URL = os.environ.get("YIMI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -43,6 +47,11 @@ async def wait_for_subscribers(broker, count: int, channel: str = "issues", time
     await eventually(ready, f"{count} subscriber(s) on {channel!r}", timeout)
 
 
+def live_subscribers() -> float:
+    """The metric yimi_live_subscribers (issueChanged subscriptions open in this process)."""
+    return REGISTRY.get_sample_value("yimi_live_subscribers") or 0.0
+
+
 def unique_prefix() -> str:
     return f"yimi-test-{uuid.uuid4().hex[:12]}"
 
@@ -64,6 +73,40 @@ def redis_url() -> str:
     finally:
         client.close()
     return f"{REDIS_URL}?channel_prefix={unique_prefix()}"
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis of this test's own, which it may kill and restart on the same port."""
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@asynccontextmanager
+async def served(app):
+    """``app`` served by uvicorn on a free port, in this event loop: gives its WebSocket URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+
+    async def started() -> bool:
+        if task.done():
+            task.result()
+        return server.started
+
+    try:
+        await eventually(started, "uvicorn to start")
+        yield f"ws://127.0.0.1:{port}/graphql"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+        sock.close()
 
 
 @pytest.fixture

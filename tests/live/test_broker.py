@@ -12,7 +12,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.live.conftest import REDIS_URL, eventually, wait_for_subscribers
-from yimi.live.broker import MemoryBroker, RedisBroker, make_broker, split_redis_url
+from yimi.live.broker import RESYNC, BrokerUnavailable, MemoryBroker, RedisBroker, make_broker, split_redis_url
 from yimi.settings import Settings
 
 pytestmark = pytest.mark.timeout(30)
@@ -197,13 +197,13 @@ async def test_make_broker_picks_redis_when_a_url_is_set(redis_url):
         await broker.close()
 
 
-async def test_a_redis_subscriber_survives_a_dropped_connection(redis_url):
-    """redis-py reconnects and subscribes again; only messages sent in the gap are lost."""
+async def test_a_redis_subscriber_survives_a_dropped_connection_and_says_so(redis_url):
+    """It reconnects and subscribes again, then yields RESYNC (what was sent in the gap is lost)."""
     name = f"yimi-test-reconnect-{uuid.uuid4().hex[:8]}"
     broker = RedisBroker(redis_url, client_name=name)
     admin = aioredis.Redis.from_url(REDIS_URL)
     try:
-        reader = asyncio.create_task(_take(broker, "issues", 1))
+        reader = asyncio.create_task(_take(broker, "issues", 2))
         await wait_for_subscribers(broker, 1)
         (victim,) = [c["id"] for c in await admin.client_list() if c.get("name") == name and c.get("flags") == "P"]
         await admin.client_kill_filter(_id=victim)
@@ -211,9 +211,74 @@ async def test_a_redis_subscriber_survives_a_dropped_connection(redis_url):
         await eventually(lambda: _resubscribed(admin, name, victim), "the subscriber to reconnect and subscribe again")
         await wait_for_subscribers(broker, 1)
         await broker.publish("issues", CHANGE)
-        assert await asyncio.wait_for(reader, 5) == [CHANGE]
+        assert await asyncio.wait_for(reader, 5) == [RESYNC, CHANGE]
     finally:
         await admin.aclose()
+        await broker.close()
+
+
+async def test_a_redis_that_stops_answering_is_noticed_by_the_heartbeat(private_redis, caplog):
+    """A hung Redis keeps the connection open: the unanswered PING gives it away."""
+    broker = RedisBroker(private_redis.url, heartbeat=0.3, publish_timeout=0.5)
+    messages = broker.subscribe("issues")
+    try:
+        first = asyncio.create_task(anext(messages))
+        await wait_for_subscribers(broker, 1)
+        with caplog.at_level(logging.WARNING, "yimi.live.broker"):
+            private_redis.pause()
+            await asyncio.sleep(1.5)  # the heartbeat fires, then reconnecting times out against a mute server
+            assert not first.done()
+            private_redis.resume()
+            # Whatever was published before RESYNC may be lost (RESYNC stands for it); nothing after.
+            assert await asyncio.wait_for(first, 5) == RESYNC
+            await broker.publish("issues", CHANGE)
+            assert await asyncio.wait_for(anext(messages), 5) == CHANGE
+        assert "no answer from Redis to a PING" in caplog.text and "reconnected to Redis" in caplog.text
+    finally:
+        private_redis.resume()
+        await messages.aclose()
+        await broker.close()
+
+
+async def test_a_redis_gone_for_too_long_ends_the_subscription_with_an_error(private_redis):
+    broker = RedisBroker(private_redis.url, reconnect_timeout=0.5)
+    try:
+        gen = broker.subscribe("issues")
+        waiting = asyncio.create_task(anext(gen))
+        await wait_for_subscribers(broker, 1)
+        private_redis.kill()
+        with pytest.raises(BrokerUnavailable, match=r"unreachable for more than 0\.5 s"):
+            await asyncio.wait_for(waiting, 5)
+        await gen.aclose()
+    finally:
+        await broker.close()
+
+
+async def test_a_failed_publish_is_made_up_for_by_a_resync_once_redis_is_back(private_redis, caplog):
+    """Subscribers elsewhere may have kept their connections: the lost change reaches them as RESYNC."""
+    broker = RedisBroker(private_redis.url, publish_timeout=0.5)
+    try:
+        private_redis.kill()
+        with caplog.at_level(logging.ERROR, "yimi.live.broker"):
+            await broker.publish("issues", CHANGE)  # committed already: must not raise
+        assert "not published" in caplog.text and '"issueId":7' in caplog.text
+        private_redis.start()
+        # Another process's subscriber, on a connection of its own that never broke.
+        raw = aioredis.Redis.from_url(private_redis.url)
+        pubsub = raw.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(broker.redis_channel("issues"))
+            message = None
+            for _ in range(50):
+                message = await pubsub.get_message(timeout=0.1)
+                if message:
+                    break
+            assert message is not None, "no resync within 5 s of Redis coming back"
+            assert json.loads(message["data"]) == RESYNC
+        finally:
+            await pubsub.aclose()
+            await raw.aclose()
+    finally:
         await broker.close()
 
 

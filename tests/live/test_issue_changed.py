@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from contextlib import aclosing, asynccontextmanager, suppress
 
 import pytest
-import uvicorn
 from strawberry.relay import GlobalID
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.issues.workflow_helpers import cast, gid, ok
-from tests.live.conftest import ISSUE_CHANGED, SubscriptionClient, eventually, wait_for_subscribers
+from tests.live.conftest import ISSUE_CHANGED, SubscriptionClient, live_subscribers, served, wait_for_subscribers
 from yimi.accounts.access import PUBLIC_ACCESS, STAFF, Access
 from yimi.app import SESSION_COOKIE
 from yimi.enterprises.models import Enterprise
@@ -236,32 +234,20 @@ async def test_a_broker_failure_ends_the_subscription_with_an_error_that_leaks_n
 @pytest.fixture
 async def server_url(app):
     """The app served by uvicorn on a free port, in this event loop (it shares the test database)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-
-    async def started() -> bool:
-        if task.done():
-            task.result()
-        return server.started
-
-    await eventually(started, "uvicorn to start")
-    yield f"ws://127.0.0.1:{port}/graphql"
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
-    sock.close()
+    async with served(app) as url:
+        yield url
 
 
 async def test_over_graphql_transport_ws(app, server_url, gql):
     broker = app.state.broker
     issue = await Issue.filter(status="reported").order_by("id").first()
     other = await Issue.filter(status="closed").order_by("id").first()
+    open_before = live_subscribers()
     async with SubscriptionClient.connect(server_url, headers=session(gql)) as client:
         reported = await client.subscribe(variables={"filter": {"statuses": ["REPORTED"]}})
         everything = await client.subscribe()
         await wait_for_subscribers(broker, 2)
+        assert live_subscribers() == open_before + 2
 
         await broker.publish("issues", change(other.id, "confirm", other.version))
         got = await client.next(everything)
@@ -276,8 +262,10 @@ async def test_over_graphql_transport_ws(app, server_url, gql):
         # The client completes one subscription: its broker subscription goes, the other stays.
         await client.complete(reported)
         await wait_for_subscribers(broker, 1)
+        assert live_subscribers() == open_before + 1
     # The client went away with a subscription open.
     await wait_for_subscribers(broker, 0)
+    assert live_subscribers() == open_before
 
 
 async def test_a_bad_filter_gets_an_error_message(server_url, gql):

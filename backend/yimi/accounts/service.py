@@ -43,7 +43,8 @@ class SignInThrottle:
     """Failed sign-ins per username and per IP address in a moving window (``limits``).
 
     In memory, or in Redis when ``YIMI_REDIS_URL`` is set, so that several server processes
-    share the counts (the same storage choice as the API budgets in :mod:`yimi.graphql.limits`).
+    share the counts (the same storage choice as the API budgets in :mod:`yimi.graphql.limits`);
+    while Redis does not answer, each process counts in its own memory (yimi.common.counters).
     Only failures are counted; a success neither counts nor clears a counter, so that an
     attacker cannot reset an IP's or a username's count by signing in to an account of their own.
     """
@@ -97,11 +98,7 @@ async def sign_in_attempt(username: str, password: str, ip: str, throttle: SignI
     address has too many recent failures, and UNAUTHENTICATED for a wrong username or password.
     """
     if throttle is not None:
-        try:
-            retry_at = await throttle.retry_at(username, ip)
-        except Exception:
-            auth_log.exception("Sign-in throttle storage unavailable; attempt not throttled")
-            retry_at, throttle = None, None
+        retry_at = await throttle.retry_at(username, ip)
         if retry_at is not None:
             wait = max(1, math.ceil(retry_at - time.time()))
             at = datetime.fromtimestamp(retry_at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -111,10 +108,7 @@ async def sign_in_attempt(username: str, password: str, ip: str, throttle: SignI
     if staff is None:
         auth_log.warning("Failed sign-in for username %s from %s", _shown(username), ip)
         if throttle is not None:
-            try:
-                await throttle.record_failure(username, ip)
-            except Exception:
-                auth_log.exception("Sign-in throttle storage unavailable; failure not counted")
+            await throttle.record_failure(username, ip)
         raise ServiceError("password", "UNAUTHENTICATED", "wrong username or password")
     auth_log.info("Signed in: username %s from %s", _shown(username), ip)
     return staff

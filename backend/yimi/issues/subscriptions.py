@@ -8,6 +8,11 @@ loads the row afresh, so that every process delivers the committed state.
 Subscribers need the issues grant, and get only the changes of issues their row rule lets them
 see (yimi.accounts.access), checked in the same query. The caller's rights are looked up again
 every ACCESS_RECHECK_SECONDS: a disabled member of staff or a revoked token stops receiving.
+
+When changes may have been missed (the broker lost Redis for a moment, or a publish failed), a
+subscriber that asked for ``resync: true`` gets an event with action ``resync`` and no issue, and
+its subscription goes on; any other subscriber's subscription ends with LIVE_UPDATES_INTERRUPTED,
+which clients written before resync events already handle (subscribe again and refetch).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import time
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -27,19 +32,27 @@ from yimi.graphql.context import Info, Loaders
 from yimi.graphql.limits import charge_event
 from yimi.issues.filters import IssueCriteria, issue_queryset, matched, stable_part
 from yimi.issues.types import Issue, IssueFilter
-from yimi.live.broker import ISSUES_CHANNEL
+from yimi.live.broker import ISSUES_CHANNEL, BrokerUnavailable, is_resync
+from yimi.ops.metrics import LIVE_SUBSCRIBERS
 
 log = logging.getLogger(__name__)
 # How often a subscription checks that its caller still may read (disabled, revoked, new roles).
 ACCESS_RECHECK_SECONDS = 60.0
+RESYNC_ACTION = "resync"
 
 
 @strawberry.type(description="A committed change of an issue, pushed to subscribers.")
 class IssueChange:
-    action: str = strawberry.field(description="What happened: report, dispatch, accept, resolve, ...")
-    version: int = strawberry.field(description="The issue's version after this change.")
-    issue: Issue = strawberry.field(
-        description="The issue as stored when the change is delivered (its version may be newer than `version`)."
+    action: str = strawberry.field(
+        description="What happened: report, dispatch, accept, resolve, ...; `resync` when changes may have been "
+        "missed (only with `issueChanged(resync: true)`): refetch what you show."
+    )
+    version: int | None = strawberry.field(
+        description="The issue's version after this change; null for `resync` (only with `resync: true`)."
+    )
+    issue: Issue | None = strawberry.field(
+        description="The issue as stored when the change is delivered (its version may be newer than `version`); "
+        "null for `resync` (only with `resync: true`)."
     )
     matches_filter: bool = strawberry.field(
         default=True,
@@ -82,7 +95,7 @@ async def issue_change(
     # Not (or no longer) matching: did it match before this change? Then the subscriber hears that
     # it left. What a change cannot alter is checked on the row, the rest on the state before.
     before = message.get("before")
-    if not isinstance(before, Mapping) or not matched(criteria, before, now):
+    if not isinstance(before, dict) or not matched(criteria, before, now):
         return None
     row = await issue_queryset(stable_part(criteria), now, access).filter(id=issue_id).first()
     if row is None:
@@ -96,24 +109,44 @@ class IssueSubscription:
         description=(
             "Changes of the issues matching the filter, as they are committed, checked against each "
             "issue's state after the change; a change that takes an issue out of the filter comes "
-            "with matchesFilter false."
+            "with matchesFilter false. When changes may have been missed (a broker outage), the "
+            "subscription ends with the error LIVE_UPDATES_INTERRUPTED, or, with `resync: true`, "
+            "goes on after an event with action `resync` and no issue: refetch what you show."
         )
     )
-    async def issue_changed(self, info: Info, filter: IssueFilter | None = None) -> AsyncGenerator[IssueChange, None]:
+    async def issue_changed(
+        self,
+        info: Info,
+        filter: IssueFilter | None = None,
+        resync: Annotated[
+            bool,
+            strawberry.argument(
+                description="Deliver an event with action `resync` (issue and version null) when changes may "
+                "have been missed, instead of ending the subscription with LIVE_UPDATES_INTERRUPTED."
+            ),
+        ] = False,
+    ) -> AsyncGenerator[IssueChange, None]:
         # A bad filter, or a caller who may not read issues, is refused before anything is subscribed.
         info.context.access.require(Grant.ISSUES)
         criteria = filter.to_criteria(info.context.settings.timezone) if filter else IssueCriteria()
-        return _issue_changes(info, criteria)
+        return _issue_changes(info, criteria, resync)
 
 
-async def _issue_changes(info: Info, criteria: IssueCriteria) -> AsyncGenerator[IssueChange, None]:
+async def _issue_changes(info: Info, criteria: IssueCriteria, resync: bool) -> AsyncGenerator[IssueChange, None]:
     context = info.context
     checked_at = time.monotonic()
+    LIVE_SUBSCRIBERS.inc()
     try:
         # aclosing: when the client goes away, the broker subscription (for Redis, a
         # connection) is released now, not whenever the garbage collector gets to it.
         async with aclosing(context.broker.subscribe(ISSUES_CHANNEL)) as messages:
             async for message in messages:
+                if is_resync(message):
+                    if not resync:
+                        raise LiveUpdatesInterrupted()
+                    # Not charged to the budget: the gap is the server's doing, not the subscriber's.
+                    yield IssueChange(action=RESYNC_ACTION, version=None, issue=None)
+                    continue
                 now = datetime.now(UTC)
                 if time.monotonic() - checked_at >= ACCESS_RECHECK_SECONDS:
                     # The connection may outlive the caller's rights: look again now and then.
@@ -131,12 +164,19 @@ async def _issue_changes(info: Info, criteria: IssueCriteria) -> AsyncGenerator[
                 await charge_event(context, "issueChanged")
                 yield change
     except GraphQLError:
-        raise  # the budget is spent, or the caller is gone: the subscriber is told so
+        raise  # the budget is spent, the caller is gone, or a gap: the subscriber is told so
+    except BrokerUnavailable as error:
+        # One line, no traceback: the broker has logged the outage already.
+        log.warning("issueChanged subscription ended: %s", error)
+        raise LiveUpdatesInterrupted() from None
     except Exception:
-        # Redis gone for longer than its retries, or the database failing: the details stay in
-        # the log; the client is told to subscribe again (and to refetch what it shows).
+        # The database failing, say: the details stay in the log; the client is told to subscribe
+        # again (and to refetch what it shows).
         log.exception("issueChanged subscription ended by an error")
         raise LiveUpdatesInterrupted() from None
+    finally:
+        # Every way out: the client left (GeneratorExit, cancellation), an error, or the server closing.
+        LIVE_SUBSCRIBERS.dec()
 
 
 class CallerGone(GraphQLError):

@@ -5,6 +5,8 @@ the database when a message arrives, so every process sees the committed state.
 
 Publishing is best effort: it is called after a change has been committed, so a broker that is
 down must not turn a successful change into an error. ``publish`` logs such failures and returns.
+A subscriber that may have missed messages (the Redis broker lost its connection, or a publish
+failed) gets ``RESYNC`` instead: reload what you show. The memory broker never loses a message.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -23,6 +26,14 @@ log = logging.getLogger(__name__)
 # The issues service publishes {"issueId": int, "action": str, "status": str, "version": int} here
 # after each committed change of an issue.
 ISSUES_CHANNEL = "issues"
+
+# What a subscriber gets in place of the messages it may have missed. On the wire too: a process
+# whose publish failed sends it to the subscribers of every process once Redis takes it again.
+RESYNC: dict[str, Any] = {"resync": True}
+
+
+def is_resync(message: Mapping[str, Any]) -> bool:
+    return message.get("resync") is True
 
 
 class Broker(Protocol):
@@ -111,13 +122,25 @@ def split_redis_url(url: str) -> tuple[str, str]:
     return (f"{base}?{urlencode(rest)}" if rest else base), prefix
 
 
+class BrokerUnavailable(Exception):
+    """The broker could not be reached (at subscribe time, or for longer than a reconnect allows)."""
+
+
 class RedisBroker:
     """Several processes: messages travel as JSON through Redis pub/sub.
 
     Each subscriber holds its own pub/sub connection for as long as its generator runs; closing
-    the generator (the client unsubscribed or went away) or ``close()`` releases it. A dropped
-    connection is re-established and re-subscribed by redis-py's retry; messages published in
-    the gap are lost, as with any pub/sub.
+    the generator (the client unsubscribed or went away) or ``close()`` releases it.
+
+    Pub/sub keeps nothing for a subscriber that is not connected, so a gap must never go unnoticed
+    (redis-py's own retry reconnects and re-subscribes silently, dropping what was published
+    meanwhile: it is turned off here). A subscriber that loses its connection, or hears nothing,
+    not even the answer to a PING, for a ``heartbeat``, reconnects itself and, once Redis has
+    confirmed the subscription again, yields ``RESYNC``: whatever was published in the gap is
+    lost, and the consumer must reload. After ``reconnect_timeout`` without Redis it raises
+    BrokerUnavailable. A publish that fails is logged and owed: ``RESYNC`` goes out on its
+    channel as soon as Redis takes it, so that subscribers in every process hear of the change
+    they missed even when their own connections held.
     """
 
     def __init__(
@@ -126,16 +149,19 @@ class RedisBroker:
         *,
         channel_prefix: str | None = None,
         client_name: str = "yimi-live",
-        health_check_interval: float = 15.0,
+        heartbeat: float = 10.0,
+        reconnect_timeout: float = 20.0,
         publish_timeout: float = 2.0,
     ):
         from redis.asyncio import Redis
         from redis.asyncio.retry import Retry
-        from redis.backoff import ExponentialWithJitterBackoff
+        from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 
         redis_url, default_prefix = split_redis_url(url)
         self.channel_prefix = channel_prefix or default_prefix
-        self._health_check_interval = health_check_interval
+        self._heartbeat = heartbeat
+        self._reconnect_timeout = reconnect_timeout
+        self._confirm_timeout = publish_timeout
         # Publishing runs inside a mutation: a Redis that hangs must not hang the mutation. One
         # retry replaces a pooled connection that died since its last use (Redis restarted).
         self._publisher = Redis.from_url(
@@ -145,21 +171,20 @@ class RedisBroker:
             socket_connect_timeout=publish_timeout,
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=1),
         )
-        # Subscribers block on reads, so no socket timeout; the health check (a PING every
-        # interval while idle) finds a dead connection instead. A lost connection is
-        # re-established and re-subscribed (a Redis restart of a few seconds goes unnoticed,
-        # apart from the messages published meanwhile); beyond the retries the error ends the
-        # subscription. (from_url does not apply Redis()'s default retry: it is set here.)
+        # Subscribers block on reads, so no socket timeout (the heartbeat finds a dead peer), and
+        # no retry: subscribe() reconnects itself so that the gap is reported, not hidden.
         self._subscriber_pool = Redis.from_url(
             redis_url,
             client_name=client_name,
             socket_connect_timeout=publish_timeout,
             socket_keepalive=True,
-            health_check_interval=health_check_interval,
-            retry=Retry(ExponentialWithJitterBackoff(base=0.2, cap=5), retries=6),
+            retry=Retry(NoBackoff(), retries=0),
         )
         self._pubsubs: set[Any] = set()
         self._closed = False
+        self._outage_since: float | None = None  # for one log line per outage, not one per subscriber
+        self._owed: set[str] = set()  # channels owed a RESYNC: a publish on them failed
+        self._resyncer: asyncio.Task | None = None
 
     def redis_channel(self, channel: str) -> str:
         return f"{self.channel_prefix}:{channel}"
@@ -171,25 +196,114 @@ class RedisBroker:
         try:
             await self._publisher.publish(self.redis_channel(channel), data)
         except (RedisError, OSError) as error:
-            log.error("live update on %r not published (%s): %s", channel, error, data)
+            log.error(
+                "live update on %r not published (%s); its subscribers will be told to resync: %s", channel, error, data
+            )
+            self._owed.add(channel)
+            if not self._closed and (self._resyncer is None or self._resyncer.done()):
+                self._resyncer = asyncio.create_task(self._pay_resyncs())
+
+    async def _pay_resyncs(self, interval: float = 1.0) -> None:
+        from redis.exceptions import RedisError
+
+        data = json.dumps(RESYNC)
+        while self._owed:
+            await asyncio.sleep(interval)
+            for channel in sorted(self._owed):
+                try:
+                    await self._publisher.publish(self.redis_channel(channel), data)
+                except (RedisError, OSError):
+                    break  # still down: the next round tries again
+                self._owed.discard(channel)
+                log.warning("Redis takes live updates again: told the subscribers of %r to resync", channel)
+
+    def _lost(self, error: BaseException) -> None:
+        if self._outage_since is None:
+            self._outage_since = time.monotonic()
+            log.warning("live updates lost their Redis connection (%s); reconnecting, subscribers will resync", error)
+
+    def _regained(self) -> None:
+        if self._outage_since is not None:
+            log.warning(
+                "live updates reconnected to Redis after %.1f s; subscribers told to resync",
+                time.monotonic() - self._outage_since,
+            )
+            self._outage_since = None
+
+    async def _confirmed(self, pubsub: Any, name: str) -> None:
+        """Subscribes ``pubsub`` to ``name`` and waits for Redis to confirm: from then on, nothing
+        published on it is missed."""
+        # Bounded as a whole: the connection's handshake has no socket timeout, and a Redis that
+        # accepts connections without answering (stopped, overloaded) would hold it forever.
+        async with asyncio.timeout(self._confirm_timeout):
+            await pubsub.subscribe(name)
+            while True:
+                item = await pubsub.get_message(timeout=None)
+                if item is not None and item["type"] == "subscribe":
+                    return
+
+    async def _reconnected(self, pubsub: Any, name: str) -> bool:
+        """Reconnects ``pubsub`` to ``name``; False if the broker was closed meanwhile. Raises
+        BrokerUnavailable when Redis stays away for longer than ``reconnect_timeout``."""
+        from redis.exceptions import RedisError
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._reconnect_timeout
+        delay = 0.05
+        while not self._closed:
+            await pubsub.aclose()  # a fresh connection each time: no half-subscribed leftovers
+            try:
+                await self._confirmed(pubsub, name)
+            except (RedisError, OSError) as error:
+                if loop.time() + delay > deadline:
+                    raise BrokerUnavailable(
+                        f"Redis unreachable for more than {self._reconnect_timeout:g} s: {error}"
+                    ) from error
+                # Short waits: the sooner a subscriber is back, the less its consumer reloads for nothing.
+                await asyncio.sleep(delay)
+                delay = min(0.5, delay * 2)
+            else:
+                return not self._closed
+        return False
 
     async def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]:
+        from redis.exceptions import ConnectionError, RedisError
+
         if self._closed:
             raise RuntimeError("the broker is closed")
-        pubsub = self._subscriber_pool.pubsub(ignore_subscribe_messages=True)
+        name = self.redis_channel(channel)
+        pubsub = self._subscriber_pool.pubsub()
         self._pubsubs.add(pubsub)
+        loop = asyncio.get_running_loop()
         try:
-            await pubsub.subscribe(self.redis_channel(channel))
+            try:
+                await self._confirmed(pubsub, name)
+            except (RedisError, OSError) as error:
+                raise BrokerUnavailable(f"Redis unreachable: {error}") from error
+            heard_at, pinged = loop.time(), False
             while not self._closed:
                 try:
-                    # A bounded wait, so that the health check runs while the channel is quiet.
-                    item = await pubsub.get_message(ignore_subscribe_messages=True, timeout=self._health_check_interval)
-                except Exception:
+                    item = await pubsub.get_message(timeout=self._heartbeat)
+                    if item is not None:
+                        heard_at, pinged = loop.time(), False
+                    elif loop.time() - heard_at >= self._heartbeat:
+                        if pinged:
+                            raise ConnectionError(f"no answer from Redis to a PING within {self._heartbeat:g} s")
+                        await pubsub.ping()
+                        heard_at, pinged = loop.time(), True
+                        continue
+                except (RedisError, OSError) as error:
                     if self._closed:
                         return  # close() took the connection away: shutdown, not an error
-                    raise
-                if item is None or item.get("type") != "message":
-                    continue  # quiet, or close()'s unsubscribe confirmation
+                    self._lost(error)
+                    if not await self._reconnected(pubsub, name):
+                        return
+                    self._regained()
+                    heard_at, pinged = loop.time(), False
+                    yield dict(RESYNC)
+                    continue
+                if item is None or item["type"] != "message":
+                    continue  # quiet, a PONG, or close()'s unsubscribe confirmation
                 try:
                     message = json.loads(item["data"])
                 except (TypeError, ValueError):
@@ -213,9 +327,12 @@ class RedisBroker:
     async def close(self, grace: float = 2.0) -> None:
         """Ends every subscription (its generator returns) and closes every connection."""
         self._closed = True
+        if self._resyncer is not None:
+            self._resyncer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._resyncer
         # Unsubscribing wakes each reader with a confirmation: it sees the broker is closed,
-        # stops, and gives its connection back. (Closing the connection under it instead would
-        # make redis-py reconnect it.)
+        # stops, and gives its connection back.
         for pubsub in list(self._pubsubs):
             with contextlib.suppress(Exception):
                 await pubsub.unsubscribe()

@@ -1,4 +1,11 @@
-/** Minimal graphql-transport-ws client for the issueChanged subscription, reconnecting with backoff. */
+/**
+ * Minimal graphql-transport-ws client for the issueChanged subscription, reconnecting with backoff.
+ *
+ * Live updates can have gaps: the WebSocket drops, the server ends the subscription (the error
+ * LIVE_UPDATES_INTERRUPTED), or the server sends a `resync` event because changes may have been
+ * missed (a Redis outage). After any gap `onResync` runs once the subscription is live again, so
+ * that the page refetches what it shows instead of showing what may be stale.
+ */
 
 export interface IssueChangeEvent {
   action: string;
@@ -6,27 +13,62 @@ export interface IssueChangeEvent {
   issue: { id: string; number: string; status: string; warningColor: string | null; enterprise: { id: string } };
 }
 
+/** What the server sends: a change, or (action `resync`, no issue) "refetch, you may have missed changes". */
+interface IssueChangePayload {
+  action: string;
+  version: number | null;
+  issue: IssueChangeEvent['issue'] | null;
+}
+
 export const ISSUE_CHANGED = /* GraphQL */ `
-  subscription Live { issueChanged { action version issue { id number status warningColor enterprise { id } } } }`;
+  subscription Live { issueChanged(resync: true) { action version issue { id number status warningColor enterprise { id } } } }`;
 
 export function wsUrl(loc: Location): string {
   return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}/graphql`;
 }
 
+export interface LiveHandlers {
+  onChange: (e: IssueChangeEvent) => void;
+  /** Changes may have been missed: refetch everything shown. */
+  onResync: () => void;
+  /** Whether changes are arriving now (false from a gap until the subscription is back). */
+  onStatus: (live: boolean) => void;
+}
+
+/** The part of WebSocket this client uses (tests give a fake). */
+export type LiveSocket = Pick<WebSocket, 'send' | 'close'> & {
+  readyState: number;
+  onopen: ((ev: Event) => unknown) | null;
+  onmessage: ((ev: MessageEvent) => unknown) | null;
+  onclose: ((ev: CloseEvent) => unknown) | null;
+};
+
+interface ServerMessage {
+  type: string;
+  id?: string;
+  payload?: { data?: { issueChanged?: IssueChangePayload | null } | null; errors?: unknown[] };
+}
+
+const OPEN = 1; // WebSocket.OPEN, which Node (the unit tests) does not define
+
 export class LiveIssues {
-  private socket: WebSocket | null = null;
+  private socket: LiveSocket | null = null;
   private retry = 0;
   private stopped = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastId = 0;
+  private current: string | null = null; // the id of the subscription that is live, if any
+  private subscribed = false; // a subscription was live since start(): a new one follows a gap
 
   constructor(
     private readonly url: string,
-    private readonly onChange: (e: IssueChangeEvent) => void,
-    private readonly onStatus: (connected: boolean) => void,
+    private readonly handlers: LiveHandlers,
+    private readonly openSocket: (url: string) => LiveSocket = (url) => new WebSocket(url, 'graphql-transport-ws'),
   ) {}
 
   start(): void {
     this.stopped = false;
+    this.subscribed = false;
     this.connect();
   }
 
@@ -34,17 +76,22 @@ export class LiveIssues {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.current = null;
     this.socket?.close();
     this.socket = null;
   }
 
+  private backoff(): number {
+    return Math.min(30000, 1000 * 2 ** this.retry++);
+  }
+
   private connect(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(this.url, 'graphql-transport-ws');
+    const ws = this.openSocket(this.url);
     this.socket = ws;
     ws.onopen = () => ws.send(JSON.stringify({ type: 'connection_init', payload: {} }));
     ws.onmessage = (msg) => {
-      let data: { type: string; id?: string; payload?: { data?: { issueChanged?: IssueChangeEvent } } };
+      let data: ServerMessage;
       try {
         data = JSON.parse(String(msg.data));
       } catch {
@@ -52,19 +99,47 @@ export class LiveIssues {
       }
       if (data.type === 'connection_ack') {
         this.retry = 0;
-        this.onStatus(true);
-        ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: ISSUE_CHANGED } }));
+        this.subscribe(ws);
       } else if (data.type === 'ping') {
         ws.send(JSON.stringify({ type: 'pong' }));
-      } else if (data.type === 'next' && data.payload?.data?.issueChanged) {
-        this.onChange(data.payload.data.issueChanged);
+      } else if (data.id !== undefined && data.id === this.current) {
+        this.onResult(ws, data);
       }
     };
     ws.onclose = () => {
+      if (this.socket !== ws) return;
+      this.socket = null;
+      this.current = null;
       if (this.stopped) return;
-      this.onStatus(false);
-      const delay = Math.min(30000, 1000 * 2 ** this.retry++);
-      this.timer = setTimeout(() => this.connect(), delay);
+      this.handlers.onStatus(false);
+      this.timer = setTimeout(() => this.connect(), this.backoff());
     };
+  }
+
+  private subscribe(ws: LiveSocket): void {
+    if (this.stopped || this.socket !== ws || ws.readyState !== OPEN) return;
+    this.current = String(++this.lastId);
+    ws.send(JSON.stringify({ id: this.current, type: 'subscribe', payload: { query: ISSUE_CHANGED } }));
+    this.handlers.onStatus(true);
+    // Whatever changed while there was no subscription never comes as an event: refetch it.
+    if (this.subscribed) this.handlers.onResync();
+    this.subscribed = true;
+  }
+
+  private onResult(ws: LiveSocket, data: ServerMessage): void {
+    if (data.type === 'next' && !data.payload?.errors) {
+      const change = data.payload?.data?.issueChanged;
+      if (!change) return;
+      this.retry = 0;
+      if (change.action === 'resync' || change.issue === null) this.handlers.onResync();
+      else this.handlers.onChange(change as IssueChangeEvent);
+      return;
+    }
+    // An error result, an error or a complete: the server ended the subscription (interrupted live
+    // updates, a spent budget, an ended session). Subscribe again after a while, on this socket.
+    this.current = null;
+    this.handlers.onStatus(false);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.subscribe(ws), this.backoff());
   }
 }

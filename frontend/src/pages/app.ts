@@ -91,9 +91,13 @@ export class App {
       setTab: (tab) => this.update({ tab, sort: null }),
       setOnlyMap: (on) => this.update({ onlyMap: on }),
     });
-    this.live = new LiveIssues(wsUrl(location), (e) => this.onLive(e), (c) => {
-      this.liveConnected = c;
-      this.renderLiveBadge();
+    this.live = new LiveIssues(wsUrl(location), {
+      onChange: (e) => this.onLive(e),
+      onResync: () => this.onResync(),
+      onStatus: (c) => {
+        this.liveConnected = c;
+        this.renderLiveBadge();
+      },
     });
     window.addEventListener('popstate', () => {
       const prev = this.state;
@@ -276,15 +280,28 @@ export class App {
   }
 
   private liveTimer = 0;
+  private livePanelStale = false;
   private onLive(e: IssueChangeEvent): void {
     this.toast(t('updated', { n: e.issue.number }));
+    this.refetchLive(this.state.enterprise === e.issue.enterprise.id);
+  }
+
+  /** Live updates had a gap, so any change may have been missed: refetch all that is shown. */
+  private onResync(): void {
+    this.refetchLive(this.state.enterprise !== null || this.state.township !== null);
+  }
+
+  private refetchLive(panel: boolean): void {
+    // A burst of events (or a resync among them) is one refetch; the panel is redone if any asked.
+    this.livePanelStale ||= panel;
     clearTimeout(this.liveTimer);
     this.liveTimer = window.setTimeout(() => {
       if (this.disposed) return;
       void this.loadPoints();
       void this.loadTownships();
       if (this.state.view === 'list') void this.list.load();
-      if (this.state.enterprise === e.issue.enterprise.id) this.refreshPanelSafely();
+      if (this.livePanelStale) this.refreshPanelSafely();
+      this.livePanelStale = false;
     }, 400);
   }
 
