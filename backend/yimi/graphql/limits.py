@@ -51,7 +51,6 @@ from yimi.common.counters import counter_storage
 from yimi.graphql.cost import QueryCost, query_cost
 from yimi.ops import metrics
 
-log = logging.getLogger("yimi.limits")
 error_log = logging.getLogger("yimi.errors")
 
 RATE_LIMITED = "RATE_LIMITED"
@@ -106,7 +105,7 @@ class Budget:
         self.window = settings.rate_limit_window_seconds
         self.prefix = settings.rate_limit_key_prefix
         self.item = RateLimitItemPerSecond(self.limit, self.window)
-        # A Redis that does not answer leaves the request unmetered (see _meter).
+        # While Redis does not answer, each process counts in its own memory (common.counters).
         self.storage: Storage = counter_storage(settings.redis_url, "yimi-budget")
         self.limiter = FixedWindowRateLimiter(self.storage)
 
@@ -226,11 +225,7 @@ async def _charge(context: Any, points: int, operation: str | None) -> GraphQLEr
     budget = _budget_of(context)
     if budget is None:
         return None
-    try:
-        status = await budget.charge(caller_key(context), points)
-    except Exception:
-        log.exception("Rate-limit storage unavailable; request not metered")
-        return None
+    status = await budget.charge(caller_key(context), points)
     context.rate_limit = status
     _set_headers(context, status)
     if getattr(context, "token", None) is not None:
