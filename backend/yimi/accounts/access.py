@@ -34,6 +34,7 @@ from datetime import datetime
 from enum import Enum
 from functools import reduce
 from operator import or_
+from typing import cast
 
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
@@ -187,7 +188,8 @@ def _roles(staff: Staff) -> set[Role]:
 async def _township_ids(codes: list[str]) -> frozenset[int] | None:
     if not codes:
         return None
-    return frozenset(await Township.filter(code__in=codes).values_list("id", flat=True))
+    # Tortoise types values_list(flat=True) as tuples; it gives the values themselves.
+    return frozenset(cast(list[int], await Township.filter(code__in=codes).values_list("id", flat=True)))
 
 
 async def staff_access(staff: Staff) -> Access:

@@ -19,7 +19,7 @@ def by_id(model: type[Model], only: Sequence[str] | None = None, rows: Callable[
 
     async def load(ids: Sequence[int]) -> list[Model | None]:
         qs = (rows() if rows else model.all()).filter(id__in=list(set(ids)))
-        found = {row.id: row for row in await (qs.only(*only) if only else qs)}
+        found = {row.pk: row for row in await (qs.only(*only) if only else qs)}
         return [found.get(i) for i in ids]
 
     return DataLoader(load_fn=load)

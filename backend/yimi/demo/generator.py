@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from shapely.geometry import MultiPolygon
@@ -59,7 +60,7 @@ from yimi.townships.models import TownshipKind
 DATA_DIR = Path(__file__).parent / "data"
 SEED = 20200401
 
-Row = dict[str, object]
+Row = dict[str, Any]
 C = IssueCategory
 S = IssueStatus
 
@@ -456,14 +457,14 @@ def generate_teams(
         while len(ms) < targets[tid] and (near or far):
             ms.append((near or far).pop())
 
-    member_rows = []
+    member_rows: list[Row] = []
     for tid in sorted(members):
         for sid in members[tid]:
             member_rows.append({"id": len(member_rows) + 1, "team_id": tid, "staff_id": sid})
 
     seat_ids = [t["id"] for t in townships if t["kind"] == TownshipKind.SUBDISTRICT][:1] or [townships[0]["id"]]
-    coverage_rows = []
-    for spec, team in zip(specs, team_rows, strict=True):
+    coverage_rows: list[Row] = []
+    for spec, team_row in zip(specs, team_rows, strict=True):
         eligible = [t["id"] for t in townships if not spec.rural_only or t["kind"] != TownshipKind.SUBDISTRICT]
         share = rng.uniform(*spec.coverage)
         k = max(1, min(len(eligible), round(share * len(townships))))
@@ -471,7 +472,7 @@ def generate_teams(
         rest = [t for t in eligible if t not in must]
         chosen = sorted(must + rng.sample(rest, max(0, k - len(must))))
         for township_id in chosen:
-            coverage_rows.append({"id": len(coverage_rows) + 1, "team_id": team["id"], "township_id": township_id})
+            coverage_rows.append({"id": len(coverage_rows) + 1, "team_id": team_row["id"], "township_id": township_id})
     active = {team["id"]: (spec.since, spec.until) for spec, team in zip(specs, team_rows, strict=True)}
     return Teams(team_rows, member_rows, coverage_rows, active)
 
@@ -668,7 +669,7 @@ def day_weight(day: date, recent_start: date) -> float:
 
 
 def category_weights(day: date) -> dict[IssueCategory, float]:
-    w = dict(BASE_CATEGORY_WEIGHTS)
+    w: dict[IssueCategory, float] = dict(BASE_CATEGORY_WEIGHTS)
     if _in(day, LOCKDOWN):
         w[C.LOGISTICS] *= 2.5
         w[C.LABOUR] *= 1.8
@@ -1182,11 +1183,13 @@ class IssueFactory:
                 names_ = "、".join(self.team_names[o.team_id] for o in current[1:])
                 e.note = f"派单至{self.team_names[lead]}（主办）" + (f"，{names_}（协办）" if names_ else "")
             elif e.action == Action.ACCEPT:
+                assert lead is not None, "accepted before a dispatch"
                 e.actor = self.member(lead)
                 for o in current:
                     o.accepted = e.at
                 e.note = "已接单，安排专人办理。"
             elif e.action == Action.RETURN:
+                assert lead is not None, "returned before a dispatch"
                 e.actor = self.member(lead)
                 reason = rng.choice(RETURN_REASONS).format(dept="相关职能部门")
                 for o in current:
@@ -1200,6 +1203,7 @@ class IssueFactory:
                 e.actor = self.member(lead) if lead else rng.choice(self.dispatchers)
                 e.note = rng.choice(NOTES)
             elif e.action == Action.RESOLVE:
+                assert lead is not None, "resolved before a dispatch"
                 e.actor = self.member(lead)
                 text = self.fill(issue.resolution_text, issue.enterprise, lead, issue.numbers)
                 issue.resolution = text

@@ -101,7 +101,7 @@ def seed_points(
         raise ValueError("more fixed seeds than seeds")
     main = max(outline.geoms, key=lambda p: p.area)
     prepared = prep(main)
-    points = [tuple(p) for p in fixed]
+    points = [(x, y) for x, y in fixed]
     for p in points:
         if not prepared.contains(Point(p)):
             raise ValueError(f"fixed seed {p} lies outside the outline")
@@ -133,9 +133,10 @@ def voronoi_cells(outline: MultiPolygon, seeds: Sequence[tuple[float, float]]) -
             if cells[i] is None and region.contains(Point(seed)):
                 cells[i] = as_multipolygon(region.intersection(outline))
                 break
-    if any(c is None for c in cells):
+    found = [c for c in cells if c is not None]
+    if len(found) < len(cells):
         raise ValueError("a seed has no Voronoi cell (duplicate seeds?)")
-    return cells  # type: ignore[return-value]
+    return found
 
 
 def snap(geom: MultiPolygon) -> MultiPolygon:

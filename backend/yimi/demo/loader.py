@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.fields.relational import ForeignKeyFieldInstance
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -164,7 +166,8 @@ async def _placed(
     conn: BaseDBAsyncClient, model: type[Model], rows: Sequence[dict], idmaps: dict[type[Model], dict[int, int]]
 ) -> list[dict]:
     """The rows to insert, with ids (and foreign keys) moved past the rows already there."""
-    ids = await model.all().using_db(conn).order_by("-id").limit(1).values_list("id", flat=True)
+    # Tortoise types values_list(flat=True) as tuples; it gives the values themselves.
+    ids = cast(list[int], await model.all().using_db(conn).order_by("-id").limit(1).values_list("id", flat=True))
     top = ids[0] if ids else 0
     reuse: dict[int, int] = {}
     if model is Department and top:
@@ -179,11 +182,13 @@ async def _placed(
             next_id += 1
             idmap[r["id"]] = next_id
     idmaps[model] = idmap
+    relations = [model._meta.fields_map[name] for name in model._meta.fk_fields]
+    # Once Tortoise is initialised, a foreign key's source_field names its `<field>_id` column.
     fks = [
-        (model._meta.fields_map[name].source_field, model._meta.fields_map[name].related_model)
-        for name in model._meta.fk_fields
+        (f.source_field, idmaps[f.related_model])
+        for f in relations
+        if isinstance(f, ForeignKeyFieldInstance) and f.source_field and f.related_model in idmaps
     ]
-    fks = [(column, idmaps[related]) for column, related in fks if related in idmaps]
     if all(k == v for k, v in idmap.items()) and all(all(k == v for k, v in m.items()) for _, m in fks):
         return list(rows)  # the usual case: empty tables
     placed = []
@@ -268,7 +273,7 @@ def _print(enabled: bool, text: str) -> None:
 
 
 def _no_stage(description: str, total: int = 1, completed: int = 0) -> Callable[[int], None]:
-    return lambda n=1: None
+    return lambda n: None
 
 
 @contextmanager
@@ -296,7 +301,7 @@ def _progress(enabled: bool) -> Iterator[Callable]:
             bar.start()  # lazily: no empty bar when there is nothing to do
         finish()  # the previous stage is over
         task_id = bar.add_task(description, total=max(total, 1), completed=completed)
-        return lambda n=1: bar.advance(task_id, n)
+        return lambda n: bar.advance(task_id, n)
 
     try:
         yield stage

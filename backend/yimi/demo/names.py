@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # Common surnames in Henan, roughly by frequency (the weights below favour the first ones).
 SURNAMES = (
@@ -120,7 +124,7 @@ DEPARTMENTS = (
 )
 
 
-def weighted(rng: random.Random, pairs) -> object:
+def weighted(rng: random.Random, pairs: Iterable[tuple[T, float]]) -> T:
     """One value from ``(value, weight)`` pairs."""
     values, weights = zip(*pairs, strict=True)
     return rng.choices(values, weights=weights)[0]

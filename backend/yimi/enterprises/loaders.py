@@ -34,7 +34,8 @@ def _newest_issues(access: Access):
             f"WHERE row_in_enterprise <= {int(n)} ORDER BY enterprise_id, row_in_enterprise"
         )
         groups: dict[int, list[Issue]] = defaultdict(list)
-        for issue in await Issue.raw(sql):
+        rows: list[Issue] = await Issue.raw(sql)
+        for issue in rows:
             groups[issue.enterprise_id].append(issue)
         return [groups.get(enterprise_id, [])[:limit] for enterprise_id, limit in keys]
 

@@ -37,6 +37,6 @@ class EnterpriseQuery:
     )
     async def map_layer(self, info: Info, filter: EnterpriseFilter | None = None) -> JSON:
         criteria = filter.to_criteria() if filter else EnterpriseCriteria()
-        return await map_layer(
-            criteria, info.context.access, info.context.now, lambda pk: to_global_id("Enterprise", pk)
+        return JSON(
+            await map_layer(criteria, info.context.access, info.context.now, lambda pk: to_global_id("Enterprise", pk))
         )

@@ -98,17 +98,18 @@ async def map_layer(criteria: EnterpriseCriteria, access: Access, now: datetime,
     qs = enterprise_queryset(criteria, access)
     points = await qs.order_by("id").values_list("id", "lon", "lat")
     worst: dict[int, int] = {}
-    counts: dict[int, int] | None = None
+    counts: dict[int, int] = {}
+    figures = access.allows(Grant.FIGURES)
     open_issues = []
-    if access.allows(Grant.FIGURES):
-        counts = {}
+    if figures:
         open_issues = await Issue.filter(
             status__in=OPEN_VALUES, enterprise_id__in=Subquery(qs.values("id"))
         ).values_list("enterprise_id", "status", "yellow_at", "orange_at", "deadline")
     for enterprise_id, status, yellow_at, orange_at, deadline in open_issues:
-        color = warning_color(status, yellow_at, orange_at, deadline, now)
         counts[enterprise_id] = counts.get(enterprise_id, 0) + 1
-        worst[enterprise_id] = max(worst.get(enterprise_id, -1), SEVERITY[color])
+        color = warning_color(status, yellow_at, orange_at, deadline, now)
+        if color is not None:  # always, for an open issue
+            worst[enterprise_id] = max(worst.get(enterprise_id, -1), SEVERITY[color])
     by_severity = {v: k.name for k, v in SEVERITY.items()}  # the GraphQL enum names
     return feature_collection(
         [
@@ -118,7 +119,7 @@ async def map_layer(criteria: EnterpriseCriteria, access: Access, now: datetime,
                 {
                     "id": global_id(enterprise_id),
                     "warningColor": by_severity.get(worst.get(enterprise_id, -1)),
-                    "openIssueCount": None if counts is None else counts.get(enterprise_id, 0),
+                    "openIssueCount": counts.get(enterprise_id, 0) if figures else None,
                 },
             )
             for enterprise_id, lon, lat in points
@@ -201,6 +202,8 @@ class EnterpriseService:
         async with in_transaction() as conn:
             # The change and its audit line together, or neither.
             enterprise = await Enterprise.filter(id=enterprise_id).using_db(conn).first()
+            if enterprise is None:  # deleted since the scope was read
+                raise ServiceError("enterpriseId", "NOT_FOUND", "no such enterprise")
             previous = enterprise.commissioner_id
             await Enterprise.filter(id=enterprise_id).using_db(conn).update(commissioner_id=commissioner_id)
             await CommissionerAssignment.create(

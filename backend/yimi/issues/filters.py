@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from tortoise.expressions import Case, Q, Subquery, When
 from tortoise.queryset import QuerySet
@@ -80,7 +82,7 @@ def issue_queryset(criteria: IssueCriteria, now: datetime, access: Access) -> Qu
 
 
 # Enum orderings sort by meaning, not alphabetically: priority by urgency, status along the workflow.
-RANKS = {
+RANKS: dict[IssueOrderField, Sequence[Enum]] = {
     IssueOrderField.PRIORITY: [IssuePriority.COMPLEX, IssuePriority.NORMAL, IssuePriority.URGENT],
     IssueOrderField.STATUS: list(IssueStatus),
 }
@@ -91,8 +93,12 @@ def ordered(qs: QuerySet[Issue], order_field: IssueOrderField, descending: bool)
     key = order_field.value
     if order_field in RANKS:
         key = f"{order_field.value}_rank"
-        ranks = [When(**{order_field.value: member.value}, then=i) for i, member in enumerate(RANKS[order_field])]
-        qs = qs.annotate(**{key: Case(*ranks, default=len(ranks))})
+        # Tortoise's stubs leave numbers out of `then` and `default`; it sends them as SQL constants.
+        ranks = [
+            When(**{order_field.value: member.value}, then=i)  # type: ignore[arg-type]
+            for i, member in enumerate(RANKS[order_field])
+        ]
+        qs = qs.annotate(**{key: Case(*ranks, default=len(ranks))})  # type: ignore[arg-type]
     return qs.order_by(f"{sign}{key}", f"{sign}id")
 
 
@@ -103,7 +109,7 @@ def ordered(qs: QuerySet[Issue], order_field: IssueOrderField, descending: bool)
 # and the criteria on these fields are checked against it here, as the SQL above checks them.
 
 
-def snapshot(issue: Issue, live_order_team_ids) -> dict:
+def snapshot(issue: Issue, live_order_team_ids: Iterable[int]) -> dict[str, Any]:
     """The changeable state of ``issue`` as JSON, with the teams holding live orders."""
     return {
         "status": issue.status.value,
@@ -121,16 +127,18 @@ def stable_part(criteria: IssueCriteria) -> IssueCriteria:
     return replace(criteria, statuses=[], team_id=None, warning_colors=[], overdue=None, needs_escalation=None)
 
 
-def matched(criteria: IssueCriteria, state: dict, now: datetime) -> bool:
+def matched(criteria: IssueCriteria, state: Mapping[str, Any], now: datetime) -> bool:
     """Whether an issue in the ``snapshot`` state met the changeable criteria at ``now``."""
     try:
         status = IssueStatus(state["status"])
-        moments = [datetime.fromisoformat(state[k]) for k in ("yellowAt", "orangeAt", "deadline")]
+        yellow_at, orange_at, deadline = (
+            datetime.fromisoformat(state[k]) for k in ("yellowAt", "orangeAt", "deadline")
+        )
         escalated = state.get("escalatedAt")
         teams = {state.get("leadTeamId"), *state.get("teamIds", [])}
     except (KeyError, TypeError, ValueError):
         return False
-    color = warning_color(status, *moments, now)
+    color = warning_color(status, yellow_at, orange_at, deadline, now)
     if criteria.statuses and status not in criteria.statuses:
         return False
     if criteria.team_id is not None and criteria.team_id not in teams:

@@ -23,6 +23,7 @@ acts only on enterprises in those townships.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from yimi.accounts.models import PartnerToken, Role, Staff
 from yimi.common.errors import ServiceError
@@ -97,7 +98,8 @@ def _check_township(actor: Staff, scope: Scope) -> None:
 
 
 async def team_ids_of(actor: Staff) -> set[int]:
-    return set(await TeamMember.filter(staff_id=actor.id).values_list("team_id", flat=True))
+    # Tortoise types values_list(flat=True) as tuples; it gives the values themselves.
+    return set(cast(list[int], await TeamMember.filter(staff_id=actor.id).values_list("team_id", flat=True)))
 
 
 async def authorize_issue(actor: Staff | None, action: Action, scope: Scope) -> Staff:

@@ -27,9 +27,9 @@ SUPPRESSED_COUNT_SCALAR = strawberry.scalar(
 )
 
 
-def _count(cell: service.Cell, measure: str) -> object:
+def _count(cell: service.Cell, measure: str) -> SuppressedCount:
     value = cell.published(measure)
-    return SUPPRESSED if value is None else value
+    return SuppressedCount(SUPPRESSED if value is None else value)
 
 
 @strawberry.type(description="Issue figures of a group, suppressed for publication.")

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import F, Q, Subquery
@@ -131,7 +132,7 @@ class TeamFigures:
 
 def _as_datetime(value: datetime | str) -> datetime:
     """An aware datetime from a driver value: a datetime (PostgreSQL) or ISO text (SQLite)."""
-    if value.__class__ is str:
+    if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
@@ -251,7 +252,7 @@ async def team_figures(
     for team_id in ids:
         i = by_team_issues.get(team_id, {})
         o = by_team_orders.get(team_id, {})
-        days = days_by_team.get(team_id)
+        team_days = days_by_team.get(team_id)
         result[team_id] = TeamFigures(
             open=i.get("n_open", 0),
             overdue=i.get("n_overdue", 0),
@@ -261,7 +262,7 @@ async def team_figures(
             content_count=i.get("n_content", 0),
             dispatch_count=o.get("n_orders", 0),
             returned_count=o.get("n_returned", 0),
-            median_working_days_to_resolve=float(statistics.median(days)) if days else None,
+            median_working_days_to_resolve=float(statistics.median(team_days)) if team_days else None,
         )
     return result
 
@@ -298,10 +299,13 @@ async def set_team_coverage(actor: Staff | None, team_id: str, township_codes: S
         if unknown:
             raise ServiceError("townshipCodes", "NOT_FOUND", "unknown township codes: " + ", ".join(unknown))
         wanted = set(found.values())
-        current = set(await TeamCoverage.filter(team_id=pk).using_db(conn).values_list("township_id", flat=True))
+        # Tortoise types values_list(flat=True) as tuples; it gives the values themselves.
+        current = set(
+            cast(list[int], await TeamCoverage.filter(team_id=pk).using_db(conn).values_list("township_id", flat=True))
+        )
         if scope:
             touched = await Township.filter(id__in=current ^ wanted).using_db(conn).values_list("code", flat=True)
-            if outside := sorted(set(touched) - scope):
+            if outside := sorted(set(cast(list[str], touched)) - scope):
                 raise ServiceError(
                     "townshipCodes",
                     "FORBIDDEN",
