@@ -20,6 +20,8 @@ COMMANDS = [
     "token list",
     "token revoke",
     "recompute-warnings",
+    "backup",
+    "restore",
 ]
 
 
@@ -40,8 +42,9 @@ def test_migrate_then_demo_twice_does_not_duplicate(tmp_path):
     path = tmp_path / "cli.sqlite3"
     env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
     assert run("migrate", env=env).returncode == 0
-    first = run("demo", "--quiet", env=env)
+    first = run("demo", env=env)
     assert first.returncode == 0, first.stderr
+    assert first.stdout.count("Loaded the Weishi county demo") == 1, first.stdout  # the summary, once
 
     def counts():
         return (
@@ -56,7 +59,7 @@ def test_migrate_then_demo_twice_does_not_duplicate(tmp_path):
     before = counts()
     second = run("demo", "--quiet", "--login", "staff003", env=env)
     assert second.returncode == 0, second.stderr
-    assert "already" in second.stdout
+    assert second.stdout.count("already loaded") == 1 and "`yimi demo --reset` reloads it" in second.stdout
     assert counts() == before
     assert before[0] == 15 and before[1] == 600 and before[2] >= 3000
     # --login: the printed password signs staff003 in (make run's way into the web app).
@@ -69,6 +72,9 @@ def test_migrate_then_demo_twice_does_not_duplicate(tmp_path):
         "demo", "--quiet", "--login", "staff003", env={**env, "YIMI_ENV": "production", "YIMI_SECRET_KEY": "x" * 40}
     )
     assert refused.returncode != 0 and "not in production" in refused.stdout
+    nobody = run("demo", "--quiet", "--login", "nobody", env=env)
+    assert nobody.returncode == 1 and "Traceback" not in nobody.stderr
+    assert nobody.stdout.splitlines()[-1] == "error: --login: no active member of staff 'nobody'", nobody.stdout
 
 
 def test_user_commands(tmp_path):
@@ -111,8 +117,18 @@ def test_user_commands(tmp_path):
     short = run("user", "set-password", "li.na", "--password", "short", env=env)
     assert short.returncode == 1 and "at least 10" in short.stdout
     assert run("user", "disable", "li.na", env=env).returncode == 0
+    many = ["--role", "team_member", "--role", "commissioner", "--role", "viewer"]
+    created = run(
+        "user", "create", "zhang.wei.commissioner", "--name", "张伟（县人社局驻企服务专员）",
+        "--department", "县人力资源和社会保障局", *many, "--password", "a long password", env=env,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
     listing = run("user", "list", env=env)
     assert "li.na" in listing.stdout and "no" in listing.stdout
+    # Nothing cut at 80 columns when the output is not a terminal: every value whole, on one line.
+    row = next(line for line in listing.stdout.splitlines() if "zhang.wei.commissioner" in line)
+    assert "team_member, commissioner, viewer" in row and "张伟（县人社局驻企服务专员）" in row
+    assert "县人力资源和社会保障局" in row and "…" not in listing.stdout
     assert sqlite3.connect(path).execute("select is_active from staff where username='li.na'").fetchone() == (0,)
 
 

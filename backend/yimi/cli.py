@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -19,6 +20,9 @@ app.add_typer(user_app, name="user")
 token_app = typer.Typer(help="Partner API tokens: create, list, revoke.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 console = Console()
+# Output width when not on a terminal: wide enough for any table row, so that nothing is cut.
+WIDE = 10_000
+STAFF_COLUMNS = ("username", "name", "department", "roles", "townships", "active", "password")
 
 
 def get_settings() -> Settings:
@@ -54,6 +58,15 @@ def _with_db(coro_fn):
     except ServiceError as error:
         console.print(f"[red]error:[/red] {error.field}: {error.message}")
         raise typer.Exit(1) from None
+
+
+def print_table(table) -> None:
+    """Prints ``table`` whole: on a terminal a long cell folds onto more lines; into a pipe or a file
+    (where rich would assume 80 columns) the lines are as long as the table needs."""
+    if console.is_terminal:
+        console.print(table)
+    else:
+        Console(width=WIDE, soft_wrap=False).print(table)
 
 
 def _ask_password(password: str | None) -> str:
@@ -106,7 +119,7 @@ def demo(
     except ServiceError as error:
         console.print(f"[red]error:[/red] {error.field}: {error.message}")
         raise typer.Exit(1) from None
-    console.print(str(summary))
+    console.print(str(summary), highlight=False, soft_wrap=True)
     if password:
         console.print(f"Sign in to the web app as [bold]{login}[/bold] with the password [bold]{password}[/bold]")
 
@@ -119,7 +132,7 @@ async def _demo_login(username: str) -> str:
 
     staff = await Staff.get_or_none(username=username, is_active=True)
     if staff is None:
-        raise ServiceError("login", "NOT_FOUND", f"no active member of staff '{username}'")
+        raise ServiceError("--login", "NOT_FOUND", f"no active member of staff '{username}'")
     # A new one each time, never stored in the repo: `make run` prints it just before serving.
     password = "-".join(secrets.token_hex(3) for _ in range(3))
     await set_password(staff, password)
@@ -154,14 +167,14 @@ def user_create(
 @user_app.command("list")
 def user_list() -> None:
     """List staff logins."""
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from yimi.accounts.models import Staff
 
     async def fetch():
         return await Staff.all().order_by("username").prefetch_related("department")
 
-    table = Table("username", "name", "department", "roles", "townships", "active", "password")
+    table = Table(*(Column(name, overflow="fold") for name in STAFF_COLUMNS))
     for s in _with_db(fetch):
         table.add_row(
             s.username,
@@ -172,7 +185,7 @@ def user_list() -> None:
             "yes" if s.is_active else "no",
             "set" if s.password_hash else "-",
         )
-    console.print(table)
+    print_table(table)
 
 
 @user_app.command("disable")
@@ -274,6 +287,88 @@ def recompute_warnings() -> None:
     console.print(
         f"{changed:,} issues now use yellow at {settings.warn_yellow_at:.0%}, orange at {settings.warn_orange_at:.0%}"
     )
+
+
+def _fail(error: Exception) -> NoReturn:
+    console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1) from None
+
+
+def _sqlite_file() -> Path:
+    from yimi.ops.backup import BackupError, sqlite_path
+
+    try:
+        return sqlite_path(get_settings().database_url)
+    except BackupError as error:
+        _fail(error)
+
+
+@app.command()
+def backup(
+    file: Path = typer.Argument(..., help="The backup to write (a new SQLite file; replaced if it exists)."),
+) -> None:
+    """Back up the SQLite database, safely while the server is writing (SQLite's online backup API).
+
+    Never copy the live file with cp: what is still in its write-ahead log would be lost.
+    For PostgreSQL, use pg_dump -Fc (see the README).
+    """
+    from yimi.ops.backup import BackupError
+    from yimi.ops.backup import backup as run_backup
+
+    database = _sqlite_file()
+    with console.status(f"backing up {database}…") as status:
+
+        def started(size: int) -> None:
+            status.update(f"backing up {database} ({size / 1e6:,.1f} MB)…")
+
+        try:
+            copied = run_backup(database, file, on_start=started)
+        except BackupError as error:
+            status.stop()
+            _fail(error)
+    console.print(
+        f"backed up {database} to {copied.path} ({copied.bytes / 1e6:,.1f} MB in {copied.seconds:.2f} s, "
+        f"last migration {copied.migration})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def restore(
+    file: Path = typer.Argument(..., help="A backup written by `yimi backup`."),
+    force: bool = typer.Option(
+        False, "--force", help="Overwrite the database even while another process (a server) has it open."
+    ),
+) -> None:
+    """Replace the SQLite database with a backup, after checking the backup (integrity, Yimi migrations).
+
+    Stop the server first: the database is not overwritten while a process has it open, unless --force.
+    """
+    from yimi.ops.backup import BackupError, in_use, missing_migrations
+    from yimi.ops.backup import restore as run_restore
+
+    database = _sqlite_file()
+    try:
+        if force and in_use(database):
+            console.print(
+                f"[yellow]warning:[/yellow] {database} is open in another process: overwriting it under it "
+                "(--force); restart the server afterwards",
+                highlight=False,
+                soft_wrap=True,
+            )
+        with console.status(f"checking {file} and restoring it…"):
+            copied = run_restore(file, database, force=force)
+    except BackupError as error:
+        _fail(error)
+    console.print(
+        f"restored {file} into {database} ({copied.bytes / 1e6:,.1f} MB in {copied.seconds:.2f} s, "
+        f"last migration {copied.migration})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if missing := missing_migrations(copied.migration):
+        console.print(f"the backup predates {', '.join(missing)}: run `yimi migrate` before serving", soft_wrap=True)
 
 
 @app.command()

@@ -77,7 +77,7 @@ class DemoSummary:
     @property
     def message(self) -> str:
         if not self.loaded:
-            return "The demo data is already loaded; nothing changed (use reset to reload it)."
+            return "The demo data is already loaded; nothing changed (`yimi demo --reset` reloads it)."
         what = "Reloaded" if self.reset else "Loaded"
         return f"{what} the Weishi county demo as of {self.today} in {self.seconds:.1f} s."
 
@@ -118,7 +118,7 @@ async def load_demo(
     config = demo_config(settings)
     started = _time.perf_counter()
     if not reset and await _present(config):
-        return await _already_loaded(progress, started)
+        return await _already_loaded(started)
     today = today or datetime.now(ZoneInfo(settings.timezone)).date()
     with _progress(progress) as stage:
         # Generating takes about a second of CPU: off the event loop, and before the write lock.
@@ -127,11 +127,10 @@ async def load_demo(
             if reset:
                 await delete_all(conn, stage)
             elif await _present(config, conn):  # loaded by someone else meanwhile
-                return await _already_loaded(progress, started)
+                return await _already_loaded(started)
             await write(conn, data, stage)
             await _fix_sequences(conn)
             summary = await _summary(conn, loaded=True, reset=reset, today=today, started=started)
-    _print(progress, str(summary))
     return summary
 
 
@@ -139,10 +138,8 @@ async def _present(config: DemoConfig, conn: BaseDBAsyncClient | None = None) ->
     return await Township.filter(code=f"{config.county_code}001").using_db(conn).exists()
 
 
-async def _already_loaded(progress: bool, started: float) -> DemoSummary:
-    summary = await _summary(None, loaded=False, reset=False, today=None, started=started)
-    _print(progress, summary.message)
-    return summary
+async def _already_loaded(started: float) -> DemoSummary:
+    return await _summary(None, loaded=False, reset=False, today=None, started=started)
 
 
 async def write(conn: BaseDBAsyncClient, data: DemoData, stage: Callable | None = None) -> None:
@@ -263,13 +260,6 @@ async def _summary(
         seconds=_time.perf_counter() - started,
         **{k: v for k, v in counts.items() if k in known},
     )
-
-
-def _print(enabled: bool, text: str) -> None:
-    if enabled:
-        from rich.console import Console
-
-        Console().print(text, highlight=False)
 
 
 def _no_stage(description: str, total: int = 1, completed: int = 0) -> Callable[[int], None]:

@@ -22,6 +22,8 @@ interface ActionSpec {
   input: string;
   statuses: string[];
   fields: FieldSpec[];
+  /** Sends an `idempotencyKey`: a retry or a double submit of the same input makes one issue, not two. */
+  idempotent?: boolean;
 }
 
 const OPEN = ['REPORTED', 'DISPATCHED', 'IN_PROGRESS', 'RETURNED', 'REOPENED'];
@@ -76,6 +78,20 @@ export function placeErrors(errors: UserError[], fields: string[]): { byField: M
 
 let formSeq = 0;
 
+/** A fresh idempotency key (crypto.randomUUID needs a secure context; a plain-HTTP office server is not one). */
+export function newIdempotencyKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The key for submitting `input`: the previous attempt's while the input is the same (a retry the
+ * server may already have stored), a new one once the input changed.
+ */
+export function keyFor(previous: { body: string; key: string } | null, input: Record<string, unknown>): { body: string; key: string } {
+  const body = JSON.stringify(input);
+  return previous?.body === body ? previous : { body, key: newIdempotencyKey() };
+}
+
 export interface IssueRef { id: string; version: number; status: string; number: string }
 
 /** One disclosure per action available in the issue's status. */
@@ -94,7 +110,7 @@ export function renderActions(
 
 export function reportSpec(): ActionSpec {
   return {
-    key: 'report', label: 'a_report', mutation: 'reportIssue', input: 'ReportIssueInput', statuses: [],
+    key: 'report', label: 'a_report', mutation: 'reportIssue', input: 'ReportIssueInput', statuses: [], idempotent: true,
     fields: [
       { name: 'category', label: 'category', kind: 'select', required: true, options: () => CATEGORIES.map((c) => [c, enumLabel(c)]) },
       { name: 'title', label: 'title', kind: 'text', required: true },
@@ -121,6 +137,7 @@ export function renderForm(
     const form = el('form', { novalidate: '', 'aria-describedby': `${id}-status` });
     const inputs = new Map<string, HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>();
     const errorSlots = new Map<string, HTMLElement>();
+    let attempt: { body: string; key: string } | null = null;
     for (const field of spec.fields) {
       const fid = `${id}-${field.name}`;
       const label = el('label', { for: fid }, t(field.label), field.required ? el('span', { 'aria-hidden': 'true', class: 'req' }, ' *') : null);
@@ -156,6 +173,10 @@ export function renderForm(
           if (v === '' && !field.required) continue;
           input[field.name] = field.kind === 'datetime' ? localToIso(v) : v;
         }
+        if (spec.idempotent) {
+          attempt = keyFor(attempt, input);
+          input.idempotencyKey = attempt.key;
+        }
         submit.disabled = true;
         try {
           const q = `mutation Act($input: ${spec.input}!) { ${spec.mutation}(input: $input) { issue { ${ISSUE_FIELDS} } userErrors { field code message } } }`;
@@ -180,6 +201,7 @@ export function renderForm(
             const firstBad = [...inputs.entries()].find(([n]) => byField.has(n));
             firstBad?.[1].focus();
           } else {
+            attempt = null; // done: the next report is another one, even with the same text
             status.className = 'form-status ok';
             status.textContent = t('done');
             onDone();
