@@ -19,8 +19,8 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
-from yimi.accounts.access import access_for
 from yimi.accounts.csrf import check_request
+from yimi.accounts.read_rules import access_for
 from yimi.accounts.service import SignInThrottle, active_staff
 from yimi.accounts.tokens import token_for_secret
 from yimi.common.errors import ServiceError

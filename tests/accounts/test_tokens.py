@@ -91,7 +91,7 @@ async def test_an_overlong_township_code_is_an_unknown_code(demo):
 
 
 def test_every_scope_says_what_it_opens():
-    from yimi.accounts.access import SCOPE_GRANTS
+    from yimi.accounts.read_rules import SCOPE_GRANTS
     from yimi.accounts.tokens import TokenScope
 
     assert {s.value for s in TokenScope} == set(SCOPE_GRANTS)

@@ -76,7 +76,7 @@ schemathesis.graphql.scalar("JSON", _json_value().map(_to_node))
 
 # --- checks -------------------------------------------------------------------------------------
 # Each check gets (caller, label, query, response) and returns a problem or None. The leak checks
-# (what the role policy of yimi.accounts.access lets each caller read) come after the generic ones.
+# (what the role policy of yimi.accounts.read_rules lets each caller read) come after the generic ones.
 
 
 @dataclass
@@ -128,7 +128,7 @@ def no_unexpected_error(x: Exchange) -> str | None:
     return None
 
 
-# --- leak checks (the role policy, yimi.accounts.access) -----------------------------------------
+# --- leak checks (the role policy, yimi.accounts.read_rules) -----------------------------------------
 # Before fuzzing, ``load_secrets`` reads from the demo database the strings each caller must never
 # see (by kind) and compiles them, per caller, into one pattern: a check is one regex scan of the
 # response. Callers not in FORBIDDEN (the dispatcher) are not checked: staff read everything.

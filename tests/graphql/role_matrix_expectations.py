@@ -1,6 +1,6 @@
 """The expectation table of the role matrix (tests/graphql/test_role_matrix.py), and how to walk the schema.
 
-Written from the policy (yimi.accounts.access, DESIGN.md "Who sees what"), not from the code: every
+Written from the policy (yimi.accounts.read_rules, DESIGN.md "Who sees what"), not from the code: every
 object type reachable from Query and every field on it must be classified here, or the matrix fails.
 
 * ``TYPE_GRANTS``: the grant it takes to hold any object of a type at all (what ``node(id:)`` of a
@@ -28,7 +28,7 @@ from graphql import (
     is_composite_type,
     is_non_null_type,
 )
-from yimi.accounts.access import Grant
+from yimi.accounts.read_rules import Grant
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
 

@@ -2,7 +2,7 @@
 
 The fuzzing runs mutations, so it gets its own database and therefore its own process (the ORM
 is global and the session's demo database is shared by every test): see fuzz_run.py. Checks,
-including the leak checks of the role policy (yimi.accounts.access), live in ``fuzz_run.CHECKS``;
+including the leak checks of the role policy (yimi.accounts.read_rules), live in ``fuzz_run.CHECKS``;
 the tests below feed them fabricated responses, to show that each can fail.
 """
 

@@ -7,7 +7,7 @@ FORBIDDEN (staff, tokens) exactly where the expectation table (role_matrix_expec
 the caller first lacks a grant. A field the table does not classify fails the matrix.
 
 The row rules are checked against sets worked out here from the database (``World``), not from
-yimi.accounts.access: team members, commissioners, township scopes, and tokens limited to
+yimi.accounts.read_rules: team members, commissioners, township scopes, and tokens limited to
 townships and categories, through ``node``/``nodes``, top-level lists and filters, nested
 connections, ``mapLayer`` and totals.
 """
@@ -40,7 +40,7 @@ from tests.graphql.role_matrix_expectations import (
     routes,
     selection,
 )
-from yimi.accounts.access import Grant
+from yimi.accounts.read_rules import Grant
 from yimi.common.ids import to_global_id
 
 SCHEMA = load_schema()

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from tests.live.conftest import wait_for_subscribers
-from yimi.accounts.access import staff_access
 from yimi.accounts.models import Staff
+from yimi.accounts.read_rules import staff_access
 from yimi.graphql.context import Context
 from yimi.graphql.limits import Budget
 from yimi.graphql.schema import schema

@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.issues.workflow_helpers import cast, gid, ok
 from tests.live.conftest import ISSUE_CHANGED, SubscriptionClient, live_subscribers, served, wait_for_subscribers
-from yimi.accounts.access import PUBLIC_ACCESS, STAFF, Access
+from yimi.accounts.read_rules import PUBLIC_ACCESS, STAFF, Access
 from yimi.app import SESSION_COOKIE
 from yimi.enterprises.models import Enterprise
 from yimi.graphql.context import Context

@@ -9,8 +9,8 @@ from contextlib import aclosing
 import pytest
 
 from tests.live.conftest import wait_for_subscribers
-from yimi.accounts.access import staff_access, token_access
 from yimi.accounts.models import PartnerToken, Staff
+from yimi.accounts.read_rules import staff_access, token_access
 from yimi.accounts.tokens import create_token, revoke_token
 from yimi.graphql.context import Context
 from yimi.graphql.schema import schema

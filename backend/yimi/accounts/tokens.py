@@ -8,8 +8,8 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
-from yimi.accounts.access import SCOPE_REQUIRES
 from yimi.accounts.models import PartnerCall, PartnerToken
+from yimi.accounts.read_rules import SCOPE_REQUIRES
 from yimi.common.errors import ServiceError
 from yimi.common.filters import fitting
 from yimi.issues.models import IssueCategory
@@ -22,7 +22,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 class TokenScope(str, Enum):
     """What a token may do beyond the public's reads (townships, teams, statistics); see
-    yimi.accounts.access.SCOPE_GRANTS for what each one opens."""
+    yimi.accounts.read_rules.SCOPE_GRANTS for what each one opens."""
 
     READ_ENTERPRISES = "enterprises:read"
     READ_CONTACTS = "enterprises:contacts"  # contact person and phone, with enterprises:read

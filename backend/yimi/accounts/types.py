@@ -4,7 +4,7 @@ import strawberry
 from strawberry import relay
 
 from yimi.accounts import models
-from yimi.accounts.access import Grant
+from yimi.accounts.read_rules import Grant
 from yimi.common.loaders import load_nodes
 from yimi.common.object_types import fill
 from yimi.graphql.context import Info

@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from strawberry.dataloader import DataLoader
 
-from yimi.accounts.access import Access
+from yimi.accounts.read_rules import Access
 from yimi.common.loaders import by_id, counted, grouped
 from yimi.enterprises.models import CommissionerAssignment, Enterprise, Visit
 from yimi.issues.models import OPEN_VALUES, Issue
@@ -46,7 +46,7 @@ class EnterpriseLoaders:
     def __init__(self, access: Access):
         self.by_id = by_id(Enterprise, rows=access.enterprises)
         self.visit_by_id = by_id(Visit, rows=access.visits)
-        # A figure: every open issue counts, whoever asks (see yimi.accounts.access).
+        # A figure: every open issue counts, whoever asks (see yimi.accounts.read_rules).
         self.open_issue_count = counted(
             lambda ids: Issue.filter(status__in=OPEN_VALUES, enterprise_id__in=ids), "enterprise_id"
         )

@@ -14,15 +14,16 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from yimi.accounts.access import Access, Grant
+from yimi.accounts.action_rules import require_signed_in
 from yimi.accounts.models import Role, Staff
+from yimi.accounts.read_rules import Access, Grant
 from yimi.accounts.service import has_role
 from yimi.common.errors import ServiceError
 from yimi.common.filters import fitting
 from yimi.common.geo import BBox, feature_collection, point_feature
+from yimi.enterprises.action_rules import authorize_assign_commissioner, authorize_visit
 from yimi.enterprises.models import CommissionerAssignment, Enterprise, RiskColor, Visit
 from yimi.issues.models import OPEN_VALUES, Issue, IssueSource
-from yimi.issues.permissions import authorize_assign_commissioner, authorize_visit, require_signed_in
 from yimi.issues.service import IssueDraft, IssueWorkflow, enterprise_scope, retry_numbering
 from yimi.issues.warning import SEVERITY, warning_color
 from yimi.issues.workflow import Action

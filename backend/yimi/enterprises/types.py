@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
-from yimi.accounts.access import Grant
+from yimi.accounts.read_rules import Grant
 from yimi.accounts.types import Staff, staff_or_none
 from yimi.common.enums import OrderDirection
 from yimi.common.geo import GeoPoint, parse_bbox
@@ -17,7 +17,7 @@ from yimi.enterprises import models
 from yimi.enterprises.models import EnterpriseSize, RiskColor
 from yimi.enterprises.service import EnterpriseCriteria, EnterpriseOrderField
 from yimi.graphql.context import Info
-from yimi.graphql.permissions import needs
+from yimi.graphql.field_rules import needs
 
 if TYPE_CHECKING:
     from yimi.issues.types import Issue

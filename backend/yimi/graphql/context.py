@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from yimi.accounts.access import PUBLIC_ACCESS, Access
+from yimi.accounts.read_rules import PUBLIC_ACCESS, Access
 from yimi.enterprises.loaders import EnterpriseLoaders
 from yimi.issues.loaders import IssueLoaders
 from yimi.settings import Settings

@@ -10,9 +10,9 @@ from strawberry.tools import merge_types
 from strawberry.utils.logging import StrawberryLogger
 
 from graphql import GraphQLError
-from yimi.accounts.access import AccessDenied
 from yimi.accounts.mutations import AccountMutation
 from yimi.accounts.queries import AccountQuery
+from yimi.accounts.read_rules import AccessDenied
 from yimi.common.errors import UserInputError
 from yimi.enterprises.mutations import EnterpriseMutation
 from yimi.enterprises.queries import EnterpriseQuery

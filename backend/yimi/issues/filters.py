@@ -13,7 +13,7 @@ from typing import Any
 from tortoise.expressions import Case, Q, Subquery, When
 from tortoise.queryset import QuerySet
 
-from yimi.accounts.access import Access, Grant
+from yimi.accounts.read_rules import Access, Grant
 from yimi.common.filters import fitting
 from yimi.issues.models import DispatchOrder, Issue, IssueCategory, IssuePriority, IssueStatus
 from yimi.issues.warning import WarningColor, overdue_q, warning_color, warning_q

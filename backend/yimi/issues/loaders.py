@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import contextlib
 
-from yimi.accounts.access import Access
+from yimi.accounts.read_rules import Access
 from yimi.common.loaders import by_id, grouped
 from yimi.issues.models import DispatchOrder, ExtensionRequest, Issue, IssueEvent
 

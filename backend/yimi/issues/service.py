@@ -24,10 +24,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from yimi.accounts.access import Access, Grant
+from yimi.accounts.action_rules import Scope, require_signed_in
 from yimi.accounts.models import PartnerToken, Staff
+from yimi.accounts.read_rules import Access, Grant
 from yimi.common.errors import ServiceError
 from yimi.enterprises.models import Enterprise
+from yimi.issues.action_rules import authorize_issue, authorize_partner_report
 from yimi.issues.deadlines import DeadlineRules, deadline_for
 from yimi.issues.filters import snapshot
 from yimi.issues.models import (
@@ -44,7 +46,6 @@ from yimi.issues.models import (
     IssueStatus,
     Satisfaction,
 )
-from yimi.issues.permissions import Scope, authorize_issue, authorize_partner_report, require_signed_in
 from yimi.issues.warning import thresholds
 from yimi.issues.workflow import Action, IllegalTransition, next_status
 from yimi.settings import Settings

@@ -27,7 +27,7 @@ from typing import Annotated, Any
 import strawberry
 
 from graphql import GraphQLError
-from yimi.accounts.access import Access, Grant, refreshed
+from yimi.accounts.read_rules import Access, Grant, refreshed
 from yimi.graphql.context import Info, Loaders
 from yimi.graphql.limits import charge_event
 from yimi.issues.filters import IssueCriteria, issue_queryset, matched, stable_part

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
-from yimi.accounts.access import Grant
+from yimi.accounts.read_rules import Grant
 from yimi.accounts.types import Staff, staff_or_none
 from yimi.common.enums import OrderDirection
 from yimi.common.errors import UserInputError
@@ -15,7 +15,7 @@ from yimi.common.loaders import load_nodes
 from yimi.common.object_types import fill
 from yimi.common.time import to_utc
 from yimi.graphql.context import Info
-from yimi.graphql.permissions import needs
+from yimi.graphql.field_rules import needs
 from yimi.issues import models
 from yimi.issues.filters import IssueCriteria, IssueOrderField, needs_escalation
 from yimi.issues.models import (

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import strawberry
 
-from yimi.accounts.access import Grant
+from yimi.accounts.read_rules import Grant
 from yimi.common.errors import UserInputError
 from yimi.graphql.context import Info
 from yimi.stats.service import statistics

@@ -17,14 +17,14 @@ from tortoise.functions import Coalesce, Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from yimi.accounts.models import Role, Staff
-from yimi.accounts.service import has_role
+from yimi.accounts.models import Staff
 from yimi.common.errors import ServiceError, UserInputError
 from yimi.common.filters import fitting
 from yimi.common.ids import parse_global_id
 from yimi.issues.deadlines import working_days_between
 from yimi.issues.models import OPEN_VALUES, DispatchOrder, DispatchRole, Issue, IssueCategory, IssueStatus, Satisfaction
 from yimi.issues.warning import overdue_q
+from yimi.teams.action_rules import authorize_set_coverage
 from yimi.teams.models import ServiceTeam, TeamCoverage, TeamKind
 from yimi.townships.models import Township
 
@@ -277,10 +277,7 @@ async def set_team_coverage(actor: Staff | None, team_id: str, township_codes: S
     ``team_id`` is the team's global ID. Refuses (ServiceError, nothing written) an anonymous
     caller, a caller who is neither admin nor dispatcher, an unknown team, and unknown codes.
     """
-    if actor is None:
-        raise ServiceError(None, "UNAUTHENTICATED", "sign in to change a team's coverage")
-    if not has_role(actor, Role.ADMIN, Role.DISPATCHER):
-        raise ServiceError(None, "FORBIDDEN", "only an admin or a dispatcher may change a team's coverage")
+    actor = authorize_set_coverage(actor)
     scope = set(actor.township_scope or [])
     try:
         _, pk = parse_global_id(team_id, "teamId", "ServiceTeam")

@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 import strawberry
 from strawberry import relay
 
-from yimi.accounts.access import Grant
+from yimi.accounts.read_rules import Grant
 from yimi.accounts.types import Department, Staff, staff_or_none
 from yimi.common.loaders import load_nodes
 from yimi.common.object_types import fill
 from yimi.graphql.context import Info
-from yimi.graphql.permissions import needs
+from yimi.graphql.field_rules import needs
 from yimi.issues.models import IssueCategory
 from yimi.teams import models
 from yimi.teams.models import TeamKind

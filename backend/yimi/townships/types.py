@@ -6,12 +6,12 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from yimi.accounts.access import Grant
+from yimi.accounts.read_rules import Grant
 from yimi.common.geo import GeoPoint
 from yimi.common.loaders import load_nodes
 from yimi.common.object_types import fill
 from yimi.graphql.context import Info
-from yimi.graphql.permissions import needs
+from yimi.graphql.field_rules import needs
 from yimi.townships import models
 from yimi.townships.models import TownshipKind
 from yimi.townships.service import TownshipCriteria

@@ -1,8 +1,8 @@
-"""Field rules: a field that needs a grant says so with ``extensions=needs(Grant.X)``.
+"""Field rules: a field that needs a read grant says so with ``extensions=needs(Grant.X)``.
 
 The check runs before the resolver; a caller without the grant gets an AccessDenied error
 (UNAUTHENTICATED for the public, FORBIDDEN otherwise) at that field. Row rules are not here: they
-live in the querysets of ``yimi.accounts.access.Access``, which every query and loader starts from.
+live in the querysets of ``yimi.accounts.read_rules.Access``, which every query and loader starts from.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
-from yimi.accounts.access import Grant
+from yimi.accounts.read_rules import Grant
 
 
 class Needs(BasePermission):

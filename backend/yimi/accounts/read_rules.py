@@ -1,10 +1,12 @@
-"""Who may read what: the row and field rules of the three audiences, decided once per request.
+"""Read rules: who may read what, for every domain — the grants and row rules of the three audiences.
+
+(Who may *do* what lives in each domain's ``action_rules``; see ``yimi.accounts.action_rules``.)
 
 An ``Access`` is built for every request from the caller — a member of staff, a partner token, or
 nobody (the public) — and carries:
 
 * grants: which kinds of data the caller may read at all (``Grant``). Field rules check them on
-  the fields (``yimi.graphql.permissions.needs``); the querysets below check them too, so that a
+  the fields (``yimi.graphql.field_rules.needs``); the querysets below check them too, so that a
   resolver reaching rows through a service or a loader cannot skip them;
 * row rules: the querysets of the enterprises and issues the caller may see. Every query, loader
   and subscription starts from ``Access.enterprises()`` / ``Access.issues()``.
@@ -68,7 +70,7 @@ SCOPE_GRANTS: dict[str, frozenset[Grant]] = {
     "enterprises:contacts": frozenset({Grant.CONTACTS}),
     "issues:read": frozenset({Grant.ISSUES}),
     "issues:details": frozenset({Grant.ISSUE_DETAILS}),
-    "issues:report": frozenset(),  # an act, not a read: see yimi.issues.permissions
+    "issues:report": frozenset(),  # an act, not a read: see yimi.issues.action_rules
     "stats:read": frozenset({Grant.FIGURES}),
 }
 
