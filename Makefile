@@ -62,7 +62,7 @@ test-frontend: frontend
 test-python: install-dev
 	$(BIN)/pytest
 
-test: test-frontend test-python
+test: lint test-frontend test-python
 
 clean:
 	rm -rf $(VENV) var frontend/node_modules frontend/dist

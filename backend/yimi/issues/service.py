@@ -1,7 +1,7 @@
 """The issue workflow: every change of an issue (the queries are in issues/filters.py).
 
 ``IssueWorkflow`` holds the business rules of the issue workflow, out of the GraphQL layer: each
-method checks the caller's permission (issues/permissions.py), the state (issues/workflow.py),
+method checks the caller's permission (issues/action_rules.py), the state (issues/workflow.py),
 the input, then writes the change and its IssueEvent in one transaction, refusing a stale
 ``version`` (optimistic locking), and publishes the change on the broker after the commit.
 Expected failures are ServiceError (field, code, message); anything else is a bug.

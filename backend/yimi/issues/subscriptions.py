@@ -6,7 +6,7 @@ its filter in the database (the same query as the `issues` field, so the same se
 loads the row afresh, so that every process delivers the committed state.
 
 Subscribers need the issues grant, and get only the changes of issues their row rule lets them
-see (yimi.accounts.access), checked in the same query. The caller's rights are looked up again
+see (yimi.accounts.read_rules), checked in the same query. The caller's rights are looked up again
 every ACCESS_RECHECK_SECONDS: a disabled member of staff or a revoked token stops receiving.
 
 When changes may have been missed (the broker lost Redis for a moment, or a publish failed), a
