@@ -70,7 +70,7 @@ def _cells(**values: int) -> Cell:
     return Cell(**values)
 
 
-def test_a_lone_small_row_takes_the_smallest_other_row_with_it():
+def test_a_lone_small_row_takes_another_row_with_it():
     total = _cells(reported=20, open=10, resolved=10, overdue=6)
     rows = [
         Row("a", "A", _cells(reported=12, open=6, resolved=6, overdue=6)),
@@ -78,7 +78,8 @@ def test_a_lone_small_row_takes_the_smallest_other_row_with_it():
         Row("c", "C", _cells(reported=3, open=2, resolved=1, overdue=0)),
     ]
     _suppress(total, [rows])
-    # c is small everywhere; b's reported must go with it, or c = 20 - 12 - 5.
+    # c is small everywhere; another reported must go with it, or c = 20 - 12 - 5: b, which has figures
+    # withheld already (the choice looks at the pattern, never at a value).
     assert "reported" not in rows[1].cell.shown and "reported" not in rows[2].cell.shown
     assert rows[0].cell.published("reported") == 12
     # Within a row, reported = open + resolved: never exactly one of them hidden.

@@ -6,8 +6,15 @@ Anyone may read them, so they must not single out an enterprise:
 * within a row, reported = open + resolved: never exactly one of the three is suppressed, so that
   it cannot be derived from the other two;
 * within a breakdown (by township, by category) whose total is published, a measure never has
-  exactly one suppressed row: the smallest published row is suppressed with it, so that the
-  suppressed row cannot be derived as the total minus the others;
+  exactly one suppressed row, so that it cannot be derived as the total minus the others;
+* which figure is suppressed with a lone one (secondary suppression) never depends on a value, only
+  on which figures are suppressed already and on their position: in a row, open and resolved go
+  together and a lone reported takes open with it; in a breakdown, the row that goes with the lone
+  one is the published row with the most figures suppressed already, ties going to the first after
+  the lone one in the table's order (wrapping round). A choice by value would give the hidden
+  figure away: "the smaller of reported and resolved" told every open = 0 (reported = resolved),
+  and "the smallest published row" told that the row is at most the others, which with the total
+  can pin the primary one;
 * a rate is published only over at least ``RATE_MIN`` issues, when both its part and the rest are
   at least ``THRESHOLD``, and, for the on-time rate, when its denominator (resolved) is published;
   rounded to whole percent;
@@ -93,6 +100,8 @@ class Statistics:
 
 
 IDENTITY = ("reported", "open", "resolved")  # reported = open + resolved
+# The figure suppressed with a lone suppressed one in a row: a fixed rule, never a comparison of values.
+COMPLEMENT = {"open": "resolved", "resolved": "open", "reported": "open"}
 
 
 def _primary(cell: Cell) -> None:
@@ -104,23 +113,33 @@ def _row_rule(cell: Cell) -> bool:
     hidden = [m for m in IDENTITY if m not in cell.shown]
     if len(hidden) != 1:
         return False
-    smallest = min((m for m in IDENTITY if m in cell.shown), key=lambda m: getattr(cell, m))
-    cell.shown.discard(smallest)
+    cell.shown.discard(COMPLEMENT[hidden[0]])
     return True
 
 
+def _companion(rows: list[Row], lone: int) -> Row:
+    """The row suppressed with a lone suppressed one: the published row with the most figures suppressed
+    already, ties going to the first after the lone one (wrapping round). The pattern alone decides."""
+
+    def preference(i: int) -> tuple[int, int]:
+        return (-sum(m not in rows[i].cell.shown for m in MEASURES), (i - lone) % len(rows))
+
+    return rows[min((i for i in range(len(rows)) if i != lone), key=preference)]
+
+
 def _column_rule(total: Cell, rows: list[Row]) -> bool:
-    """Under a published total, never exactly one hidden row: it would be the total minus the others."""
+    """Under a published total, never exactly one hidden row: it would be the total minus the others.
+
+    The row hidden with it is chosen from the pattern alone (see the module's docstring)."""
     changed = False
     for measure in MEASURES:
         if measure not in total.shown:
             continue
-        hidden = [r for r in rows if measure not in r.cell.shown]
-        published = [r for r in rows if measure in r.cell.shown]
-        if len(hidden) == 1 and published:
-            smallest = min(published, key=lambda r: (getattr(r.cell, measure), r.key))
-            smallest.cell.shown.discard(measure)
-            changed = True
+        hidden = [i for i, r in enumerate(rows) if measure not in r.cell.shown]
+        if len(hidden) != 1 or len(rows) < 2:
+            continue
+        _companion(rows, hidden[0]).cell.shown.discard(measure)
+        changed = True
     return changed
 
 
@@ -128,11 +147,13 @@ def _suppress(total: Cell, breakdowns: list[list[Row]]) -> None:
     cells = [total, *(r.cell for rows in breakdowns for r in rows)]
     for cell in cells:
         _primary(cell)
-    # Each step only hides more, so this ends.
+    # Each pass applies the row rule to every group, then the column rule to every breakdown; each step
+    # only hides more, so this ends.
     changed = True
     while changed:
-        changed = any(_row_rule(cell) for cell in cells)
-        changed = any(_column_rule(total, rows) for rows in breakdowns) or changed
+        rows_changed = [_row_rule(cell) for cell in cells]
+        columns_changed = [_column_rule(total, rows) for rows in breakdowns]
+        changed = any(rows_changed) or any(columns_changed)
 
 
 async def statistics(year: int, now: datetime, timezone: str) -> Statistics:
