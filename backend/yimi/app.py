@@ -29,6 +29,7 @@ from yimi.graphql.context import Context
 from yimi.graphql.limits import RETRY_AFTER_SECONDS, Budget, caller_kind, log_unavailable, unavailable_error
 from yimi.graphql.schema import schema
 from yimi.live.broker import Broker, make_broker
+from yimi.ops.body_size import BodySizeLimit
 from yimi.ops.health import healthz, readyz
 from yimi.ops.metrics import metrics, process_exiting
 from yimi.ops.requests import RequestLog, record_of
@@ -173,6 +174,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     ]
     middleware = [
         Middleware(RequestLog),
+        # Before anything reads a body: oversized requests are refused while they stream in.
+        Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,

@@ -414,6 +414,8 @@ def serve(
             # come from X-Forwarded-* only when the peer is one of these proxies.
             proxy_headers=True,
             forwarded_allow_ips=settings.forwarded_allow_ips,
+            # A larger WebSocket message is refused while it arrives, before it is held in memory.
+            ws_max_size=settings.max_request_bytes,
             log_config=logging_config(settings.log_format),
             access_log=False,  # yimi.requests writes one richer line per GraphQL request
         )

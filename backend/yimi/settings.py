@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(10, ge=1, le=100)
     max_query_aliases: int = Field(30, ge=0, le=1000)
     max_query_tokens: int = Field(2000, ge=100, le=100_000)
+    # The largest HTTP request body and WebSocket message accepted (bytes); larger ones get 413 / close 1009.
+    max_request_bytes: int = Field(1_048_576, ge=1024)
     # The most points one request may cost, and the points each caller may spend per window.
     max_query_cost: int = Field(500, ge=1)
     rate_limit_points: int = Field(5000, ge=1)

@@ -16,6 +16,7 @@ from graphql import parse
 from tests.conftest import TEST_PASSWORD, count_sql
 from yimi.app import create_app
 from yimi.graphql.cost import query_cost
+from yimi.graphql.list_bounds import STATISTICS
 from yimi.graphql.schema import schema
 from yimi.settings import Settings
 
@@ -81,8 +82,12 @@ async def _a_reader() -> str:
     return next(s for s in staff if "admin" in s.roles and not s.township_scope).username
 
 
+# Figures of a small county, for the lists bounded by the data.
+SIZES = dict.fromkeys(STATISTICS, 10) | {"townships": 15}
+
+
 def cost_of(query: str, variables: dict | None = None, operation_name: str | None = None) -> int:
-    return query_cost(schema._schema, parse(query), operation_name, variables).points
+    return query_cost(schema._schema, parse(query), operation_name, variables, SIZES).points
 
 
 def _error(response: httpx.Response) -> dict:
@@ -186,8 +191,8 @@ def test_cost_resolves_variables_and_fragments():
 
 def test_fixed_costs_and_free_rate_limit():
     assert cost_of("{ mapLayer }") == 5
-    assert cost_of("{ coverage { gaps } }") == 2
-    assert cost_of("{ mapLayer coverage { gaps } townships(first: 100) { totalCount } }") == 8
+    assert cost_of("{ coverage { gaps } }") == 3  # 2 fixed + 15 townships
+    assert cost_of("{ mapLayer coverage { gaps } townships(first: 100) { totalCount } }") == 9  # 7 + ⌈115 / 100⌉
     assert cost_of("{ rateLimit { cost remaining } __typename }") == 0
     assert cost_of("{ rateLimit { cost } me { id } }") == 1
 
@@ -397,7 +402,7 @@ async def test_queries_over_graphql_transport_ws_are_metered(settings, demo):
 
     from tests.live.conftest import SubscriptionClient, eventually
 
-    app = create_app(settings.model_copy(update={"rate_limit_points": 3, "max_query_cost": 3}), manage_db=False)
+    app = create_app(settings.model_copy(update={"rate_limit_points": 5, "max_query_cost": 3}), manage_db=False)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
@@ -417,7 +422,7 @@ async def test_queries_over_graphql_transport_ws_are_metered(settings, demo):
                 results.append(await client.receive())
                 assert (await client.receive())["type"] == "complete"
         assert [r["type"] for r in results] == ["next", "next"]
-        assert results[0]["payload"]["data"]["rateLimit"] == {"cost": 2, "remaining": 1}
+        assert results[0]["payload"]["data"]["rateLimit"] == {"cost": 3, "remaining": 2}  # 2 fixed + 15 townships
         assert results[1]["payload"]["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     finally:
         server.should_exit = True

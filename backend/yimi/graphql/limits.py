@@ -4,11 +4,14 @@ Everything is checked before any resolver runs. The limit values come from the s
 app serving the request (``info.context.settings``), so one schema serves apps with different
 limits. See README "Limits" and :mod:`yimi.graphql.cost` for the cost rule.
 
-* ``RequestLimits`` (a schema extension) adds Strawberry's depth and alias validators and its
-  token limit to each operation, turns introspection off for anonymous callers in production,
-  then — after validation — computes the cost, refuses it above ``max_query_cost`` and charges
-  the caller's budget (refusing when it would go below zero). It leaves the outcome on the context
-  for the ``rateLimit`` field and sets the ``X-RateLimit-*`` headers.
+* ``RequestLimits`` (a schema extension) sets the token limit of the parser, then — before
+  validation, so that nothing else walks a document first — checks depth, aliases and cost in
+  walks linear in the document's size (:mod:`yimi.graphql.cost`; Strawberry's own limiters and
+  the cost walk re-entered a fragment at each spread, exponential in the number of fragments),
+  refusing a cost above ``max_query_cost``. After validation (which also turns introspection off
+  for anonymous callers in production) it charges the caller's budget (refusing when it would go
+  below zero), leaves the outcome on the context for the ``rateLimit`` field and sets the
+  ``X-RateLimit-*`` headers.
 * ``Budget`` keeps the points spent per caller and window with the ``limits`` library: a fixed
   window, the cost as the weight of a hit; in memory, or in Redis when ``YIMI_REDIS_URL`` is set
   (several server processes then share budgets).
@@ -31,7 +34,6 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 import strawberry
@@ -40,7 +42,7 @@ from limits import RateLimitItemPerSecond
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from starlette.responses import Response
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -48,7 +50,8 @@ from graphql import GraphQLError
 from yimi import db
 from yimi.accounts.tokens import log_call
 from yimi.common.counters import counter_storage
-from yimi.graphql.cost import QueryCost, query_cost
+from yimi.graphql.cost import QueryCost, document_shape, find_operation, only_free_fields, query_cost
+from yimi.graphql.list_bounds import sizes_of
 from yimi.ops import metrics
 
 error_log = logging.getLogger("yimi.errors")
@@ -144,14 +147,6 @@ def _budget_of(context: Any) -> Budget | None:
 # --- the extension -------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=32)
-def _validation_rules(max_depth: int, max_aliases: int, no_introspection: bool) -> tuple:
-    # Strawberry's own limiters, built once per distinct setting; only their rules are used,
-    # since their values come from the settings of the app serving each request.
-    rules = (*QueryDepthLimiter(max_depth=max_depth).validation_rules, *MaxAliasesLimiter(max_aliases).validation_rules)
-    return (*rules, NoSchemaIntrospectionCustomRule) if no_introspection else rules
-
-
 def hides_schema(context: Any) -> bool:
     """Introspection and "Did you mean" suggestions are off for anonymous callers in production."""
     settings = getattr(context, "settings", None)
@@ -175,19 +170,59 @@ def _set_headers(context: Any, status: RateLimitStatus) -> None:
 
 
 class RequestLimits(SchemaExtension):
+    cost: QueryCost | None = None
+
     def on_operation(self):
         context = self.execution_context.context
         settings = getattr(context, "settings", None)
         if settings is not None:
             self.execution_context.parse_options["max_tokens"] = settings.max_query_tokens  # as MaxTokensLimiter
-            self.execution_context.validation_rules = self.execution_context.validation_rules + _validation_rules(
-                settings.max_query_depth, settings.max_query_aliases, hides_schema(context)
-            )
+            if hides_schema(context):
+                self.execution_context.validation_rules = (
+                    *self.execution_context.validation_rules,
+                    NoSchemaIntrospectionCustomRule,
+                )
         yield
         record = getattr(context, "record", None)  # yimi.ops.requests: the request's log line
         if record is not None:
             record.operation = self.execution_context.operation_name
             record.outcome, record.error_id = _outcome(self.execution_context.result)
+
+    async def on_validate(self):
+        ec = self.execution_context
+        settings = getattr(ec.context, "settings", None)
+        if settings is not None and ec.graphql_document is not None and ec.pre_execution_errors is None:
+            refusal = await self._check(settings)
+            if refusal is not None:
+                ec.pre_execution_errors = [refusal]  # Strawberry then skips validation and execution
+        yield
+
+    async def _check(self, settings) -> GraphQLError | None:
+        ec = self.execution_context
+        document = ec.graphql_document
+        assert document is not None
+        shape = document_shape(document)
+        for name, depth in shape.depth.items():
+            if depth > settings.max_query_depth:
+                return GraphQLError(f"'{name}' exceeds maximum operation depth of {settings.max_query_depth}")
+        if shape.aliases > settings.max_query_aliases:
+            return GraphQLError(f"{shape.aliases} aliases found. Allowed: {settings.max_query_aliases}")
+        operation = find_operation(document, ec.operation_name)
+        free = operation is None or only_free_fields(document, operation)
+        # Only what reads data needs the figures of the database (and a database that answers).
+        sizes = None if free else await sizes_of(ec.context).current()
+        cost = self.cost = query_cost(ec.schema._schema, document, ec.operation_name, ec.variables, sizes)
+        metrics.QUERY_COST.observe(cost.points)
+        if getattr(ec.context, "record", None) is not None:
+            ec.context.record.cost = cost.points
+        if cost.points > settings.max_query_cost:
+            return GraphQLError(
+                f"Query cost {cost.points} exceeds the maximum of {settings.max_query_cost} points per request "
+                f"({cost.objects} objects from lists, {cost.fixed} fixed points); ask for smaller pages "
+                "(`first`), fewer nested lists or fewer IDs.",
+                extensions={"code": MAX_COST_EXCEEDED, "cost": cost.points, "maximum": settings.max_query_cost},
+            )
+        return None
 
     async def on_execute(self):
         refusal = await self._meter()
@@ -202,19 +237,9 @@ class RequestLimits(SchemaExtension):
         ec = self.execution_context
         context = ec.context
         settings = getattr(context, "settings", None)
-        if settings is None or ec.graphql_document is None:
+        cost = self.cost  # checked in on_validate, before anything else walked the document
+        if settings is None or cost is None:
             return None
-        cost: QueryCost = query_cost(ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables)
-        metrics.QUERY_COST.observe(cost.points)
-        if getattr(context, "record", None) is not None:
-            context.record.cost = cost.points
-        if cost.points > settings.max_query_cost:
-            return GraphQLError(
-                f"Query cost {cost.points} exceeds the maximum of {settings.max_query_cost} points per request "
-                f"({cost.objects} objects from connections, {cost.fixed} fixed points); ask for smaller pages "
-                "(`first`) or fewer nested connections.",
-                extensions={"code": MAX_COST_EXCEEDED, "cost": cost.points, "maximum": settings.max_query_cost},
-            )
         if ec.operation_type is OperationType.SUBSCRIPTION:
             # A subscription pays its cost to start and again for every event it delivers.
             context.event_cost = cost.points

@@ -1,0 +1,195 @@
+"""How many items each list field of the schema can return: the sizes the query cost multiplies.
+
+A list field is resolved once per object of its parent and returns many objects, each resolved in
+turn, so ``coverage { teams { townships { coveringTeams { ... } } } }`` multiplies at every level.
+The cost (:mod:`yimi.graphql.cost`) counts, for every list of objects, its bound times the number
+of times it is resolved, so that the estimate is an upper bound on the objects an answer can hold.
+
+Every list field has an entry in ``LIST_BOUNDS`` (a test walks the schema and fails on a list field
+without one), of one of these kinds:
+
+* ``Page`` — the ``nodes``/``edges`` of a connection: the connection's ``first`` already counts them.
+* ``Argument`` — as many as a list argument holds: ``nodes(ids)``, or the issues sent with
+  ``recordVisit(input: {issues})`` (an argument of the field enclosing the payload).
+* ``Data`` — a figure of the database, read with one SQL query at most every
+  ``SIZES_MAX_AGE_SECONDS`` and shared by the requests of one app: the number of townships, or
+  the most children any one parent has (the most events of any issue). Such a bound is exact as of
+  its reading; rows added since (by staff or tokens allowed to write) are counted at the next one.
+* ``Leaf`` — strings or enum values, no objects: one resolver returns the list, nothing is resolved
+  per item, so the count of objects does not change; the row the values come from bounds them.
+* ``Fixed`` — a number the code guarantees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise import connections
+
+from yimi.issues.models import IssueCategory
+
+
+@dataclass(frozen=True)
+class Page:
+    reason: str = "counted by the connection's `first` (20 when left out, at most 100)"
+
+
+@dataclass(frozen=True)
+class Argument:
+    """The length of the list argument at ``path`` (dotted, into input objects)."""
+
+    path: str
+    reason: str
+    of_enclosing_field: bool = False  # the argument belongs to the field whose type holds this list
+
+
+@dataclass(frozen=True)
+class Data:
+    statistic: str  # a key of STATISTICS
+    reason: str
+
+
+@dataclass(frozen=True)
+class Leaf:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Fixed:
+    at_most: int
+    reason: str
+
+
+Bound = Page | Argument | Data | Leaf | Fixed
+
+
+def _max_per(table: str, column: str) -> str:
+    """The most rows of ``table`` any one value of ``column`` has (nulls are no parent)."""
+    return f"SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM {table} WHERE {column} IS NOT NULL GROUP BY {column}) AS t"
+
+
+# One scalar subquery each, all read in one round trip; portable between SQLite and PostgreSQL.
+STATISTICS: dict[str, str] = {
+    "townships": "SELECT COUNT(*) FROM township",
+    "teams_per_township": _max_per("team_coverage", "township_id"),
+    "townships_per_team": _max_per("team_coverage", "team_id"),
+    "members_per_team": _max_per("team_member", "team_id"),
+    "sub_teams_per_team": _max_per("service_team", "parent_id"),
+    "dispatches_per_issue": _max_per("dispatch_order", "issue_id"),
+    "events_per_issue": _max_per("issue_event", "issue_id"),
+    "extensions_per_issue": _max_per("extension_request", "issue_id"),
+    "assignments_per_enterprise": _max_per("commissioner_assignment", "enterprise_id"),
+    "issues_per_visit": _max_per("issue", "visit_id"),
+}
+
+_USER_ERRORS = Fixed(1, "common.payloads.run reports the one ServiceError that stopped the mutation")
+_CATEGORIES = len(IssueCategory)
+_CONNECTIONS = ("Enterprise", "Issue", "ServiceTeam", "Township")
+
+LIST_BOUNDS: dict[str, Bound] = {
+    # Connections: their `first` counts what their pages hold.
+    **{f"{c}Connection.{f}": Page() for c in _CONNECTIONS for f in ("nodes", "edges")},
+    "Query.nodes": Argument("ids", "one object (or null) per ID asked for"),
+    "Query.coverage": Data("townships", "one row per township, of all townships at most (the filter only narrows)"),
+    "TownshipCoverage.teams": Data("teams_per_township", "the teams covering this township"),
+    "TownshipCoverage.categories": Fixed(_CATEGORIES, "one row per IssueCategory"),
+    "TownshipCoverage.gaps": Leaf("IssueCategory values, each at most once"),
+    "CategoryCoverage.teams": Data("teams_per_township", "those of the township's covering teams that handle it"),
+    "Township.coveringTeams": Data("teams_per_township", "its rows in team_coverage"),
+    "ServiceTeam.townships": Data("townships_per_team", "its rows in team_coverage"),
+    "ServiceTeam.members": Data("members_per_team", "its rows in team_member"),
+    "ServiceTeam.subTeams": Data("sub_teams_per_team", "the teams whose parent it is"),
+    "ServiceTeam.specialities": Leaf("IssueCategory values stored on the team"),
+    "Staff.roles": Leaf("role names stored on the account"),
+    "Issue.dispatches": Data("dispatches_per_issue", "its rows in dispatch_order"),
+    "Issue.coHandlers": Data("dispatches_per_issue", "the teams of some of its dispatch orders"),
+    "Issue.events": Data("events_per_issue", "its rows in issue_event"),
+    "Issue.extensionRequests": Data("extensions_per_issue", "its rows in extension_request"),
+    "Enterprise.commissionerHistory": Data("assignments_per_enterprise", "its rows in commissioner_assignment"),
+    "Visit.issues": Data("issues_per_visit", "the issues whose visit it is"),
+    "RecordVisitPayload.issues": Argument(
+        "input.issues", "one issue per draft sent with the visit", of_enclosing_field=True
+    ),
+    "IssueStatistics.byTownship": Data("townships", "one row per township at most"),
+    "IssueStatistics.byCategory": Fixed(_CATEGORIES, "one row per IssueCategory"),
+    **{
+        f"{payload}Payload.userErrors": _USER_ERRORS
+        for payload in (
+            "AcceptDispatch",
+            "AddIssueNote",
+            "AssignCommissioner",
+            "ConfirmIssue",
+            "DecideExtension",
+            "DispatchIssue",
+            "EscalateIssue",
+            "RecordVisit",
+            "ReopenIssue",
+            "ReportIssue",
+            "RequestExtension",
+            "ResolveIssue",
+            "ReturnDispatch",
+            "SetTeamCoverage",
+            "SignIn",
+        )
+    },
+}
+
+# Types whose list bounds depend on the arguments of the field that returned them.
+CONTEXTUAL_TYPES = frozenset(
+    key.split(".")[0] for key, bound in LIST_BOUNDS.items() if isinstance(bound, Argument) and bound.of_enclosing_field
+)
+
+SIZES_MAX_AGE_SECONDS = 10.0
+
+
+class ListSizes:
+    """The figures ``Data`` bounds need, read at most every ``SIZES_MAX_AGE_SECONDS``.
+
+    While the database does not answer, the last figures serve (the request then fails in its
+    resolvers anyway); with none yet, the error reaches the caller as any database outage does.
+    """
+
+    def __init__(self, max_age: float = SIZES_MAX_AGE_SECONDS):
+        self.max_age = max_age
+        self._sizes: dict[str, int] | None = None
+        self._read_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def current(self) -> Mapping[str, int]:
+        if self._sizes is not None and time.monotonic() - self._read_at < self.max_age:
+            return self._sizes
+        async with self._lock:  # one reading for the requests that arrive meanwhile
+            if self._sizes is None or time.monotonic() - self._read_at >= self.max_age:
+                try:
+                    self._sizes = await read_sizes()
+                    self._read_at = time.monotonic()
+                except Exception:
+                    if self._sizes is None:
+                        raise
+            return self._sizes
+
+
+async def read_sizes() -> dict[str, int]:
+    columns = ", ".join(f"COALESCE(({sql}), 0) AS {name}" for name, sql in STATISTICS.items())
+    _, rows = await connections.get("default").execute_query(f"SELECT {columns}")
+    row: Any = rows[0]
+    return {name: int(row[name]) for name in STATISTICS}
+
+
+def sizes_of(context: Any) -> ListSizes:
+    """The app's ListSizes (one per app, made on first use)."""
+    request = getattr(context, "request", None)
+    state = getattr(getattr(request, "app", None), "state", None)
+    if state is None:
+        return _DETACHED
+    sizes = getattr(state, "list_sizes", None)
+    if sizes is None:
+        sizes = state.list_sizes = ListSizes()
+    return sizes
+
+
+_DETACHED = ListSizes()
