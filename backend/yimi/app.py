@@ -17,15 +17,17 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.unset import UNSET
 
 from yimi.accounts.csrf import check_request
-from yimi.accounts.read_rules import access_for
-from yimi.accounts.service import SignInThrottle, active_staff
+from yimi.accounts.read_rules import access_for, refreshed
+from yimi.accounts.service import SignInThrottle, session_staff
 from yimi.accounts.tokens import token_for_secret
 from yimi.common.errors import ServiceError
 from yimi.db import DatabaseNotReady, close_db, init_ready_db, is_unavailable
-from yimi.graphql.context import Context
+from yimi.graphql.context import Context, Loaders
 from yimi.graphql.limits import RETRY_AFTER_SECONDS, Budget, caller_kind, log_unavailable, unavailable_error
 from yimi.graphql.schema import schema
 from yimi.live.broker import Broker, make_broker
@@ -39,9 +41,39 @@ log = logging.getLogger("yimi.app")
 
 SESSION_COOKIE = "yimi_session"
 SESSION_SECONDS = 8 * 3600
+# graphql-transport-ws "Unauthorized": the caller must sign in again (graphql-ws clients do not
+# retry it, as they would 4403).
+CALLER_GONE_CLOSE_CODE = 4401
+
+
+class CurrentCallerHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws where each operation (query, mutation or subscription) starts with the
+    caller's access as it is then, not as it was when the socket opened: a revoked or expired
+    token, a disabled account, or a session ended by a sign-out or a new password (anywhere, in
+    any process: the database says so) closes the socket instead. Running subscriptions check at
+    every event (yimi.issues.subscriptions).
+
+    Strawberry gives all operations of a socket one context; they are all the same caller's, so
+    the latest look-up serves them all.
+    """
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            now = datetime.now(UTC)
+            access = await refreshed(self.context.access, now)
+            if access is None:
+                reason = "Unauthorized: the session ended or the token is no longer valid"
+                await self.websocket.close(code=CALLER_GONE_CLOSE_CODE, reason=reason)
+                return
+            context = self.context
+            context.access, context.user, context.token, context.now = access, access.staff, access.token, now
+            context.loaders = Loaders(now, access)  # no rows cached under the access of before
+        await super().handle_subscribe(message)
 
 
 class YimiGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = CurrentCallerHandler
+
     def __init__(self, settings: Settings, broker: Broker):
         super().__init__(
             schema,
@@ -66,7 +98,7 @@ class YimiGraphQL(GraphQL[Context, None]):
             # A partner token replaces the cookie session: a request is either a partner's or staff's.
             token = await _partner_token(authorization, now)
         else:
-            user = await active_staff(request.session.get("staff_id"))
+            user = await session_staff(request.session)
         context = Context(
             settings=self.settings,
             request=request,

@@ -202,7 +202,7 @@ def user_set_password(
     username: str = typer.Argument(..., help="Login name."),
     password: str = typer.Option(None, "--password", help="Prompted for when omitted."),
 ) -> None:
-    """Set (or reset) a login's password."""
+    """Set (or reset) a login's password; every session of that login ends, on every device."""
     from yimi.accounts.models import Staff
     from yimi.accounts.service import set_password
     from yimi.common.errors import ServiceError

@@ -40,6 +40,9 @@ class Staff(Model):
     # Empty means the whole county; otherwise only these townships.
     township_scope: fields.JSONField[list[str]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Every session cookie carries the value it was signed in with; bumping it (sign-out, a new
+    # password, disabling) ends all of them at once, on every device and server process.
+    session_version = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "staff"

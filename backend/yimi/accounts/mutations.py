@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from yimi.accounts.service import SignInThrottle, sign_in_attempt
+from yimi.accounts.service import SignInThrottle, end_sessions, sign_in_attempt, start_session
 from yimi.accounts.types import Staff
 from yimi.common.errors import ServiceError
 from yimi.common.payloads import UserError
@@ -38,14 +38,17 @@ class AccountMutation:
             staff = await sign_in_attempt(input.username, input.password, ip, _throttle(info))
         except ServiceError as error:
             return SignInPayload(user_errors=[UserError.from_error(error)])
-        session = request.session
-        session.clear()
-        session["staff_id"] = staff.id
+        start_session(request.session, staff)
         info.context.user = staff
         return SignInPayload(staff=Staff.from_model(staff))
 
-    @strawberry.mutation(description="End the cookie session.")
+    @strawberry.mutation(
+        description="End the cookie session, and every other session of the same person, on any device: "
+        "a copied cookie stops working too."
+    )
     async def sign_out(self, info: Info) -> SignOutPayload:
+        if info.context.user is not None:
+            await end_sessions(info.context.user)
         info.context.request.session.clear()
         info.context.user = None
         return SignOutPayload(signed_out=True)

@@ -231,19 +231,36 @@ async def token_access(token: PartnerToken) -> Access:
     )
 
 
+def _live_token(token: PartnerToken, now: datetime) -> QuerySet[PartnerToken]:
+    return PartnerToken.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), id=token.id, revoked_at=None)
+
+
+def _live_staff(staff: Staff) -> QuerySet[Staff]:
+    # Still at the session version it was signed in with: a sign-out anywhere, a new password or
+    # disabling bumps it (yimi.accounts.service.end_sessions).
+    return Staff.filter(id=staff.id, is_active=True, session_version=staff.session_version)
+
+
 async def refreshed(access: Access, now: datetime) -> Access | None:
     """``access`` rebuilt from the stored caller (roles, teams, scopes may have changed since), or
-    None when the caller is gone: staff disabled, token revoked or expired. For long-lived
-    subscriptions, whose access was decided when the connection opened."""
+    None when the caller is gone: staff disabled, signed out or given a new password, token
+    revoked or expired. For WebSocket connections, whose access was decided when they opened."""
     if access.token is not None:
-        token = await PartnerToken.get_or_none(id=access.token.id)
-        if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
-            return None
-        return await token_access(token)
+        token = await _live_token(access.token, now).first()
+        return await token_access(token) if token is not None else None
     if access.staff is not None:
-        staff = await Staff.get_or_none(id=access.staff.id, is_active=True)
+        staff = await _live_staff(access.staff).first()
         return await staff_access(staff) if staff is not None else None
     return access
+
+
+async def still_allowed(access: Access, now: datetime) -> bool:
+    """Whether the caller behind ``access`` is still there (see ``refreshed``): one query by primary key."""
+    if access.token is not None:
+        return await _live_token(access.token, now).exists()
+    if access.staff is not None:
+        return await _live_staff(access.staff).exists()
+    return True
 
 
 async def access_for(staff: Staff | None, token: PartnerToken | None) -> Access:

@@ -12,6 +12,7 @@ from typing import Any
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from tortoise.expressions import F
 
 from yimi.accounts.models import Role, Staff
 from yimi.accounts.passwords import hash_password, verify_password
@@ -26,10 +27,29 @@ auth_log = logging.getLogger("yimi.auth")
 
 
 async def set_password(staff: Staff, password: str) -> None:
+    """Sets the password and ends every session signed in with the old one."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ServiceError("password", "INVALID", f"must be at least {MIN_PASSWORD_LENGTH} characters")
     staff.password_hash = hash_password(password)
-    await staff.save(update_fields=["password_hash"])
+    await Staff.filter(id=staff.id).update(password_hash=staff.password_hash, session_version=F("session_version") + 1)
+    await staff.refresh_from_db(fields=["session_version"])
+
+
+async def end_sessions(staff: Staff) -> None:
+    """Ends every session of ``staff``: each cookie, on any device, is refused from its next request,
+    and each open WebSocket from its next operation (``yimi.app``) or event (``issueChanged``)."""
+    await Staff.filter(id=staff.id).update(session_version=F("session_version") + 1)
+    await staff.refresh_from_db(fields=["session_version"])
+
+
+SESSION_STAFF_ID = "staff_id"
+SESSION_VERSION = "session_version"
+
+
+def start_session(session: dict, staff: Staff) -> None:
+    session.clear()
+    session[SESSION_STAFF_ID] = staff.id
+    session[SESSION_VERSION] = staff.session_version
 
 
 async def authenticate(username: str, password: str) -> Staff | None:
@@ -114,10 +134,13 @@ async def sign_in_attempt(username: str, password: str, ip: str, throttle: SignI
     return staff
 
 
-async def active_staff(staff_id: int | None) -> Staff | None:
-    if staff_id is None:
-        return None
-    return await Staff.get_or_none(id=staff_id, is_active=True)
+async def session_staff(session: dict) -> Staff | None:
+    """The member of staff a session cookie signs in: one query by primary key. None when the
+    account is disabled or the session was ended (``end_sessions``) since it started."""
+    staff_id, version = session.get(SESSION_STAFF_ID), session.get(SESSION_VERSION)
+    if not isinstance(staff_id, int) or not isinstance(version, int):
+        return None  # also every cookie from before session versions: signed in again once
+    return await Staff.get_or_none(id=staff_id, is_active=True, session_version=version)
 
 
 def has_role(staff: Staff | None, *roles: Role) -> bool:
@@ -157,4 +180,7 @@ async def set_active(username: str, active: bool) -> Staff:
         raise ServiceError("username", "NOT_FOUND", f"no user '{username}'")
     staff.is_active = active
     await staff.save(update_fields=["is_active"])
+    if not active:
+        # So that enabling the account again does not bring its old sessions back.
+        await end_sessions(staff)
     return staff

@@ -6,8 +6,10 @@ its filter in the database (the same query as the `issues` field, so the same se
 loads the row afresh, so that every process delivers the committed state.
 
 Subscribers need the issues grant, and get only the changes of issues their row rule lets them
-see (yimi.accounts.read_rules), checked in the same query. The caller's rights are looked up again
-every ACCESS_RECHECK_SECONDS: a disabled member of staff or a revoked token stops receiving.
+see (yimi.accounts.read_rules), checked in the same query. Before each event is delivered, one
+query checks that the caller is still there: no event reaches a revoked or expired token, a
+disabled account or a session ended by a sign-out or a new password, whichever process serves the
+subscription. Their roles, teams and scopes are looked up again every ACCESS_RECHECK_SECONDS.
 
 When changes may have been missed (the broker lost Redis for a moment, or a publish failed), a
 subscriber that asked for ``resync: true`` gets an event with action ``resync`` and no issue, and
@@ -27,7 +29,7 @@ from typing import Annotated, Any
 import strawberry
 
 from graphql import GraphQLError
-from yimi.accounts.read_rules import Access, Grant, refreshed
+from yimi.accounts.read_rules import Access, Grant, refreshed, still_allowed
 from yimi.graphql.context import Info, Loaders
 from yimi.graphql.limits import charge_event
 from yimi.issues.filters import IssueCriteria, issue_queryset, matched, stable_part
@@ -36,7 +38,8 @@ from yimi.live.broker import ISSUES_CHANNEL, BrokerUnavailable, is_resync
 from yimi.ops.metrics import LIVE_SUBSCRIBERS
 
 log = logging.getLogger(__name__)
-# How often a subscription checks that its caller still may read (disabled, revoked, new roles).
+# How often a subscription rebuilds its caller's access (new roles, teams, scopes); whether the
+# caller is still there at all is checked at every event.
 ACCESS_RECHECK_SECONDS = 60.0
 RESYNC_ACTION = "resync"
 
@@ -149,7 +152,7 @@ async def _issue_changes(info: Info, criteria: IssueCriteria, resync: bool) -> A
                     continue
                 now = datetime.now(UTC)
                 if time.monotonic() - checked_at >= ACCESS_RECHECK_SECONDS:
-                    # The connection may outlive the caller's rights: look again now and then.
+                    # The connection may outlive the caller's roles: look again now and then.
                     access = await refreshed(context.access, now)
                     if access is None:
                         raise CallerGone()
@@ -157,6 +160,8 @@ async def _issue_changes(info: Info, criteria: IssueCriteria, resync: bool) -> A
                 change = await issue_change(message, criteria, now, context.access)
                 if change is None:
                     continue
+                if not await still_allowed(context.access, now):
+                    raise CallerGone()
                 # The context lives as long as the WebSocket connection: give the fields of this
                 # event a fresh instant (warning colours) and fresh loaders (no cached rows).
                 context.now = now
