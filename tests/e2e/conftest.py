@@ -135,9 +135,11 @@ def sign_in_client(base: str, client: httpx.Client, username: str = STAFF, passw
     return data["signIn"]["staff"]
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture
 def staff(server):
-    """An httpx client signed in as the dispatcher: the API reads data for staff only."""
+    """An httpx client signed in as the dispatcher: the API reads data for staff only.
+
+    One per test: a browser test that signs the dispatcher out ends every session of theirs."""
     with httpx.Client() as client:
         sign_in_client(server, client)
         yield client
