@@ -7,22 +7,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 export YIMI_DATABASE_URL ?= sqlite://var/yimi.sqlite3
 
-.PHONY: bench run test test-python test-frontend lint install install-dev frontend migrate demo schema serve clean
+.PHONY: bench run test test-python test-frontend lint install install-dev check-venv frontend migrate demo schema serve clean
+
+PYTHON_OK := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
 		echo "Yimi needs Python 3.11, 3.12 or 3.13 and none was found on PATH" \
 			"(Debian/Ubuntu: apt-get install python3 python3-venv; or run make PYTHON=/path/to/python3.x)." >&2; \
 		exit 1; fi
+	@$(PYTHON) -c '$(PYTHON_OK)' 2>/dev/null || { \
+		echo "$(PYTHON) is not Python 3.11, 3.12 or 3.13: Yimi needs one of those." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# A .venv made by another interpreter (an older `make PYTHON=...`) cannot be repaired in place.
+check-venv: | $(BIN)/python
+	@$(BIN)/python -c '$(PYTHON_OK)' || { \
+		echo "$(VENV) was made with $$($(BIN)/python --version); remove it (rm -rf $(VENV)) and run make again." >&2; \
+		exit 1; }
+
 # The app alone for `make run`; the test and lint tools only for `make test`.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml | check-venv
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml | check-venv
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(VENV)/.installed $@
 
@@ -31,6 +41,9 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "Building the web app needs Node.js 20.19+ with npm, and npm was not found on PATH" \
+			"(Debian/Ubuntu: apt-get install nodejs npm, or see https://nodejs.org)." >&2; exit 1; }
 	cd frontend && npm ci --no-audit --no-fund
 
 frontend: frontend/node_modules/.package-lock.json
@@ -64,8 +77,9 @@ test-python: install-dev
 
 test: lint test-frontend test-python
 
+# Build output only: the database in var/ is data, never removed by make.
 clean:
-	rm -rf $(VENV) var frontend/node_modules frontend/dist
+	rm -rf $(VENV) frontend/node_modules frontend/dist
 
 bench: install-dev frontend
 	$(BIN)/python tests/perf/bench_api.py
