@@ -10,6 +10,7 @@ import { ME, type StaffRef } from '../api/queries';
 import { setLang } from '../i18n';
 import { screenFor, shouldReturnToSignIn, type SignInNotice } from '../state/session';
 import { parseState } from '../state/url';
+import { isPublicPath } from '../public/url';
 import { App } from './app';
 import { SignInScreen } from './signin';
 
@@ -22,6 +23,12 @@ export class Shell {
 
   async start(): Promise<void> {
     setLang(parseState(location.search).lang);
+    if (isPublicPath(location.pathname)) {
+      // The public statistics page needs no session; its code (and ECharts) is a separate chunk.
+      const { PublicPage } = await import('./publicPage');
+      await new PublicPage(this.root).start();
+      return;
+    }
     onUnauthenticated((_err, sentAt) => {
       if (shouldReturnToSignIn(this.app !== null, sentAt, this.signedInAt)) this.showSignIn('expired');
     });

@@ -72,7 +72,10 @@ export class SignInScreen {
       ev.preventDefault();
       void this.submit();
     };
-    this.root.replaceChildren(el('section', { class: 'signin-screen' }, this.form));
+    // The public figures need no account: offered to every visitor who lands here.
+    const publicLink = el('a', { class: 'public-cta', id: 'public-link', href: `/public${lang === 'en' ? '?lang=en' : ''}` },
+      el('strong', {}, t('publicLink'), el('span', { 'aria-hidden': 'true' }, ' →')), el('span', {}, t('publicLinkHint')));
+    this.root.replaceChildren(el('section', { class: 'signin-screen' }, el('div', { class: 'signin-stack' }, publicLink, this.form)));
   }
 
   private switchLang(lang: 'zh-CN' | 'en'): void {

@@ -1,0 +1,51 @@
+/** The shapes of the public statistics API (schema.graphql: PublicCount, StatisticsRow, IssueStatistics). */
+
+/**
+ * A count anyone may read. `value` is null when the figure is withheld; `low..high` is then the honest
+ * range the published figures already imply (at least 5 wide). `reason` is an enum value the page
+ * explains when it knows it and describes generically when it does not (the API may add values).
+ */
+export interface PublicCount {
+  value: number | null;
+  withheld: boolean;
+  low: number;
+  high: number;
+  reason: string | null;
+}
+
+export const MEASURES = ['reported', 'resolved', 'open', 'overdue'] as const;
+export type Measure = (typeof MEASURES)[number];
+
+export interface StatisticsRow {
+  key: string;
+  label: string;
+  reported: PublicCount;
+  open: PublicCount;
+  resolved: PublicCount;
+  overdue: PublicCount;
+  onTimeRate: number | null;
+  satisfactionRate: number | null;
+}
+
+export interface IssueStatistics {
+  year: number;
+  threshold: number;
+  total: StatisticsRow;
+  byTownship: StatisticsRow[];
+  byCategory: StatisticsRow[];
+  /** 12 rows, key "YYYY-MM". */
+  byMonth: StatisticsRow[];
+  medianWorkingDaysToResolve: number | null;
+  enterprisesServed: PublicCount;
+  visits: PublicCount;
+}
+
+/** The county's figures of one year, for the year-over-year table. */
+export type YearSummary = Pick<IssueStatistics, 'year' | 'total' | 'medianWorkingDaysToResolve' | 'enterprisesServed' | 'visits'>;
+
+/** A public township outline (GeoJSON, WGS-84). */
+export interface TownshipOutline {
+  code: string;
+  name: string;
+  boundary: GeoJSON.MultiPolygon | GeoJSON.Polygon | null;
+}
