@@ -1,4 +1,6 @@
 import os
+import pty
+import re
 import sqlite3
 import subprocess
 import sys
@@ -25,10 +27,31 @@ COMMANDS = [
 ]
 
 
-def run(*args, env=None, timeout=180):
+PRODUCTION = {"YIMI_ENV": "production", "YIMI_SECRET_KEY": "k3J9-qX2vB7mN4pL8rT1wY6zC5dF0gH-e8uA"}
+
+
+def run(*args, env=None, timeout=180, **kwargs):
+    kwargs.setdefault("stdin", subprocess.DEVNULL)  # not a terminal, as in a script
     return subprocess.run(
-        [sys.executable, "-m", "yimi.cli", *args], capture_output=True, text=True, env=env, timeout=timeout
+        [sys.executable, "-m", "yimi.cli", *args], capture_output=True, text=True, env=env, timeout=timeout, **kwargs
     )
+
+
+def one_line(result, *words):
+    """Refused: exit status 1 and one line (on standard error) saying why."""
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert result.returncode == 1 and len(lines) == 1, result.stdout + result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def on_terminal(columns: int, env: dict) -> dict:
+    """As if on a terminal ``columns`` wide (rich believes FORCE_COLOR and COLUMNS)."""
+    return {**env, "FORCE_COLOR": "1", "COLUMNS": str(columns), "TERM": "xterm"}
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -68,10 +91,8 @@ def test_migrate_then_demo_twice_does_not_duplicate(tmp_path):
 
     stored = sqlite3.connect(path).execute("select password_hash from staff where username = 'staff003'").fetchone()[0]
     assert verify_password(password, stored) and password not in stored
-    refused = run(
-        "demo", "--quiet", "--login", "staff003", env={**env, "YIMI_ENV": "production", "YIMI_SECRET_KEY": "x" * 40}
-    )
-    assert refused.returncode != 0 and "not in production" in refused.stdout
+    refused = run("demo", "--quiet", "--login", "staff003", env={**env, **PRODUCTION})
+    assert refused.returncode == 1 and "not in production" in refused.stderr and not refused.stdout
     nobody = run("demo", "--quiet", "--login", "nobody", env=env)
     assert nobody.returncode == 1 and "Traceback" not in nobody.stderr
     assert nobody.stdout.splitlines()[-1] == "error: --login: no active member of staff 'nobody'", nobody.stdout
@@ -150,3 +171,113 @@ def test_recompute_warnings_after_a_threshold_change(tmp_path):
     reported, deadline, yellow, orange = (datetime.fromisoformat(v) for v in row)
     assert abs((yellow - reported) / (deadline - reported) - 0.6) < 1e-6
     assert abs((orange - reported) / (deadline - reported) - 0.9) < 1e-6
+
+
+def counts_of(path, *tables):
+    with sqlite3.connect(path) as conn:
+        return tuple(conn.execute(f"select count(*) from {table}").fetchone()[0] for table in tables)
+
+
+def test_demo_never_runs_in_production_and_reset_asks_first(tmp_path):
+    path = tmp_path / "prod.sqlite3"
+    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+    assert run("migrate", env=env).returncode == 0
+    admin = ["user", "create", "root.admin", "--name", "管理员", "--department", "县数据局", "--role", "admin"]
+    assert run(*admin, "--password", "a long password", env=env).returncode == 0
+    for args in (["demo"], ["demo", "--reset"], ["demo", "--reset", "--yes", "--quiet"]):
+        one_line(run(*args, env={**env, **PRODUCTION}), "not in production")
+    assert counts_of(path, "staff", "township") == (1, 0), "production data untouched, no fake county"
+
+    # Development: --reset without a terminal to ask on needs --yes.
+    line = one_line(run("demo", "--reset", "--quiet", env=env), "--yes")
+    assert f"every row in sqlite://{path}" in line
+    assert counts_of(path, "staff", "township") == (1, 0)
+    # On a terminal it asks, naming the database; anything but yes deletes nothing.
+    primary, secondary = pty.openpty()
+    try:
+        os.write(primary, b"n\n")
+        declined = run("demo", "--reset", "--quiet", env=env, stdin=secondary)
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert f"Delete every row in sqlite://{path}? [y/N]" in declined.stdout, declined.stdout
+    assert declined.returncode == 1 and "nothing deleted" in declined.stderr
+    assert counts_of(path, "staff", "township") == (1, 0)
+
+    loaded = run("demo", "--reset", "--yes", "--quiet", env=env)
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    staff, townships = counts_of(path, "staff", "township")
+    assert townships == 15 and staff > 1
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("select count(*) from staff where username = 'root.admin'").fetchone() == (0,)
+    help_text = run("demo", "--help", env=env).stdout
+    assert "DELETE EVERY ROW" in help_text and "--yes" in help_text and "production" in help_text
+
+
+DATABASE_COMMANDS = [
+    ["user", "list"],
+    ["user", "create", "a.b", "--name", "x", "--department", "y", "--role", "viewer", "--password", "long enough pw"],
+    ["user", "disable", "a.b"],
+    ["user", "set-password", "a.b", "--password", "long enough pw"],
+    ["token", "create", "--name", "bank", "--scopes", "issues:read"],
+    ["token", "list"],
+    ["token", "revoke", "bank"],
+    ["recompute-warnings"],
+    ["demo", "--quiet", "--login", "staff003"],
+]
+
+
+def test_commands_outside_the_install_directory_say_to_migrate_and_create_nothing(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "YIMI_DATABASE_URL"}
+    for command in DATABASE_COMMANDS:
+        line = one_line(run(*command, env=env, cwd=tmp_path), "no database at var/yimi.sqlite3", "run `yimi migrate`")
+        assert "Traceback" not in line
+    assert list(tmp_path.iterdir()) == [], "no stray var/yimi.sqlite3"
+    # An empty file is no better: it lacks every migration.
+    (tmp_path / "var").mkdir()
+    sqlite3.connect(tmp_path / "var" / "yimi.sqlite3").close()
+    for command in DATABASE_COMMANDS[:2]:
+        one_line(run(*command, env=env, cwd=tmp_path), "lacks migrations 0001_initial", "run `yimi migrate`")
+
+
+def test_token_list_never_cuts_a_name(tmp_path):
+    path = tmp_path / "tokens.sqlite3"
+    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+    assert run("migrate", env=env).returncode == 0
+    name = "工行开封分行小微企业金融服务中心（尉氏县支行）"
+    scopes = "issues:read,enterprises:read,issues:details"
+    created = run("token", "create", "--name", name, "--scopes", scopes, env=env)
+    assert created.returncode == 0, created.stderr
+    prefix = sqlite3.connect(path).execute("select prefix from partner_token").fetchone()[0]
+    piped = run("token", "list", env=env)
+    assert piped.returncode == 0, piped.stderr
+    row = next(line for line in piped.stdout.splitlines() if name in line)  # whole, on one line
+    assert prefix in row and "enterprises:read, issues:details, issues:read" in row
+    # In a narrow terminal the cells fold onto more lines: every character is still there.
+    narrow = run("token", "list", env=on_terminal(60, env))
+    assert narrow.returncode == 0, narrow.stderr
+    text = ANSI.sub("", narrow.stdout)
+    assert max(len(line) for line in text.splitlines()) <= 60
+    cells = "".join(line.split("│")[1].strip() for line in text.splitlines() if line.count("│") > 2)
+    assert name in cells and "…" not in cells.replace(f"{prefix}…", "")
+    # The name the listing shows revokes the token.
+    assert run("token", "revoke", name, env=env).returncode == 0
+
+
+def test_user_list_in_an_80_column_terminal_splits_no_role(tmp_path):
+    path = tmp_path / "users80.sqlite3"
+    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+    assert run("migrate", env=env).returncode == 0
+    many = ["--role", "team_member", "--role", "commissioner", "--role", "dispatcher"]
+    created = run(
+        "user", "create", "zhang.wei.commissioner", "--name", "张伟（县人社局驻企服务专员）",
+        "--department", "县人力资源和社会保障局", *many, "--password", "a long password", env=env,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    listing = run("user", "list", env=on_terminal(80, env))
+    assert listing.returncode == 0, listing.stderr
+    text = ANSI.sub("", listing.stdout)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    words = {word for line in text.splitlines() for word in re.split(r"[\s│┃┏┓┗┛━─┡┩└┘├┤┼╇╈╋]+", line)}
+    for role in ("team_member", "commissioner", "dispatcher"):
+        assert role in words, (role, text)  # whole, one per line, never team_membe / r

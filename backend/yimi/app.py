@@ -150,12 +150,21 @@ def _unavailable(request: Request, exc: Exception) -> Response:
     return JSONResponse(body, 503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+# First path segments the web app's client-side routes never use: anything under them that no
+# route answered is a 404, never the page.
+RESERVED_PATHS = frozenset({"healthz", "readyz", "metrics", "graphql", "open-data", "assets"})
+
+
 def _frontend_routes(settings: Settings) -> list:
     dist = settings.frontend_dist
     index = dist / "index.html"
 
     async def spa(request: Request) -> Response:
         # Client-side routes all load the same page; a missing build says how to make it.
+        if request.url.path.strip("/").split("/", 1)[0].lower() in RESERVED_PATHS:
+            # /readyz/, /METRICS, //metrics, a missing asset: not the web app, so that a probe
+            # configured with a stray slash fails instead of always passing on the HTML page.
+            return PlainTextResponse("Not Found", 404)
         if not index.exists():
             return PlainTextResponse("The web app is not built: run `make run` (or `npm run build` in frontend/).", 503)
         page = index.read_text(encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import NoReturn
 
@@ -41,13 +42,22 @@ def get_settings() -> Settings:
         raise typer.Exit(1) from None
 
 
-def _with_db(coro_fn):
-    """Runs ``coro_fn()`` with the ORM initialised; ServiceError becomes a clear message and exit 1."""
+def _refuse(message: object) -> NoReturn:
+    """One line on standard error, exit status 1: the way every command refuses to start."""
+    typer.echo(f"yimi: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _with_db(coro_fn, settings: Settings | None = None):
+    """Runs ``coro_fn()`` with the ORM initialised on a ready database (as `yimi serve` checks it:
+    there, reachable, migrated, never created here); a database that is not ready, or a
+    ServiceError, becomes one clear line and exit 1."""
     from yimi import db
-    from yimi.common.errors import ServiceError
+
+    settings = settings or get_settings()
 
     async def run():
-        await db.init_db(get_settings())
+        await db.init_ready_db(settings)
         try:
             return await coro_fn()
         finally:
@@ -55,9 +65,19 @@ def _with_db(coro_fn):
 
     try:
         return asyncio.run(run())
+    except db.DatabaseNotReady as error:
+        _refuse(error)
     except ServiceError as error:
         console.print(f"[red]error:[/red] {error.field}: {error.message}")
         raise typer.Exit(1) from None
+
+
+def _cell_list(values: list[str], empty: str = "-") -> str:
+    """Several values in one cell: one per line on a terminal (a narrow column then breaks between
+    them, not inside a word), comma-separated on one line into a pipe or a file."""
+    if not values:
+        return empty
+    return ("\n" if console.is_terminal else ", ").join(values)
 
 
 def print_table(table) -> None:
@@ -88,37 +108,38 @@ def migrate() -> None:
 
 @app.command()
 def demo(
-    reset: bool = typer.Option(False, "--reset", help="Delete all data and load the demo again."),
+    reset: bool = typer.Option(
+        False,
+        "--reset",
+        help="DELETE EVERY ROW of the database (staff, tokens, issues: everything), then load the demo again. "
+        "Asks first; without a terminal it needs --yes.",
+    ),
+    yes: bool = typer.Option(False, "--yes", help="With --reset: delete without asking (for scripts)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
     login: str = typer.Option(
         None, "--login", help="Give this demo member of staff a fresh random password and print it (development only)."
     ),
 ) -> None:
-    """Load the demo county (Weishi, 尉氏县): townships, teams, 600 enterprises, 3,000+ issues."""
+    """Load the fictional demo county (Weishi, 尉氏县) into a migrated database: townships, teams,
+    600 enterprises, 3,000+ issues. Development only: refused with YIMI_ENV=production."""
     from yimi import db
     from yimi.demo.loader import load_demo
 
     settings = get_settings()
-    if login and settings.env == "production":
-        console.print(
-            "[red]error:[/red] --login prints a password on the terminal: not in production "
-            "(use `yimi user set-password`)"
-        )
-        raise typer.Exit(2)
+    if settings.env == "production":
+        _refuse("`yimi demo` loads a fictional county (and --reset deletes every row): not in production")
+    if reset and not yes:
+        where = db.describe(settings.database_url)
+        if not sys.stdin.isatty():
+            _refuse(f"--reset deletes every row in {where}: add --yes to confirm (no terminal to ask on)")
+        if not typer.confirm(f"Delete every row in {where}?", default=False):
+            _refuse("nothing deleted")
 
     async def run():
-        await db.init_db(settings)
-        try:
-            summary = await load_demo(settings, reset=reset, progress=not quiet)
-            return summary, (await _demo_login(login) if login else None)
-        finally:
-            await db.close_db()
+        summary = await load_demo(settings, reset=reset, progress=not quiet)
+        return summary, (await _demo_login(login) if login else None)
 
-    try:
-        summary, password = asyncio.run(run())
-    except ServiceError as error:
-        console.print(f"[red]error:[/red] {error.field}: {error.message}")
-        raise typer.Exit(1) from None
+    summary, password = _with_db(run, settings)
     console.print(str(summary), highlight=False, soft_wrap=True)
     if password:
         console.print(f"Sign in to the web app as [bold]{login}[/bold] with the password [bold]{password}[/bold]")
@@ -174,14 +195,16 @@ def user_list() -> None:
     async def fetch():
         return await Staff.all().order_by("username").prefetch_related("department")
 
-    table = Table(*(Column(name, overflow="fold") for name in STAFF_COLUMNS))
+    # A narrow terminal squeezes the free-text columns first: a role is never split mid-word.
+    whole = {"roles", "townships", "active", "password"}
+    table = Table(*(Column(name, overflow="fold", no_wrap=name in whole) for name in STAFF_COLUMNS))
     for s in _with_db(fetch):
         table.add_row(
             s.username,
             s.name,
             s.department.name,
-            ", ".join(s.roles),
-            ", ".join(s.township_scope) or "all",
+            _cell_list(s.roles),
+            _cell_list(s.township_scope, "all"),
             "yes" if s.is_active else "no",
             "set" if s.password_hash else "-",
         )
@@ -245,27 +268,29 @@ def token_create(
 @token_app.command("list")
 def token_list() -> None:
     """List partner tokens (never their secrets)."""
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from yimi.accounts.models import PartnerToken
 
     async def fetch():
         return await PartnerToken.all().order_by("name")
 
-    table = Table("name", "prefix", "scopes", "townships", "categories", "expires", "revoked", "last used")
+    columns = ("name", "prefix", "scopes", "townships", "categories", "expires", "revoked", "last used")
+    # Never cut: the name is what `yimi token revoke NAME` takes.
+    table = Table(*(Column(name, overflow="fold") for name in columns))
     fmt = lambda d: f"{d:%Y-%m-%d %H:%M}" if d else "-"  # noqa: E731
     for t in _with_db(fetch):
         table.add_row(
             t.name,
             t.prefix + "…",
-            ", ".join(t.scopes),
-            ", ".join(t.township_codes) or "all",
-            ", ".join(t.categories) or "all",
+            _cell_list(t.scopes),
+            _cell_list(t.township_codes, "all"),
+            _cell_list(t.categories, "all"),
             fmt(t.expires_at),
             fmt(t.revoked_at),
             fmt(t.last_used_at),
         )
-    console.print(table)
+    print_table(table)
 
 
 @token_app.command("revoke")
@@ -289,7 +314,7 @@ def recompute_warnings() -> None:
     )
 
 
-def _fail(error: Exception) -> NoReturn:
+def _fail(error: Exception | str) -> NoReturn:
     console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
     raise typer.Exit(1) from None
 
@@ -326,6 +351,9 @@ def backup(
         except BackupError as error:
             status.stop()
             _fail(error)
+        except OSError as error:  # whatever the checks did not foresee: still one line
+            status.stop()
+            _fail(f"cannot write {file}: {(error.strerror or str(error)).lower()}")
     console.print(
         f"backed up {database} to {copied.path} ({copied.bytes / 1e6:,.1f} MB in {copied.seconds:.2f} s, "
         f"last migration {copied.migration})",
@@ -361,6 +389,8 @@ def restore(
             copied = run_restore(file, database, force=force)
     except BackupError as error:
         _fail(error)
+    except OSError as error:
+        _fail(f"cannot restore {file} into {database}: {(error.strerror or str(error)).lower()}")
     console.print(
         f"restored {file} into {database} ({copied.bytes / 1e6:,.1f} MB in {copied.seconds:.2f} s, "
         f"last migration {copied.migration})",
@@ -383,7 +413,6 @@ def serve(
     import tempfile
 
     import uvicorn
-    from tortoise.exceptions import ConfigurationError
 
     from yimi import db
     from yimi.ops.logs import logging_config
@@ -396,9 +425,8 @@ def serve(
 
     try:
         asyncio.run(check())
-    except (db.DatabaseNotReady, ConfigurationError) as error:
-        typer.echo(f"yimi: {error}", err=True)
-        raise typer.Exit(1) from None
+    except db.DatabaseNotReady as error:  # whatever is wrong with the database, in one line
+        _refuse(error)
     metrics_dir = None
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Each worker writes its metrics here, and /metrics sums them (yimi.ops.metrics).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -116,28 +117,97 @@ async def ping() -> None:
     await connections.get("default").execute_query("SELECT 1")
 
 
+# What YIMI_DATABASE_URL may name: SQLite files and PostgreSQL (Tortoise knows more, Yimi does not).
+SUPPORTED_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg", "psycopg")
+
+
 async def init_ready_db(settings: Settings) -> None:
-    """init_db, unless the database is missing, unreachable or behind the migrations on disk: then
-    DatabaseNotReady says what to do (and nothing stays open)."""
-    missing = _missing_sqlite_file(settings.database_url)
+    """init_db, unless the database is missing, unreachable, unusable, behind the migrations on disk
+    or ahead of them: then DatabaseNotReady says in one line what is wrong and what to do (and
+    nothing stays open). Never creates a SQLite file (only ``yimi migrate`` and ``yimi demo`` do)."""
+    url = settings.database_url
+    scheme = url.partition("://")[0]
+    if scheme not in SUPPORTED_SCHEMES:
+        raise DatabaseNotReady(
+            f"YIMI_DATABASE_URL={describe(url)}: Yimi runs on SQLite (sqlite://PATH) or PostgreSQL "
+            f"(postgres://USER@HOST:PORT/NAME), not {scheme or 'this'}"
+        )
+    missing = _missing_sqlite_file(url)
     if missing:
         # Tortoise would create an empty file, which helps no one.
         raise DatabaseNotReady(f"no database at {missing}: run `yimi migrate` (or set YIMI_DATABASE_URL)")
-    await init_db(settings)
+    try:
+        await init_db(settings)
+    except Exception as exc:  # a malformed URL (port, options), a missing driver
+        await _close_quietly()
+        raise DatabaseNotReady(f"YIMI_DATABASE_URL={describe(url)} is not usable: {_reason(exc, url)}") from None
     try:
         await _check_ready(settings)
+    except DatabaseNotReady:
+        await _close_quietly()
+        raise
+    except Exception as exc:  # refused credentials, a file that is not a database, …
+        await _close_quietly()
+        message = f"cannot use the database YIMI_DATABASE_URL={describe(url)}: {_reason(exc, url)}"
+        raise DatabaseNotReady(message) from None
     except BaseException:
-        await close_db()
+        await _close_quietly()
         raise
 
 
+async def _close_quietly() -> None:
+    # After a failed init, closing may fail the same way (Tortoise builds the client again).
+    with suppress(Exception):
+        await close_db()
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """``exc`` in one line, without the URL's password should the message quote it."""
+    text = (str(exc).strip().splitlines() or [""])[0]
+    inner = exc.__cause__ or exc.__context__
+    if isinstance(inner, ValueError) and str(inner):  # Tortoise's "Port is not an integer": which value
+        text = f"{text} ({str(inner).splitlines()[0]})"
+    password = _password(url)
+    if password:
+        text = text.replace(password, "***")
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _password(url: str) -> str | None:
+    credentials, at, _ = url.partition("://")[2].rpartition("@")
+    _user, colon, password = credentials.partition(":")
+    return password if at and colon and password else None
+
+
 def _missing_sqlite_file(url: str) -> str | None:
-    path = url.removeprefix("sqlite://")
+    path = url.removeprefix("sqlite://").split("?", 1)[0]
     return path if url.startswith("sqlite://") and path != ":memory:" and not Path(path).exists() else None
+
+
+def known_migrations() -> list[str]:
+    """The names of the migrations this version of Yimi has, in order."""
+    import yimi.migrations
+
+    folder = Path(yimi.migrations.__file__).parent
+    return sorted(p.stem for p in folder.glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def unknown_migrations(applied: list[str]) -> list[str]:
+    """Applied migrations this code does not have: the data was written by a newer Yimi."""
+    known = set(known_migrations())
+    return sorted(name for name in applied if name not in known)
+
+
+def newer_data_message(where: str, unknown: list[str]) -> str:
+    return (
+        f"{where} was migrated by a newer version of Yimi ({', '.join(unknown)} unknown to this one): "
+        "run that version (or restore a backup made by this one); older code must not write newer data"
+    )
 
 
 async def _check_ready(settings: Settings) -> None:
     from tortoise.migrations.executor import MigrationExecutor
+    from tortoise.migrations.recorder import MigrationRecorder
 
     url = settings.database_url
     try:
@@ -146,10 +216,16 @@ async def _check_ready(settings: Settings) -> None:
         if not is_unavailable(exc):
             raise
         raise DatabaseNotReady(
-            f"cannot reach the database {describe(url)} ({exc}): start or create it, or set YIMI_DATABASE_URL"
+            f"cannot reach the database {describe(url)} ({_reason(exc, url)}): start or create it, "
+            "or set YIMI_DATABASE_URL"
         ) from None
+    connection = connections.get("default")
+    applied = [key.name for key in await MigrationRecorder(connection).applied_migrations() if key.app_label == "yimi"]
+    unknown = unknown_migrations(applied)
+    if unknown:
+        raise DatabaseNotReady(newer_data_message(f"the database {describe(url)}", unknown))
     config = tortoise_config(settings)
-    steps = await MigrationExecutor(connections.get("default"), config["apps"]).plan()
+    steps = await MigrationExecutor(connection, config["apps"]).plan()
     pending = [step.migration.name for step in steps if not step.backward]
     if pending:
         names = ", ".join(pending)

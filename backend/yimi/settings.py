@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
 DEFAULT_DB_PATH = Path("var") / "yimi.sqlite3"
+MIN_SECRET_KEY_DISTINCT_CHARACTERS = 10
 
 
 class Settings(BaseSettings):
@@ -86,6 +87,12 @@ class Settings(BaseSettings):
         if self.env == "production":
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ValueError("YIMI_ENV=production needs YIMI_SECRET_KEY set to a random value of 32+ characters")
+            if len(set(self.secret_key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS:
+                # 36 a's are 32+ characters but no secret: a random key of 32 hex digits has ~14 distinct.
+                raise ValueError(
+                    f"YIMI_ENV=production needs a random YIMI_SECRET_KEY: this one has fewer than "
+                    f"{MIN_SECRET_KEY_DISTINCT_CHARACTERS} distinct characters (try `openssl rand -hex 32`)"
+                )
             if self.debug:
                 raise ValueError("YIMI_ENV=production refuses YIMI_DEBUG=true")
         return self

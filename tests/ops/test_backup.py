@@ -177,3 +177,61 @@ def test_a_full_disk_leaves_no_partial_backup(demo_db, tmp_path):
     target.parent.mkdir()
     one_line_error(yimi("backup", str(target), database=demo_db, preexec_fn=small_files), "cannot write", "full")
     assert list(target.parent.iterdir()) == []
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A read-only file system (tmpfs mounted ro; the tests run as root)."""
+    mount_point = tmp_path / "ro"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount_point)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def test_a_read_only_target_is_one_line(demo_db, read_only_dir):
+    one_line_error(
+        yimi("backup", str(read_only_dir / "x.sqlite3"), database=demo_db), "cannot write", "read-only file system"
+    )
+    one_line_error(
+        yimi("restore", str(demo_db), database=read_only_dir / "y.sqlite3"), "cannot write", "read-only file system"
+    )
+
+
+def test_any_os_error_on_the_target_is_a_backup_error(demo_db, tmp_path, monkeypatch):
+    import errno as errno_codes
+
+    from yimi.ops import backup as ops_backup
+
+    real_open = Path.open
+
+    def refusing_open(self, *args, **kwargs):
+        if self.name.endswith(".partial"):
+            raise OSError(errno_codes.EROFS, "Read-only file system", str(self))
+        return real_open(self, *args, **kwargs)
+
+    def refusing_unlink(self, missing_ok=False):
+        raise OSError(errno_codes.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "open", refusing_open)
+    monkeypatch.setattr(Path, "unlink", refusing_unlink)  # even cleaning up fails there
+    with pytest.raises(ops_backup.BackupError, match=r"cannot write .*: read-only file system"):
+        ops_backup.backup(demo_db, tmp_path / "x.sqlite3")
+
+
+def test_a_backup_of_a_newer_yimi_is_not_restored(demo_db, tmp_path):
+    backup = tmp_path / "newer.sqlite3"
+    assert yimi("backup", str(backup), database=demo_db).returncode == 0
+    with sqlite3.connect(backup) as conn:  # as a later version's migration would leave it
+        conn.execute(
+            "INSERT INTO tortoise_migrations (app, name, applied_at) VALUES ('yimi', '0099_future', '2030-01-01')"
+        )
+    target = tmp_path / "target.sqlite3"
+    one_line_error(yimi("restore", str(backup), database=target), "newer version of Yimi", "0099_future")
+    assert not target.exists()

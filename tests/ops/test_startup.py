@@ -49,3 +49,34 @@ def test_unreachable_postgresql_is_refused(tmp_path):
     assert status == 1 and len(lines) == 1
     assert lines[0].startswith("yimi: cannot reach the database postgres://postgres@127.0.0.1:1/yimi")
     assert "hunter2" not in lines[0]
+
+
+def test_any_unusable_database_url_is_one_line_naming_the_setting(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database\n" * 50)
+    for url, reason in (
+        ("postgres://nosuchuser:hunter2@127.0.0.1:5432/postgres", 'role "nosuchuser" does not exist'),
+        (f"sqlite://{notes}", "file is not a database"),
+        ("mysql://x/y", "not mysql"),
+        ("postgres://postgres:hunter2@127.0.0.1:5432/postgres?maxsize=abc", "invalid literal for int()"),
+        ("postgres://postgres:hunter2@127.0.0.1:99999/x", "Port out of range"),
+    ):
+        status, lines = serve(tmp_path, YIMI_DATABASE_URL=url)
+        assert status == 1 and len(lines) == 1, (url, lines[:3], len(lines))
+        assert lines[0].startswith("yimi: ") and "YIMI_DATABASE_URL=" in lines[0] and reason in lines[0], lines[0]
+        assert "hunter2" not in lines[0]
+    assert notes.read_text().startswith("not a database")
+
+
+def test_data_of_a_newer_yimi_is_refused(tmp_path):
+    path = tmp_path / "yimi.sqlite3"
+    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+    migrated = subprocess.run([sys.executable, "-m", "yimi.cli", "migrate"], capture_output=True, env=env, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr
+    with sqlite3.connect(path) as conn:  # what a later version's migration would leave
+        conn.execute(
+            "INSERT INTO tortoise_migrations (app, name, applied_at) VALUES ('yimi', '0099_future', '2030-01-01')"
+        )
+    status, lines = serve(tmp_path)
+    assert status == 1 and len(lines) == 1, lines
+    assert "newer version of Yimi (0099_future unknown to this one)" in lines[0]

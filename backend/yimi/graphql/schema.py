@@ -7,7 +7,6 @@ import logging
 from strawberry import Schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from strawberry.utils.logging import StrawberryLogger
 
 from graphql import GraphQLError
 from yimi.accounts.mutations import AccountMutation
@@ -55,23 +54,32 @@ def _should_mask(error: GraphQLError) -> bool:
     return not isinstance(error.original_error, GraphQLError)
 
 
+# Errors that are the server's state, not the caller's mistake nor a bug: a warning each.
+WARNING_CODES = frozenset({"LIVE_UPDATES_INTERRUPTED"})
+
+
 class YimiSchema(Schema):
     def process_errors(self, errors, execution_context=None) -> None:
         # Runs before MaskErrors: unexpected errors are logged once, under the id the client gets.
+        # Nothing else is logged as an error: a document that does not parse or validate, bad
+        # input and refusals are the caller's business, and anyone could fill the log with them
+        # (Strawberry's default logs each at ERROR with a traceback).
         context = execution_context.context if execution_context else None
         hide = hides_schema(context)
         for error in errors:
             if hide:
                 strip_suggestions(error)
+            code = (error.extensions or {}).get("code")
             if _should_mask(error):
-                log_unexpected(error)
-            elif (error.extensions or {}).get("code") in LIMIT_CODES or isinstance(
-                error.original_error, (AccessDenied, UserInputError)
-            ):
-                # Refusals and bad input are the caller's business: one line, no traceback.
+                log_unexpected(error)  # nothing for an unreachable database: MaskErrorsWithId logs it
+            elif code in WARNING_CODES:
+                logger.warning("%s: %s", code, error.message)
+            elif code in LIMIT_CODES or isinstance(error.original_error, (AccessDenied, UserInputError)):
+                # Refusals and bad input: one line, no traceback.
                 logger.info("Refused: %s", error.message)
             else:
-                StrawberryLogger.error(error, execution_context)
+                # Syntax, validation, variables, errors a resolver meant for the caller.
+                logger.debug("Rejected: %s", error.message)
 
 
 schema = YimiSchema(

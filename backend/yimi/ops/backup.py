@@ -14,9 +14,10 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -70,15 +71,20 @@ def _open_existing(path: Path, what: str) -> sqlite3.Connection:
     return conn
 
 
-def _last_migration(conn: sqlite3.Connection, path: Path) -> str:
-    """The last Yimi migration applied in ``conn``'s database; refuses a database that is not Yimi's."""
+def _applied_migrations(conn: sqlite3.Connection, path: Path) -> list[str]:
+    """The Yimi migrations applied in ``conn``'s database, in order; refuses a database that is not Yimi's."""
     try:
         rows = conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE} WHERE app = 'yimi' ORDER BY name").fetchall()
     except sqlite3.OperationalError:
         rows = []
     if not rows:
         raise BackupError(f"{path} is a SQLite database, but not a migrated Yimi one (no Yimi migrations in it)")
-    return str(rows[-1][0])
+    return [str(name) for (name,) in rows]
+
+
+def _last_migration(conn: sqlite3.Connection, path: Path) -> str:
+    """The last Yimi migration applied in ``conn``'s database; refuses a database that is not Yimi's."""
+    return _applied_migrations(conn, path)[-1]
 
 
 def _write_error(path: Path, error: Exception) -> BackupError:
@@ -87,6 +93,8 @@ def _write_error(path: Path, error: Exception) -> BackupError:
         reason = "the disk is full"
     elif "disk I/O error" in text:
         reason = f"the disk is full or failing ({text})"
+    elif "unable to open database file" in text:
+        reason = _why_unwritable(path.parent) or text
     elif isinstance(error, OSError) and error.strerror:
         reason = error.strerror.lower()
     else:
@@ -94,10 +102,21 @@ def _write_error(path: Path, error: Exception) -> BackupError:
     return BackupError(f"cannot write {path}: {reason}")
 
 
+def _why_unwritable(directory: Path) -> str | None:
+    """Why no file can be created in ``directory`` (read-only file system, permission denied), if so."""
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            return None
+    except OSError as error:
+        return (error.strerror or str(error)).lower()
+
+
 def _remove(database: Path) -> None:
-    """Deletes a database file and the journals SQLite may have left next to it."""
+    """Deletes a database file and the journals SQLite may have left next to it, as far as it can
+    (on a read-only file system even a file that is not there cannot be unlinked)."""
     for suffix in ("", "-journal", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
+        with suppress(OSError):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
 
 
 def backup(source: Path, target: Path, on_start: Callable[[int], None] | None = None) -> Copied:
@@ -126,6 +145,9 @@ def backup(source: Path, target: Path, on_start: Callable[[int], None] | None = 
             on_start(page_size * pages)
         try:
             _remove(partial)
+            # Created here first, so that an unwritable target says why (SQLite would only say
+            # "unable to open database file").
+            partial.open("wb").close()
             with closing(sqlite3.connect(partial)) as dst:
                 src.backup(dst)
                 dst.execute("PRAGMA journal_mode=DELETE")
@@ -138,14 +160,16 @@ def backup(source: Path, target: Path, on_start: Callable[[int], None] | None = 
 
 def missing_migrations(migration: str) -> list[str]:
     """The migrations this version of Yimi has after ``migration`` (a restored old backup needs them)."""
-    import yimi.migrations
+    from yimi.db import known_migrations
 
-    names = sorted(p.stem for p in Path(yimi.migrations.__file__).parent.glob("[0-9][0-9][0-9][0-9]_*.py"))
-    return [name for name in names if name > migration]
+    return [name for name in known_migrations() if name > migration]
 
 
 def check_backup(path: Path) -> str:
-    """Checks that ``path`` is an intact Yimi database; returns its last migration."""
+    """Checks that ``path`` is an intact Yimi database this version of Yimi can run on (none of its
+    migrations unknown here: a newer Yimi's data); returns its last migration."""
+    from yimi.db import newer_data_message, unknown_migrations
+
     with closing(_open_existing(path, "backup")) as conn:
         try:
             problems = [row[0] for row in conn.execute("PRAGMA integrity_check(5)").fetchall()]
@@ -153,7 +177,10 @@ def check_backup(path: Path) -> str:
             problems = [str(error)]
         if problems != ["ok"]:
             raise BackupError(f"{path} is damaged (integrity_check: {'; '.join(problems)})")
-        return _last_migration(conn, path)
+        applied = _applied_migrations(conn, path)
+        if unknown := unknown_migrations(applied):
+            raise BackupError(newer_data_message(str(path), unknown))
+        return applied[-1]
 
 
 def in_use(path: Path) -> bool:

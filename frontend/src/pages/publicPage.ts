@@ -128,7 +128,9 @@ export class PublicPage {
     const skip = document.querySelector('.skip-link');
     if (skip) skip.textContent = t('skip');
     const other: Lang = lang === 'en' ? 'zh-CN' : 'en';
-    const langBtn = el('button', { type: 'button', class: 'btn ghost', id: 'public-lang', lang: other, 'aria-label': t('langLabel') }, t('lang'));
+    // Named by its visible text ("English" / "中文", in that language): an aria-label of its own would
+    // differ from what a voice-control user sees and says (axe: label-content-name-mismatch).
+    const langBtn = el('button', { type: 'button', class: 'btn ghost', id: 'public-lang', lang: other, title: t('langLabel') }, t('lang'));
     langBtn.addEventListener('click', () => this.switchLang(other));
     const staff = el('a', { class: 'btn ghost staff-link', href: lang === 'en' ? '/?lang=en' : '/' }, pt('staffSignIn'));
     const header = el('header', { class: 'site-header public-header' },
