@@ -80,3 +80,10 @@ def test_data_of_a_newer_yimi_is_refused(tmp_path):
     status, lines = serve(tmp_path)
     assert status == 1 and len(lines) == 1, lines
     assert "newer version of Yimi (0099_future unknown to this one)" in lines[0]
+
+
+def test_a_production_secret_key_without_variety_is_refused(tmp_path):
+    for weak in ("a" * 36, "ab" * 20, "012345678" * 4):  # long enough, but hardly random
+        status, lines = serve(tmp_path, YIMI_ENV="production", YIMI_SECRET_KEY=weak)
+        assert status == 1 and len(lines) == 1, lines
+        assert lines[0].startswith("yimi: YIMI_ENV=production needs a random YIMI_SECRET_KEY") and weak not in lines[0]
