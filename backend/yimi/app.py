@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocketState
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
@@ -44,6 +45,16 @@ SESSION_SECONDS = 8 * 3600
 # graphql-transport-ws "Unauthorized": the caller must sign in again (graphql-ws clients do not
 # retry it, as they would 4403).
 CALLER_GONE_CLOSE_CODE = 4401
+# The database does not answer: RFC 6455 "Try Again Later" (graphql-ws clients reconnect after it,
+# as they would not after 1011).
+UNAVAILABLE_CLOSE_CODE = 1013
+
+
+async def close_unavailable(websocket, exc: BaseException) -> None:
+    """Ends a WebSocket whose caller cannot be looked up while the database is down: a close frame
+    saying so, and one log line under the error id it names (as HTTP callers get a 503)."""
+    error_id = log_unavailable(exc)
+    await websocket.close(code=UNAVAILABLE_CLOSE_CODE, reason=f"service unavailable [error id {error_id}]")
 
 
 class CurrentCallerHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -60,7 +71,13 @@ class CurrentCallerHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged and message["id"] not in self.operations:
             now = datetime.now(UTC)
-            access = await refreshed(self.context.access, now)
+            try:
+                access = await refreshed(self.context.access, now)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                await close_unavailable(self.websocket, exc)
+                return
             if access is None:
                 reason = "Unauthorized: the session ended or the token is no longer valid"
                 await self.websocket.close(code=CALLER_GONE_CLOSE_CODE, reason=reason)
@@ -120,8 +137,12 @@ class YimiGraphQL(GraphQL[Context, None]):
         except Exception as exc:
             # The session or token lookup in get_context runs before GraphQL can answer with an
             # error: without this, a signed-in caller would get a bare 500 while the database is down.
-            if self.is_websocket_request(request) or not is_unavailable(exc):
+            if not is_unavailable(exc):
                 raise
+            if self.is_websocket_request(request):  # accepted already: close it with a reason
+                if request.application_state == WebSocketState.CONNECTED:
+                    await close_unavailable(request, exc)
+                return request
             return _unavailable(request, exc)
 
     async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):

@@ -5,6 +5,7 @@ SERVICE_UNAVAILABLE, an error id, Retry-After), each logged in one line without 
 database is back the same server (and the same session) answers again.
 """
 
+import asyncio
 import json
 import os
 import socket
@@ -159,5 +160,74 @@ async def test_database_outage_answers_503_then_recovers(pg_admin, server):
         (line,) = [e for e in entries if e.get("request_id") == f"outage-{kind}"]
         assert line["error_id"] == error_id and line["status"] == 503 and line["outcome"] == "unavailable"
         assert line["caller"] == ("staff" if kind == "staff" else "public")
-        # The session lookup fails before the body is read: the staff request's operation is unknown.
-        assert line["operation"] == ("Towns" if kind == "anonymous" else None)
+        # The session lookup fails before GraphQL reads the body: the name comes from the body kept.
+        assert line["operation"] == ("Towns" if kind == "anonymous" else "Me")
+    # The metrics count the signed-in request under its operation, not as "anonymous".
+    async with httpx.AsyncClient(base_url=base) as http:
+        metrics_text = (await http.get("/metrics")).text
+    assert 'yimi_graphql_requests_total{operation="Me",outcome="unavailable"} 1.0' in metrics_text
+
+
+SUBSCRIBE = {"query": "subscription Live { issueChanged { action } }"}
+
+
+async def ws_close_code(url: str, cookie: str, *, subscribe_after_outage=None) -> tuple[int, str]:
+    """Opens a graphql-transport-ws socket with the session cookie; the close code and reason it ends with."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    async with connect(
+        url, subprotocols=["graphql-transport-ws"], additional_headers={"Cookie": cookie}, proxy=None, close_timeout=2
+    ) as ws:
+        try:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+            if subscribe_after_outage is not None:
+                await subscribe_after_outage()
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": SUBSCRIBE}))
+            while True:
+                await asyncio.wait_for(ws.recv(), 5)
+        except ConnectionClosed as closed:
+            assert closed.rcvd is not None, "closed without a close frame"
+            return closed.rcvd.code, closed.rcvd.reason
+    raise AssertionError("not closed")
+
+
+async def test_a_signed_in_websocket_during_an_outage_is_closed_with_a_reason(pg_admin, server):
+    admin, name = pg_admin
+    base, log_path = server
+    url = base.replace("http://", "ws://") + "/graphql"
+    async with httpx.AsyncClient(base_url=base) as staff:
+        signed = await staff.post(
+            "/graphql",
+            json={
+                "query": f'mutation {{ signIn(input: {{username: "opsadmin", password: "{PASSWORD}"}}) {{ staff {{ id }} }} }}'
+            },
+            headers=CSRF,
+        )
+        assert signed.json()["data"]["signIn"]["staff"], signed.text
+        cookie = f"yimi_session={staff.cookies['yimi_session']}"
+
+    # Opened during the outage: the session cannot be read, so the socket is closed, saying why.
+    await set_reachable(admin, name, False)
+    try:
+        code, reason = await ws_close_code(url, cookie)
+        # Opened before the outage, subscribing during it: the caller's look-up fails the same way.
+        await set_reachable(admin, name, True)
+        code2, reason2 = await ws_close_code(
+            url, cookie, subscribe_after_outage=lambda: set_reachable(admin, name, False)
+        )
+    finally:
+        await set_reachable(admin, name, True)
+    error_ids = []
+    for got_code, got_reason in ((code, reason), (code2, reason2)):
+        assert got_code == 1013 and got_reason.startswith("service unavailable [error id "), (got_code, got_reason)
+        error_ids.append(got_reason.removeprefix("service unavailable [error id ").removesuffix("]"))
+
+    await asyncio.sleep(0.3)  # the server's log lines are written by now
+    text = log_path.read_text()
+    assert "Traceback" not in text and "Exception in ASGI application" not in text, text[-3000:]
+    entries = log_entries(log_path)
+    for error_id in error_ids:
+        (line,) = [e for e in entries if error_id in e["message"]]
+        assert line["level"] == "ERROR" and line["message"].startswith(f"Database unavailable [error id {error_id}]: ")

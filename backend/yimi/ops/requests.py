@@ -4,10 +4,13 @@ The id comes from the caller's ``X-Request-Id`` when it is short and plain (a pr
 links both logs), else a new one; every HTTP answer returns it in ``X-Request-Id``. The GraphQL
 layer fills in the :class:`RequestRecord` it finds in ``request.state`` (caller kind, operation,
 cost, outcome); this middleware times the request and writes the line when the answer is sent.
+When the GraphQL layer could not name the operation (the caller's session could not be read while
+the database is down, before the body was parsed), the name comes from the body it kept.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
@@ -24,6 +27,11 @@ log = logging.getLogger("yimi.requests")
 REQUEST_ID_HEADER = "X-Request-Id"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 STATE_KEY = "yimi_request"
+_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,127}$")
+# The most of a request body kept to name its operation should GraphQL not get to it.
+BODY_KEPT_BYTES = 65_536
+# Outcomes where GraphQL may not have read the body: the name is then looked for in it.
+_UNNAMED_OUTCOMES = ("unavailable", "failed")
 
 
 @dataclass
@@ -78,10 +86,24 @@ class RequestLog:
         if scope["path"] != self.graphql_path:
             await self.app(scope, receive, send_with_id)
             return
+        body: list[bytes] = []
+        kept = 0
+
+        async def receive_kept() -> Message:
+            nonlocal kept
+            message = await receive()
+            if message["type"] == "http.request" and kept < BODY_KEPT_BYTES:
+                chunk = message.get("body", b"")[: BODY_KEPT_BYTES - kept]
+                body.append(chunk)
+                kept += len(chunk)
+            return message
+
         started = time.perf_counter()
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_kept, send_with_id)
         finally:
+            if record.operation is None and record.outcome in _UNNAMED_OUTCOMES:
+                record.operation = operation_name(b"".join(body))
             self._done(scope, record, status, time.perf_counter() - started)
 
     @staticmethod
@@ -101,3 +123,28 @@ class RequestLog:
         }
         text = " ".join(f"{key}={value}" for key, value in fields.items() if value is not None and key != "path")
         log.info("%s %s", scope["path"], text, extra={"fields": fields})
+
+
+def operation_name(body: bytes) -> str | None:
+    """The operation a GraphQL request body names: its ``operationName``, else the name of its one
+    operation; None when it names none (or is not a GraphQL request)."""
+    from graphql import GraphQLError, OperationDefinitionNode, parse
+
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(request, dict):
+        return None
+    name = request.get("operationName")
+    if isinstance(name, str):
+        return name if _NAME.match(name) else None
+    query = request.get("query")
+    if not isinstance(query, str):
+        return None
+    try:
+        document = parse(query, no_location=True, max_tokens=5000)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return operations[0].name.value if len(operations) == 1 and operations[0].name else None
