@@ -126,3 +126,25 @@ async def test_the_budget_meters_in_memory_without_redis_and_logs_once(settings,
         assert refused.headers["X-RateLimit-Remaining"] == "0" and "Retry-After" in refused.headers
         assert len(_counter_lines(caplog, "yimi-budget counters: Redis does not answer")) == 1, caplog.text
         assert not any(r.exc_info for r in caplog.records), "no traceback per request"
+
+
+async def test_a_restarted_redis_is_not_reported_down(tmp_path, caplog):
+    """After a Redis restart, the first use of a pooled connection fails ("Connection closed by
+    server"): that is the old connection, not a new outage; the counters stay in Redis."""
+    from yimi.common.counters import counter_storage
+
+    server = RedisServer(tmp_path)
+    server.start()
+    storage = counter_storage(server.url, f"test-{uuid.uuid4().hex[:8]}")
+    try:
+        with caplog.at_level(logging.INFO):
+            assert await storage.incr("k", 60) == 1
+            server.kill()
+            server.start()  # back on the same port, before anyone asked
+            assert await storage.incr("k", 60) == 1  # a new Redis, counted there
+            assert await storage.incr("k", 60) == 2
+        assert not storage.using_memory
+        assert not _counter_lines(caplog, "test-"), caplog.text
+    finally:
+        await storage.bridge.storage.aclose()
+        server.kill()

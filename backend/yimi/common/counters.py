@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from limits.aio.storage import MemoryStorage, MovingWindowSupport, SlidingWindowCounterSupport, Storage
 from limits.aio.storage.redis import RedisStorage
 from limits.storage import storage_from_string
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from yimi.live.broker import split_redis_url
 
@@ -87,7 +88,7 @@ class RedisOrMemory(Storage, MovingWindowSupport, SlidingWindowCounterSupport):
         # for nobody.
         self._retry_at = now + self.retry_seconds
         try:
-            result = await on_redis()
+            result = await self._twice_if_dropped(on_redis)
         except self._failures as error:
             if self._down_since is None:
                 self._down_since = now
@@ -103,6 +104,16 @@ class RedisOrMemory(Storage, MovingWindowSupport, SlidingWindowCounterSupport):
             )
             self._down_since = None
         return result
+
+    @staticmethod
+    async def _twice_if_dropped(on_redis: Callable[[], Awaitable[T]]) -> T:
+        # After Redis restarts, the pool's first connection fails ("Connection closed by server"):
+        # that is the old server's socket, not a new outage. Once again, on a fresh connection
+        # (redis-py drops the broken one); a timeout is not retried (it would double the wait).
+        try:
+            return await on_redis()
+        except RedisConnectionError:
+            return await on_redis()
 
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         return await self._either(
