@@ -37,6 +37,7 @@ from yimi.ops.health import healthz, readyz
 from yimi.ops.metrics import metrics, process_exiting
 from yimi.ops.requests import RequestLog, record_of
 from yimi.settings import Settings, get_settings
+from yimi.stats.open_data import routes as open_data_routes
 
 log = logging.getLogger("yimi.app")
 
@@ -232,6 +233,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         Route("/metrics", metrics),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),
+        *open_data_routes,  # public statistics as GET URLs (yimi.stats.open_data)
         *_frontend_routes(settings),
     ]
     middleware = [

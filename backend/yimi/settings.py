@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     deadline_category_working_days: dict[str, dict[str, int]] = {"land": {"normal": 15}, "permits": {"normal": 15}}
     frontend_dist: Path = Path("frontend") / "dist"
     tile_url: str | None = None
+    # Public statistics withhold counts below this (and any count that would let one be worked out).
+    public_min_count: int = Field(5, ge=3, le=100)
     # API limits (see README, "Limits"). Checked before anything runs.
     max_query_depth: int = Field(10, ge=1, le=100)
     max_query_aliases: int = Field(30, ge=0, le=1000)

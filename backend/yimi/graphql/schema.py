@@ -29,7 +29,6 @@ from yimi.issues.mutations import IssueMutation
 from yimi.issues.queries import IssueQuery
 from yimi.issues.subscriptions import IssueSubscription
 from yimi.stats.queries import StatisticsQuery
-from yimi.stats.types import SUPPRESSED_COUNT_SCALAR, SuppressedCount
 from yimi.teams.mutations import TeamMutation
 from yimi.teams.queries import TeamQuery
 from yimi.townships.queries import TownshipQuery
@@ -86,7 +85,7 @@ schema = YimiSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    config=StrawberryConfig(scalar_map={SuppressedCount: SUPPRESSED_COUNT_SCALAR}),
+    config=StrawberryConfig(),
     # Classes or factories, never instances: Strawberry builds them per request.
     extensions=[RequestLimits, lambda: MaskErrorsWithId(should_mask_error=_should_mask)],
 )

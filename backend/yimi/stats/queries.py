@@ -8,7 +8,7 @@ import strawberry
 from yimi.accounts.read_rules import Grant
 from yimi.common.errors import UserInputError
 from yimi.graphql.context import Info
-from yimi.stats.service import statistics
+from yimi.stats.cache import public_statistics
 from yimi.stats.types import IssueStatistics
 
 FIRST_YEAR = 2000
@@ -17,8 +17,9 @@ FIRST_YEAR = 2000
 @strawberry.type
 class StatisticsQuery:
     @strawberry.field(
-        description="Public issue figures for one year: the county's total, by township and by category. "
-        'Anyone may read them; small counts read "<5".'
+        description="Public issue figures for one year: the county's total, by township, by category and by "
+        "month, with the year's headline figures. Anyone may read them; small counts, and counts that would "
+        "let one be worked out, are withheld and read as the range the published figures allow."
     )
     async def statistics(
         self,
@@ -31,4 +32,12 @@ class StatisticsQuery:
         year = this_year if year is None else year
         if not FIRST_YEAR <= year <= this_year:
             raise UserInputError("year", f"must be between {FIRST_YEAR} and {this_year}")
-        return IssueStatistics.from_data(year, await statistics(year, ctx.now, ctx.settings.timezone))
+        settings = ctx.settings
+        entry = await public_statistics.get(year, ctx.now, settings.timezone, settings.public_min_count)
+        return entry.answer
+
+    @strawberry.field(description="Years with public figures (at least the threshold of issues reported), ascending.")
+    async def statistics_years(self, info: Info) -> list[int]:
+        ctx = info.context
+        ctx.access.require(Grant.STATISTICS)
+        return await public_statistics.years(ctx.settings.timezone, ctx.settings.public_min_count)

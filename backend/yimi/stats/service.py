@@ -1,39 +1,68 @@
-"""Public statistics: issue counts by township and category, with small counts suppressed.
+"""Public statistics: issue counts by township, category and month, with small counts withheld.
 
-Anyone may read them, so they must not single out an enterprise:
+Anyone may read them, so they must not single out an enterprise. ``threshold`` below is
+``YIMI_PUBLIC_MIN_COUNT`` (default ``THRESHOLD`` = 5).
 
-* primary suppression: a count below ``THRESHOLD`` (0 included) is published as "<5";
-* within a row, reported = open + resolved: never exactly one of the three is suppressed, so that
+* primary suppression: a count below ``threshold`` (0 included) is withheld;
+* within a row, reported = open + resolved: never exactly one of the three is withheld, so that
   it cannot be derived from the other two;
-* within a breakdown (by township, by category) whose total is published, a measure never has
-  exactly one suppressed row, so that it cannot be derived as the total minus the others;
-* which figure is suppressed with a lone one (secondary suppression) never depends on a value, only
-  on which figures are suppressed already and on their position: in a row, open and resolved go
+* within a breakdown (by township, by category, by month) whose total is published, a measure never
+  has exactly one withheld row, so that it cannot be derived as the total minus the others;
+* which figure is withheld with a lone one (secondary suppression) never depends on a value, only
+  on which figures are withheld already and on their position: in a row, open and resolved go
   together and a lone reported takes open with it; in a breakdown, the row that goes with the lone
-  one is the published row with the most figures suppressed already, ties going to the first after
+  one is the published row with the most figures withheld already, ties going to the first after
   the lone one in the table's order (wrapping round). A choice by value would give the hidden
   figure away: "the smaller of reported and resolved" told every open = 0 (reported = resolved),
   and "the smallest published row" told that the row is at most the others, which with the total
   can pin the primary one;
+* every withheld figure is published as the range of values the published figures allow
+  (``low``..``high``; see ``bounds``): reported = open + resolved in every row, overdue <= open,
+  each breakdown summing to the total, no count above the year's published total, and what
+  published rates imply. The range is worked out from published figures only, never from the
+  withheld value or from why it is withheld (a range cut at the threshold would tell which figure
+  is the small one, and then that the other one is at least the threshold: reported 5 with open
+  small gives resolved = 5, open = 0). So it tells nothing the published figures do not;
+* the range audit: every range must hold at least ``threshold`` values. When one is narrower (two
+  small rows of a breakdown that add up to 1 give each of them 0..1), more is withheld: in each
+  relation the narrow figure is part of, one more published figure, chosen as above (in a row,
+  the published one of reported, open and resolved: the row's total when it is reported; in a
+  breakdown, the companion row), and the rules run again. This is the one step that reads values,
+  and only values published at that moment;
+* one reason for every withheld figure (``WITHHELD``): saying which figure is small and which one
+  protects another would tell the second is at least the threshold (the pin above);
 * a rate is published only over at least ``RATE_MIN`` issues, when both its part and the rest are
-  at least ``THRESHOLD``, and, for the on-time rate, when its denominator (resolved) is published;
-  rounded to whole percent;
+  at least ``threshold``, and, for the on-time rate, when its denominator (resolved) is published;
+  rounded to whole percent; the satisfaction rate only where reported is published. The median
+  working days to resolve is published over at least ``RATE_MIN`` resolved issues (so it tells that
+  many were resolved, which the ranges include);
 * one calendar year per table and no other filter: tables never overlap, so no difference of
-  two published tables isolates a suppressed count, and no time window is narrow enough to isolate
-  an issue. The two breakdowns share only their total (no township x category cross table).
+  two published tables isolates a withheld count, and no time window is narrow enough to isolate
+  an issue. The breakdowns share only their total (no township x category cross table); months
+  partition the year like townships and categories do;
+* a figure standing alone (enterprises served, visits) is withheld below ``threshold`` above what
+  the tables already say it is at least (an enterprise served when an issue is published), and
+  reads as that many values from there;
+* the year's total reported is withheld only when below ``threshold`` (the audit never hides
+  it): then every count of the year is at most ``threshold - 1``, and its ranges say so. Years
+  with fewer issues than the threshold are not listed (``statistics_years``), so that the list
+  does not tell a count of 1 to 4 from 0.
 """
 
 from __future__ import annotations
 
+import statistics as pystats
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from tortoise.expressions import F, Q
-from tortoise.functions import Count
+from tortoise import connections
 
+from yimi.enterprises.models import Visit
+from yimi.issues.deadlines import working_days_between
 from yimi.issues.models import OPEN_VALUES, Issue, IssueCategory, Satisfaction
-from yimi.issues.warning import overdue_q
+from yimi.stats.bounds import System
 from yimi.townships.models import Township
 
 THRESHOLD = 5
@@ -41,11 +70,13 @@ RATE_MIN = 10
 MEASURES = ("reported", "open", "resolved", "overdue")
 RESOLVED_STATUSES = ["resolved", "closed"]
 CONTENT = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value]
+MONTH_LABELS = [f"{m}月" for m in range(1, 13)]
 
 
 @dataclass
 class Cell:
-    """Exact figures of one group; ``shown`` lists the measures that may be published."""
+    """Exact figures of one group; ``shown`` lists the measures that may be published, ``low`` and
+    ``high`` the published range of each (equal to the value when shown)."""
 
     reported: int = 0
     open: int = 0
@@ -55,31 +86,46 @@ class Cell:
     rated: int = 0
     content: int = 0
     shown: set[str] = field(default_factory=set)
+    low: dict[str, int] = field(default_factory=dict)
+    high: dict[str, int] = field(default_factory=dict)
+    threshold: int = THRESHOLD
+    # A group everyone knows is empty (a month that has not begun): published as it is.
+    known: bool = False
 
     def add(self, other: Cell) -> None:
         for name in ("reported", "open", "resolved", "overdue", "on_time", "rated", "content"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def published(self, measure: str) -> int | None:
-        """The count to publish, or None when suppressed."""
+        """The count to publish, or None when withheld."""
         return getattr(self, measure) if measure in self.shown else None
+
+    def bounds(self, measure: str) -> tuple[int, int]:
+        """The published range: the value twice when published."""
+        if measure in self.shown:
+            value = getattr(self, measure)
+            return value, value
+        return self.low[measure], self.high[measure]
 
     @property
     def on_time_rate(self) -> float | None:
         # Its denominator must be published: a rate over a hidden count would give the count back.
         if "resolved" not in self.shown:
             return None
-        return _rate(self.on_time, self.resolved)
+        return _rate(self.on_time, self.resolved, self.threshold)
 
     @property
     def satisfaction_rate(self) -> float | None:
-        return _rate(self.content, self.rated)
+        # Over the row's published reported only: it says at least RATE_MIN issues were rated.
+        if "reported" not in self.shown:
+            return None
+        return _rate(self.content, self.rated, self.threshold)
 
 
-def _rate(part: int, whole: int) -> float | None:
-    """A share to publish: over at least RATE_MIN, with both the part and the rest at least THRESHOLD
+def _rate(part: int, whole: int, threshold: int = THRESHOLD) -> float | None:
+    """A share to publish: over at least RATE_MIN, with both the part and the rest at least the threshold
     (so that nothing small can be worked out from it), rounded to whole percent."""
-    if whole < RATE_MIN or part < THRESHOLD or whole - part < THRESHOLD:
+    if whole < RATE_MIN or part < threshold or whole - part < threshold:
         return None
     return round(part / whole, 2)
 
@@ -92,20 +138,53 @@ class Row:
 
 
 @dataclass
+class Figure:
+    """A count standing alone (no table): published, or withheld with its range."""
+
+    value: int
+    shown: bool
+    low: int
+    high: int
+
+    def published(self) -> int | None:
+        return self.value if self.shown else None
+
+
+def standalone(value: int, threshold: int, at_least: int = 0) -> Figure:
+    """Withheld when fewer than ``threshold`` values above what is known (``at_least``)."""
+    if value >= at_least + threshold:
+        return Figure(value, True, value, value)
+    return Figure(value, False, at_least, at_least + threshold - 1)
+
+
+@dataclass
 class Statistics:
     county: str
+    year: int
+    threshold: int
     total: Cell
     by_township: list[Row]
     by_category: list[Row]
+    by_month: list[Row] = field(default_factory=list)
+    median_working_days: float | None = None
+    enterprises_served: Figure | None = None
+    visits: Figure | None = None
+    # The figures hold until this instant (the next deadline of an open issue), or until data changes.
+    valid_until: datetime | None = None
+
+    @property
+    def breakdowns(self) -> list[list[Row]]:
+        return [self.by_township, self.by_category, self.by_month]
 
 
 IDENTITY = ("reported", "open", "resolved")  # reported = open + resolved
-# The figure suppressed with a lone suppressed one in a row: a fixed rule, never a comparison of values.
+# The figure withheld with a lone withheld one in a row: a fixed rule, never a comparison of values.
 COMPLEMENT = {"open": "resolved", "resolved": "open", "reported": "open"}
 
 
-def _primary(cell: Cell) -> None:
-    cell.shown = {m for m in MEASURES if getattr(cell, m) >= THRESHOLD}
+def _primary(cell: Cell, threshold: int) -> None:
+    cell.threshold = threshold
+    cell.shown = set(MEASURES) if cell.known else {m for m in MEASURES if getattr(cell, m) >= threshold}
 
 
 def _row_rule(cell: Cell) -> bool:
@@ -117,14 +196,18 @@ def _row_rule(cell: Cell) -> bool:
     return True
 
 
-def _companion(rows: list[Row], lone: int) -> Row:
-    """The row suppressed with a lone suppressed one: the published row with the most figures suppressed
-    already, ties going to the first after the lone one (wrapping round). The pattern alone decides."""
+def _preference(rows: list[Row], lone: int, i: int) -> tuple[int, int]:
+    # lone = -1 (a relation of the total itself): ties go to the first row.
+    return (-sum(m not in rows[i].cell.shown for m in MEASURES), (i - lone) % len(rows) if lone >= 0 else i)
 
-    def preference(i: int) -> tuple[int, int]:
-        return (-sum(m not in rows[i].cell.shown for m in MEASURES), (i - lone) % len(rows))
 
-    return rows[min((i for i in range(len(rows)) if i != lone), key=preference)]
+def _companion(rows: list[Row], lone: int, measure: str | None = None) -> Row | None:
+    """The row withheld with a lone withheld one: the published row (in ``measure``) with the most figures
+    withheld already, ties going to the first after the lone one (wrapping round). The pattern alone decides."""
+    candidates = [i for i in range(len(rows)) if i != lone and (measure is None or measure in rows[i].cell.shown)]
+    if not candidates:
+        return None
+    return rows[min(candidates, key=lambda i: _preference(rows, lone, i))]
 
 
 def _column_rule(total: Cell, rows: list[Row]) -> bool:
@@ -138,17 +221,16 @@ def _column_rule(total: Cell, rows: list[Row]) -> bool:
         hidden = [i for i, r in enumerate(rows) if measure not in r.cell.shown]
         if len(hidden) != 1 or len(rows) < 2:
             continue
-        _companion(rows, hidden[0]).cell.shown.discard(measure)
+        companion = _companion(rows, hidden[0])
+        assert companion is not None
+        companion.cell.shown.discard(measure)
         changed = True
     return changed
 
 
-def _suppress(total: Cell, breakdowns: list[list[Row]]) -> None:
+def _companions(total: Cell, breakdowns: list[list[Row]]) -> None:
+    """The row and column rules until neither hides anything more (each step only hides, so this ends)."""
     cells = [total, *(r.cell for rows in breakdowns for r in rows)]
-    for cell in cells:
-        _primary(cell)
-    # Each pass applies the row rule to every group, then the column rule to every breakdown; each step
-    # only hides more, so this ends.
     changed = True
     while changed:
         rows_changed = [_row_rule(cell) for cell in cells]
@@ -156,50 +238,230 @@ def _suppress(total: Cell, breakdowns: list[list[Row]]) -> None:
         changed = any(rows_changed) or any(columns_changed)
 
 
-async def statistics(year: int, now: datetime, timezone: str) -> Statistics:
-    """The figures of the issues reported in ``year`` (county time), suppressed for publication."""
-    township_rows = await Township.all().order_by("code").only("id", "code", "name", "county_name")
+def _system(total: Cell, breakdowns: list[list[Row]], threshold: int, resolved_at_least: int = 0) -> System:
+    """The relations the public knows between the figures, with the published ones fixed."""
+    cells = [total, *(r.cell for rows in breakdowns for r in rows)]
+    # No count exceeds the year's total; a withheld total is below the threshold (it is never a companion).
+    ceiling = total.reported if "reported" in total.shown else threshold - 1
+    system = System()
+    var: dict[tuple[int, str], int] = {}
+    for index, cell in enumerate(cells):
+        for m in MEASURES:
+            value = getattr(cell, m)
+            if m in cell.shown:
+                var[index, m] = system.add(value, value)
+            else:
+                var[index, m] = system.add(0, ceiling)
+        system.equal([var[index, "reported"]], [var[index, "open"], var[index, "resolved"]])
+        system.at_most(var[index, "overdue"], var[index, "open"])
+    if resolved_at_least:
+        system.raise_low(var[0, "resolved"], resolved_at_least)
+    start = 1
+    for rows in breakdowns:
+        if rows:
+            for m in MEASURES:
+                system.equal([var[0, m]], [var[start + k, m] for k in range(len(rows))])
+        start += len(rows)
+    system.cells = cells  # type: ignore[attr-defined]
+    system.vars = var  # type: ignore[attr-defined]
+    return system
+
+
+def _ranges(
+    total: Cell, breakdowns: list[list[Row]], threshold: int, resolved_at_least: int = 0
+) -> list[tuple[int, str]]:
+    """Sets every withheld figure's range; returns the (group, measure) whose range is too narrow."""
+    system = _system(total, breakdowns, threshold, resolved_at_least)
+    cells: list[Cell] = system.cells  # type: ignore[attr-defined]
+    var: dict[tuple[int, str], int] = system.vars  # type: ignore[attr-defined]
+    hidden = [v for (i, m), v in var.items() if m not in cells[i].shown]
+    feasible = system.tighten(hidden)
+    assert feasible, "the true figures satisfy every relation"
+    narrow = []
+    for (index, m), v in var.items():
+        cell = cells[index]
+        if m in cell.shown:
+            continue
+        low, high = system.low[v], system.high[v]
+        cell.low[m], cell.high[m] = low, high
+        if high - low + 1 < threshold:
+            narrow.append((index, m))
+    return narrow
+
+
+def _widen(total: Cell, breakdowns: list[list[Row]], narrow: list[tuple[int, str]]) -> bool:
+    """Withholds one more published figure in each relation of each narrow figure (chosen by pattern)."""
+    changed = False
+    positions: list[tuple[list[Row], int]] = [(rows, k) for rows in breakdowns for k in range(len(rows))]
+    for index, m in narrow:
+        cell = total if index == 0 else positions[index - 1][0][positions[index - 1][1]].cell
+        if m in IDENTITY:
+            published = [x for x in IDENTITY if x in cell.shown and not (cell is total and x == "reported")]
+            for x in published[:1]:
+                cell.shown.discard(x)
+                changed = True
+        if index == 0:
+            for rows in breakdowns:
+                companion = _companion(rows, -1, m)
+                if companion is not None:
+                    companion.cell.shown.discard(m)
+                    changed = True
+        else:
+            rows, k = positions[index - 1]
+            if m in total.shown or any(m in r.cell.shown for r in rows):
+                companion = _companion(rows, k, m)
+                if companion is not None:
+                    companion.cell.shown.discard(m)
+                    changed = True
+    return changed
+
+
+def _pattern(total: Cell, breakdowns: list[list[Row]], threshold: int = THRESHOLD) -> None:
+    """Primary suppression and the companion rules: which figures are withheld, from the pattern alone."""
+    for cell in [total, *(r.cell for rows in breakdowns for r in rows)]:
+        _primary(cell, threshold)
+    _companions(total, breakdowns)
+
+
+def _suppress(total: Cell, breakdowns: list[list[Row]], threshold: int = THRESHOLD, resolved_at_least: int = 0) -> None:
+    """``_pattern``, then the range audit (which may withhold more, and the companion rules run again)."""
+    cells = [total, *(r.cell for rows in breakdowns for r in rows)]
+    _pattern(total, breakdowns, threshold)
+    while True:
+        _companions(total, breakdowns)
+        narrow = _ranges(total, breakdowns, threshold, resolved_at_least)
+        if not narrow:
+            return
+        if not _widen(total, breakdowns, narrow):
+            # Nothing left to withhold around them: withhold every figure but the year's total reported.
+            for cell in cells:
+                cell.shown &= {"reported"} if cell is total else set()
+            _ranges(total, breakdowns, threshold, resolved_at_least)
+            return
+
+
+# -- reading the figures ---------------------------------------------------------------------------
+
+
+def year_bounds(year: int, timezone: str) -> tuple[datetime, datetime]:
+    """The year in county time, as UTC instants (stored timestamps are UTC text on SQLite: see yimi.db)."""
     zone = ZoneInfo(timezone)
-    # Stored timestamps are UTC text on SQLite: bounds go in as UTC too (see yimi.db).
     start = datetime(year, 1, 1, tzinfo=zone).astimezone(UTC)
     end = datetime(year + 1, 1, 1, tzinfo=zone).astimezone(UTC)
-    qs = Issue.filter(reported_at__gte=start, reported_at__lt=end)
-    resolved = Q(status__in=RESOLVED_STATUSES)
-    groups = await (
-        qs.annotate(
-            n=Count("id"),
-            n_open=Count("id", _filter=Q(status__in=OPEN_VALUES)),
-            n_resolved=Count("id", _filter=resolved),
-            n_overdue=Count("id", _filter=overdue_q(now)),
-            n_on_time=Count("id", _filter=resolved & Q(resolved_at__lte=F("deadline"))),
-            n_rated=Count("id", _filter=Q(satisfaction__isnull=False)),
-            n_content=Count("id", _filter=Q(satisfaction__in=CONTENT)),
-        )
-        .group_by("enterprise__township_id", "category")
-        .values_list(
-            "enterprise__township_id",
-            "category",
-            "n",
-            "n_open",
-            "n_resolved",
-            "n_overdue",
-            "n_on_time",
-            "n_rated",
-            "n_content",
-        )
+    return start, end
+
+
+def median_working_days(spans: Iterable[tuple[date, date]]) -> float | None:
+    """Median of the Chinese working days from report to resolution (days after the report's date up to
+    and including the resolution's, county time), over at least RATE_MIN resolved issues."""
+    days = [working_days_between(reported, resolved) for reported, resolved in spans]
+    if len(days) < RATE_MIN:
+        return None
+    return float(pystats.median(days))
+
+
+async def statistics(year: int, now: datetime, timezone: str, threshold: int = THRESHOLD) -> Statistics:
+    """The figures of the issues reported in ``year`` (county time), withheld for publication."""
+    township_rows = await Township.all().order_by("code").only("id", "code", "name", "county_name")
+    zone = ZoneInfo(timezone)
+    start, end = year_bounds(year, timezone)
+    issues = await Issue.filter(reported_at__gte=start, reported_at__lt=end).values_list(
+        "enterprise__township_id",
+        "enterprise_id",
+        "category",
+        "status",
+        "reported_at",
+        "deadline",
+        "resolved_at",
+        "satisfaction",
     )
     total = Cell()
     per_township = {t.id: Cell() for t in township_rows}
     categories = list(IssueCategory)
     per_category = {c.value: Cell() for c in categories}
-    for township_id, category, *counts in groups:
-        cell = Cell(*counts)
+    per_month = [Cell() for _ in range(12)]
+    open_values = set(OPEN_VALUES)
+    spans: list[tuple[date, date]] = []
+    enterprises: set[int] = set()
+    valid_until: datetime | None = None
+    for township_id, enterprise_id, category, status, reported_at, deadline, resolved_at, satisfaction in issues:
+        status = str(getattr(status, "value", status))
+        satisfaction = None if satisfaction is None else str(getattr(satisfaction, "value", satisfaction))
+        is_open = status in open_values
+        is_resolved = status in RESOLVED_STATUSES
+        cell = Cell(
+            reported=1,
+            open=int(is_open),
+            resolved=int(is_resolved),
+            overdue=int(is_open and deadline <= now),
+            on_time=int(is_resolved and resolved_at is not None and resolved_at <= deadline),
+            rated=int(satisfaction is not None),
+            content=int(satisfaction in CONTENT),
+        )
+        if is_open and deadline > now and (valid_until is None or deadline < valid_until):
+            valid_until = deadline  # the overdue counts change then
+        if is_resolved and resolved_at is not None:
+            spans.append((reported_at.astimezone(zone).date(), resolved_at.astimezone(zone).date()))
+        enterprises.add(enterprise_id)
         total.add(cell)
         per_township[township_id].add(cell)
         per_category[str(getattr(category, "value", category))].add(cell)
+        per_month[reported_at.astimezone(zone).month - 1].add(cell)
 
     by_township = [Row(t.code, t.name, per_township[t.id]) for t in township_rows]
     by_category = [Row(c.value, c.name, per_category[c.value]) for c in categories]
-    _suppress(total, [by_township, by_category])
+    by_month = [Row(f"{year}-{m:02d}", MONTH_LABELS[m - 1], per_month[m - 1]) for m in range(1, 13)]
+    for m, row in enumerate(by_month, start=1):
+        begins = datetime(year, m, 1, tzinfo=zone)
+        if begins > now:
+            # Nothing can have been reported in a month that has not begun: everyone knows its counts are 0,
+            # so they are published (withheld, they would only seem to widen the months that have begun).
+            row.cell.known = row.cell.reported == 0
+            valid_until = begins if valid_until is None else min(valid_until, begins)
+    # Published over enough issues that the least it implies (RATE_MIN resolved) leaves the range wide.
+    median = median_working_days(spans) if total.reported >= RATE_MIN + 2 * threshold else None
+    _suppress(total, [by_township, by_category, by_month], threshold, RATE_MIN if median is not None else 0)
+
+    visit_rows = await Visit.filter(visited_on__gte=date(year, 1, 1), visited_on__lt=date(year + 1, 1, 1)).values_list(
+        "enterprise_id", flat=True
+    )
+    enterprises.update(visit_rows)  # type: ignore[arg-type]
+    known_served = 1 if "reported" in total.shown else 0  # a published issue was raised by an enterprise
     county = township_rows[0].county_name if township_rows else ""
-    return Statistics(county=county, total=total, by_township=by_township, by_category=by_category)
+    return Statistics(
+        county=county,
+        year=year,
+        threshold=threshold,
+        total=total,
+        by_township=by_township,
+        by_category=by_category,
+        by_month=by_month,
+        median_working_days=median,
+        enterprises_served=standalone(len(enterprises), threshold, known_served),
+        visits=standalone(len(visit_rows), threshold),
+        valid_until=valid_until,
+    )
+
+
+async def statistics_years(timezone: str, threshold: int = THRESHOLD) -> list[int]:
+    """Years (county time) with at least ``threshold`` issues reported, ascending."""
+    first = await Issue.all().order_by("reported_at").first()
+    last = await Issue.all().order_by("-reported_at").first()
+    if first is None or last is None:
+        return []
+    zone = ZoneInfo(timezone)
+    years = []
+    for year in range(first.reported_at.astimezone(zone).year, last.reported_at.astimezone(zone).year + 1):
+        start, end = year_bounds(year, timezone)
+        count = await Issue.filter(reported_at__gte=start, reported_at__lt=end).count()
+        if count >= threshold:
+            years.append(year)
+    return years
+
+
+async def data_version() -> int:
+    """The statistics data version: bumped by the database itself (triggers, migration 0008) in the
+    transaction of every write to what the figures read (issues, visits, enterprises' townships,
+    townships), in every process."""
+    rows = await connections.get("default").execute_query_dict("SELECT version FROM stats_data_version WHERE id = 1")
+    return int(rows[0]["version"]) if rows else 0
