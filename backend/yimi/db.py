@@ -124,7 +124,7 @@ SUPPORTED_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg", "psycopg")
 async def init_ready_db(settings: Settings) -> None:
     """init_db, unless the database is missing, unreachable, unusable, behind the migrations on disk
     or ahead of them: then DatabaseNotReady says in one line what is wrong and what to do (and
-    nothing stays open). Never creates a SQLite file (only ``yimi migrate`` and ``yimi demo`` do)."""
+    nothing stays open). Never creates a SQLite file (only ``yimi migrate`` does)."""
     url = settings.database_url
     scheme = url.partition("://")[0]
     if scheme not in SUPPORTED_SCHEMES:
