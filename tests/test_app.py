@@ -16,12 +16,17 @@ async def test_client_side_routes_fall_back_to_the_web_app(client):
         assert response.status_code == 200 and "Yimi test shell" in response.text
 
 
+PRODUCTION_KEY = "k3J9-qX2vB7mN4pL8rT1wY6zC5dF0gH-e8uA"
+
+
 def test_production_refuses_unsafe_defaults():
     with pytest.raises(ValidationError, match="YIMI_SECRET_KEY"):
         Settings(env="production")
+    with pytest.raises(ValidationError, match="YIMI_SECRET_KEY"):
+        Settings(env="production", secret_key="x" * 40)
     with pytest.raises(ValidationError, match="YIMI_DEBUG"):
-        Settings(env="production", secret_key="x" * 40, debug=True)
-    assert Settings(env="production", secret_key="x" * 40).env == "production"
+        Settings(env="production", secret_key=PRODUCTION_KEY, debug=True)
+    assert Settings(env="production", secret_key=PRODUCTION_KEY).env == "production"
 
 
 def test_settings_come_from_the_environment(monkeypatch):

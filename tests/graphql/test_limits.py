@@ -21,7 +21,7 @@ from yimi.graphql.schema import schema
 from yimi.settings import Settings
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-PRODUCTION_KEY = "x" * 40
+PRODUCTION_KEY = "k3J9-qX2vB7mN4pL8rT1wY6zC5dF0gH-e8uA"
 
 
 @pytest.fixture
