@@ -38,6 +38,7 @@ export class PublicPage {
 
   async start(): Promise<void> {
     setLang(this.state.lang);
+    document.title = pt('pageTitle');
     document.body.classList.add('public-body');
     this.root.dataset.screen = 'public';
     this.root.replaceChildren(this.status, this.content);
@@ -140,8 +141,9 @@ export class PublicPage {
   }
 
   private heading(stats: IssueStatistics | null): string {
-    const year = stats?.year ?? '';
-    const county = stats?.total.label;
+    if (!stats) return pt('brand');
+    const year = stats.year;
+    const county = stats.total.label;
     return county && county !== 'ALL' ? pt('heading', { county, year }) : pt('headingNoCounty', { year });
   }
 
@@ -218,10 +220,13 @@ export class PublicPage {
   }
 
   private section(id: string, title: string, note: string | null, chart: HTMLElement | null, table: HTMLElement): HTMLElement {
+    // Heading, note and chart stay on one printed page (.section-lead); a long table may run on.
     return el('section', { class: 'public-section', id, 'aria-labelledby': `${id}-title` },
-      el('h2', { id: `${id}-title` }, title),
-      note ? el('p', { class: 'section-note' }, note) : null,
-      chart, table);
+      el('div', { class: 'section-lead' },
+        el('h2', { id: `${id}-title` }, title),
+        note ? el('p', { class: 'section-note' }, note) : null,
+        chart),
+      table);
   }
 
   private figures(stats: IssueStatistics): HTMLElement {

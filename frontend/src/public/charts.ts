@@ -28,8 +28,14 @@ const RECEIVED = '#0b4f9c';
 const RESOLVED = '#2e7d4a';
 /** Diagonal hatching for withheld ranges and townships (ECharts "decal" pattern). */
 const HATCH = { symbol: 'rect', symbolSize: 1, dashArrayX: [1, 0], dashArrayY: [2, 4], rotation: -Math.PI / 4, color: 'rgba(40, 48, 60, 0.55)' };
-/** A4 portrait minus 15 mm margins is 180 mm, about 680 CSS pixels: charts redraw at that width to print. */
+/**
+ * Printing: charts redraw at a fixed size (660 px wide, about the 186 mm an A4 page leaves, with the
+ * heights below) when the print media query starts to match or on beforeprint, and the print
+ * stylesheet scales that canvas to the paper's width. While printing, box size changes are ignored:
+ * the print boxes take their height from the canvas, which would feed back into the next resize.
+ */
 const PRINT_WIDTH = 660;
+const PRINT_HEIGHT = { monthly: 250, category: 290, township: 330 } as const;
 const MAP_NAME = 'yimi-public-townships';
 const FONT = "system-ui, -apple-system, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif";
 
@@ -39,41 +45,57 @@ export interface ChartTargets {
   township: HTMLElement;
 }
 
-let charts: echarts.ECharts[] = [];
+interface Drawn {
+  chart: echarts.ECharts;
+  printHeight: number;
+}
+
+let charts: Drawn[] = [];
 let observer: ResizeObserver | null = null;
 let printing = false;
+const printQuery = typeof matchMedia === 'function' ? matchMedia('print') : null;
 
-function resizeAll(): void {
-  for (const c of charts) {
-    const dom = c.getDom();
+function fitScreen(): void {
+  if (printing || printQuery?.matches) return;
+  for (const { chart } of charts) {
+    const dom = chart.getDom();
     // A hidden or collapsed box (0 wide or high) gives the map a singular transform: ECharts 6.1 throws.
     if (dom.clientWidth === 0 || dom.clientHeight === 0) continue;
-    c.resize(printing ? { width: Math.min(PRINT_WIDTH, dom.clientWidth) } : undefined);
+    chart.resize();
   }
+}
+
+function fitPrint(): void {
+  for (const { chart, printHeight } of charts) chart.resize({ width: PRINT_WIDTH, height: printHeight });
 }
 
 function onBeforePrint(): void {
   printing = true;
-  resizeAll();
+  fitPrint();
 }
 function onAfterPrint(): void {
   printing = false;
-  resizeAll();
+  fitScreen();
+}
+function onPrintQuery(e: MediaQueryListEvent): void {
+  if (e.matches) fitPrint();
+  else fitScreen();
 }
 
 export function disposeCharts(): void {
   observer?.disconnect();
   observer = null;
-  for (const c of charts) c.dispose();
+  for (const { chart } of charts) chart.dispose();
   charts = [];
   window.removeEventListener('beforeprint', onBeforePrint);
   window.removeEventListener('afterprint', onAfterPrint);
+  printQuery?.removeEventListener('change', onPrintQuery);
 }
 
-function init(target: HTMLElement): echarts.ECharts {
+function init(target: HTMLElement, printHeight: number): echarts.ECharts {
   // devicePixelRatio 2: crisp when printed or zoomed.
   const chart = echarts.init(target, null, { renderer: 'canvas', devicePixelRatio: Math.max(2, window.devicePixelRatio || 1) });
-  charts.push(chart);
+  charts.push({ chart, printHeight });
   observer?.observe(target);
   return chart;
 }
@@ -109,7 +131,7 @@ function drawMonthly(target: HTMLElement, stats: IssueStatistics, lang: Lang): v
   const received = translatePublic(lang, 'f_reported');
   const resolved = translatePublic(lang, 'f_resolved');
   const withheld = translatePublic(lang, 'legendWithheld');
-  init(target).setOption({
+  init(target, PRINT_HEIGHT.monthly).setOption({
     ...BASE,
     legend: { data: [received, resolved, withheld], top: 0, textStyle: { fontSize: 12 } },
     grid: { left: 8, right: 12, top: 36, bottom: 8, containLabel: true },
@@ -131,7 +153,7 @@ function drawCategory(target: HTMLElement, stats: IssueStatistics, lang: Lang): 
   const s = categorySeries(stats, lang);
   const received = translatePublic(lang, 'f_reported');
   const withheld = translatePublic(lang, 'legendWithheld');
-  init(target).setOption({
+  init(target, PRINT_HEIGHT.category).setOption({
     ...BASE,
     legend: { data: [received, withheld], top: 0, textStyle: { fontSize: 12 } },
     grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
@@ -162,7 +184,7 @@ function drawTownships(target: HTMLElement, stats: IssueStatistics, outlines: re
   const { areas } = choropleth(stats, outlines);
   const byCode = new Map(areas.map((a) => [a.code, a]));
   const received = translatePublic(lang, 'f_reported');
-  init(target).setOption({
+  init(target, PRINT_HEIGHT.township).setOption({
     ...BASE,
     tooltip: {
       ...BASE.tooltip, trigger: 'item',
@@ -199,10 +221,12 @@ function drawTownships(target: HTMLElement, stats: IssueStatistics, outlines: re
 /** Draw (or redraw) the three charts; earlier ones are disposed first. */
 export function drawCharts(targets: ChartTargets, stats: IssueStatistics, outlines: readonly TownshipOutline[], lang: Lang): void {
   disposeCharts();
-  observer = new ResizeObserver(() => resizeAll());
+  observer = new ResizeObserver(() => fitScreen());
   window.addEventListener('beforeprint', onBeforePrint);
   window.addEventListener('afterprint', onAfterPrint);
+  printQuery?.addEventListener('change', onPrintQuery);
   drawMonthly(targets.monthly, stats, lang);
   drawCategory(targets.category, stats, lang);
   if (outlines.length) drawTownships(targets.township, stats, outlines, lang);
+  if (printQuery?.matches) fitPrint();
 }
