@@ -116,6 +116,8 @@ LIST_BOUNDS: dict[str, Bound] = {
     ),
     "IssueStatistics.byTownship": Data("townships", "one row per township at most"),
     "IssueStatistics.byCategory": Fixed(_CATEGORIES, "one row per IssueCategory"),
+    "IssueStatistics.byMonth": Fixed(12, "one row per month of the year"),
+    "Query.statisticsYears": Leaf("years (integers) from the first issue's to the last one's"),
     **{
         f"{payload}Payload.userErrors": _USER_ERRORS
         for payload in (
