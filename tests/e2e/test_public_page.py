@@ -13,6 +13,7 @@ import io
 import json
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -125,6 +126,10 @@ def test_signed_out_page_shows_the_api_figures(server, page: Page, latest: dict)
     expect(page.locator("a[data-open-data='csv']")).to_have_attribute(
         "href", f"{server}/open-data/statistics/{latest['year']}.csv"
     )
+    # The listed addresses answer without a session.
+    for kind in ("json", "csv"):
+        href = page.locator(f"a[data-open-data='{kind}']").get_attribute("href")
+        assert httpx.get(href, timeout=30).status_code == 200, href
     # Each chart is an image with a text alternative pointing to its table.
     for chart in ("monthly", "category", "township"):
         box = page.locator(f"#chart-{chart}")
