@@ -41,7 +41,7 @@ export class SignInScreen {
 
     const lang = getLang();
     const brand = el('div', { class: 'brand' }, el('span', { class: 'emblem', 'aria-hidden': 'true' }, '一米'), el('h1', {}, t('appTitle')));
-    const langBtn = el('button', { type: 'button', class: 'btn ghost', id: 'lang', 'aria-label': t('langLabel'), lang: lang === 'en' ? 'zh-CN' : 'en' }, t('lang'));
+    const langBtn = el('button', { type: 'button', class: 'btn ghost', id: 'lang', title: t('langLabel'), lang: lang === 'en' ? 'zh-CN' : 'en' }, t('lang'));
     langBtn.addEventListener('click', () => this.switchLang(lang === 'en' ? 'zh-CN' : 'en'));
     const header = el('header', { class: 'site-header' }, brand, el('div', { class: 'header-right' }, langBtn));
     document.querySelector('header.site-header')?.replaceWith(header);
