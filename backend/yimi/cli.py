@@ -461,5 +461,15 @@ def schema(output: Path = typer.Option(Path("schema.graphql"), help="Where to wr
     console.print(f"wrote {output}")
 
 
+def _register_import_export() -> None:
+    from yimi.imports.cli import export_command, import_app
+
+    app.add_typer(import_app, name="import")
+    app.command("export")(export_command)
+
+
+_register_import_export()
+
+
 if __name__ == "__main__":
     app()

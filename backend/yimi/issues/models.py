@@ -74,6 +74,9 @@ class Issue(Model):
     id = fields.IntField(primary_key=True)
     # Readable number, e.g. WS-2021-00042: county prefix, year reported, sequence in that year.
     number = fields.CharField(max_length=24, unique=True)
+    # The number the county's own ledger (台账) gave the problem, for issues imported from one:
+    # re-importing the ledger finds them by it (yimi.imports).
+    ledger_number = fields.CharField(max_length=64, null=True, unique=True)
     enterprise: fields.ForeignKeyRelation[Enterprise] = fields.ForeignKeyField(
         "yimi.Enterprise", related_name="issues", on_delete=fields.RESTRICT, db_index=True
     )
@@ -159,6 +162,9 @@ class IssueEvent(Model):
     to_status = fields.CharEnumField(IssueStatus, max_length=16, null=True)
     note = fields.TextField(default="")
     created_at = fields.DatetimeField(db_index=True)
+    # Written by an import from a ledger row (the note says which file, row and importer), not by
+    # someone acting in Yimi: the times are what the row implies.
+    imported = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "issue_event"

@@ -1,0 +1,235 @@
+"""``run_import``: one file of one kind into the database, all or nothing.
+
+    result = await run_import("enterprises", Path("register.xlsx"), settings)
+    result = await run_import("issues", path, settings, dry_run=True)     # writes nothing
+    result = await run_import("issues", path, settings, skip_invalid=True)  # good rows in, bad ones out
+
+Rows stream from the file in batches: each batch is checked (against the file so far and the
+database) and written, inside one transaction. A real run commits only if no row was rejected,
+unless ``skip_invalid``: then the good rows commit and the rejected ones go to a CSV file with the
+same columns and a reason column, to be fixed and imported again. Memory stays bounded by the
+batch, plus one key per row for the duplicate check.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from yimi.imports.base import Context, KindImporter, Problem, Row
+from yimi.imports.coords import Crs
+from yimi.imports.headers import REQUIRED, find_header, label
+from yimi.imports.readers import UnreadableFile, open_rows, read_features
+from yimi.imports.values import text
+from yimi.settings import Settings
+
+BATCH_SIZE = 1000
+KINDS = ("enterprises", "issues", "teams", "townships")
+# The rejected rows' file gets this column for what was wrong (ignored when imported again).
+REASON_COLUMN = "错误原因 (problems)"
+
+
+class ImportFailed(Exception):
+    """The file cannot be imported at all (unreadable, or a required column is missing)."""
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    file: str
+    dry_run: bool
+    committed: bool = False
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    rejected_file: Path | None = None
+    encoding: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def skipped(self) -> int:
+        """Rows read that were not written: rejected ones (the others are created, updated, unchanged)."""
+        return self.rejected
+
+
+def _importer(kind: str, ctx: Context) -> KindImporter:
+    if kind == "enterprises":
+        from yimi.imports.enterprises import EnterpriseImporter
+
+        return EnterpriseImporter(ctx)
+    if kind == "issues":
+        from yimi.imports.issues import IssueImporter
+
+        return IssueImporter(ctx)
+    if kind == "teams":
+        from yimi.imports.teams import TeamImporter
+
+        return TeamImporter(ctx)
+    if kind == "townships":
+        from yimi.imports.townships import TownshipImporter
+
+        return TownshipImporter(ctx)
+    raise ImportFailed(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
+
+
+class _RollBack(Exception):
+    pass
+
+
+def _table_rows(kind: str, path: Path, result: ImportResult) -> tuple[Iterator[Row], dict[str, str], int | None]:
+    """Data rows of a spreadsheet or CSV file, the header names, and the row count when known."""
+    rows = open_rows(path)
+    result.encoding = rows.encoding
+    head = list(itertools.islice(rows.rows, 10))
+    header = find_header(kind, [cells for _, cells in head])
+    if header is None:
+        raise ImportFailed(f"{path.name}: no header row naming the {kind} columns (see `yimi import template {kind}`)")
+    missing = [label(kind, f) for f in REQUIRED[kind] if f not in header.columns]
+    if kind == "issues" and "enterprise" not in header.columns and "uscc" not in header.columns:
+        missing.insert(0, label(kind, "enterprise"))
+    if missing:
+        raise ImportFailed(f"{path.name}: no column {', '.join(missing)} (required)")
+    result.ignored_columns = [c for c in header.unknown if c not in (REASON_COLUMN, "行号 (row)")]
+    columns = header.columns
+
+    def data() -> Iterator[Row]:
+        for number, cells in itertools.chain(head[header.last_row :], rows.rows):
+            picked = {f: cells[i] if i < len(cells) else None for f, i in columns.items()}
+            if all(text(value) == "" for value in picked.values()):
+                continue  # blank lines, and the 合计 line's empty cells, are no records
+            yield Row(number, picked)
+
+    return data(), header.names, None
+
+
+def _feature_rows(path: Path) -> tuple[Iterator[Row], dict[str, str], int]:
+    from yimi.imports.townships import feature_cells
+
+    features = read_features(path)
+    return (Row(i, feature_cells(f)) for i, f in enumerate(features, start=1)), {}, len(features)
+
+
+def row_count(path: Path) -> int | None:
+    """Rows in the first sheet of a spreadsheet (for the progress bar); None for other files."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm", ".xls", ".ods"):
+        return None
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).height
+    except Exception:
+        return None
+
+
+async def run_import(
+    kind: str,
+    path: Path,
+    settings: Settings,
+    *,
+    crs: Crs = Crs.WGS84,
+    dry_run: bool = False,
+    update: bool = False,
+    skip_invalid: bool = False,
+    importer: str | None = None,
+    rejected_file: Path | None = None,
+    on_rows: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+    now: datetime | None = None,
+) -> ImportResult:
+    started = time.perf_counter()
+    result = ImportResult(kind=kind, file=path.name, dry_run=dry_run)
+    try:
+        if kind == "townships" and path.suffix.lower() in (".geojson", ".json"):
+            rows, names, _ = _feature_rows(path)
+        else:
+            rows, names, _ = _table_rows(kind, path, result)
+    except (UnreadableFile, OSError) as error:
+        raise ImportFailed(str(error)) from None
+    ctx = Context(
+        kind=kind,
+        file=path,
+        settings=settings,
+        crs=crs,
+        update=update,
+        importer=importer or getpass.getuser(),
+        now=now or datetime.now(UTC),
+        column_names=names,
+    )
+    worker = _importer(kind, ctx)
+    rejects = _Rejects(rejected_file or path.with_name(f"{path.stem}.rejected.csv"), kind, names)
+    try:
+        async with in_transaction() as conn:
+            await worker.prepare(conn)
+            while batch := list(itertools.islice(rows, batch_size)):
+                result.read += len(batch)
+                outcomes = await worker.check(batch, conn)
+                for row in batch:
+                    result.errors += [p for p in row.problems if p.level == "error"]
+                    result.warnings += [p for p in row.problems if p.level == "warning"]
+                    if row.rejected:
+                        result.rejected += 1
+                        if skip_invalid and not dry_run:
+                            rejects.add(row)
+                good = [o for o in outcomes if not o.row.rejected]
+                for o in good:
+                    setattr(result, _COUNTER[o.action], getattr(result, _COUNTER[o.action]) + 1)
+                # After a rejected row an all-or-nothing run writes no more: it will roll back.
+                if not dry_run and (skip_invalid or not result.errors):
+                    await worker.write([o for o in good if o.action != "unchanged"], conn)
+                if on_rows:
+                    on_rows(len(batch))
+            if dry_run or (result.errors and not skip_invalid):
+                raise _RollBack
+        result.committed = True
+    except _RollBack:
+        pass
+    finally:
+        rejects.close()
+    result.rejected_file = rejects.path if rejects.count else None
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+_COUNTER = {"create": "created", "update": "updated", "unchanged": "unchanged"}
+
+
+class _Rejects:
+    """The rejected rows as a CSV (UTF-8 with BOM, so that Excel reads the Chinese), written as they come."""
+
+    def __init__(self, path: Path, kind: str, names: dict[str, str]):
+        self.path = path
+        self.kind = kind
+        self.names = names
+        self.count = 0
+        self._file: Any = None
+        self._writer: Any = None
+        self._fields: list[str] = []
+
+    def add(self, row: Row) -> None:
+        if self._writer is None:
+            self._fields = list(row.cells)
+            self._file = self.path.open("w", encoding="utf-8-sig", newline="")
+            self._writer = csv.writer(self._file)
+            headers = [self.names.get(f) or label(self.kind, f) for f in self._fields]
+            self._writer.writerow(["行号 (row)", *headers, REASON_COLUMN])
+        reasons = "; ".join(f"{p.column}: {p.reason}" if p.column else p.reason for p in row.problems)
+        self._writer.writerow([row.number, *(text(row.cells.get(f)) for f in self._fields), reasons])
+        self.count += 1
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
