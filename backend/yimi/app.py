@@ -6,6 +6,7 @@ import html
 import logging
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cross_web import HTTPException
 from starlette.applications import Starlette
@@ -27,6 +28,7 @@ from yimi.accounts.read_rules import access_for, refreshed
 from yimi.accounts.service import SignInThrottle, session_staff
 from yimi.accounts.tokens import token_for_secret
 from yimi.common.errors import ServiceError
+from yimi.common.http_body import checked_body, refuse_subscription
 from yimi.db import DatabaseNotReady, close_db, init_ready_db, is_unavailable
 from yimi.graphql.context import Context, Loaders
 from yimi.graphql.limits import RETRY_AFTER_SECONDS, Budget, caller_kind, log_unavailable, unavailable_error
@@ -36,6 +38,7 @@ from yimi.ops.body_size import BodySizeLimit
 from yimi.ops.health import healthz, readyz
 from yimi.ops.metrics import metrics, process_exiting
 from yimi.ops.requests import RequestLog, record_of
+from yimi.ops.security_headers import SecurityHeaders
 from yimi.settings import Settings, get_settings
 from yimi.stats.open_data import routes as open_data_routes
 
@@ -104,6 +107,13 @@ class YimiGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.broker = broker
+
+    def parse_json(self, data: str | bytes) -> Any:
+        return checked_body(super().parse_json, data)  # a JSON object, or HTTP 400 (yimi.common.http_body)
+
+    async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):
+        refuse_subscription(request_data.query, self.settings.max_query_tokens)
+        return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
 
     async def get_context(self, request, response) -> Context:
         now = datetime.now(UTC)
@@ -237,6 +247,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         *_frontend_routes(settings),
     ]
     middleware = [
+        # Outermost, so that every answer carries the headers, refusals included.
+        Middleware(SecurityHeaders, tile_url=settings.tile_url),
         Middleware(RequestLog),
         # Before anything reads a body: oversized requests are refused while they stream in.
         Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),

@@ -56,6 +56,8 @@ def forbidden(message: str) -> ServiceError:
 
 
 def check_township(actor: Staff, scope: Scope) -> None:
+    # Callers look enterprises and issues up within the actor's townships, so that one outside is
+    # NOT_FOUND as for a missing ID; this refusal is the backstop for callers without a row rule.
     if actor.township_scope and scope.township_code not in actor.township_scope:
         raise forbidden(f"you act only on enterprises in townships {', '.join(actor.township_scope)}")
 

@@ -6,8 +6,9 @@ from strawberry.relay import GlobalID
 
 from yimi.common.errors import UserInputError
 
-# Primary keys are 64-bit signed integers in both databases.
-MAX_PK = 2**63
+# Primary keys are IntField: int4 (serial) on PostgreSQL, which refuses a larger number in a query
+# ("value out of int32 range") where SQLite would just find nothing. No row has a key this large.
+MAX_PK = 2**31
 
 
 def to_global_id(type_name: str, pk: int) -> str:

@@ -7,11 +7,11 @@ from datetime import date
 import strawberry
 
 from yimi.common.payloads import UserError, global_id, run
-from yimi.enterprises.service import EnterpriseService
+from yimi.enterprises.service import MAX_VISIT_ISSUES, EnterpriseService
 from yimi.enterprises.types import Enterprise, Visit
 from yimi.graphql.context import Info
 from yimi.issues.models import IssueCategory, IssuePriority, IssueSource
-from yimi.issues.mutations import changed
+from yimi.issues.mutations import DESCRIPTION, TITLE, changed
 from yimi.issues.service import IssueDraft
 from yimi.issues.types import Issue
 
@@ -19,9 +19,9 @@ from yimi.issues.types import Issue
 @strawberry.input(description="An issue the enterprise raised during a visit (reported with source VISIT).")
 class VisitIssueInput:
     category: IssueCategory
-    title: str
+    title: str = strawberry.field(description=TITLE)
     priority: IssuePriority = IssuePriority.NORMAL
-    description: str = ""
+    description: str = strawberry.field(default="", description=DESCRIPTION)
 
 
 @strawberry.input(description="A visit to an enterprise, by a team or a commissioner.")
@@ -32,9 +32,10 @@ class RecordVisitInput:
     commissioner_id: strawberry.ID | None = strawberry.field(
         default=None, description="The visiting commissioner; a commissioner may leave both out for their own visit."
     )
-    notes: str = ""
+    notes: str = strawberry.field(default="", description=DESCRIPTION)
     issues: list[VisitIssueInput] = strawberry.field(
-        default_factory=list, description="Issues raised during the visit, reported with it."
+        default_factory=list,
+        description=f"Issues raised during the visit, reported with it; at most {MAX_VISIT_ISSUES}.",
     )
 
 

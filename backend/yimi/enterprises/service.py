@@ -21,6 +21,7 @@ from yimi.accounts.service import has_role
 from yimi.common.errors import ServiceError
 from yimi.common.filters import fitting
 from yimi.common.geo import BBox, feature_collection, point_feature
+from yimi.common.text import MAX_DESCRIPTION, checked_field
 from yimi.enterprises.action_rules import authorize_assign_commissioner, authorize_visit
 from yimi.enterprises.models import CommissionerAssignment, Enterprise, RiskColor, Visit
 from yimi.issues.models import OPEN_VALUES, Issue, IssueSource
@@ -132,6 +133,10 @@ async def map_layer(criteria: EnterpriseCriteria, access: Access, now: datetime,
 # Visits (走访) and commissioners (服务专员)
 
 
+# Issues raised during one visit: a visit is one conversation across a table.
+MAX_VISIT_ISSUES = 20
+
+
 class EnterpriseService:
     """Changes to enterprises on behalf of ``actor``: visits and commissioner assignments."""
 
@@ -159,8 +164,11 @@ class EnterpriseService:
         today = self.now.astimezone(ZoneInfo(self.settings.timezone)).date()
         if visited_on > today:
             raise ServiceError("visitedOn", "INVALID", f"a visit cannot be recorded ahead of time (today is {today})")
+        notes = checked_field(notes, "notes", MAX_DESCRIPTION)
+        if len(issues) > MAX_VISIT_ISSUES:
+            raise ServiceError("issues", "INVALID", f"at most {MAX_VISIT_ISSUES} issues per visit, got {len(issues)}")
         drafts = [replace(d, source=IssueSource.VISIT).validated(f"issues[{i}].") for i, d in enumerate(issues)]
-        scope = await enterprise_scope(enterprise_id)
+        scope = await enterprise_scope(enterprise_id, actor.township_scope)
         if scope is None:
             raise ServiceError("enterpriseId", "NOT_FOUND", "no such enterprise")
         if team_id is None and commissioner_id is None:
@@ -182,7 +190,7 @@ class EnterpriseService:
                     team_id=team_id,
                     commissioner_id=commissioner_id,
                     visited_on=visited_on,
-                    notes=(notes or "").strip(),
+                    notes=notes,
                 )
                 return visit, await workflow.insert_issues(conn, enterprise_id, drafts, visit.id)
 
@@ -194,7 +202,7 @@ class EnterpriseService:
     async def assign_commissioner(self, enterprise_id: int, commissioner_id: int | None) -> Enterprise:
         """Makes ``commissioner_id`` the enterprise's commissioner (None: nobody)."""
         actor = require_signed_in(self.actor)
-        scope = await enterprise_scope(enterprise_id)
+        scope = await enterprise_scope(enterprise_id, actor.township_scope)
         if scope is None:
             raise ServiceError("enterpriseId", "NOT_FOUND", "no such enterprise")
         if commissioner_id is not None:

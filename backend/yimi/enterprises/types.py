@@ -13,6 +13,7 @@ from yimi.common.geo import GeoPoint, parse_bbox
 from yimi.common.loaders import load_nodes
 from yimi.common.object_types import fill
 from yimi.common.pagination import Connection, build_connection, page_window
+from yimi.common.text import LIST, MAX_SEARCH, checked_argument, checked_list
 from yimi.enterprises import models
 from yimi.enterprises.models import EnterpriseSize, RiskColor
 from yimi.enterprises.service import EnterpriseCriteria, EnterpriseOrderField
@@ -165,12 +166,14 @@ class Visit(relay.Node):
 
 @strawberry.input(description="Enterprise filter; fields combine with AND.")
 class EnterpriseFilter:
-    township_codes: list[str] | None = None
-    search: str | None = strawberry.field(default=None, description="Part of the name, or the start of the USCC.")
+    township_codes: list[str] | None = strawberry.field(default=None, description=LIST)
+    search: str | None = strawberry.field(
+        default=None, description=f"Part of the name, or the start of the USCC; at most {MAX_SEARCH} characters."
+    )
     above_scale: bool | None = None
-    industries: list[str] | None = strawberry.field(default=None, description="GB/T 4754 section letters.")
-    chains: list[str] | None = None
-    risk_colors: list[RiskColor] | None = None
+    industries: list[str] | None = strawberry.field(default=None, description=f"GB/T 4754 section letters. {LIST}")
+    chains: list[str] | None = strawberry.field(default=None, description=LIST)
+    risk_colors: list[RiskColor] | None = strawberry.field(default=None, description=LIST)
     has_open_issues: bool | None = None
     bbox: list[float] | None = strawberry.field(
         default=None, description="Bounding box [west, south, east, north] in WGS-84 degrees."
@@ -178,12 +181,12 @@ class EnterpriseFilter:
 
     def to_criteria(self, argument: str = "filter") -> EnterpriseCriteria:
         return EnterpriseCriteria(
-            township_codes=self.township_codes,
-            search=self.search,
+            township_codes=checked_list(self.township_codes, f"{argument}.townshipCodes"),
+            search=checked_argument(self.search, f"{argument}.search"),
             above_scale=self.above_scale,
-            industries=self.industries,
-            chains=self.chains,
-            risk_colors=self.risk_colors or [],
+            industries=checked_list(self.industries, f"{argument}.industries"),
+            chains=checked_list(self.chains, f"{argument}.chains"),
+            risk_colors=checked_list(self.risk_colors, f"{argument}.riskColors") or [],
             has_open_issues=self.has_open_issues,
             bbox=parse_bbox(self.bbox, f"{argument}.bbox"),
         )

@@ -12,6 +12,9 @@
 - viewer: nothing;
 - a partner token (no staff member) with the issues:report scope: reports issues, for enterprises
   in its townships and of its categories when the token is limited to some.
+
+Whoever is limited to some townships (a township scope, a token's townships) finds no enterprise
+outside them: the lookup answers NOT_FOUND, as for a missing ID, before these rules run.
 """
 
 from __future__ import annotations
@@ -94,12 +97,13 @@ async def authorize_issue(actor: Staff | None, action: Action, scope: Scope) -> 
 
 
 def authorize_partner_report(token: PartnerToken, scope: Scope, category: IssueCategory) -> None:
-    """Raises unless the partner ``token`` may report an issue of ``category`` for the enterprise in ``scope``."""
+    """Raises unless the partner ``token`` may report an issue of ``category`` for the enterprise in ``scope``.
+
+    The token's townships are applied when the enterprise is looked up (``enterprise_scope``): one
+    outside them does not exist for the token, as for reading.
+    """
     if "issues:report" not in token.scopes:
         raise forbidden("this token may not report issues (it lacks the issues:report scope)")
-    if token.township_codes and scope.township_code not in token.township_codes:
-        # As for reading: an enterprise outside the token's townships does not exist for it.
-        raise ServiceError("enterpriseId", "NOT_FOUND", "no such enterprise in this token's townships")
     if token.categories and IssueCategory(category).value not in token.categories:
         raise ServiceError(
             "category", "FORBIDDEN", f"this token reports only issues of categories {', '.join(token.categories)}"

@@ -14,10 +14,12 @@ from typing import TypeVar
 import strawberry
 
 from yimi.common.payloads import UserError, global_id, run
+from yimi.common.text import MAX_DESCRIPTION, MAX_NOTE, MAX_SUMMARY, MAX_TITLE
+from yimi.common.time import BOUNDS
 from yimi.graphql.context import Info
 from yimi.issues import models
 from yimi.issues.models import IssueCategory, IssuePriority, IssueSource, Satisfaction
-from yimi.issues.service import IssueDraft, IssueWorkflow
+from yimi.issues.service import MAX_CO_HANDLERS, IssueDraft, IssueWorkflow
 from yimi.issues.types import ExtensionRequest, Issue
 
 P = TypeVar("P")
@@ -132,16 +134,24 @@ class DecideExtensionPayload(IssuePayload):
 # -- inputs ---------------------------------------------------------------------------------------
 
 VERSION = "The issue's version as you last saw it; a stale one is refused (CONFLICT) and changes nothing."
+# Free text: longer text is refused with a userError naming the field (INVALID), as are NUL
+# characters and unpaired surrogates; leading and trailing spaces are dropped.
+TITLE = f"Required; at most {MAX_TITLE} characters."
+DESCRIPTION = f"At most {MAX_DESCRIPTION:,} characters."
+SUMMARY = f"What was done; required, at most {MAX_SUMMARY:,} characters."
+NOTE = f"At most {MAX_NOTE:,} characters."
+REASON = f"Required; at most {MAX_NOTE:,} characters."
+DEADLINE = f"With a time zone offset; {BOUNDS}."
 
 
 @strawberry.input(description="A new issue, reported now.")
 class ReportIssueInput:
     enterprise_id: strawberry.ID
     category: IssueCategory
-    title: str
+    title: str = strawberry.field(description=TITLE)
     source: IssueSource
     priority: IssuePriority = IssuePriority.NORMAL
-    description: str = ""
+    description: str = strawberry.field(default="", description=DESCRIPTION)
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Optional, chosen by the client (as Stripe's Idempotency-Key; a UUID fits: 1 to 100 "
@@ -157,12 +167,12 @@ class DispatchIssueInput:
     version: int = strawberry.field(description=VERSION)
     lead_team_id: strawberry.ID = strawberry.field(description="The team leading the work (主办).")
     co_handler_team_ids: list[strawberry.ID] = strawberry.field(
-        default_factory=list, description="Teams helping (协办)."
+        default_factory=list, description=f"Teams helping (协办); at most {MAX_CO_HANDLERS}."
     )
-    instruction: str = ""
+    instruction: str = strawberry.field(default="", description=NOTE)
     deadline: datetime | None = strawberry.field(
         default=None,
-        description="When the orders are due; by default the working days the rules give from now.",
+        description="When the orders are due; by default the working days the rules give from now. " + DEADLINE,
     )
 
 
@@ -170,20 +180,20 @@ class DispatchIssueInput:
 class AcceptDispatchInput:
     issue_id: strawberry.ID
     version: int = strawberry.field(description=VERSION)
-    note: str = ""
+    note: str = strawberry.field(default="", description=NOTE)
 
 
 @strawberry.input(description="The lead team refuses the dispatch order (退单); the issue goes back to the centre.")
 class ReturnDispatchInput:
     issue_id: strawberry.ID
     version: int = strawberry.field(description=VERSION)
-    reason: str
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.input(description="A note on the issue's timeline.")
 class AddIssueNoteInput:
     issue_id: strawberry.ID
-    note: str
+    note: str = strawberry.field(description=REASON)
     version: int | None = strawberry.field(
         default=None, description="Optional: when given, a stale one is refused (CONFLICT)."
     )
@@ -193,7 +203,7 @@ class AddIssueNoteInput:
 class ResolveIssueInput:
     issue_id: strawberry.ID
     version: int = strawberry.field(description=VERSION)
-    summary: str = strawberry.field(description="What was done.")
+    summary: str = strawberry.field(description=SUMMARY)
 
 
 @strawberry.input(
@@ -204,22 +214,22 @@ class ConfirmIssueInput:
     issue_id: strawberry.ID
     version: int = strawberry.field(description=VERSION)
     satisfaction: Satisfaction
-    comment: str = strawberry.field(default="", description="Required when unsatisfied.")
+    comment: str = strawberry.field(default="", description="Required when unsatisfied. " + NOTE)
 
 
 @strawberry.input(description="Reopen a resolved or closed issue: back to work for its lead team.")
 class ReopenIssueInput:
     issue_id: strawberry.ID
     version: int = strawberry.field(description=VERSION)
-    reason: str
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.input(description="Ask to move the deadline (延期); it moves only once approved.")
 class RequestExtensionInput:
     issue_id: strawberry.ID
     version: int = strawberry.field(description=VERSION)
-    requested_deadline: datetime
-    reason: str
+    requested_deadline: datetime = strawberry.field(description=DEADLINE)
+    reason: str = strawberry.field(description=REASON)
 
 
 @strawberry.input(description="Approve (the deadline moves) or reject an extension request.")
@@ -227,14 +237,14 @@ class DecideExtensionInput:
     extension_request_id: strawberry.ID
     version: int = strawberry.field(description="The version of the request's issue. " + VERSION)
     approve: bool
-    note: str = ""
+    note: str = strawberry.field(default="", description=NOTE)
 
 
 @strawberry.input(description="Escalate an open issue (督办).")
 class EscalateIssueInput:
     issue_id: strawberry.ID
     version: int = strawberry.field(description=VERSION)
-    reason: str
+    reason: str = strawberry.field(description=REASON)
 
 
 # -- mutations ------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from yimi.accounts.action_rules import Scope, require_signed_in
 from yimi.accounts.models import PartnerToken, Staff
 from yimi.accounts.read_rules import Access, Grant
 from yimi.common.errors import ServiceError
+from yimi.common.text import MAX_DESCRIPTION, MAX_NOTE, MAX_SUMMARY, MAX_TITLE, checked_field, required_field
+from yimi.common.time import BOUNDS, to_utc
 from yimi.enterprises.models import Enterprise
 from yimi.issues.action_rules import authorize_issue, authorize_partner_report
 from yimi.issues.deadlines import DeadlineRules, deadline_for
@@ -75,20 +77,12 @@ SATISFACTION_LABELS = {
 }
 # What the co-handlers' orders say when the lead team returns the dispatch (as in the demo).
 CO_HANDLER_RETURN_REASON = "主办单位已退单，本协办指令一并退回。"
-MAX_TITLE = 200
 MAX_IDEMPOTENCY_KEY = 100
+# Co-handler teams (协办) on one dispatch: the county has a few dozen teams.
+MAX_CO_HANDLERS = 20
 # Visible ASCII, as UUIDs and Stripe-style keys are: nothing that a log line or a terminal mangles,
 # and no leading or trailing space that would make two keys look the same.
 IDEMPOTENCY_KEY = re.compile(r"[!-~]+")
-
-
-def required_text(value: str | None, field_name: str, what: str, max_length: int | None = None) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise ServiceError(field_name, "INVALID", f"{what} is required")
-    if max_length is not None and len(text) > max_length:
-        raise ServiceError(field_name, "INVALID", f"at most {max_length} characters, got {len(text)}")
-    return text
 
 
 def conflict() -> ServiceError:
@@ -98,6 +92,8 @@ def conflict() -> ServiceError:
 def aware(value: datetime, field_name: str) -> datetime:
     if value.tzinfo is None:
         raise ServiceError(field_name, "INVALID", "give a time zone (e.g. 2024-02-07T17:30:00+08:00)")
+    if to_utc(value, "UTC") is None:
+        raise ServiceError(field_name, "INVALID", f"must be {BOUNDS}")
     return value
 
 
@@ -130,8 +126,9 @@ class IssueDraft:
     description: str = ""
 
     def validated(self, prefix: str = "") -> IssueDraft:
-        title = required_text(self.title, f"{prefix}title", "a title", MAX_TITLE)
-        return replace(self, title=title, description=(self.description or "").strip())
+        title = required_field(self.title, f"{prefix}title", "a title", MAX_TITLE)
+        description = checked_field(self.description, f"{prefix}description", MAX_DESCRIPTION)
+        return replace(self, title=title, description=description)
 
     def fingerprint(self, enterprise_id: int) -> str:
         """What tells a retry of this report (same fingerprint) from another report."""
@@ -140,9 +137,17 @@ class IssueDraft:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-async def enterprise_scope(enterprise_id: int) -> Scope | None:
-    """The permission scope of an enterprise; None if it does not exist."""
-    rows = await Enterprise.filter(id=enterprise_id).values_list("commissioner_id", "township__code")
+async def enterprise_scope(enterprise_id: int, townships: Sequence[str] | None = None) -> Scope | None:
+    """The permission scope of an enterprise; None if it does not exist, or lies outside
+    ``townships`` (the caller's township scope, when it has one).
+
+    An enterprise outside the caller's townships does not exist for it: acting on one must answer
+    as for a missing ID (NOT_FOUND, before any other check), or the answer would tell that it exists.
+    """
+    qs = Enterprise.filter(id=enterprise_id)
+    if townships:
+        qs = qs.filter(township__code__in=list(townships))
+    rows = await qs.values_list("commissioner_id", "township__code")
     if not rows:
         return None
     commissioner_id, code = rows[0]
@@ -213,7 +218,7 @@ class IssueWorkflow:
         draft = draft.validated()
         key = checked_idempotency_key(idempotency_key)
         fingerprint = draft.fingerprint(enterprise_id)
-        scope = await enterprise_scope(enterprise_id)
+        scope = await enterprise_scope(enterprise_id, self._townships())
         if scope is None:
             raise ServiceError("enterpriseId", "NOT_FOUND", "no such enterprise")
         if self.partner is not None:
@@ -255,6 +260,12 @@ class IssueWorkflow:
             return earlier
         await self.publish(issue, Action.REPORT)
         return issue
+
+    def _townships(self) -> list[str] | None:
+        """The townships the caller is limited to (a partner token's, else the staff member's scope)."""
+        if self.partner is not None:
+            return self.partner.township_codes
+        return self.actor.township_scope if self.actor is not None else None
 
     def _reporter(self) -> dict[str, int]:
         """Who owns the idempotency keys of this caller's reports (a partner token, else the staff member)."""
@@ -350,6 +361,10 @@ class IssueWorkflow:
         from its report, moves only with an approved extension.
         """
         actor = require_signed_in(self.actor)
+        if len(co_handler_team_ids) > MAX_CO_HANDLERS:
+            raise ServiceError(
+                "coHandlerTeamIds", "INVALID", f"at most {MAX_CO_HANDLERS} teams, got {len(co_handler_team_ids)}"
+            )
         co_ids = list(dict.fromkeys(co_handler_team_ids))
         if lead_team_id in co_ids:
             raise ServiceError("coHandlerTeamIds", "INVALID", "the lead team cannot also be a co-handler")
@@ -361,7 +376,7 @@ class IssueWorkflow:
         for i, team_id in enumerate(co_handler_team_ids):
             if team_id not in teams:
                 raise ServiceError(f"coHandlerTeamIds[{i}]", "NOT_FOUND", "no such service team")
-        instruction = (instruction or "").strip()
+        instruction = checked_field(instruction, "instruction", MAX_NOTE)
 
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
             due_at = deadline or deadline_for(
@@ -392,6 +407,7 @@ class IssueWorkflow:
     async def accept(self, issue_id: int, version: int, note: str = "") -> Issue:
         """The lead team takes the dispatch order (接单): the work starts."""
         require_signed_in(self.actor)
+        note = checked_field(note, "note", MAX_NOTE)
 
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
             await (
@@ -399,14 +415,14 @@ class IssueWorkflow:
                 .using_db(conn)
                 .update(accepted_at=at)
             )
-            return {}, (note or "").strip()
+            return {}, note
 
         return await self._transition(issue_id, version, Action.ACCEPT, apply)
 
     async def return_(self, issue_id: int, version: int, reason: str) -> Issue:
         """The lead team refuses the order (退单): back to the centre for another dispatch."""
         require_signed_in(self.actor)
-        reason = required_text(reason, "reason", "a reason")
+        reason = required_field(reason, "reason", "a reason", MAX_NOTE)
 
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
             live = DispatchOrder.filter(issue_id=issue.id, returned_at__isnull=True).using_db(conn)
@@ -422,7 +438,7 @@ class IssueWorkflow:
         """A note on the timeline. ``version`` is optional: a note changes no field, so it is
         refused for a stale version only when one is given; it still counts as a change."""
         require_signed_in(self.actor)
-        note = required_text(note, "note", "a note")
+        note = required_field(note, "note", "a note", MAX_NOTE)
 
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
             return {}, note
@@ -431,7 +447,7 @@ class IssueWorkflow:
 
     async def resolve(self, issue_id: int, version: int, summary: str) -> Issue:
         require_signed_in(self.actor)
-        summary = required_text(summary, "summary", "a summary")
+        summary = required_field(summary, "summary", "a summary", MAX_SUMMARY)
 
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
             # A deadline no longer matters once the work is done: a pending request is closed
@@ -449,10 +465,10 @@ class IssueWorkflow:
         """The enterprise's verdict on the resolution (回访): satisfied or basically satisfied
         closes the issue (销号); unsatisfied, with a comment, reopens it (the action is `reject`)."""
         require_signed_in(self.actor)
-        comment = (comment or "").strip()
+        comment = checked_field(comment, "comment", MAX_NOTE)
         label = f"回访企业，评价：{SATISFACTION_LABELS[satisfaction]}"
         if satisfaction == Satisfaction.UNSATISFIED:
-            comment = required_text(comment, "comment", "a comment saying what is still wrong")
+            comment = required_field(comment, "comment", "a comment saying what is still wrong", MAX_NOTE)
 
             async def reject(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
                 changes = {
@@ -475,7 +491,7 @@ class IssueWorkflow:
     async def reopen(self, issue_id: int, version: int, reason: str) -> Issue:
         """Back to work for the same lead team: a resolved or closed issue that is not done."""
         require_signed_in(self.actor)
-        reason = required_text(reason, "reason", "a reason")
+        reason = required_field(reason, "reason", "a reason", MAX_NOTE)
 
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
             changes = {
@@ -496,7 +512,7 @@ class IssueWorkflow:
     ) -> tuple[Issue, ExtensionRequest]:
         """Asks to move the deadline; nothing moves until a dispatcher approves."""
         actor = require_signed_in(self.actor)
-        reason = required_text(reason, "reason", "a reason")
+        reason = required_field(reason, "reason", "a reason", MAX_NOTE)
         aware(requested_deadline, "requestedDeadline")
         made: list[ExtensionRequest] = []
 
@@ -532,7 +548,7 @@ class IssueWorkflow:
     ) -> tuple[Issue, ExtensionRequest]:
         """Approves (the deadline moves, the warning thresholds with it) or rejects a request."""
         actor = require_signed_in(self.actor)
-        note = (note or "").strip()
+        note = checked_field(note, "note", MAX_NOTE)
         request = await ExtensionRequest.get_or_none(id=request_id)
         if request is None:
             raise ServiceError("extensionRequestId", "NOT_FOUND", "no such extension request")
@@ -571,7 +587,7 @@ class IssueWorkflow:
     async def escalate(self, issue_id: int, version: int, reason: str) -> Issue:
         """督办: the centre presses for an open issue, usually an overdue one (see needs_escalation)."""
         require_signed_in(self.actor)
-        reason = required_text(reason, "reason", "a reason")
+        reason = required_field(reason, "reason", "a reason", MAX_NOTE)
 
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
             return {"escalated_at": at}, reason

@@ -13,7 +13,8 @@ from yimi.common.errors import UserInputError
 from yimi.common.ids import parse_global_id
 from yimi.common.loaders import load_nodes
 from yimi.common.object_types import fill
-from yimi.common.time import to_utc
+from yimi.common.text import LIST, MAX_SEARCH, checked_argument, checked_list
+from yimi.common.time import BOUNDS, checked_instant
 from yimi.graphql.context import Info
 from yimi.graphql.field_rules import needs
 from yimi.issues import models
@@ -189,7 +190,7 @@ class Issue(relay.Node):
         return [IssueEvent.from_model(e) for e in await info.context.loaders.issues.events.load(self.id)]
 
 
-@strawberry.input
+@strawberry.input(description=f"A span of time, each end {BOUNDS}; without an offset, the county's local time.")
 class DateTimeRange:
     start: datetime | None = strawberry.field(default=None, name="from", description="Inclusive.")
     end: datetime | None = strawberry.field(default=None, name="to", description="Exclusive.")
@@ -197,39 +198,47 @@ class DateTimeRange:
 
 @strawberry.input(description="Issue filter; fields combine with AND, list values with OR.")
 class IssueFilter:
-    statuses: list[IssueStatus] | None = None
-    categories: list[IssueCategory] | None = None
-    township_codes: list[str] | None = None
+    statuses: list[IssueStatus] | None = strawberry.field(default=None, description=LIST)
+    categories: list[IssueCategory] | None = strawberry.field(default=None, description=LIST)
+    township_codes: list[str] | None = strawberry.field(default=None, description=LIST)
     team: strawberry.ID | None = strawberry.field(
         default=None, description="A ServiceTeam ID: the team leads the issue or holds a live (not returned) order."
     )
     enterprise: strawberry.ID | None = None
-    warning_colors: list[WarningColor] | None = None
+    warning_colors: list[WarningColor] | None = strawberry.field(default=None, description=LIST)
     overdue: bool | None = None
     reported_between: DateTimeRange | None = None
-    search: str | None = strawberry.field(default=None, description="Words in the title, description or number.")
+    search: str | None = strawberry.field(
+        default=None,
+        description=f"Words in the title, description or number; at most {MAX_SEARCH} characters.",
+    )
     needs_escalation: bool | None = strawberry.field(
         default=None, description="Open, overdue and not escalated yet (true), or not (false)."
     )
 
     def to_criteria(self, tz: str, argument: str = "filter") -> IssueCriteria:
         rb = self.reported_between
-        start, end = (to_utc(rb.start, tz), to_utc(rb.end, tz)) if rb else (None, None)
+        where = f"{argument}.reportedBetween"
+        start, end = (
+            (checked_instant(rb.start, f"{where}.from", tz), checked_instant(rb.end, f"{where}.to", tz))
+            if rb
+            else (None, None)
+        )
         if start and end and start > end:
-            raise UserInputError(f"{argument}.reportedBetween", "'from' must not be after 'to'")
+            raise UserInputError(where, "'from' must not be after 'to'")
         return IssueCriteria(
-            statuses=self.statuses or [],
-            categories=self.categories or [],
-            township_codes=self.township_codes,
+            statuses=checked_list(self.statuses, f"{argument}.statuses") or [],
+            categories=checked_list(self.categories, f"{argument}.categories") or [],
+            township_codes=checked_list(self.township_codes, f"{argument}.townshipCodes"),
             team_id=parse_global_id(self.team, f"{argument}.team", "ServiceTeam")[1] if self.team else None,
             enterprise_id=(
                 parse_global_id(self.enterprise, f"{argument}.enterprise", "Enterprise")[1] if self.enterprise else None
             ),
-            warning_colors=self.warning_colors or [],
+            warning_colors=checked_list(self.warning_colors, f"{argument}.warningColors") or [],
             overdue=self.overdue,
             reported_from=start,
             reported_to=end,
-            search=self.search,
+            search=checked_argument(self.search, f"{argument}.search"),
             needs_escalation=self.needs_escalation,
         )
 

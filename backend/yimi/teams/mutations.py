@@ -6,6 +6,7 @@ import strawberry
 
 from yimi.common.errors import ServiceError
 from yimi.common.payloads import UserError
+from yimi.common.text import MAX_LIST
 from yimi.graphql.context import Info
 from yimi.teams.service import set_team_coverage
 from yimi.teams.types import ServiceTeam
@@ -15,7 +16,8 @@ from yimi.teams.types import ServiceTeam
 class SetTeamCoverageInput:
     team_id: strawberry.ID = strawberry.field(description="Global ID of the service team.")
     township_codes: list[str] = strawberry.field(
-        description="9-digit township codes; duplicates are ignored, an empty list clears the coverage."
+        description="9-digit township codes; duplicates are ignored, an empty list clears the coverage. "
+        f"At most {MAX_LIST:,}."
     )
 
 

@@ -21,6 +21,7 @@ from yimi.accounts.models import Staff
 from yimi.common.errors import ServiceError, UserInputError
 from yimi.common.filters import fitting
 from yimi.common.ids import parse_global_id
+from yimi.common.text import checked_field_list
 from yimi.issues.deadlines import working_days_between
 from yimi.issues.models import OPEN_VALUES, DispatchOrder, DispatchRole, Issue, IssueCategory, IssueStatus, Satisfaction
 from yimi.issues.warning import overdue_q
@@ -283,7 +284,7 @@ async def set_team_coverage(actor: Staff | None, team_id: str, township_codes: S
         _, pk = parse_global_id(team_id, "teamId", "ServiceTeam")
     except UserInputError as error:
         raise ServiceError("teamId", "INVALID", error.message) from None
-    codes = list(dict.fromkeys(township_codes))
+    codes = list(dict.fromkeys(checked_field_list(township_codes, "townshipCodes")))
 
     async with in_transaction() as conn:
         team = await ServiceTeam.filter(id=pk).using_db(conn).select_for_update().first()

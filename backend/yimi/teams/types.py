@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
-from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry import relay
@@ -11,6 +10,8 @@ from yimi.accounts.read_rules import Grant
 from yimi.accounts.types import Department, Staff, staff_or_none
 from yimi.common.loaders import load_nodes
 from yimi.common.object_types import fill
+from yimi.common.text import LIST, MAX_SEARCH, checked_argument, checked_list
+from yimi.common.time import BOUNDS, checked_instant
 from yimi.graphql.context import Info
 from yimi.graphql.field_rules import needs
 from yimi.issues.models import IssueCategory
@@ -116,13 +117,13 @@ class ServiceTeam(relay.Node):
         since: Annotated[
             datetime | None,
             strawberry.argument(
-                description="Only issues reported at or after this time (without an offset: the county's local time)."
+                description="Only issues reported at or after this time (without an offset: the county's local "
+                f"time), {BOUNDS}."
             ),
         ] = None,
     ) -> TeamFigures:
         ctx = info.context
-        if since is not None and since.tzinfo is None:
-            since = since.replace(tzinfo=ZoneInfo(ctx.settings.timezone))
+        since = checked_instant(since, "since", ctx.settings.timezone)
         loader = ctx.loaders.teams.figures(now=ctx.now, timezone=ctx.settings.timezone, since=since)
         return TeamFigures.from_data(await loader.load(self.id))
 
@@ -133,14 +134,21 @@ async def teams_by_ids(info: Info, ids: list[int]) -> list[ServiceTeam]:
 
 @strawberry.input(description="Service-team filter; fields combine with AND.")
 class ServiceTeamFilter:
-    kinds: list[TeamKind] | None = None
-    township_codes: list[str] | None = strawberry.field(default=None, description="Teams covering any of these.")
+    kinds: list[TeamKind] | None = strawberry.field(default=None, description=LIST)
+    township_codes: list[str] | None = strawberry.field(
+        default=None, description=f"Teams covering any of these. {LIST}"
+    )
     speciality: IssueCategory | None = None
-    search: str | None = None
+    search: str | None = strawberry.field(
+        default=None, description=f"Part of the team's name; at most {MAX_SEARCH} characters."
+    )
 
-    def to_criteria(self) -> TeamCriteria:
+    def to_criteria(self, argument: str = "filter") -> TeamCriteria:
         return TeamCriteria(
-            kinds=self.kinds, township_codes=self.township_codes, speciality=self.speciality, search=self.search
+            kinds=checked_list(self.kinds, f"{argument}.kinds"),
+            township_codes=checked_list(self.township_codes, f"{argument}.townshipCodes"),
+            speciality=self.speciality,
+            search=checked_argument(self.search, f"{argument}.search"),
         )
 
 

@@ -10,6 +10,7 @@ from yimi.accounts.read_rules import Grant
 from yimi.common.geo import GeoPoint
 from yimi.common.loaders import load_nodes
 from yimi.common.object_types import fill
+from yimi.common.text import LIST, MAX_SEARCH, checked_argument, checked_list
 from yimi.graphql.context import Info
 from yimi.graphql.field_rules import needs
 from yimi.townships import models
@@ -67,10 +68,17 @@ class Township(relay.Node):
 
 @strawberry.input(description="Township filter; fields combine with AND.")
 class TownshipFilter:
-    codes: list[str] | None = None
-    county_codes: list[str] | None = None
-    kinds: list[TownshipKind] | None = None
-    search: str | None = strawberry.field(default=None, description="Part of the name, or a code prefix.")
+    codes: list[str] | None = strawberry.field(default=None, description=LIST)
+    county_codes: list[str] | None = strawberry.field(default=None, description=LIST)
+    kinds: list[TownshipKind] | None = strawberry.field(default=None, description=LIST)
+    search: str | None = strawberry.field(
+        default=None, description=f"Part of the name, or a code prefix; at most {MAX_SEARCH} characters."
+    )
 
-    def to_criteria(self) -> TownshipCriteria:
-        return TownshipCriteria(codes=self.codes, county_codes=self.county_codes, kinds=self.kinds, search=self.search)
+    def to_criteria(self, argument: str = "filter") -> TownshipCriteria:
+        return TownshipCriteria(
+            codes=checked_list(self.codes, f"{argument}.codes"),
+            county_codes=checked_list(self.county_codes, f"{argument}.countyCodes"),
+            kinds=checked_list(self.kinds, f"{argument}.kinds"),
+            search=checked_argument(self.search, f"{argument}.search"),
+        )

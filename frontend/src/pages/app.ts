@@ -33,6 +33,17 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * Absolute from the start: the module may run before styles.css has loaded, and Leaflet makes a
+ * container it finds static `position: relative` (height 0 here). Set through the CSSOM, which the
+ * Content-Security-Policy allows (it refuses style attributes).
+ */
+function absolute(node: HTMLElement): HTMLElement {
+  node.style.position = 'absolute';
+  node.style.inset = '0';
+  return node;
+}
+
 const METRIC_KEY: Record<Metric, Key> = { open: 'm_open', overdue: 'm_overdue', enterprises: 'm_enterprises', teams: 'm_teams', gaps: 'm_gaps', rate: 'm_rate' };
 
 export class App {
@@ -45,7 +56,7 @@ export class App {
   private readonly filterBar = el('form', { class: 'filter-bar', role: 'search' });
   private readonly workspace = el('div', { class: 'workspace' });
   private readonly mapBox = el('div', { class: 'map-box' });
-  private readonly mapEl = el('div', { id: 'map', class: 'map', style: 'position:absolute;inset:0' });
+  private readonly mapEl = absolute(el('div', { id: 'map', class: 'map' }));
   private readonly panel = el('aside', { class: 'panel', id: 'panel', 'aria-labelledby': 'panel-title', hidden: '' });
   private readonly coverageBox = el('section', { class: 'coverage-view', 'aria-label': 'coverage' });
   private readonly announcer = el('div', { class: 'toast', role: 'status', 'aria-live': 'polite' });
