@@ -96,7 +96,7 @@ class TeamImporter(KindImporter):
             "parent": parent,
             "lead_department": c.text("lead_department", 64, required=True),
             "leader_id": leader_id,
-            "specialities": sorted(set(specialities)),
+            "specialities": list(dict.fromkeys(specialities)),
             "members": sorted(set(members)),
             "townships": sorted(set(townships)),
         }
@@ -111,7 +111,7 @@ class TeamImporter(KindImporter):
             "parent": parent[0] if parent else None,
             "lead_department": department[0],
             "leader_id": team.leader_id,
-            "specialities": sorted(team.specialities),
+            "specialities": list(team.specialities),
             "members": sorted(members),
             "townships": sorted(townships),
         }
