@@ -13,12 +13,14 @@ import asyncio
 import json
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from yimi import db
 from yimi.enterprises.models import Enterprise
 from yimi.imports import enterprises, service
+from yimi.issues.models import Issue
 from yimi.settings import Settings
 
 
@@ -45,7 +47,9 @@ async def check(settings: Settings, townships: Path, register: Path) -> dict:
     after_failure = await Enterprise.all().count()
     first = await service.run_import("enterprises", register, settings, batch_size=5)
     second = await service.run_import("enterprises", register, settings, batch_size=5)
+    ledger = await issues_round(settings, register.parent)
     return {
+        "ledger": ledger,
         "failure": failure,
         "batches_written_before_failure": calls - 1,
         "after_failure": after_failure,
@@ -54,6 +58,48 @@ async def check(settings: Settings, townships: Path, register: Path) -> dict:
         "rerun_unchanged": second.unchanged,
         "rerun_created": second.created,
         "count": await Enterprise.all().count(),
+    }
+
+
+async def issues_round(settings: Settings, folder: Path) -> dict:
+    """A small ledger: ids come from the tables' sequences (PostgreSQL), numbers per year, and an
+    issue created the ordinary way afterwards gets the next id."""
+    import csv
+
+    from yimi.accounts.models import Department
+    from yimi.issues.models import IssueEvent
+    from yimi.issues.workflow import replay
+    from yimi.teams.models import ServiceTeam, TeamKind
+
+    department = await Department.create(name="县财政局")
+    await ServiceTeam.create(name="金融服务团", kind=TeamKind.SPECIALISED, lead_department=department)
+    names = [e.name for e in await Enterprise.all().order_by("id").limit(3)]
+    path = folder / "ledger.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["企业名称", "问题类型", "问题描述", "反映时间", "责任单位", "办理状态", "办结时间", "满意度"])
+        writer.writerow([names[0], "融资", "贷款。", "2023-05-06", "金融服务团", "已办结", "2023-05-10", "满意"])
+        writer.writerow([names[1], "融资", "担保。", "2023-05-07", "金融服务团", "办理中", "", ""])
+        writer.writerow([names[2], "政策", "咨询。", "2024-01-08", "", "", "", ""])
+    first = await service.run_import("issues", path, settings)
+    again = await service.run_import("issues", path, settings)
+    statuses = []
+    for issue in await Issue.all().order_by("id"):
+        events = await IssueEvent.filter(issue_id=issue.id).order_by("created_at", "id")
+        final = replay([(e.action, e.from_status, e.to_status) for e in events])
+        statuses.append([issue.number, issue.status.value, final.value if final else None, len(events)])
+    later = await IssueEvent.create(
+        issue_id=statuses and (await Issue.all().order_by("id").first()).id,  # type: ignore[union-attr]
+        action="note",
+        note="afterwards",
+        created_at=datetime.now(UTC),
+    )
+    top = max(await IssueEvent.all().values_list("id", flat=True))
+    return {
+        "created": first.created,
+        "unchanged": again.unchanged,
+        "issues": statuses,
+        "later_event_is_last": later.id == top,
     }
 
 

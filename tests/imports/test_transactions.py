@@ -40,6 +40,14 @@ def expect(result: dict) -> None:
     assert result["after_failure"] == 0
     assert (result["created"], result["committed"], result["count"]) == (30, True, 30)
     assert (result["rerun_created"], result["rerun_unchanged"]) == (0, 30)
+    ledger = result["ledger"]
+    assert (ledger["created"], ledger["unchanged"]) == (3, 3)
+    assert ledger["issues"] == [
+        ["WS-2023-00001", "closed", "closed", 5],
+        ["WS-2023-00002", "in_progress", "in_progress", 3],
+        ["WS-2024-00001", "reported", "reported", 1],
+    ]
+    assert ledger["later_event_is_last"]
 
 
 def test_a_failure_mid_file_leaves_nothing_on_sqlite(demo_db, base_db, tmp_path):
