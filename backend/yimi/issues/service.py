@@ -640,7 +640,9 @@ class IssueWorkflow:
             changes, note = await apply(conn, issue, to_status, at)
             changes = {**changes, "status": to_status, "version": issue.version + 1}
             updated = await Issue.filter(id=issue.id, version=issue.version).using_db(conn).update(**changes)
-            if updated != 1:
+            # Tortoise's SQLite client counts rows that triggers change too (the statistics data
+            # version): only "no row" means the version moved on.
+            if not updated:
                 raise conflict()
             await self._event(conn, issue.id, action, from_status, to_status, note, at)
         for name, value in changes.items():
