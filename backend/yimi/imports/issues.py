@@ -285,11 +285,10 @@ class IssueImporter(KindImporter):
         if keyed:
             ids = list({r["enterprise_id"] for r in keyed})
             times = list({r["reported_at"] for r in keyed})
-            found += await (
-                Issue.filter(enterprise_id__in=ids, reported_at__in=times, ledger_number__isnull=True)
-                .using_db(conn)
-                .values(*columns)
-            )
+            # Not filtered on ledger_number IS NULL in SQL: SQLite would walk that column's unique
+            # index, where every such issue sits, once per batch.
+            rows = await Issue.filter(enterprise_id__in=ids, reported_at__in=times).using_db(conn).values(*columns)
+            found += [r for r in rows if r["ledger_number"] is None]
         co: dict[int, list[int]] = {}
         if found:
             orders = await (
