@@ -84,4 +84,5 @@ clean:
 bench: install-dev frontend
 	$(BIN)/python tests/perf/bench_api.py
 	$(BIN)/python tests/perf/bench_map.py
+	$(BIN)/python tests/perf/bench_stats.py
 	$(BIN)/python tests/perf/bench_import.py
