@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import getpass
 import itertools
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from yimi.imports.base import Context, KindImporter, Problem, Row
@@ -170,31 +173,42 @@ async def run_import(
         column_names=names,
     )
     worker = _importer(kind, ctx)
-    rejects = _Rejects(rejected_file or path.with_name(f"{path.stem}.rejected.csv"), kind, names)
+    geojson = kind == "townships" and path.suffix.lower() in (".geojson", ".json")
+    default = path.with_name(f"{path.stem}.rejected.{'geojson' if geojson else 'csv'}")
+    rejects: _Rejects = (_RejectedFeatures if geojson else _Rejects)(rejected_file or default, kind, names)
+
+    async def process(conn: BaseDBAsyncClient) -> None:
+        await worker.prepare(conn)
+        while batch := list(itertools.islice(rows, batch_size)):
+            result.read += len(batch)
+            outcomes = await worker.check(batch, conn)
+            for row in batch:
+                result.errors += [p for p in row.problems if p.level == "error"]
+                result.warnings += [p for p in row.problems if p.level == "warning"]
+                if row.rejected:
+                    result.rejected += 1
+                    if skip_invalid and not dry_run:
+                        rejects.add(row)
+            good = [o for o in outcomes if not o.row.rejected]
+            for o in good:
+                setattr(result, _COUNTER[o.action], getattr(result, _COUNTER[o.action]) + 1)
+            # After a rejected row an all-or-nothing run writes no more: it will roll back.
+            if not dry_run and (skip_invalid or not result.errors):
+                await worker.write([o for o in good if o.action != "unchanged"], conn)
+            if on_rows:
+                on_rows(len(batch))
+
     try:
-        async with in_transaction() as conn:
-            await worker.prepare(conn)
-            while batch := list(itertools.islice(rows, batch_size)):
-                result.read += len(batch)
-                outcomes = await worker.check(batch, conn)
-                for row in batch:
-                    result.errors += [p for p in row.problems if p.level == "error"]
-                    result.warnings += [p for p in row.problems if p.level == "warning"]
-                    if row.rejected:
-                        result.rejected += 1
-                        if skip_invalid and not dry_run:
-                            rejects.add(row)
-                good = [o for o in outcomes if not o.row.rejected]
-                for o in good:
-                    setattr(result, _COUNTER[o.action], getattr(result, _COUNTER[o.action]) + 1)
-                # After a rejected row an all-or-nothing run writes no more: it will roll back.
-                if not dry_run and (skip_invalid or not result.errors):
-                    await worker.write([o for o in good if o.action != "unchanged"], conn)
-                if on_rows:
-                    on_rows(len(batch))
-            if dry_run or (result.errors and not skip_invalid):
-                raise _RollBack
-        result.committed = True
+        if dry_run:
+            # No transaction: on SQLite one would hold the write lock, and the server's writes
+            # would wait for a run that writes nothing.
+            await process(connections.get("default"))
+        else:
+            async with in_transaction() as conn:
+                await process(conn)
+                if result.errors and not skip_invalid:
+                    raise _RollBack
+            result.committed = True
     except _RollBack:
         pass
     finally:
@@ -233,3 +247,22 @@ class _Rejects:
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
+
+
+class _RejectedFeatures(_Rejects):
+    """Rejected townships of a GeoJSON file, as GeoJSON again (with a ``problems`` property)."""
+
+    def __init__(self, path: Path, kind: str, names: dict[str, str]):
+        super().__init__(path, kind, names)
+        self.features: list[dict[str, Any]] = []
+
+    def add(self, row: Row) -> None:
+        properties = {f: value for f, value in row.cells.items() if f != "boundary"}
+        properties["problems"] = "; ".join(str(p) for p in row.problems)
+        self.features.append({"type": "Feature", "properties": properties, "geometry": row.cells.get("boundary")})
+        self.count += 1
+
+    def close(self) -> None:
+        if self.features:
+            collection = {"type": "FeatureCollection", "features": self.features}
+            self.path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")

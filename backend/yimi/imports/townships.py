@@ -142,7 +142,8 @@ class TownshipImporter(KindImporter):
         if lon is not None and lat is not None:
             return to_wgs84(lon, lat, self.ctx.crs)
         if boundary is None:
-            c.error("seat_lon", "give the seat (驻地经度, 驻地纬度) or an outline")
+            if c.raw("boundary") is None:  # a bad outline has its own error already
+                c.error("seat_lon", "give the seat (驻地经度, 驻地纬度) or an outline")
             return None
         point = boundary.representative_point()
         return point.x, point.y
