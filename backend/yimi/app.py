@@ -33,8 +33,9 @@ from yimi.db import DatabaseNotReady, close_db, init_ready_db, is_unavailable
 from yimi.graphql.context import Context, Loaders
 from yimi.graphql.limits import RETRY_AFTER_SECONDS, Budget, caller_kind, log_unavailable, unavailable_error
 from yimi.graphql.schema import schema
+from yimi.imports.web import UploadSizeLimit
+from yimi.imports.web import routes as import_routes
 from yimi.live.broker import Broker, make_broker
-from yimi.ops.body_size import BodySizeLimit
 from yimi.ops.health import healthz, readyz
 from yimi.ops.metrics import metrics, process_exiting
 from yimi.ops.requests import RequestLog, record_of
@@ -184,7 +185,7 @@ def _unavailable(request: Request, exc: Exception) -> Response:
 
 # First path segments the web app's client-side routes never use: anything under them that no
 # route answered is a 404, never the page.
-RESERVED_PATHS = frozenset({"healthz", "readyz", "metrics", "graphql", "open-data", "assets"})
+RESERVED_PATHS = frozenset({"healthz", "readyz", "metrics", "graphql", "open-data", "assets", "imports"})
 
 
 def _frontend_routes(settings: Settings) -> list:
@@ -244,6 +245,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql_app),
         *open_data_routes,  # public statistics as GET URLs (yimi.stats.open_data)
+        *import_routes,  # the web import for administrators (yimi.imports.web)
         *_frontend_routes(settings),
     ]
     middleware = [
@@ -251,7 +253,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         Middleware(SecurityHeaders, tile_url=settings.tile_url),
         Middleware(RequestLog),
         # Before anything reads a body: oversized requests are refused while they stream in.
-        Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),
+        # (YIMI_IMPORT_MAX_BYTES instead under /imports/: uploads of registers and ledgers.)
+        Middleware(UploadSizeLimit, max_bytes=settings.max_request_bytes),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,
