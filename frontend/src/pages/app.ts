@@ -19,6 +19,7 @@ import {
 import { el } from '../ui/dom';
 import { coverageMatrix } from './coverage';
 import { enterpriseProfile, issueCard, townshipPanel, type EnterpriseDetail } from './panels';
+import { importEntry } from './imports';
 import { actionsFor, renderActions, renderForm, reportSpec } from './workflow';
 
 /** What the dashboard needs from the session shell. */
@@ -425,7 +426,7 @@ export class App {
     const right = el('div', { class: 'header-right' });
     const langBtn = el('button', { type: 'button', class: 'btn ghost', id: 'lang', 'aria-label': t('langLabel'), lang: this.state.lang === 'en' ? 'zh-CN' : 'en' }, t('lang'));
     langBtn.addEventListener('click', () => this.update({ lang: this.state.lang === 'en' ? 'zh-CN' : 'en' }));
-    right.append(el('span', { class: 'live', id: 'live-badge' }), langBtn, el('div', { class: 'auth', id: 'auth' }));
+    right.append(el('span', { class: 'live', id: 'live-badge' }), ...importEntry(this.me), langBtn, el('div', { class: 'auth', id: 'auth' }));
     this.header.replaceChildren(brand, nav, right);
     this.renderNav();
     this.renderAuth();
