@@ -169,7 +169,6 @@ FIGURE_FIELDS = {
     ("ServiceTeam", "figures"),
     ("Enterprise", "openIssueCount"),
 }
-SUPPRESSED_FIELDS = {"reported", "open", "resolved", "overdue"}  # StatisticsRow's SuppressedCounts
 THRESHOLD = 5
 CALLERS_WITHOUT_FIGURES = {"anonymous", "partner"}
 
@@ -427,16 +426,20 @@ def _is_int(value) -> bool:
 
 
 def no_unsuppressed_figures(x: Exchange) -> str | None:
-    """Callers without figures: statistics counts are ints of at least 5 or "<5"; no exact figures."""
+    """Callers without figures: a public count is withheld (value null, a range at least the threshold
+    wide) or at least the threshold; a month not yet begun may read 0. No exact figures."""
     if x.caller not in CALLERS_WITHOUT_FIGURES or not isinstance(x.body, dict) or not x.body.get("data"):
         return None
     problems = []
     for parent, name, value, path in response_fields(x.query, x.body["data"]):
-        if parent == "StatisticsRow":
-            if _is_int(value) and value < THRESHOLD:
-                problems.append(f"statistics count {value} < {THRESHOLD} at {path}")
-            elif name in SUPPRESSED_FIELDS and not (value is None or value == f"<{THRESHOLD}" or _is_int(value)):
-                problems.append(f"statistics count {value!r} is neither an int nor '<{THRESHOLD}' at {path}")
+        if parent == "PublicCount" and name == "value":
+            future_month = value == 0 and ".byMonth[" in path
+            if value is not None and not _is_int(value):
+                problems.append(f"public count {value!r} is not an int at {path}")
+            elif _is_int(value) and value < THRESHOLD and not future_month:
+                problems.append(f"public count {value} < {THRESHOLD} at {path}")
+        elif parent == "PublicCount" and name in ("low", "high") and not _is_int(value):
+            problems.append(f"public count {name} {value!r} is not an int at {path}")
         elif (parent, name) in FIGURE_FIELDS and value is not None:
             problems.append(f"exact figure {parent}.{name} = {json.dumps(value)[:80]} at {path}")
         elif parent == "Query" and name == "mapLayer" and isinstance(value, dict):

@@ -124,27 +124,31 @@ def test_leak_check_follows_the_policy(secrets):
 
 def test_figures_check_flags_small_and_exact_counts():
     query = (
-        "{ statistics { year total { reported o: open } byTownship { ... on StatisticsRow { overdue onTimeRate } } } }"
+        "{ statistics(year: 2024) { year total { reported { value } o: open { value low high } } "
+        "byMonth { reported { value } } byTownship { ... on StatisticsRow { overdue { value } onTimeRate } } } }"
     )
     fine = {
         "statistics": {
-            "year": 2,
-            "total": {"reported": 12, "o": "<5"},
-            "byTownship": [{"overdue": 5, "onTimeRate": 0.5}],
+            "year": 2024,
+            "total": {"reported": {"value": 12}, "o": {"value": None, "low": 0, "high": 4}},
+            "byMonth": [{"reported": {"value": 0}}],
+            "byTownship": [{"overdue": {"value": 5}, "onTimeRate": 0.5}],
         }
     }
     assert no_unsuppressed_figures(exchange("anonymous", fine, query)) is None
     small = {
         "statistics": {
             "year": 2026,
-            "total": {"reported": 12, "o": 3},
-            "byTownship": [{"overdue": "2", "onTimeRate": 1.0}],
+            "total": {"reported": {"value": 12}, "o": {"value": 3, "low": 3, "high": 3}},
+            "byMonth": [{"reported": {"value": 2}}],
+            "byTownship": [{"overdue": {"value": "2"}, "onTimeRate": 1.0}],
         }
     }
     for caller in ("anonymous", "partner"):
         problem = no_unsuppressed_figures(exchange(caller, small, query))
-        assert problem and "statistics count 3 < 5 at $.data.statistics.total.o" in problem, problem
-        assert "statistics count '2' is neither" in problem, problem
+        assert problem and "public count 3 < 5 at $.data.statistics.total.o.value" in problem, problem
+        assert "public count 2 < 5 at $.data.statistics.byMonth[0].reported.value" in problem, problem
+        assert "public count '2' is not an int" in problem, problem
     # Exact figures need staff or stats:read: the public and the fuzz token get null.
     townships = "{ townships { nodes { name enterpriseCount } } node(id: 1) { ... on ServiceTeam { openIssueCount } } }"
     data = {"townships": {"nodes": [{"name": "张市镇", "enterpriseCount": 3}]}, "node": {"openIssueCount": 0}}
