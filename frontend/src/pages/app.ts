@@ -424,7 +424,7 @@ export class App {
     const brand = el('div', { class: 'brand' }, el('span', { class: 'emblem', 'aria-hidden': 'true' }, '一米'), el('h1', {}, t('appTitle')));
     const nav = el('nav', { class: 'views', 'aria-label': t('views') });
     const right = el('div', { class: 'header-right' });
-    const langBtn = el('button', { type: 'button', class: 'btn ghost', id: 'lang', 'aria-label': t('langLabel'), lang: this.state.lang === 'en' ? 'zh-CN' : 'en' }, t('lang'));
+    const langBtn = el('button', { type: 'button', class: 'btn ghost', id: 'lang', title: t('langLabel'), lang: this.state.lang === 'en' ? 'zh-CN' : 'en' }, t('lang'));
     langBtn.addEventListener('click', () => this.update({ lang: this.state.lang === 'en' ? 'zh-CN' : 'en' }));
     right.append(el('span', { class: 'live', id: 'live-badge' }), ...importEntry(this.me), langBtn, el('div', { class: 'auth', id: 'auth' }));
     this.header.replaceChildren(brand, nav, right);
