@@ -31,7 +31,8 @@ SECRETS = """{
   issues(first: 3) { nodes { title description } }
 }"""
 ADD_NOTE = "mutation($i: AddIssueNoteInput!) { addIssueNote(input: $i) { issue { id } userErrors { code message } } }"
-FIRST_ISSUE = "{ issues(first: 1, filter: {statuses: [IN_PROGRESS]}) { nodes { id description } } }"
+# Issues in progress with their text (the demo's all have one; issues other tests add may not).
+FIRST_ISSUE = "{ issues(first: 20, filter: {statuses: [IN_PROGRESS]}) { nodes { id description } } }"
 # The refusal must come with the next operation, not a minute later.
 PROMPTLY = 2.0
 
@@ -142,8 +143,7 @@ async def test_a_staff_socket_can_neither_read_nor_write_once_the_session_is_ove
     async with SubscriptionClient.connect(server_url, headers=headers) as client:
         before = await answer(client, FIRST_ISSUE)
         assert leaked(before), before
-        issue = before["payload"]["data"]["issues"]["nodes"][0]
-        assert issue["description"]
+        issue = next(n for n in before["payload"]["data"]["issues"]["nodes"] if n["description"])
         events = await IssueEvent.all().count()
 
         await ENDINGS[ending](dispatcher, app)
