@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,11 @@ from charset_normalizer import from_bytes
 
 # Enough of a CSV to tell its encoding; the rest is decoded as it is read.
 SAMPLE_BYTES = 256 * 1024
+# An .xlsx is a zip of XML. A 200,000-row register unpacks to about 130 MB at a ratio under 10;
+# a zip bomb (4 MB of zeros that unpack to 4 GiB) is refused before any of it is unpacked.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+MAX_RATIO = 100
+RATIO_CHECKED_FROM = 1024 * 1024  # small members (styles, themes) may compress as they like
 
 
 class UnreadableFile(Exception):
@@ -41,9 +47,35 @@ def open_rows(path: Path) -> Rows:
     raise UnreadableFile(f"{path.name}: Yimi reads .xlsx and .csv files (and .geojson for townships)")
 
 
+def check_zip(path: Path) -> None:
+    """Refuses an .xlsx/.xlsm/.ods whose members would unpack past MAX_UNPACKED_BYTES in all, or one
+    of which (over a megabyte) unpacks more than MAX_RATIO times its packed size. Reads only the
+    zip's directory. Files that are no zip at all are left to the spreadsheet reader to refuse."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm", ".ods"):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNPACKED_BYTES:
+        raise UnreadableFile(
+            f"{path.name}: unpacks to {total / 2**20:,.0f} MB, more than the {MAX_UNPACKED_BYTES // 2**20} MB "
+            "a spreadsheet may hold (a zip bomb, or split the file)"
+        )
+    for m in members:
+        if m.file_size > RATIO_CHECKED_FROM and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            raise UnreadableFile(
+                f"{path.name}: its part {m.filename} unpacks {m.file_size // max(m.compress_size, 1):,} times its "
+                f"size (more than {MAX_RATIO}): not a spreadsheet Yimi opens (a zip bomb?)"
+            )
+
+
 def _spreadsheet(path: Path) -> Rows:
     from python_calamine import CalamineWorkbook
 
+    check_zip(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
         sheet = book.get_sheet_by_index(0)

@@ -31,7 +31,7 @@ from tortoise.transactions import in_transaction
 from yimi.imports.base import Context, KindImporter, Problem, Row
 from yimi.imports.coords import Crs
 from yimi.imports.headers import REQUIRED, find_header, label
-from yimi.imports.readers import UnreadableFile, open_rows, read_features
+from yimi.imports.readers import UnreadableFile, check_zip, open_rows, read_features
 from yimi.imports.values import text
 from yimi.settings import Settings
 
@@ -133,6 +133,7 @@ def row_count(path: Path) -> int | None:
     from python_calamine import CalamineWorkbook
 
     try:
+        check_zip(path)
         return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).height
     except Exception:
         return None
