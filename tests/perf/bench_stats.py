@@ -2,9 +2,12 @@
 
 Cold: the figures of a year computed after a write (the data version changed). Warm: served from the
 process's cache (one primary-key query for the data version). Measured in-process (httpx ASGI
-transport), signed out, as the public page and a newspaper's scraper would ask:
+transport), through the whole HTTP app (middleware, limits, budget), signed out, as the public page
+and a newspaper's scraper would ask:
 - the service alone (yimi.stats.cache), cold and warm;
-- GraphQL `statistics(year)` with every field, cold and warm;
+- GraphQL `statistics(year)` with every field, cold and warm (warm: the answer from the response cache,
+  yimi.stats.response_cache), and warm figures with the response cache emptied before each request
+  (every field executed again, as before the response cache);
 - /open-data/statistics/{year}.json and .csv, cold and warm, and a 304 revalidation.
 """
 
@@ -25,6 +28,7 @@ from yimi.app import create_app
 from yimi.demo.loader import load_demo
 from yimi.settings import Settings
 from yimi.stats.cache import public_statistics
+from yimi.stats.response_cache import response_cache
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.stats.test_exact_figures import FULL
@@ -44,14 +48,16 @@ async def _bump() -> None:
 def _line(name: str, times: list[float]) -> None:
     times.sort()
     p95 = times[max(int(len(times) * 0.95) - 1, 0)]
-    print(f"{name:<44} {statistics.median(times):>9.2f} {p95:>9.2f} {len(times):>6}")
+    print(f"{name:<60} {statistics.median(times):>9.2f} {p95:>9.2f} {len(times):>6}")
 
 
-async def _timed(call, rounds: int, cold: bool) -> list[float]:
+async def _timed(call, rounds: int, cold: bool, before=None) -> list[float]:
     times = []
     for _ in range(rounds):
         if cold:
             await _bump()
+        if before is not None:
+            before()
         start = time.perf_counter()
         await call()
         times.append((time.perf_counter() - start) * 1000)
@@ -94,6 +100,11 @@ async def main() -> None:
                 _line(f"{name}, cold", await _timed(call, COLD_ROUNDS, cold=True))
                 await call()
                 _line(f"{name}, warm", await _timed(call, ROUNDS, cold=False))
+                if call is graphql:
+                    _line(
+                        f"{name}, warm, response cache emptied",
+                        await _timed(call, ROUNDS, cold=False, before=response_cache.clear),
+                    )
             await get(json_url)()
             _line(
                 "GET open-data .json, If-None-Match (304)",

@@ -29,6 +29,7 @@ from yimi.issues.mutations import IssueMutation
 from yimi.issues.queries import IssueQuery
 from yimi.issues.subscriptions import IssueSubscription
 from yimi.stats.queries import StatisticsQuery
+from yimi.stats.response_cache import PublicResponseCache
 from yimi.teams.mutations import TeamMutation
 from yimi.teams.queries import TeamQuery
 from yimi.townships.queries import TownshipQuery
@@ -86,6 +87,7 @@ schema = YimiSchema(
     mutation=Mutation,
     subscription=Subscription,
     config=StrawberryConfig(),
-    # Classes or factories, never instances: Strawberry builds them per request.
-    extensions=[RequestLimits, lambda: MaskErrorsWithId(should_mask_error=_should_mask)],
+    # Classes or factories, never instances: Strawberry builds them per request. Hooks nest in list
+    # order: PublicResponseCache answers from its cache inside RequestLimits, after cost and budget.
+    extensions=[RequestLimits, PublicResponseCache, lambda: MaskErrorsWithId(should_mask_error=_should_mask)],
 )

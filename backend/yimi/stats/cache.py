@@ -11,6 +11,9 @@ themselves (an open issue's deadline passing changes the overdue counts; a month
 at most ``MAX_AGE_SECONDS`` (a safety net should a database be swapped under a running server, as
 ``yimi restore --force`` does). Readers arriving while a year is being computed wait for that one
 computation instead of starting their own.
+
+Whole GraphQL answers made only of these figures are cached on top of this (``yimi.stats.response_cache``):
+``validity_token`` and ``tracking`` tell that cache when such an answer stops holding.
 """
 
 from __future__ import annotations
@@ -20,7 +23,11 @@ import csv
 import hashlib
 import io
 import json
+import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,6 +71,43 @@ class Entry:
         if self._csv is None:
             self._csv = to_csv(self.answer)
         return self._csv
+
+
+@dataclass
+class Used:
+    """What an answer was built from holds until the earliest ``until`` (county events: a deadline, a
+    month beginning) and, as the entries themselves, for at most ``MAX_AGE_SECONDS`` (monotonic clock)."""
+
+    until: datetime | None = None
+    stale_after: float = math.inf
+
+    def add(self, valid_until: datetime | None, stored: float) -> None:
+        if valid_until is not None and (self.until is None or valid_until < self.until):
+            self.until = valid_until
+        self.stale_after = min(self.stale_after, stored + MAX_AGE_SECONDS)
+
+
+_used: ContextVar[Used | None] = ContextVar("yimi_stats_used", default=None)
+
+
+@contextmanager
+def tracking() -> Iterator[Used]:
+    """Collects the limits of every entry read while the block runs (in this task and the tasks it starts)."""
+    used = Used()
+    token = _used.set(used)
+    try:
+        yield used
+    finally:
+        try:
+            _used.reset(token)
+        except ValueError:  # left in another context than entered: leave nothing behind here
+            _used.set(None)
+
+
+def _note(valid_until: datetime | None, stored: float) -> None:
+    used = _used.get()
+    if used is not None:
+        used.add(valid_until, stored)
 
 
 def _count_json(count: PublicCount) -> dict[str, Any]:
@@ -149,27 +193,38 @@ class PublicStatistics:
         self._entries: dict[tuple[int, int, str], Entry] = {}
         self._locks: dict[tuple[int, int, str], asyncio.Lock] = {}
         self._years: tuple[int, float, tuple[int, str], list[int]] | None = None
+        self.generation = 0  # moves on clear(): answers cached from the figures before it are dropped
 
     def clear(self) -> None:
         self._entries.clear()
         self._years = None
+        self.generation += 1
+
+    async def validity_token(self) -> tuple[int, int]:
+        """What an answer built from these figures is valid for: the data version (one primary-key
+        query) and this cache's generation. Deadlines, months and the maximum age are per answer:
+        read them with ``tracking`` while building it."""
+        return await service.data_version(), self.generation
 
     async def get(self, year: int, now: datetime, timezone: str, threshold: int) -> Entry:
         key = (year, threshold, timezone)
         version = await service.data_version()
         entry = self._entries.get(key)
         if entry is not None and entry.fresh(version, now):
+            _note(entry.valid_until, entry.stored)
             return entry
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             entry = self._entries.get(key)
             if entry is not None and entry.fresh(version, now):
+                _note(entry.valid_until, entry.stored)
                 return entry  # computed by the reader we waited for
             # The version is read before the figures: an entry is never older than its version says.
             version = await service.data_version()
             data = await service.statistics(year, now, timezone, threshold)
             entry = Entry(version, now, data.valid_until, time.monotonic(), data, IssueStatistics.from_data(data))
             self._entries[key] = entry
+            _note(entry.valid_until, entry.stored)
             return entry
 
     async def years(self, timezone: str, threshold: int) -> list[int]:
@@ -181,9 +236,11 @@ class PublicStatistics:
             and cached[2] == (threshold, timezone)
             and time.monotonic() - cached[1] < MAX_AGE_SECONDS
         ):
+            _note(None, cached[1])
             return cached[3]
         years = await service.statistics_years(timezone, threshold)
         self._years = (version, time.monotonic(), (threshold, timezone), years)
+        _note(None, self._years[1])
         return years
 
 

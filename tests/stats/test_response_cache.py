@@ -1,0 +1,214 @@
+"""The response cache of public statistics: a repeated public query runs no resolver, still pays its
+cost, and changes as soon as the data does; nothing else is cached, and the cache stays bounded."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import CSRF_HEADERS, count_sql
+from tests.issues.workflow_helpers import gid
+from tests.stats.test_exact_figures import FULL
+from yimi.enterprises.models import Enterprise
+from yimi.stats import response_cache as rc
+from yimi.stats.cache import public_statistics
+
+REPORT = """mutation($input: ReportIssueInput!) { reportIssue(input: $input) {
+  issue { id } userErrors { field code message } } }"""
+
+
+def _named(name: str, query: str = FULL) -> str:
+    """The same query under an operation name of its own: a document no other test has cached."""
+    return query.replace("query(", f"query {name}(", 1)
+
+
+@pytest.fixture
+def calls(monkeypatch) -> list[str]:
+    """The figures' resolvers reaching the stats cache, counted."""
+    seen: list[str] = []
+    get, years = public_statistics.get, public_statistics.years
+
+    async def counted_get(*args, **kwargs):
+        seen.append("statistics")
+        return await get(*args, **kwargs)
+
+    async def counted_years(*args, **kwargs):
+        seen.append("statisticsYears")
+        return await years(*args, **kwargs)
+
+    monkeypatch.setattr(public_statistics, "get", counted_get)
+    monkeypatch.setattr(public_statistics, "years", counted_years)
+    return seen
+
+
+async def _post(client, query: str, variables: dict | None = None, name: str | None = None):
+    body: dict = {"query": query, "variables": variables or {}}
+    if name:
+        body["operationName"] = name
+    response = await client.post("/graphql", json=body, headers=CSRF_HEADERS)
+    assert response.status_code == 200, response.text
+    return response
+
+
+async def test_a_repeated_public_query_runs_no_resolver_and_answers_the_same_body(client, calls):
+    query = _named("RepeatedFull") + " query Other { statisticsYears }"
+    first = await _post(client, query, {"year": 2024}, "RepeatedFull")
+    assert calls == ["statistics"] and "errors" not in first.json()
+    with count_sql() as statements:
+        second = await _post(client, query, {"year": 2024}, "RepeatedFull")
+    assert calls == ["statistics"]  # no resolver ran
+    assert len(statements) == 1 and "stats_data_version" in statements[0], statements
+    assert second.content == first.content
+    # Another operation of the same document, or other variables, is another answer.
+    years = await _post(client, query, {}, "Other")
+    assert calls == ["statistics", "statisticsYears"] and years.json()["data"]["statisticsYears"]
+    other_year = await _post(client, query, {"year": 2023}, "RepeatedFull")
+    assert calls[-1] == "statistics" and len(calls) == 3
+    assert other_year.json()["data"]["statistics"]["year"] == 2023
+
+
+async def test_a_cached_answer_still_charges_the_budget_and_sends_the_headers(client, calls):
+    query = _named("Charged")
+    first = await _post(client, query, {"year": 2022})
+    second = await _post(client, query, {"year": 2022})
+    assert len(calls) == 1 and second.content == first.content
+    cost = int(first.headers["X-RateLimit-Cost"])
+    assert cost > 0 and second.headers["X-RateLimit-Cost"] == str(cost)
+    assert second.headers["X-RateLimit-Limit"] == first.headers["X-RateLimit-Limit"]
+    assert int(second.headers["X-RateLimit-Remaining"]) == int(first.headers["X-RateLimit-Remaining"]) - cost
+    assert "X-RateLimit-Reset" in second.headers
+
+
+async def test_an_exhausted_budget_is_refused_before_the_cache(app, client, calls):
+    query = _named("Refused")
+    assert "errors" not in (await _post(client, query, {"year": 2021})).json()
+    budget = app.state.budget
+    caller = "ip:127.0.0.1"  # httpx's ASGI transport: the suite's anonymous caller
+    remaining = int((await _post(client, "{ rateLimit { remaining } }")).headers["X-RateLimit-Remaining"])
+    await budget.limiter.hit(budget.item, budget.prefix, caller, cost=remaining)
+    try:
+        refused = await _post(client, query, {"year": 2021})
+        body = refused.json()
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert "Retry-After" in refused.headers
+    finally:
+        await budget.reset(caller)
+    assert len(calls) == 1
+
+
+async def test_a_reported_issue_invalidates_the_cached_answer(anon, gql, calls):
+    query = "query FreshAfterReport { statistics { year total { reported { value withheld low high } } } }"
+    before = (await anon(query))["statistics"]
+    assert (await anon(query))["statistics"] == before and len(calls) == 1
+    enterprise = await Enterprise.all().order_by("-id").first()
+    assert enterprise is not None
+    report = {
+        "enterpriseId": gid("Enterprise", enterprise.id),
+        "category": "POWER",
+        "title": f"响应缓存测试 {uuid.uuid4().hex[:6]}",
+        "source": "HOTLINE",
+    }
+    result = await gql(REPORT, {"input": report})
+    assert result["reportIssue"]["issue"], result
+    after = (await anon(query))["statistics"]
+    assert len(calls) == 2  # computed again
+    assert after["year"] == before["year"]
+    assert after["total"]["reported"]["value"] == before["total"]["reported"]["value"] + 1
+
+
+async def test_a_query_mixing_statistics_and_other_fields_is_not_cached(anon, calls):
+    size = len(rc.response_cache)
+    for query in (
+        "query Mixed { statistics(year: 2024) { year } rateLimit { remaining } }",
+        "query Mixed2 { statistics(year: 2024) { year } townships { totalCount } }",
+        "query Spread { ...F } fragment F on Query { statistics(year: 2024) { year } }",
+    ):
+        first = await anon(query)
+        second = await anon(query)
+        assert first["statistics"] == second["statistics"] == {"year": 2024}
+    assert len(calls) == 6
+    assert len(rc.response_cache) == size
+
+
+async def test_errors_are_not_cached(anon, calls):
+    size = len(rc.response_cache)
+    query = "query PartlyWrong { good: statistics(year: 2024) { year } bad: statistics(year: 1990) { year } }"
+    for _ in range(2):
+        body = await anon.raw(query)
+        assert body["errors"] and body["errors"][0]["path"] == ["bad"]
+    assert calls == ["statistics", "statistics"]  # `good` computed each time: the answer was not kept
+    wrong = "query Wrong { statistics(year: 1990) { year } }"
+    for _ in range(2):
+        assert (await anon.raw(wrong))["errors"]
+    assert len(rc.response_cache) == size
+
+
+def _cached(data: dict, weight: int = 1, until: datetime | None = None) -> rc.Cached:
+    return rc.Cached(data=data, until=until, stale_after=time.monotonic() + 60, weight=weight)
+
+
+def test_the_cache_is_least_recently_used_and_bounded():
+    now = datetime.now(UTC)
+    cache = rc.ResponseCache(max_entries=3, max_weight=10)
+    keys = [(bytes([i]), 1, 0) for i in range(6)]
+    for key in keys[:3]:
+        cache.put(key, _cached({"k": key[0]}))
+    assert cache.get(keys[0], now) is not None  # now the most recently used
+    cache.put(keys[3], _cached({}))
+    assert len(cache) == 3 and cache.get(keys[1], now) is None  # the least recently used went
+    assert cache.get(keys[0], now) is not None and cache.get(keys[3], now) is not None
+    cache.put(keys[4], _cached({}, weight=8))  # weight 1 + 1 + 1 + 8 > 10: the oldest go
+    assert cache.total_weight <= 10 and len(cache) <= 3 and cache.get(keys[4], now) is not None
+    cache.put(keys[5], _cached({}, weight=11))  # heavier than the whole cache: not kept
+    assert cache.get(keys[5], now) is None and cache.total_weight <= 10
+    # An answer stops holding at its deadline.
+    cache.put(keys[1], _cached({}, until=now + timedelta(seconds=1)))
+    assert cache.get(keys[1], now) is not None
+    assert cache.get(keys[1], now + timedelta(seconds=1)) is None and keys[1] not in cache._entries
+
+
+async def test_endless_distinct_documents_do_not_grow_the_cache(anon, monkeypatch):
+    monkeypatch.setattr(rc.response_cache, "max_entries", 5)
+    for i in range(12):
+        assert (await anon(f"query Distinct{i} {{ statisticsYears }}"))["statisticsYears"]
+        assert len(rc.response_cache) <= 5
+    assert len(rc.response_cache) == 5
+
+
+def test_weight_counts_values():
+    assert rc.weight({"a": [1, 2, {"b": None}], "c": "x"}) == 1 + 1 + 1 + 1 + 1 + 1 + 1
+
+
+async def test_a_public_document_is_parsed_and_validated_once(anon, monkeypatch):
+    import strawberry.schema.schema as strawberry_schema
+
+    parsed: list[str] = []
+    validated: list[object] = []
+    parse, validate = strawberry_schema.parse, strawberry_schema.validate_document
+
+    def counted_parse(query, **options):
+        parsed.append(query)
+        return parse(query, **options)
+
+    def counted_validate(schema, document, rules):
+        validated.append(document)
+        return validate(schema, document, rules)
+
+    monkeypatch.setattr(strawberry_schema, "parse", counted_parse)
+    monkeypatch.setattr(strawberry_schema, "validate_document", counted_validate)
+    query = "query ParsedOnce { statisticsYears }"
+    for _ in range(3):
+        assert (await anon(query))["statisticsYears"]
+    assert parsed == [query] and len(validated) == 1
+    # An invalid document, or one that is not only public figures, is parsed and validated every time.
+    for query in (
+        "query Invalid { statistics { nope } }",
+        "query NotPublic { statisticsYears townships { totalCount } }",
+    ):
+        for _ in range(2):
+            await anon.raw(query)
+        assert parsed.count(query) == 2
+    assert len(validated) == 5
