@@ -12,6 +12,9 @@ import time
 import zipfile
 from pathlib import Path
 
+from tests.imports.conftest import ok, query, summary, yimi
+from tests.imports.fixtures import HEADER, register_rows, write_csv
+
 
 def bomb(path: Path, unpacked_mb: int) -> Path:
     """An .xlsx-looking zip whose sheet is ``unpacked_mb`` MB of zeros (about a thousandth of it packed)."""
@@ -72,3 +75,23 @@ async def test_the_web_import_refuses_a_zip_bomb(sign_in, tmp_path):
     )
     assert answer.status_code == 400
     assert "zip bomb" in answer.json()["error"]["message"]
+
+
+# 2 ------------------------------------------------------------------------- partial --update
+
+
+def test_an_update_with_some_columns_keeps_the_others_and_the_dry_run_names_each_change(db, tmp_path):
+    seats = query(db, "SELECT name, seat_lon, seat_lat FROM township ORDER BY code")
+    points = [(name, lon + 1e-3, lat + 1e-3) for name, lon, lat in seats[:2]]
+    rows = register_rows(points)
+    ok(yimi(db, "import", "enterprises", write_csv(tmp_path / "full.csv", HEADER, rows)))
+    before = query(db, "SELECT uscc, address, lon, lat, size, above_scale, chain, contact_person FROM enterprise")
+    partial = [[r[0], r[1], r[2], "C", "13999999999"] for r in rows]
+    path = write_csv(tmp_path / "phones.csv", ["企业名称", "统一社会信用代码", "乡镇", "行业", "联系电话"], partial)
+    dry = ok(yimi(db, "import", "enterprises", path, "--update", "--dry-run"))
+    assert f"phones.csv row 2, 联系电话: '{rows[0][11]}' → '13999999999'" in dry
+    assert "地址" not in dry and "no size given" not in dry and "no coordinates" not in dry
+    assert summary(ok(yimi(db, "import", "enterprises", path, "--update")))["updated"] == 2
+    after = query(db, "SELECT uscc, address, lon, lat, size, above_scale, chain, contact_person FROM enterprise")
+    assert after == before
+    assert {p for (p,) in query(db, "SELECT contact_phone FROM enterprise")} == {"13999999999"}

@@ -124,6 +124,33 @@ class Outcome:
     values: dict[str, Any]
     existing_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # An update: field -> (stored value, the file's value), for the report.
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field an update changes: row, column (as the file names it), the stored and the new value."""
+
+    file: str
+    row: int
+    column: str
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.file} row {self.row}, {self.column}: '{self.old}' → '{self.new}'"
+
+
+def shown(value: Any) -> str:
+    """A stored or parsed value as a report shows it."""
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return f"{value:.6f}"
+    return text(value)
 
 
 class KindImporter:

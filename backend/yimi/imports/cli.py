@@ -76,6 +76,11 @@ def _report(result) -> None:
             console.print(f"[{colour}]{level}:[/{colour}] {p}", highlight=False, soft_wrap=True)
         if len(problems) > SHOWN:
             console.print(f"… and {len(problems) - SHOWN:,} more {level}s", highlight=False)
+    for change in result.changes[:SHOWN]:
+        verb = "would change" if result.dry_run else "changed"
+        console.print(f"[cyan]{verb}:[/cyan] {change}", highlight=False, soft_wrap=True)
+    if len(result.changes) > SHOWN:
+        console.print(f"… and {len(result.changes) - SHOWN:,} more changes", highlight=False)
     if result.ignored_columns:
         console.print(f"ignored columns: {', '.join(result.ignored_columns)}", highlight=False, soft_wrap=True)
     table = Table(show_header=False, box=None)

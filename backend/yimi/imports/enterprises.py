@@ -46,6 +46,31 @@ def check_uscc(value: object) -> str:
         raise v.BadValue("not a unified social credit code (18 digits and capital letters)") from None
 
 
+# Stored field -> the file's columns that set it (an update keeps a field none of them is in the file).
+COLUMNS_OF = {
+    "address": ("address",),
+    "lon": ("lon", "lat"),
+    "lat": ("lon", "lat"),
+    "industry": ("industry",),
+    "size": ("size",),
+    "above_scale": ("above_scale",),
+    "chain": ("chain",),
+    "contact_person": ("contact_person",),
+    "contact_phone": ("contact_phone",),
+    "risk_color": ("risk_color",),
+    "commissioner_id": ("commissioner",),
+    "name": ("name",),
+    "township_id": ("township",),
+}
+
+
+def _uscc_or_none(value: object) -> str | None:
+    try:
+        return check_uscc(value) if value is not None else None
+    except v.BadValue:
+        return None
+
+
 class People:
     """Staff by username or by (unique) name, for commissioners, leaders and members."""
 
@@ -76,9 +101,9 @@ class EnterpriseImporter(KindImporter):
         self.seen: dict[str, int] = {}  # USCC -> row it first appeared in
 
     async def check(self, rows: Sequence[Row], conn: BaseDBAsyncClient) -> list[Outcome]:
-        checked = [(row, self._values(row)) for row in rows]
-        usccs = [values["uscc"] for row, values in checked if not row.rejected]
-        existing = {r["uscc"]: r for r in await Enterprise.filter(uscc__in=usccs).using_db(conn).values("id", *FIELDS)}
+        codes = {code for row in rows if (code := _uscc_or_none(row.cells.get("uscc")))}
+        existing = {r["uscc"]: r for r in await Enterprise.filter(uscc__in=codes).using_db(conn).values("id", *FIELDS)}
+        checked = [(row, self._values(row, existing)) for row in rows]
         outcomes = []
         for row, values in checked:
             if row.rejected:
@@ -91,7 +116,9 @@ class EnterpriseImporter(KindImporter):
             if not changed:
                 outcomes.append(Outcome(row, "unchanged", values, old["id"]))
             elif self.ctx.update:
-                outcomes.append(Outcome(row, "update", values, old["id"]))
+                outcome = Outcome(row, "update", values, old["id"])
+                outcome.changes = {f: (old.get(f), values[f]) for f in changed}
+                outcomes.append(outcome)
             else:
                 Checker(self.ctx, row).error(
                     "uscc",
@@ -99,8 +126,22 @@ class EnterpriseImporter(KindImporter):
                 )
         return outcomes
 
-    def _values(self, row: Row) -> dict[str, Any]:
+    def _values(self, row: Row, existing: dict[str, dict[str, Any]]) -> dict[str, Any]:
         c = Checker(self.ctx, row)
+        old = existing.get(_uscc_or_none(row.cells.get("uscc")) or "")
+        values = self._parsed(c, row, keep=old)
+        if old is not None:
+            # An update sets only the columns the file has: the others keep what is stored.
+            for name, columns in COLUMNS_OF.items():
+                if not any(col in self.ctx.column_names for col in columns):
+                    values[name] = old[name]
+        return values
+
+    def _parsed(self, c: Checker, row: Row, keep: dict[str, Any] | None) -> dict[str, Any]:
+        def absent(column: str) -> bool:
+            # A column the file lacks, for a record already stored: its value is kept, no warning.
+            return keep is not None and column not in self.ctx.column_names
+
         name = c.text("name", 128, required=True)
         uscc = c.parse("uscc", check_uscc, required=True)
         if uscc:
@@ -110,7 +151,7 @@ class EnterpriseImporter(KindImporter):
         place = c.parse("township", self.places.find, required=True)
         industry = c.parse("industry", v.industry, required=True)
         size = c.parse("size", v.SIZE, EnterpriseSize.SMALL)
-        if c.raw("size") is None:
+        if c.raw("size") is None and not absent("size"):
             c.warn("size", "no size given: recorded as small (小型)")
         values: dict[str, Any] = {
             "name": name,
@@ -131,14 +172,14 @@ class EnterpriseImporter(KindImporter):
             values["commissioner_id"] = self.people.find(commissioner)
             if values["commissioner_id"] is None:
                 c.warn("commissioner", "no such member of staff (username or name): left without a commissioner")
-        values["lon"], values["lat"] = self._point(c, place)
+        values["lon"], values["lat"] = self._point(c, place, absent("lon") and absent("lat"))
         return values
 
-    def _point(self, c: Checker, place) -> tuple[float | None, float | None]:
+    def _point(self, c: Checker, place, kept: bool = False) -> tuple[float | None, float | None]:
         lon = c.parse("lon", lambda x: v.number(x, "longitude in degrees"))
         lat = c.parse("lat", lambda x: v.number(x, "latitude in degrees"))
         if c.raw("lon") is None and c.raw("lat") is None:
-            if place is None:
+            if place is None or kept:
                 return None, None
             c.warn("lon", "no coordinates: placed at the township's seat")
             return place.seat

@@ -28,9 +28,9 @@ from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from yimi.imports.base import Context, KindImporter, Problem, Row
+from yimi.imports.base import Change, Context, KindImporter, Problem, Row, shown
 from yimi.imports.coords import Crs
-from yimi.imports.headers import REQUIRED, find_header, label
+from yimi.imports.headers import ALIASES, REQUIRED, find_header, label
 from yimi.imports.readers import UnreadableFile, check_zip, open_rows, read_features
 from yimi.imports.values import text
 from yimi.settings import Settings
@@ -58,6 +58,7 @@ class ImportResult:
     rejected: int = 0
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)  # what each update changes, old → new
     ignored_columns: list[str] = field(default_factory=list)
     rejected_file: Path | None = None
     encoding: str | None = None
@@ -193,6 +194,10 @@ async def run_import(
             good = [o for o in outcomes if not o.row.rejected]
             for o in good:
                 setattr(result, _COUNTER[o.action], getattr(result, _COUNTER[o.action]) + 1)
+                for name, (old, new) in o.changes.items():
+                    column = name.removesuffix("_id") if name.removesuffix("_id") in ALIASES[kind] else name
+                    column = ctx.column(column) if column in ALIASES[kind] else column
+                    result.changes.append(Change(path.name, o.row.number, column, shown(old), shown(new)))
             # After a rejected row an all-or-nothing run writes no more: it will roll back.
             if not dry_run and (skip_invalid or not result.errors):
                 await worker.write([o for o in good if o.action != "unchanged"], conn)

@@ -137,6 +137,10 @@ def report(result: ImportResult) -> dict[str, Any]:
         "ignoredColumns": result.ignored_columns,
         "seconds": round(result.seconds, 2),
         "problems": problems,
+        "changes": [
+            {"row": c.row, "column": c.column, "old": c.old, "new": c.new, "text": str(c)}
+            for c in result.changes[:MAX_PROBLEMS]
+        ],
     }
 
 
