@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -95,3 +96,41 @@ def test_an_update_with_some_columns_keeps_the_others_and_the_dry_run_names_each
     after = query(db, "SELECT uscc, address, lon, lat, size, above_scale, chain, contact_person FROM enterprise")
     assert after == before
     assert {p for (p,) in query(db, "SELECT contact_phone FROM enterprise")} == {"13999999999"}
+
+
+# 3, 4 ------------------------------------------------- full-width characters, phones as 1.39E10
+
+
+def test_full_width_cells_read_as_ascii_and_a_phone_in_scientific_notation_is_read_with_a_warning(db, tmp_path):
+    from yimi.imports.readers import open_rows
+    from yimi.imports.values import parse_when
+
+    seats = query(db, "SELECT name, seat_lon, seat_lat FROM township ORDER BY code")
+    rows = register_rows([(name, lon + 1e-3, lat + 1e-3) for name, lon, lat in seats[:3]])
+    wide = str.maketrans(
+        "0123456789.ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "０１２３４５６７８９．ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ",
+    )
+    rows[0][1], rows[0][4], rows[0][5], rows[0][6] = (rows[0][i].translate(wide) for i in (1, 4, 5, 6))
+    rows[0][6] = "Ｃ"
+    rows[1][11] = "1.3912345678E10"
+    rows[2][11] = "1.39123E+10"
+    path = write_csv(tmp_path / "wide.csv", HEADER, rows)
+    out = yimi(db, "import", "enterprises", path, "--skip-invalid")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "row 3, 联系电话 '1.3912345678E10': a phone number written in scientific notation: read as 13912345678" in (
+        out.stdout
+    )
+    assert "row 4, 联系电话 '1.39123E+10': a phone number in scientific notation whose last digits were lost" in (
+        out.stdout
+    )
+    stored = query(db, "SELECT uscc, industry, round(lon, 3), contact_phone FROM enterprise ORDER BY uscc")
+    assert stored[0][:3] == (
+        unicodedata.normalize("NFKC", rows[0][1]),
+        "C",
+        round(seats[0][1] + 1e-3, 3),
+    )
+    assert [r[3] for r in stored] == [rows[0][11], "13912345678"]
+    dates = write_csv(tmp_path / "dates.csv", ["a"], [["２０２３．６．１"]])
+    cell = list(open_rows(dates).rows)[1][1][0]
+    assert parse_when(cell)[0].date().isoformat() == "2023-06-01"

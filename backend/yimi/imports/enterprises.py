@@ -163,7 +163,7 @@ class EnterpriseImporter(KindImporter):
             "above_scale": c.parse("above_scale", v.YES_NO, False),
             "chain": c.text("chain", 32) or None,
             "contact_person": c.text("contact_person", 32),
-            "contact_phone": c.text("contact_phone", 20),
+            "contact_phone": self._phone(c),
             "risk_color": c.parse("risk_color", v.RISK, RiskColor.GREEN),
             "commissioner_id": None,
         }
@@ -174,6 +174,18 @@ class EnterpriseImporter(KindImporter):
                 c.warn("commissioner", "no such member of staff (username or name): left without a commissioner")
         values["lon"], values["lat"] = self._point(c, place, absent("lon") and absent("lat"))
         return values
+
+    @staticmethod
+    def _phone(c: Checker) -> str:
+        raw = c.text("contact_phone", 20)
+        try:
+            number, note = v.phone(raw)
+        except v.BadValue as error:
+            c.error("contact_phone", str(error))
+            return raw
+        if note:
+            c.warn("contact_phone", note)
+        return number
 
     def _point(self, c: Checker, place, kept: bool = False) -> tuple[float | None, float | None]:
         lon = c.parse("lon", lambda x: v.number(x, "longitude in degrees"))

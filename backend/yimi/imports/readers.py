@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,13 +39,25 @@ class Rows:
 
 
 def open_rows(path: Path) -> Rows:
+    """Every row; each text cell (headers included) in Unicode NFKC: full-width digits, letters and
+    punctuation (９１４１…, Ｃ, １１４．２９, ２０２３．６．１) read as their ASCII forms."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
-        return _spreadsheet(path)
-    if suffix in (".csv", ".txt"):
+        rows = _spreadsheet(path)
+    elif suffix in (".csv", ".txt"):
         encoding = detect_encoding(path)
-        return Rows(_csv_rows(path, encoding), encoding=encoding)
-    raise UnreadableFile(f"{path.name}: Yimi reads .xlsx and .csv files (and .geojson for townships)")
+        rows = Rows(_csv_rows(path, encoding), encoding=encoding)
+    else:
+        raise UnreadableFile(f"{path.name}: Yimi reads .xlsx and .csv files (and .geojson for townships)")
+    rows.rows = ((number, [_nfkc(cell) for cell in cells]) for number, cells in rows.rows)
+    return rows
+
+
+def _nfkc(cell: Any) -> Any:
+    if not isinstance(cell, str):
+        return cell
+    cell = unicodedata.normalize("NFKC", cell).strip()
+    return cell or None
 
 
 def check_zip(path: Path) -> None:

@@ -255,6 +255,28 @@ def number(value: object, what: str) -> float:
         raise BadValue(f"not a number ({what})") from None
 
 
+_SCIENTIFIC = re.compile(r"(?P<int>\d)(?:\.(?P<frac>\d+))?[eE]\+?(?P<exp>\d{1,2})")
+
+
+def phone(value: object) -> tuple[str, str | None]:
+    """A phone number, and a note when the cell wrote it in scientific notation (``1.3912345678E10``,
+    as Excel shows a long number): read as the integer when no digit was lost, else BadValue."""
+    raw = text(value)
+    match = _SCIENTIFIC.fullmatch(raw.replace(" ", ""))
+    if not match:
+        return raw, None
+    digits = match["int"] + (match["frac"] or "")
+    exponent = int(match["exp"])
+    if len(digits) - 1 > exponent or exponent + 1 < 7:
+        raise BadValue("a number in scientific notation that is no phone number: write the phone as text")
+    if len(digits) - 1 < exponent:
+        raise BadValue(
+            "a phone number in scientific notation whose last digits were lost (Excel rounded it): "
+            "write the phone as text"
+        )
+    return digits, f"a phone number written in scientific notation: read as {digits}"
+
+
 def split_list(value: object) -> list[str]:
     """Several names in one cell: 、 , ， ; ； or new lines between them."""
     return [part.strip() for part in re.split(r"[、,，;；\n/]+", text(value)) if part.strip()]
