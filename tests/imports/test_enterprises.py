@@ -132,7 +132,7 @@ def bad_rows(db) -> tuple[list[list[str]], list[str]]:
         f"{f} row 5, 乡镇(街道) '火星镇': unknown township (give its 9-digit code or its name)",
         f"{f} row 6, 统一社会信用代码 '{good[1]}': the same code as row 2 of this file",
         f"{f} row 7, 经度 '200': longitude must be between -180 and 180",
-        f"{f} row 8, 经度 '116.397, 39.909': the point (116.397000, 39.909000) lies outside the county",
+        f"{f} row 8, 经度 '116.397, 39.909': the point lies outside the county",
         f"{f} row 9, 纬度 '{good[4]}': latitude must be between -90 and 90 (经度 and 纬度 swapped?)",
         f"{f} row 10, 行业 '造火箭': unknown industry (a GB/T 4754 section: a letter A–T or its name, e.g. C or 制造业)",
         f"{f} row 11, 企业规模 '超大': unknown size (known: 大型、中型、小型、微型)",
@@ -141,7 +141,7 @@ def bad_rows(db) -> tuple[list[list[str]], list[str]]:
         f"{f} row 14, 经度 '东经114度': not a number (longitude in degrees)",
         f"{f} row 15, 纬度: give both longitude and latitude, or neither",
     ]
-    warning = f"{f} row 16, 经度 '{float(other[1]):.6f}, {float(other[2]):.6f}': the point lies outside {name}"
+    warning = f"{f} row 16, 经度 '{other[1]}, {other[2]}': the point lies outside {name}"
     return rows, [*messages, warning]
 
 

@@ -134,3 +134,14 @@ def test_full_width_cells_read_as_ascii_and_a_phone_in_scientific_notation_is_re
     dates = write_csv(tmp_path / "dates.csv", ["a"], [["２０２３．６．１"]])
     cell = list(open_rows(dates).rows)[1][1][0]
     assert parse_when(cell)[0].date().isoformat() == "2023-06-01"
+
+
+# 5 ------------------------------------------------------------- coordinates as the file has them
+
+
+def test_coordinate_problems_name_the_files_value_not_the_converted_one(db, tmp_path):
+    rows = register_rows([("洧川镇", 116.397, 39.909)])
+    path = write_csv(tmp_path / "gcj.csv", HEADER, rows)
+    out = yimi(db, "import", "enterprises", path, "--crs", "gcj02", "--dry-run").stdout
+    assert "gcj.csv row 2, 经度 '116.397000, 39.909000': the point (WGS-84 116.39" in out, out
+    assert "lies outside the county" in out

@@ -206,11 +206,14 @@ class EnterpriseImporter(KindImporter):
         if not (-90 <= lat <= 90):
             c.error("lat", f"latitude must be between -90 and 90{swapped}")
             return None, None
+        # Problems name the point as the file writes it; the converted one only in the reason.
+        written = f"{v.text(c.raw('lon'))}, {v.text(c.raw('lat'))}"
         lon, lat = to_wgs84(lon, lat, self.ctx.crs)
+        converted = f" (WGS-84 {lon:.6f}, {lat:.6f})" if self.ctx.crs.value != "wgs84" else ""
         if not self.places.in_county(lon, lat):
-            c.error("lon", f"the point ({lon:.6f}, {lat:.6f}) lies outside the county{swapped}", f"{lon}, {lat}")
+            c.error("lon", f"the point{converted} lies outside the county{swapped}", written)
         elif place is not None and not self.places.in_township(place, lon, lat):
-            c.warn("lon", f"the point lies outside {place.name}", f"{lon:.6f}, {lat:.6f}")
+            c.warn("lon", f"the point{converted} lies outside {place.name}", written)
         return lon, lat
 
     def _inside(self, lon: float, lat: float) -> bool:
