@@ -145,3 +145,24 @@ def test_coordinate_problems_name_the_files_value_not_the_converted_one(db, tmp_
     out = yimi(db, "import", "enterprises", path, "--crs", "gcj02", "--dry-run").stdout
     assert "gcj.csv row 2, 经度 '116.397000, 39.909000': the point (WGS-84 116.39" in out, out
     assert "lies outside the county" in out
+
+
+# 14 ------------------------------------------------------------------ the upload limit's name
+
+
+async def test_a_too_large_upload_names_the_import_limit(sign_in, settings, monkeypatch):
+    import httpx
+
+    from tests.conftest import CSRF_HEADERS
+    from yimi.app import create_app
+
+    monkeypatch.setenv("YIMI_IMPORT_MAX_BYTES", "4096")
+    admin = await sign_in("admin")
+    app = create_app(settings, manage_db=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", cookies=admin.http.cookies) as c:
+        files = {"file": ("big.csv", b"x" * 10_000, "text/csv")}
+        big = await c.post("/imports/enterprises", files=files, headers=CSRF_HEADERS)
+    assert big.status_code == 413
+    message = big.json()["error"]["message"]
+    assert "YIMI_IMPORT_MAX_BYTES" in message and "YIMI_MAX_REQUEST_BYTES" not in message

@@ -14,6 +14,7 @@ header (from this site's pages: yimi.accounts.csrf). Uploads may be larger than
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from yimi.accounts.models import Role
 from yimi.accounts.service import session_staff
 from yimi.imports.coords import Crs
 from yimi.imports.service import KINDS, ImportFailed, ImportResult, run_import
-from yimi.ops.body_size import BodySizeLimit
+from yimi.ops.body_size import REQUEST_TOO_LARGE, BodySizeLimit
 
 PREFIX = "/imports/"
 SUFFIXES = (".xlsx", ".csv", ".geojson", ".json")
@@ -46,12 +47,36 @@ class ImportSettings(BaseSettings):
     import_max_bytes: int = Field(50 * 1024 * 1024, ge=1024)
 
 
+class _ImportBodySizeLimit(BodySizeLimit):
+    """The body limit of uploads under /imports/: its 413 names YIMI_IMPORT_MAX_BYTES, in the shape of
+    the import's other refusals (which the web page shows)."""
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps(
+            {
+                "error": {
+                    "code": REQUEST_TOO_LARGE,
+                    "message": f"The file is larger than {self.max_bytes} bytes, the most an import accepts "
+                    "(YIMI_IMPORT_MAX_BYTES).",
+                    "maximum": self.max_bytes,
+                }
+            }
+        ).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
 class UploadSizeLimit:
     """BodySizeLimit with the import limit under /imports/ and the usual one everywhere else."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None):
         self.usual = BodySizeLimit(app, max_bytes)
-        self.upload = BodySizeLimit(app, upload_max_bytes or ImportSettings().import_max_bytes)
+        self.upload = _ImportBodySizeLimit(app, upload_max_bytes or ImportSettings().import_max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(PREFIX):
