@@ -166,3 +166,83 @@ async def test_a_too_large_upload_names_the_import_limit(sign_in, settings, monk
     assert big.status_code == 413
     message = big.json()["error"]["message"]
     assert "YIMI_IMPORT_MAX_BYTES" in message and "YIMI_MAX_REQUEST_BYTES" not in message
+
+
+# ledgers ------------------------------------------------------------------------------------------
+
+LEDGER = ["企业名称", "问题类型", "问题描述", "反映时间", "责任单位", "办理时限", "办理状态", "办结时间", "满意度"]
+
+
+def with_register(db: Path, tmp_path: Path) -> list[str]:
+    seats = query(db, "SELECT name, seat_lon, seat_lat FROM township ORDER BY code")
+    rows = register_rows([(n, x, y) for n, x, y in seats[:3]])
+    ok(yimi(db, "import", "enterprises", write_csv(tmp_path / "register.csv", HEADER, rows), "--quiet"))
+    return [r[0] for r in rows]
+
+
+def a_team(db: Path) -> str:
+    return query(db, "SELECT name FROM service_team ORDER BY id LIMIT 1")[0][0]
+
+
+# 9 ------------------------------------------------------------------------ dates and deadlines
+
+
+def test_serials_as_text_chinese_day_counts_and_ambiguous_dates(db, tmp_path):
+    e = with_register(db, tmp_path)
+    team = a_team(db)
+    rows = [
+        [e[0], "融资", "序列号。", "45052", team, "七个工作日", "办理中", "", ""],
+        [e[1], "融资", "自然日。", "2023年5月6号", team, "7个自然日", "办理中", "", ""],
+        [e[2], "融资", "年在后。", "5/6/2023", team, "", "办理中", "", ""],
+    ]
+    out = yimi(db, "import", "issues", write_csv(tmp_path / "dates.csv", LEDGER, rows), "--dry-run").stdout
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, out
+    assert "row 4, 反映时间 '5/6/2023': the year last is ambiguous" in errors[0]
+    assert "7个工作日" in errors[0] and "2023年5月6日" in errors[0]
+    good = [r for r in rows if r[3] != "5/6/2023"]
+    ok(yimi(db, "import", "issues", write_csv(tmp_path / "good.csv", LEDGER, good)))
+    got = query(db, "SELECT title, reported_at, deadline FROM issue ORDER BY id")
+    # 2023-05-06 was a Saturday; 七个工作日 counts working days (5-6 and 5-7 were no holiday: 5-6 a
+    # make-up working day), 7个自然日 counts calendar days.
+    assert got[0][1].startswith("2023-05-06 01:00") and got[1][1].startswith("2023-05-06 01:00")
+    assert got[1][2].startswith("2023-05-13 09:30"), got
+    assert got[0][2] > got[0][1]
+
+
+# 10 ------------------------------------------------------- footer lines, 已办结 without 办结时间
+
+
+def test_total_and_signature_lines_are_skipped_and_a_resolved_row_needs_no_resolution_date(db, tmp_path):
+    e = with_register(db, tmp_path)
+    team = a_team(db)
+    rows = [
+        [e[0], "融资", "贷款。", "2023-05-08", team, "2023-05-15", "已办结", "", ""],
+        [e[1], "融资", "担保。", "2023-05-09", team, "", "已办结", "", ""],
+        ["合计：2条", "", "", "", "", "", "", "", ""],
+        ["填表人：张三", "", "", "审核人：李四", "", "", "", "", ""],
+    ]
+    out = ok(yimi(db, "import", "issues", write_csv(tmp_path / "footer.csv", LEDGER, rows)))
+    assert "footer.csv row 4: a total or signature line (合计, 填表人 …): skipped" in out
+    assert "footer.csv row 5: a total or signature line" in out
+    assert "row 2, 办结时间: no 办结时间 for a resolved issue: taken as 2023-05-15 17:30 (from 办理时限)" in out
+    assert "row 3, 办结时间: no 办结时间 for a resolved issue: taken as 2023-05-09 17:00 (from 反映时间)" in out
+    assert summary(out)["created"] == 2
+    assert [s for (s,) in query(db, "SELECT status FROM issue ORDER BY id")] == ["resolved", "resolved"]
+
+
+# 15 --------------------------------------------------------- a department leading several teams
+
+
+def test_a_department_leading_two_teams_is_told_to_name_the_team(db, tmp_path):
+    e = with_register(db, tmp_path)
+    led = query(
+        db,
+        "SELECT d.name, group_concat(t.name, ', ') FROM service_team t JOIN department d "
+        "ON d.id = t.lead_department_id GROUP BY d.name HAVING count(*) = 2 ORDER BY d.name LIMIT 1",
+    )
+    department, names = led[0]
+    rows = [[e[0], "融资", "贷款。", "2023-05-08", department, "", "办理中", "", ""]]
+    out = yimi(db, "import", "issues", write_csv(tmp_path / "dept.csv", LEDGER, rows)).stdout
+    expected = ", ".join(sorted(names.split(", ")))
+    assert f"责任单位 '{department}': {department} leads 2 teams ({expected}): name the team" in out, out

@@ -93,6 +93,7 @@ class IssueImporter(KindImporter):
         for i, _, department in teams:
             by_department.setdefault(department, []).append(i)
         self.team_by_department = {d: ids[0] for d, ids in by_department.items() if len(ids) == 1}
+        self.teams_of_department = by_department
         self.team_names = {i: name for i, name, _ in teams}
         self.seen: dict[str, int] = {}
         self.numbers = Numbering(self.ctx.settings.issue_number_prefix, tz)
@@ -183,8 +184,15 @@ class IssueImporter(KindImporter):
             status = S.CLOSED  # 已办结 and 满意: the enterprise confirmed, the issue is closed (销号)
         if status == S.CLOSED and satisfaction == Satisfaction.UNSATISFIED:
             c.error("satisfaction", "an issue the enterprise is not satisfied with is reopened, not closed (销号)")
-        if status in (S.RESOLVED, S.CLOSED) and resolved is None:
-            c.error("resolved_at", f"required when the status is {v.text(c.raw('status')) or status.value}")
+        if status in (S.RESOLVED, S.CLOSED) and resolved is None and reported is not None:
+            # 已办结 without 办结时间: resolved by the last date the row knows (its 办理时限, if given and
+            # past, else the day of 反映时间), with a warning.
+            given = deadline if c.raw("deadline") is not None and deadline and deadline <= self.ctx.now else None
+            resolved = given or max(reported, _at(reported.astimezone(_zone(tz)).date(), tz) - timedelta(minutes=30))
+            resolved = min(max(resolved, reported), self.ctx.now)
+            shown_at = resolved.astimezone(_zone(tz)).strftime("%Y-%m-%d %H:%M")
+            source = "办理时限" if given else "反映时间"
+            c.warn("resolved_at", f"no 办结时间 for a resolved issue: taken as {shown_at} (from {source})")
         for name, moment in (("resolved_at", resolved), ("closed_at", closed)):
             if moment and reported and moment < reported:
                 c.error(name, "before 反映时间 (the time it was reported)")
@@ -259,17 +267,23 @@ class IssueImporter(KindImporter):
             return None
         team = self.team_by_name.get(value) or self.team_by_department.get(value)
         if team is None:
-            c.error(name, "no service team (or department leading exactly one team) of this name", value)
+            led = self.teams_of_department.get(value, [])
+            if len(led) > 1:
+                names = ", ".join(sorted(self.team_names[t] for t in led))
+                c.error(name, f"{value} leads {len(led)} teams ({names}): name the team", value)
+            else:
+                c.error(name, "no service team (or department leading exactly one team) of this name", value)
         return team
 
     def _deadline(self, value: object, reported: datetime | None) -> datetime:
         raw = v.text(value)
-        days = re.fullmatch(r"(\d{1,3})\s*(个)?(工作日|天|日)?", raw)
-        if days and reported is not None and not isinstance(value, datetime):
+        # 7, 7个工作日, 七个工作日 (working days); 7天, 7日, 7个自然日 (calendar days).
+        days = re.fullmatch(r"(\d{1,3}|[零〇一二两三四五六七八九十百]{1,5})\s*(?:个)?(工作日|自然日|天|日)?", raw)
+        count = v.chinese_count(days.group(1)) if days else None
+        if days and count is not None and reported is not None and not isinstance(value, datetime):
             from yimi.issues.deadlines import add_working_days
 
-            count = int(days.group(1))
-            if days.group(3) == "工作日" or days.group(3) is None:
+            if days.group(2) in ("工作日", None):
                 return _at(add_working_days(reported.astimezone(_zone(self.tz)).date(), count), self.tz)
             return _at(reported.astimezone(_zone(self.tz)).date() + timedelta(days=count), self.tz)
         return v.instant(value, self.tz, CLOSE_OF_BUSINESS)

@@ -17,6 +17,7 @@ import csv
 import getpass
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -112,12 +113,36 @@ def _table_rows(kind: str, path: Path, result: ImportResult) -> tuple[Iterator[R
 
     def data() -> Iterator[Row]:
         for number, cells in itertools.chain(head[header.last_row :], rows.rows):
+            footer = _footer(cells)
+            if footer:
+                result.warnings.append(
+                    Problem("warning", path.name, number, "", footer, "a total or signature line (合计, 填表人 …): skipped")
+                )
+                continue
             picked = {f: cells[i] if i < len(cells) else None for f, i in columns.items()}
             if all(text(value) == "" for value in picked.values()):
                 continue  # blank lines, and the 合计 line's empty cells, are no records
             yield Row(number, picked)
 
     return data(), header.names, None
+
+
+# The lines under a ledger that are no records: totals and signatures (合计：24条, 填表人：张三).
+FOOTER = re.compile(r"(合\s*计|小\s*计|总\s*计|填表人|填报人|审核人|审核|制表|备注|注\s*[:：])")
+FOOTER_COLUMNS = 2
+
+
+def _footer(cells: list[Any]) -> str | None:
+    """The first cell of a total or signature line: its first non-empty cell, in the first two
+    columns, starts with 合计/小计/总计/填表人/审核人/制表/备注, and every other cell is empty, a number or
+    the same kind of words."""
+    filled = [(i, text(c)) for i, c in enumerate(cells) if text(c)]
+    if not filled or filled[0][0] >= FOOTER_COLUMNS or not FOOTER.match(filled[0][1]):
+        return None
+    for _, value in filled[1:]:
+        if not (FOOTER.match(value) or re.fullmatch(r"[\d.,，]+\s*[条件个项家]?", value)):
+            return None
+    return filled[0][1]
 
 
 def _feature_rows(path: Path) -> tuple[Iterator[Row], dict[str, str], int]:

@@ -40,11 +40,17 @@ EXCEL_EPOCH = datetime(1899, 12, 30)
 # Serials from 1990 to 2099: a bare number outside this is not a date in any ledger.
 EXCEL_SERIALS = (32874, 73051)
 _DATE = re.compile(
-    r"(?P<y>\d{4})\s*[-./年]\s*(?P<m>\d{1,2})\s*[-./月]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?P<y>\d{4})\s*[-./年]\s*(?P<m>\d{1,2})\s*[-./月]\s*(?P<d>\d{1,2})\s*[日号]?"
     r"(?:[\sT]*(?P<H>\d{1,2})\s*[:时点]\s*(?P<M>\d{1,2})(?:\s*[:分]\s*(?P<S>\d{1,2})(?:\.\d+)?)?\s*秒?分?)?"
     r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?"
 )
 _COMPACT = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
+# A date with the year last (5/6/2023): 5 June or 6 May? Refused with the forms that are clear.
+_YEAR_LAST = re.compile(r"\d{1,2}\s*[-./]\s*\d{1,2}\s*[-./]\s*\d{4}.*")
+_SERIAL_TEXT = re.compile(r"\d{5}(?:\.\d+)?")
+# What every date problem lists (a deadline may also be a number of days).
+DATE_FORMS = "2023-05-06, 2023.5.6, 2023/5/6 14:30, 2023年5月6日, 20230506, an Excel date or its serial number"
+DEADLINE_FORMS = f"{DATE_FORMS}; a deadline also 7个工作日 (working days) or 7个自然日 (calendar days)"
 
 
 def parse_when(value: object) -> tuple[datetime, bool]:
@@ -59,25 +65,29 @@ def parse_when(value: object) -> tuple[datetime, bool]:
         return datetime.combine(value, time()), False
     if isinstance(value, int | float) and not isinstance(value, bool):
         if not EXCEL_SERIALS[0] <= value < EXCEL_SERIALS[1]:
-            raise BadValue("not a date (a number that is no Excel date of 1990–2099)")
+            raise BadValue(f"not a date (a number that is no Excel date of 1990–2099; write it as {DEADLINE_FORMS})")
         moment = EXCEL_EPOCH + timedelta(days=float(value))
         moment = moment.replace(microsecond=0)
         return moment, float(value) != int(value)
     raw = text(value)
+    if _SERIAL_TEXT.fullmatch(raw):
+        return parse_when(float(raw))  # an Excel serial number the cell holds as text
     match = _DATE.fullmatch(raw) or _COMPACT.fullmatch(raw)
+    if not match and _YEAR_LAST.fullmatch(raw):
+        raise BadValue(f"the year last is ambiguous (month/day or day/month?): write it as {DEADLINE_FORMS}")
     if not match:
-        raise BadValue("not a date (write it as 2023-05-06, 2023.5.6 or 2023年5月6日)")
+        raise BadValue(f"not a date (write it as {DEADLINE_FORMS})")
     parts = match.groupdict()
     try:
         day = date(int(parts["y"]), int(parts["m"]), int(parts["d"]))
         clock = time(int(parts.get("H") or 0), int(parts.get("M") or 0), int(parts.get("S") or 0))
     except ValueError:
-        raise BadValue("no such date") from None
+        raise BadValue(f"no such date (write it as {DEADLINE_FORMS})") from None
     moment = datetime.combine(day, clock)
     if parts.get("tz"):
         moment = datetime.fromisoformat(f"{moment.isoformat()}{parts['tz'].replace('Z', '+00:00')}")
     if not 1990 <= day.year <= 2099:
-        raise BadValue("the year must be between 1990 and 2099")
+        raise BadValue(f"the year must be between 1990 and 2099 (write it as {DEADLINE_FORMS})")
     return moment, parts.get("H") is not None
 
 
@@ -275,6 +285,25 @@ def phone(value: object) -> tuple[str, str | None]:
             "write the phone as text"
         )
     return digits, f"a phone number written in scientific notation: read as {digits}"
+
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def chinese_count(word: str) -> int | None:
+    """A count in digits or Chinese numerals up to 999 (七, 十五, 二十, 一百二十): None if it is neither."""
+    if word.isdigit():
+        return int(word)
+    total, digit = 0, None
+    for char in word:
+        if char in _DIGITS:
+            digit = _DIGITS[char]
+        elif char in ("十", "百"):
+            total += (digit if digit is not None else 1) * (10 if char == "十" else 100)
+            digit = None
+        else:
+            return None
+    return total + (digit or 0) if word else None
 
 
 def split_list(value: object) -> list[str]:
