@@ -115,9 +115,8 @@ def _table_rows(kind: str, path: Path, result: ImportResult) -> tuple[Iterator[R
         for number, cells in itertools.chain(head[header.last_row :], rows.rows):
             footer = _footer(cells)
             if footer:
-                result.warnings.append(
-                    Problem("warning", path.name, number, "", footer, "a total or signature line (合计, 填表人 …): skipped")
-                )
+                reason = "a total or signature line (合计, 填表人 …): skipped"
+                result.warnings.append(Problem("warning", path.name, number, "", footer, reason))
                 continue
             picked = {f: cells[i] if i < len(cells) else None for f, i in columns.items()}
             if all(text(value) == "" for value in picked.values()):
