@@ -246,3 +246,24 @@ def test_a_department_leading_two_teams_is_told_to_name_the_team(db, tmp_path):
     out = yimi(db, "import", "issues", write_csv(tmp_path / "dept.csv", LEDGER, rows)).stdout
     expected = ", ".join(sorted(names.split(", ")))
     assert f"责任单位 '{department}': {department} leads 2 teams ({expected}): name the team" in out, out
+
+
+# 8 ------------------------------------------------------------------------------------ exports
+
+
+def test_export_filters_take_names_and_chinese_words_and_refuse_in_one_line(db, tmp_path):
+    e = with_register(db, tmp_path)
+    team = a_team(db)
+    rows = [[e[0], "融资", "贷款。", "2023-05-08", team, "", "办理中", "", ""]]
+    ok(yimi(db, "import", "issues", write_csv(tmp_path / "one.csv", LEDGER, rows)))
+    township = query(db, "SELECT t.name FROM enterprise e JOIN township t ON t.id = e.township_id LIMIT 1")[0][0]
+    out = ok(yimi(db, "export", "issues", tmp_path / "by-name.csv", "--township", township, "--status", "办理中"))
+    assert "exported 1 issues" in out
+    unknown = yimi(db, "export", "issues", tmp_path / "x.csv", "--township", "火星镇")
+    assert unknown.returncode == 1 and "--township '火星镇': no township of this code or name" in unknown.stderr
+    bad = yimi(db, "export", "issues", tmp_path / "x.csv", "--status", "办理中吧")
+    assert bad.returncode == 1 and "in_progress" in bad.stderr and "办理中" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    missing = yimi(db, "export", "issues", tmp_path / "no" / "such" / "x.xlsx")
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1 and "no directory" in missing.stderr

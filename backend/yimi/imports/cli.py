@@ -167,8 +167,10 @@ def export_command(
     kind: str = typer.Argument(..., help="enterprises, issues, teams or townships."),
     file: Path = typer.Argument(..., help="The file to write; its suffix gives the format unless --format does."),
     fmt: str = typer.Option(None, "--format", help="xlsx, csv or geojson (enterprises and townships)."),
-    township: list[str] = typer.Option([], "--township", help="Only this township code; repeatable."),
-    status: list[str] = typer.Option([], "--status", help="Issues in this status (e.g. in_progress); repeatable."),
+    township: list[str] = typer.Option([], "--township", help="Only this township (code or name); repeatable."),
+    status: list[str] = typer.Option(
+        [], "--status", help="Issues in this status (in_progress or 办理中 …); repeatable."
+    ),
     category: list[str] = typer.Option([], "--category", help="Issues of this category (e.g. financing); repeatable."),
     reported_from: datetime = typer.Option(None, "--reported-from", help="Issues reported from this date."),
     reported_to: datetime = typer.Option(None, "--reported-to", help="Issues reported before this date."),
@@ -182,20 +184,35 @@ def export_command(
     from yimi.issues.filters import IssueCriteria
     from yimi.issues.models import IssueCategory, IssueStatus
 
+    from xlsxwriter.exceptions import FileCreateError
+
+    from yimi.imports import values as v
+    from yimi.imports.export import township_codes
+
     settings = cli.get_settings()
-    try:
+
+    def words(option: str, vocabulary, enum, given: list[str]) -> list:
+        out = []
+        for word in given:
+            try:
+                out.append(enum(vocabulary(word)))
+            except v.BadValue:
+                cli._refuse(f"{option} {word!r}: one of {', '.join(m.value for m in enum)} (or {vocabulary.shown})")
+        return out
+
+    statuses = words("--status", v.STATUS, IssueStatus, status)
+    categories = words("--category", v.CATEGORY, IssueCategory, category)
+
+    async def work():
+        codes = await township_codes(township) if township else None
         issue_criteria = IssueCriteria(
-            statuses=[IssueStatus(s) for s in status],
-            categories=[IssueCategory(c) for c in category],
-            township_codes=township or None,
+            statuses=statuses,
+            categories=categories,
+            township_codes=codes,
             reported_from=to_utc(reported_from, settings.timezone),
             reported_to=to_utc(reported_to, settings.timezone),
         )
-    except ValueError as error:
-        cli._refuse(error)
-    enterprise_criteria = EnterpriseCriteria(township_codes=township or None, above_scale=above_scale)
-
-    async def work():
+        enterprise_criteria = EnterpriseCriteria(township_codes=codes, above_scale=above_scale)
         return await export(
             kind, file, settings, fmt, enterprise_criteria=enterprise_criteria, issue_criteria=issue_criteria
         )
@@ -206,4 +223,6 @@ def export_command(
         cli._refuse(error)
     except OSError as error:
         cli._refuse(f"cannot write {file}: {(error.strerror or str(error)).lower()}")
+    except FileCreateError as error:  # xlsxwriter's, on close
+        cli._refuse(f"cannot write {file}: {error}")
     cli.console.print(f"exported {count:,} {kind} to {file}", highlight=False)

@@ -59,6 +59,30 @@ class Column:
     kind: str = "text"  # text, number, time, date
 
 
+async def township_codes(values: list[str]) -> list[str]:
+    """The codes of the townships given by code or by name (as an import reads them); ExportError
+    naming any that is unknown or ambiguous."""
+    from yimi.imports.values import BadValue
+    from yimi.townships.models import Township
+
+    rows = await Township.all().values("code", "name")
+    by_code = {r["code"] for r in rows}
+    codes = []
+    for value in values:
+        if value in by_code:
+            codes.append(value)
+            continue
+        found = [r["code"] for r in rows if r["name"] == value] or [
+            r["code"] for r in rows if len(value) >= 2 and r["name"].startswith(value)
+        ]
+        if len(found) != 1:
+            reason = "several match: give the code" if found else "no township of this code or name"
+            known = "、".join(r["name"] for r in rows[:30])
+            raise ExportError(f"--township {value!r}: {reason} (known: {known})") from BadValue(reason)
+        codes.append(found[0])
+    return codes
+
+
 class ExportError(Exception):
     pass
 
@@ -292,6 +316,8 @@ async def export(
     on_row: Callable[[int], None] | None = None,
 ) -> int:
     """Writes ``kind`` to ``path`` (format from ``fmt`` or the file's suffix); returns the rows written."""
+    if not path.parent.is_dir():
+        raise ExportError(f"cannot write {path}: no directory {path.parent} (create it first)")
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt == "json":
         fmt = "geojson"
