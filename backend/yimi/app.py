@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,7 @@ from yimi.accounts.read_rules import access_for, refreshed
 from yimi.accounts.service import SignInThrottle, session_staff
 from yimi.accounts.tokens import token_for_secret
 from yimi.common.errors import ServiceError
-from yimi.common.http_body import checked_body, refuse_subscription
+from yimi.common.http_body import MAX_MESSAGE_DEPTH, checked_body, message_problem, refuse_subscription
 from yimi.db import DatabaseNotReady, close_db, init_ready_db, is_unavailable
 from yimi.graphql.context import Context, Loaders
 from yimi.graphql.limits import RETRY_AFTER_SECONDS, Budget, caller_kind, log_unavailable, unavailable_error
@@ -71,7 +71,29 @@ class CurrentCallerHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     Strawberry gives all operations of a socket one context; they are all the same caller's, so
     the latest look-up serves them all.
+
+    Each message's shape is checked before strawberry reads it (yimi.common.http_body.message_problem,
+    with the variable nesting bound of HTTP): one that is not a protocol message closes the socket
+    with 4400 (the protocol's code for an invalid message) and a short reason, logged in one line.
     """
+
+    async def handle(self) -> None:
+        try:
+            await super().handle()
+        except RecursionError:  # JSON nested past Python's recursion limit does not even decode
+            await self.refuse_message(f"message nests deeper than {MAX_MESSAGE_DEPTH} levels")
+
+    async def handle_message(self, message: Any) -> None:
+        if (problem := message_problem(message)) is not None:
+            await self.refuse_message(problem)
+            return
+        await super().handle_message(message)
+
+    async def refuse_message(self, reason: str) -> None:
+        log.info("graphql-transport-ws message refused (4400): %s", reason)
+        reason = reason.encode()[:123].decode(errors="ignore")  # a close frame's reason: at most 123 bytes
+        with suppress(RuntimeError):  # the client closed it already
+            await self.websocket.close(code=4400, reason=reason)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged and message["id"] not in self.operations:

@@ -31,14 +31,60 @@ def checked_body(parse_json: Callable[[str | bytes], Any], data: str | bytes) ->
     for item in items:
         if not isinstance(item, dict):
             raise HTTPException(400, 'The request body must be a JSON object: {"query": "...", "variables": {...}}')
-        variables = item.get("variables")
-        if isinstance(variables, dict):
-            for name, value in variables.items():
-                if _deeper_than(value, MAX_VARIABLE_DEPTH):
-                    raise HTTPException(
-                        400, f"Variable '${name}' nests lists or objects deeper than {MAX_VARIABLE_DEPTH} levels"
-                    )
+        if (problem := _nesting_problem(item)) is not None:
+            raise HTTPException(400, problem)
     return body
+
+
+def _nesting_problem(payload: dict) -> str | None:
+    """Why the variables or extensions of a request nest too deep, or None."""
+    variables = payload.get("variables")
+    if isinstance(variables, dict):
+        for name, value in variables.items():
+            if _deeper_than(value, MAX_VARIABLE_DEPTH):
+                return f"Variable '${name}' nests lists or objects deeper than {MAX_VARIABLE_DEPTH} levels"
+    if _deeper_than(payload.get("extensions"), MAX_VARIABLE_DEPTH):
+        return f"'extensions' nests lists or objects deeper than {MAX_VARIABLE_DEPTH} levels"
+    return None
+
+
+# The deepest graphql-transport-ws message worth reading: a subscribe message's variable values at
+# MAX_VARIABLE_DEPTH (message, payload, variables, then the value's own levels).
+MAX_MESSAGE_DEPTH = MAX_VARIABLE_DEPTH + 3
+
+
+def message_problem(message: object) -> str | None:
+    """Why a graphql-transport-ws message from a client is not one strawberry can handle, or None.
+
+    Strawberry indexes into each message as if it had the protocol's shape: anything else (a JSON
+    string, null, a list, an object as the id, a payload that is not an object, a query that is not
+    a string) escaped as an unhandled exception. ``yimi.app.CurrentCallerHandler`` closes the socket
+    with 4400 and this reason instead (short: a close reason holds at most 123 bytes).
+    """
+    if not isinstance(message, dict):
+        return "message must be a JSON object"
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        return "message 'type' must be a string"
+    if _deeper_than(message, MAX_MESSAGE_DEPTH):
+        return f"message nests deeper than {MAX_MESSAGE_DEPTH} levels"
+    if kind in ("subscribe", "complete"):
+        op_id = message.get("id")
+        if not isinstance(op_id, str) or not op_id:
+            return f"{kind} message 'id' must be a non-empty string"
+    if kind != "subscribe":
+        return None
+    payload = message.get("payload")
+    if not isinstance(payload, dict):
+        return "subscribe 'payload' must be an object"
+    if not isinstance(payload.get("query"), str):
+        return "subscribe 'query' must be a string"
+    for key in ("variables", "extensions"):
+        if payload.get(key) is not None and not isinstance(payload[key], dict):
+            return f"subscribe '{key}' must be an object or null"
+    if payload.get("operationName") is not None and not isinstance(payload["operationName"], str):
+        return "subscribe 'operationName' must be a string or null"
+    return _nesting_problem(payload)
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
