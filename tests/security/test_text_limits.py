@@ -135,3 +135,45 @@ async def test_lists_in_mutations_have_limits(gql, ids):
     errors = await user_errors(gql, "setTeamCoverage", {"teamId": ids["team"], "townshipCodes": ["410223105", "4\x00"]})
     assert [(e["field"], e["code"]) for e in errors] == [("townshipCodes[1]", "INVALID")]
     assert await rows() == before
+
+
+# Required text: "\u200b" * 5 was taken as a note, a reason, a title. (mutation, rest, field)
+REQUIRED = [
+    ("reportIssue", {"category": "POWER", "source": "HOTLINE", "description": "x"}, "title"),
+    ("recordVisit", {"visitedOn": "2024-03-01"}, "issues[0].title"),
+    ("returnDispatch", {}, "reason"),
+    ("addIssueNote", {}, "note"),
+    ("resolveIssue", {}, "summary"),
+    ("confirmIssue", {"satisfaction": "UNSATISFIED"}, "comment"),
+    ("reopenIssue", {}, "reason"),
+    ("requestExtension", {"requestedDeadline": "2199-01-01T00:00:00+08:00"}, "reason"),
+    ("escalateIssue", {}, "reason"),
+]
+INVISIBLE = {
+    "zero-width spaces": "\u200b" * 5,
+    "joiners and BOM": "\u200c\u200d\ufeff\u2060",
+    "bidi marks": "\u200e\u200f\u202a\u202c",
+    "ideographic and no-break spaces": "\u3000\u00a0\u2003",
+    "line and paragraph separators": "\u2028\u2029",
+    "mixed with whitespace": " \u200b\n\u3000\u200d\t",
+    "Hangul filler": "\u3164\u3164",
+}
+
+
+@pytest.mark.parametrize("mutation,rest,field", REQUIRED, ids=[f"{m}.{f}" for m, _, f in REQUIRED])
+@pytest.mark.parametrize("text", INVISIBLE.values(), ids=INVISIBLE.keys())
+async def test_required_text_that_shows_nothing_is_empty(gql, ids, mutation, rest, field, text):
+    before = await rows()
+    errors = await user_errors(gql, mutation, full_input(ids, mutation, rest, field, text))
+    assert [(e["field"], e["code"]) for e in errors] == [(field, "INVALID")], errors
+    assert "required" in errors[0]["message"]
+    assert await rows() == before
+
+
+async def test_required_text_with_something_visible_is_taken(gql, ids):
+    issue = await gql(f'{{ node(id: "{ids["issue"]}") {{ ... on Issue {{ version }} }} }}')
+    note = "\u200b已联系\u200d企业\ufeff"
+    errors = await user_errors(
+        gql, "addIssueNote", {"issueId": ids["issue"], "version": issue["node"]["version"], "note": note}
+    )
+    assert errors == []

@@ -9,6 +9,7 @@ The README's "Input limits" lists the limits below; the schema's descriptions st
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -26,6 +27,21 @@ MAX_SEARCH = 100  # SQLite refuses LIKE patterns over 50,000 bytes; nobody searc
 MAX_LIST = 1_000  # values in a list argument: codes, enum values (SQLite allows 32,766 SQL variables)
 MAX_LIST_ITEM = 100  # characters in one value of such a list (longer ones could match no column anyway)
 LIST = f"At most {MAX_LIST:,} values, each at most {MAX_LIST_ITEM} characters."
+
+
+# Characters that show nothing: whitespace (Unicode category Zs, Zl, Zp, and tab or newline),
+# format characters (Cf: zero-width space, joiners U+200B to U+200D, U+FEFF, word joiner, bidi
+# marks...), other control characters (Cc), and the letters that render blank (Hangul fillers,
+# the blank Braille pattern). Required text made only of these is empty.
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cf", "Cc"})
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u200b\u200c\u200d\ufeff")
+
+
+def visibly_empty(value: str) -> bool:
+    """Whether ``value`` shows nothing: only whitespace, format characters and other invisibles."""
+    return all(
+        ch.isspace() or ch in _BLANK_LETTERS or unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in value
+    )
 
 
 def text_problem(value: str, max_length: int) -> str | None:
@@ -50,9 +66,10 @@ def checked_field(value: str | None, field: str, max_length: int) -> str:
 
 
 def required_field(value: str | None, field: str, what: str, max_length: int) -> str:
-    """As ``checked_field``, and not empty."""
+    """As ``checked_field``, and not empty: text that shows nothing (``visibly_empty``: zero-width
+    spaces, format characters, whitespace of any kind) counts as empty."""
     text = checked_field(value, field, max_length)
-    if not text:
+    if visibly_empty(text):
         raise ServiceError(field, "INVALID", f"{what} is required")
     return text
 
