@@ -177,17 +177,15 @@ def export_command(
     above_scale: bool = typer.Option(None, "--above-scale/--not-above-scale", help="Enterprises above scale or not."),
 ) -> None:
     """Export enterprises, issues (the ledger layout), teams or townships; times in the county's time."""
+    from xlsxwriter.exceptions import FileCreateError
+
     from yimi import cli
     from yimi.common.time import to_utc
     from yimi.enterprises.service import EnterpriseCriteria
-    from yimi.imports.export import ExportError, export
+    from yimi.imports import values as v
+    from yimi.imports.export import ExportError, export, township_codes
     from yimi.issues.filters import IssueCriteria
     from yimi.issues.models import IssueCategory, IssueStatus
-
-    from xlsxwriter.exceptions import FileCreateError
-
-    from yimi.imports import values as v
-    from yimi.imports.export import township_codes
 
     settings = cli.get_settings()
 

@@ -7,6 +7,7 @@ the difference between full- and half-width brackets do not count, nor does lett
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -70,6 +71,25 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "seat_lat": ("驻地纬度", "seat_lat"),
     },
 }
+# Fields kept as written (free text and names matched as stored); every other cell is read in NFKC.
+FREE_TEXT = {
+    "name",
+    "address",
+    "chain",
+    "contact_person",
+    "enterprise",
+    "title",
+    "description",
+    "resolution",
+    "satisfaction_comment",
+    "leader",
+    "members",
+    "parent",
+    "lead_department",
+    "lead_team",
+    "co_handlers",
+    "commissioner",
+}
 REQUIRED: dict[str, tuple[str, ...]] = {
     "enterprises": ("name", "uscc", "township", "industry"),
     "issues": ("category", "description", "reported_at"),
@@ -81,7 +101,7 @@ HEADER_SEARCH_ROWS = 10
 
 
 def normalise(header: object) -> str:
-    value = "" if header is None else str(header)
+    value = "" if header is None else unicodedata.normalize("NFKC", str(header))
     value = value.replace("（", "(").replace("）", ")").replace("*", "").replace("＊", "")
     return re.sub(r"\s+", "", value).lower()
 

@@ -39,8 +39,7 @@ class Rows:
 
 
 def open_rows(path: Path) -> Rows:
-    """Every row; each text cell (headers included) in Unicode NFKC: full-width digits, letters and
-    punctuation (９１４１…, Ｃ, １１４．２９, ２０２３．６．１) read as their ASCII forms."""
+    """Every row, each cell as the file holds it (see ``nfkc`` for what the importers normalise)."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
         rows = _spreadsheet(path)
@@ -49,11 +48,14 @@ def open_rows(path: Path) -> Rows:
         rows = Rows(_csv_rows(path, encoding), encoding=encoding)
     else:
         raise UnreadableFile(f"{path.name}: Yimi reads .xlsx and .csv files (and .geojson for townships)")
-    rows.rows = ((number, [_nfkc(cell) for cell in cells]) for number, cells in rows.rows)
     return rows
 
 
-def _nfkc(cell: Any) -> Any:
+def nfkc(cell: Any) -> Any:
+    """A text cell in Unicode NFKC: full-width digits, letters and punctuation (９１４１…, Ｃ, １１４．２９,
+    ２０２３．６．１) as their ASCII forms. The importers apply it to every header and to every cell
+    they parse (codes, numbers, dates, words), not to free text (names, descriptions), whose Chinese
+    punctuation (，。（）) is kept as written."""
     if not isinstance(cell, str):
         return cell
     cell = unicodedata.normalize("NFKC", cell).strip()

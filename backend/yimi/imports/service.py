@@ -31,8 +31,8 @@ from tortoise.transactions import in_transaction
 
 from yimi.imports.base import Change, Context, KindImporter, Problem, Row, shown
 from yimi.imports.coords import Crs
-from yimi.imports.headers import ALIASES, REQUIRED, find_header, label
-from yimi.imports.readers import UnreadableFile, check_zip, open_rows, read_features
+from yimi.imports.headers import ALIASES, FREE_TEXT, REQUIRED, find_header, label
+from yimi.imports.readers import UnreadableFile, check_zip, nfkc, open_rows, read_features
 from yimi.imports.values import text
 from yimi.settings import Settings
 
@@ -119,6 +119,7 @@ def _table_rows(kind: str, path: Path, result: ImportResult) -> tuple[Iterator[R
                 result.warnings.append(Problem("warning", path.name, number, "", footer, reason))
                 continue
             picked = {f: cells[i] if i < len(cells) else None for f, i in columns.items()}
+            picked = {f: value if f in FREE_TEXT else nfkc(value) for f, value in picked.items()}
             if all(text(value) == "" for value in picked.values()):
                 continue  # blank lines, and the 合计 line's empty cells, are no records
             yield Row(number, picked)
