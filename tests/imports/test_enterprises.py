@@ -32,7 +32,8 @@ def test_a_clean_register_imports_and_a_second_run_changes_nothing(db, tmp_path)
     rows = register_rows(points(db))
     path = write_csv(tmp_path / "名录.csv", HEADER, rows)
     first = ok(yimi(db, "import", "enterprises", path))
-    assert summary(first) == {"rows": 30, "created": 30, "updated": 0, "unchanged": 0, "skipped": 0, "warnings": 0}
+    assert summary(first) == {"rows": 30, "created": 30, "updated": 0, "unchanged": 0, "skipped": 0, "warnings": 1}
+    assert "名录.csv: 30 rows without a risk colour (风险等级) were set to green" in first
     assert "imported 名录.csv" in first
     before = stored(db)
     assert len(before) == 30

@@ -29,6 +29,8 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
+        if not self.row:  # about the whole file
+            return f"{self.file}: {self.reason}"
         where = f"{self.file} row {self.row}"
         if self.column:
             where += f", {self.column}"
@@ -170,6 +172,10 @@ class KindImporter:
 
     async def write(self, outcomes: Sequence[Outcome], conn: BaseDBAsyncClient) -> None:
         raise NotImplementedError
+
+    def file_problems(self) -> list[Problem]:
+        """Problems about the whole file, once the rows are through (row 0)."""
+        return []
 
 
 def differing(new: dict[str, Any], old: dict[str, Any]) -> list[str]:

@@ -12,7 +12,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from yimi.accounts.models import Staff
 from yimi.enterprises.models import Enterprise, EnterpriseSize, RiskColor
 from yimi.imports import values as v
-from yimi.imports.base import Checker, KindImporter, Outcome, Row, differing
+from yimi.imports.base import Checker, KindImporter, Outcome, Problem, Row, differing
 from yimi.imports.coords import to_wgs84
 from yimi.imports.places import Places
 
@@ -99,6 +99,7 @@ class EnterpriseImporter(KindImporter):
         self.places = await Places.load(conn)
         self.people = await People.load(conn)
         self.seen: dict[str, int] = {}  # USCC -> row it first appeared in
+        self.green_by_default = 0  # rows without a risk colour, set to green (the model has no "unknown")
 
     async def check(self, rows: Sequence[Row], conn: BaseDBAsyncClient) -> list[Outcome]:
         codes = {code for row in rows if (code := _uscc_or_none(row.cells.get("uscc")))}
@@ -164,7 +165,7 @@ class EnterpriseImporter(KindImporter):
             "chain": c.text("chain", 32) or None,
             "contact_person": c.text("contact_person", 32),
             "contact_phone": self._phone(c),
-            "risk_color": c.parse("risk_color", v.RISK, RiskColor.GREEN),
+            "risk_color": self._risk(c, absent("risk_color")),
             "commissioner_id": None,
         }
         commissioner = c.text("commissioner", 64)
@@ -174,6 +175,18 @@ class EnterpriseImporter(KindImporter):
                 c.warn("commissioner", "no such member of staff (username or name): left without a commissioner")
         values["lon"], values["lat"] = self._point(c, place, absent("lon") and absent("lat"))
         return values
+
+    def _risk(self, c: Checker, kept: bool) -> RiskColor:
+        if c.raw("risk_color") is None and not kept:
+            self.green_by_default += 1
+        return c.parse("risk_color", v.RISK, RiskColor.GREEN)
+
+    def file_problems(self) -> list[Problem]:
+        if not self.green_by_default:
+            return []
+        n = self.green_by_default
+        reason = f"{n} row{'s' if n != 1 else ''} without a risk colour (风险等级) were set to green"
+        return [Problem("warning", self.ctx.file.name, 0, "", "", reason)]
 
     @staticmethod
     def _phone(c: Checker) -> str:

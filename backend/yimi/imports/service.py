@@ -228,6 +228,7 @@ async def run_import(
                 await worker.write([o for o in good if o.action != "unchanged"], conn)
             if on_rows:
                 on_rows(len(batch))
+        result.warnings += worker.file_problems()
 
     try:
         if dry_run:
