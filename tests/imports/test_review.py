@@ -265,3 +265,29 @@ def test_export_filters_take_names_and_chinese_words_and_refuse_in_one_line(db, 
     missing = yimi(db, "export", "issues", tmp_path / "no" / "such" / "x.xlsx")
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1 and "no directory" in missing.stderr
+
+
+# 13 ---------------------------------------------------------------------------- the rejected file
+
+
+def test_the_rejected_file_keeps_every_column_and_imports_again_once_fixed(db, tmp_path):
+    import csv
+
+    seats = query(db, "SELECT name, seat_lon, seat_lat FROM township ORDER BY code")
+    rows = register_rows([(n, x + 1e-3, y + 1e-3) for n, x, y in seats[:2]])
+    header = [*HEADER, "备注", "成立日期"]
+    rows = [[*r, f"备注{i}", "2001-01-01"] for i, r in enumerate(rows)]
+    rows[1][6] = "造火箭"
+    path = write_csv(tmp_path / "名录.csv", header, rows)
+    out = ok(yimi(db, "import", "enterprises", path, "--skip-invalid"))
+    rejected = tmp_path / "名录.rejected.csv"
+    assert str(rejected) in out.replace("\n", "")
+    with rejected.open(encoding="utf-8-sig", newline="") as f:
+        lines = list(csv.reader(f))
+    assert lines[0] == ["行号 (row)", *header, "错误原因 (problems)"]
+    assert lines[1][:-1] == ["3", *rows[1]]
+    lines[1][1 + 6] = "C"
+    with rejected.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(lines)
+    again = ok(yimi(db, "import", "enterprises", rejected))
+    assert summary(again)["created"] == 1

@@ -46,6 +46,7 @@ class Row:
     number: int
     cells: dict[str, Any]
     problems: list[Problem] = field(default_factory=list)
+    raw: list[Any] | None = None  # every cell of the row as the file holds it (for the rejected file)
 
     @property
     def rejected(self) -> bool:

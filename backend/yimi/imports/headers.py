@@ -123,6 +123,7 @@ class Header:
     names: dict[str, str]  # field -> the header as the file writes it
     last_row: int
     unknown: list[str]
+    titles: list[str]  # every column's header as the file writes it (empty for a column without one)
 
 
 def _matches(kind: str, row: Sequence[object]) -> int:
@@ -151,13 +152,16 @@ def find_header(kind: str, rows: Sequence[Sequence[object]]) -> Header | None:
     columns: dict[str, int] = {}
     names: dict[str, str] = {}
     unknown: list[str] = []
+    titles: list[str] = []
     for col in range(width):
         cells = [rows[i][col] if col < len(rows[i]) else None for i in range(first, last + 1)]
         # The lowest cell that names a field wins: "办理状态" under the merged "办理情况".
         found = next((lookup[normalise(c)] for c in reversed(cells) if normalise(c) in lookup), None)
+        matched = next((str(c).strip() for c in reversed(cells) if normalise(c) in lookup), None)
+        titles.append(matched or " / ".join(str(c).strip() for c in cells if normalise(c)))
         if found and found not in columns:
             columns[found] = col
             names[found] = str(next(c for c in reversed(cells) if normalise(c) in lookup)).strip()
         elif not found and any(normalise(c) for c in cells):
             unknown.append(" / ".join(str(c).strip() for c in cells if normalise(c)))
-    return Header(columns=columns, names=names, last_row=last + 1, unknown=unknown)
+    return Header(columns=columns, names=names, last_row=last + 1, unknown=unknown, titles=titles)

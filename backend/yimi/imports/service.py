@@ -62,6 +62,7 @@ class ImportResult:
     changes: list[Change] = field(default_factory=list)  # what each update changes, old → new
     ignored_columns: list[str] = field(default_factory=list)
     rejected_file: Path | None = None
+    titles: list[str] = field(default_factory=list)  # the file's headers, every column
     encoding: str | None = None
     seconds: float = 0.0
 
@@ -122,8 +123,9 @@ def _table_rows(kind: str, path: Path, result: ImportResult) -> tuple[Iterator[R
             picked = {f: value if f in FREE_TEXT else nfkc(value) for f, value in picked.items()}
             if all(text(value) == "" for value in picked.values()):
                 continue  # blank lines, and the 合计 line's empty cells, are no records
-            yield Row(number, picked)
+            yield Row(number, picked, raw=cells)
 
+    result.titles = header.titles
     return data(), header.names, None
 
 
@@ -203,6 +205,7 @@ async def run_import(
     geojson = kind == "townships" and path.suffix.lower() in (".geojson", ".json")
     default = path.with_name(f"{path.stem}.rejected.{'geojson' if geojson else 'csv'}")
     rejects: _Rejects = (_RejectedFeatures if geojson else _Rejects)(rejected_file or default, kind, names)
+    rejects.titles = result.titles
 
     async def process(conn: BaseDBAsyncClient) -> None:
         await worker.prepare(conn)
@@ -264,16 +267,27 @@ class _Rejects:
         self._file: Any = None
         self._writer: Any = None
         self._fields: list[str] = []
+        self.titles: list[str] = []
 
     def add(self, row: Row) -> None:
+        """Every column of the file (ignored ones too) as it was, then the reasons; the row number
+        and the reasons are columns an import ignores, so the file imports again as it is."""
+        reasons = "; ".join(f"{p.column}: {p.reason}" if p.column else p.reason for p in row.problems)
         if self._writer is None:
-            self._fields = list(row.cells)
             self._file = self.path.open("w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._file)
-            headers = [self.names.get(f) or label(self.kind, f) for f in self._fields]
+            if self.titles:
+                headers = list(self.titles)
+            else:
+                self._fields = list(row.cells)
+                headers = [self.names.get(f) or label(self.kind, f) for f in self._fields]
             self._writer.writerow(["行号 (row)", *headers, REASON_COLUMN])
-        reasons = "; ".join(f"{p.column}: {p.reason}" if p.column else p.reason for p in row.problems)
-        self._writer.writerow([row.number, *(text(row.cells.get(f)) for f in self._fields), reasons])
+        if self.titles and row.raw is not None:
+            cells = [text(c) for c in row.raw[: len(self.titles)]]
+            cells += [""] * (len(self.titles) - len(cells))
+        else:
+            cells = [text(row.cells.get(f)) for f in self._fields]
+        self._writer.writerow([row.number, *cells, reasons])
         self.count += 1
 
     def close(self) -> None:
