@@ -127,7 +127,7 @@ def _kind_command(kind: str, what: str) -> None:
             False, "--skip-invalid", help="Import the good rows; write the rejected ones to a file to fix."
         ),
         rejected: Path = typer.Option(
-            None, "--rejected", help="Where --skip-invalid writes the rejected rows (default NAME.rejected.csv beside FILE)."
+            None, "--rejected", help="Where --skip-invalid writes rejected rows (default: NAME.rejected.csv by FILE)."
         ),
         by: str = typer.Option(None, "--by", help="Who imports, as the imported events record it (default: you)."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
