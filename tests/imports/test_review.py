@@ -291,3 +291,46 @@ def test_the_rejected_file_keeps_every_column_and_imports_again_once_fixed(db, t
         csv.writer(f).writerows(lines)
     again = ok(yimi(db, "import", "enterprises", rejected))
     assert summary(again)["created"] == 1
+
+
+# 7 ------------------------------------------------------------------ two imports at once (PostgreSQL)
+
+
+async def test_a_unique_violation_of_a_concurrent_import_is_one_line_and_writes_nothing(
+    sign_in, settings, tmp_path, monkeypatch
+):
+    """What PostgreSQL answers the second of two imports of the same rows (issue_ledger_number_key),
+    injected into the write: the run is refused in one sentence, rolled back, on the CLI's and the
+    web's path alike."""
+    import pytest
+    from tortoise.exceptions import IntegrityError
+
+    from tests.conftest import CSRF_HEADERS
+    from tests.imports.fixtures import make_uscc
+    from yimi.enterprises.models import Enterprise
+    from yimi.imports import enterprises, service
+    from yimi.townships.models import Township
+
+    township = await Township.all().order_by("code").first()
+    assert township is not None
+    code = make_uscc(99_999)
+    body = f"企业名称,统一社会信用代码,乡镇,行业\n并发测试公司,{code},{township.code},C\n"
+    path = tmp_path / "并发.csv"
+    path.write_text(body, encoding="utf-8")
+    original = enterprises.EnterpriseImporter.write
+
+    async def racing(self, outcomes, conn):
+        await original(self, outcomes, conn)
+        raise IntegrityError('duplicate key value violates unique constraint "issue_ledger_number_key"')
+
+    monkeypatch.setattr(enterprises.EnterpriseImporter, "write", racing)
+    with pytest.raises(service.ImportConflict) as refused:
+        await service.run_import("enterprises", path, settings)
+    assert str(refused.value) == f"并发.csv: {service.CONFLICT}"
+    assert not await Enterprise.filter(uscc=code).exists()
+    admin = await sign_in("admin")
+    files = {"file": ("并发.csv", body.encode(), "text/csv")}
+    answer = await admin.http.post("/imports/enterprises", files=files, data={"dryRun": "0"}, headers=CSRF_HEADERS)
+    assert answer.status_code == 409
+    assert answer.json()["error"] == {"code": "CONFLICT", "message": f"并发.csv: {service.CONFLICT}"}
+    assert not await Enterprise.filter(uscc=code).exists()

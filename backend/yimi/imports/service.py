@@ -46,6 +46,26 @@ class ImportFailed(Exception):
     """The file cannot be imported at all (unreadable, or a required column is missing)."""
 
 
+class ImportConflict(ImportFailed):
+    """The transaction hit a unique key or a serialisation failure: another import (or the server)
+    wrote the same rows meanwhile. Nothing was written; running it again sees their rows."""
+
+
+CONFLICT = "another import changed the same rows meanwhile; nothing was written: run it again"
+
+
+def _conflict(error: Exception) -> bool:
+    """A unique violation, a serialisation failure or a deadlock (PostgreSQL), or SQLite's lock."""
+    from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
+
+    if isinstance(error, IntegrityError):
+        return True
+    message = str(error).lower()
+    return isinstance(error, OperationalError | TransactionManagementError) and any(
+        words in message for words in ("could not serialize", "deadlock detected", "database is locked")
+    )
+
+
 @dataclass
 class ImportResult:
     kind: str
@@ -246,6 +266,10 @@ async def run_import(
             result.committed = True
     except _RollBack:
         pass
+    except Exception as error:
+        if not dry_run and _conflict(error):
+            raise ImportConflict(f"{path.name}: {CONFLICT}") from None
+        raise
     finally:
         rejects.close()
     result.rejected_file = rejects.path if rejects.count else None

@@ -31,7 +31,7 @@ from yimi.accounts.csrf import origin_refusal
 from yimi.accounts.models import Role
 from yimi.accounts.service import session_staff
 from yimi.imports.coords import Crs
-from yimi.imports.service import KINDS, ImportFailed, ImportResult, run_import
+from yimi.imports.service import KINDS, ImportConflict, ImportFailed, ImportResult, run_import
 from yimi.ops.body_size import REQUEST_TOO_LARGE, BodySizeLimit
 
 PREFIX = "/imports/"
@@ -137,6 +137,8 @@ async def upload(request: Request) -> Response:
                 update=form.get("update") == "1",
                 importer=staff.username,
             )
+        except ImportConflict as error:
+            return _refusal(409, "CONFLICT", str(error))
         except ImportFailed as error:
             return _refusal(400, "UNREADABLE", str(error).replace(f"{path}", name))
     return JSONResponse(report(result))
