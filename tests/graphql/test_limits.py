@@ -4,10 +4,12 @@ introspection. Apps with changed limit settings are fresh instances, so the sess
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 import uuid
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +18,7 @@ from graphql import parse
 from tests.conftest import TEST_PASSWORD, count_sql
 from yimi.app import create_app
 from yimi.graphql.cost import query_cost
-from yimi.graphql.list_bounds import STATISTICS
+from yimi.graphql.list_bounds import STATISTICS, read_sizes
 from yimi.graphql.schema import schema
 from yimi.settings import Settings
 
@@ -82,8 +84,8 @@ async def _a_reader() -> str:
     return next(s for s in staff if "admin" in s.roles and not s.township_scope).username
 
 
-# Figures of a small county, for the lists bounded by the data.
-SIZES = dict.fromkeys(STATISTICS, 10) | {"townships": 15}
+# Figures of a small county, for the lists bounded by the data (and the weights of large scalars).
+SIZES = dict.fromkeys(STATISTICS, 10) | {"townships": 15, "enterprises": 600, "boundary_bytes": 1_000}
 
 
 def cost_of(query: str, variables: dict | None = None, operation_name: str | None = None) -> int:
@@ -153,7 +155,7 @@ async def test_batching_is_refused(client):
 
 
 def test_cost_of_nested_connections():
-    assert cost_of("{ townships(first: 100) { nodes { name } } }") == 1  # 100 objects
+    assert cost_of("{ townships(first: 100) { nodes { name } } }") == 1  # 15 objects: no more townships than 15
     assert cost_of("{ townships { totalCount } }") == 1  # 20 by default
     assert cost_of("{ me { name } }") == 1  # no connection: the minimum
     # 100 enterprises + 100 × 100 issues = 10,100 objects → 101 points.
@@ -184,17 +186,57 @@ def test_cost_resolves_variables_and_fragments():
     assert cost_of(query, {}, "List") == 11  # $m unset: 20 per page: 50 + 1,000
     assert cost_of(query, {}, "Other") == 1
     # A fragment spread twice counts twice.
-    twice = """{ a: townships(first: 100) { ...C } b: townships(first: 100) { ...C } }
-        fragment C on TownshipConnection { totalCount }"""
+    twice = """{ a: enterprises(first: 100) { ...C } b: enterprises(first: 100) { ...C } }
+        fragment C on EnterpriseConnection { totalCount }"""
     assert cost_of(twice) == 2
 
 
 def test_fixed_costs_and_free_rate_limit():
-    assert cost_of("{ mapLayer }") == 5
+    assert cost_of("{ mapLayer }") == 17  # 5 fixed + 600 enterprises × 200 bytes = 1,200 objects
     assert cost_of("{ coverage { gaps } }") == 3  # 2 fixed + 15 townships
-    assert cost_of("{ mapLayer coverage { gaps } townships(first: 100) { totalCount } }") == 9  # 7 + ⌈115 / 100⌉
+    # 7 fixed + ⌈(1,200 + 15 + 15) / 100⌉
+    assert cost_of("{ mapLayer coverage { gaps } townships(first: 100) { totalCount } }") == 20
     assert cost_of("{ rateLimit { cost remaining } __typename }") == 0
     assert cost_of("{ rateLimit { cost } me { id } }") == 1
+
+
+def test_large_scalars_count_by_their_size():
+    # An outline of 1,000 bytes counts as 10 objects: 15 townships + 15 × 10.
+    assert cost_of("{ townships(first: 100) { nodes { boundary } } }") == 2
+    assert cost_of("{ townships(first: 100) { nodes { name } } }") == 1
+    # Everywhere it is resolved: 15 townships, × 10 teams, × 10 townships, × 10 objects of outline.
+    outlines = "{ coverage { teams { townships { boundary } } } }"
+    assert cost_of(outlines) == 2 + math.ceil((15 + 150 + 1_500 + 15_000) / 100)
+    assert cost_of("{ a: mapLayer b: mapLayer }") == 2 * 17
+    # `seat` is a point (two numbers), weightless like any small object.
+    assert cost_of("{ townships(first: 100) { nodes { seat { lon lat } } } }") == 1
+
+
+FRONTEND_QUERIES = [Path(__file__).parents[2] / "frontend/src" / f for f in ("api/queries.ts", "public/queries.ts")]
+
+
+def web_app_documents() -> dict[str, str]:
+    """The GraphQL documents of the web app: its string constants, `${NAME}` filled in."""
+    constants: dict[str, str] = {}
+    for path in FRONTEND_QUERIES:
+        source = path.read_text(encoding="utf-8")
+        for name, text in re.findall(r"const (\w+) = (?:/\* GraphQL \*/ )?['`](.*?)['`];", source, re.S):
+            constants[name] = re.sub(r"\$\{(\w+)\}", lambda m: constants[m.group(1)], text)
+    return {name: text for name, text in constants.items() if text.lstrip().startswith(("query", "mutation"))}
+
+
+async def test_the_web_apps_queries_stay_well_under_the_default_max_cost(demo):
+    documents = web_app_documents()
+    assert {"TOWNSHIPS", "COVERAGE", "MAP_LAYER", "ENTERPRISE_DETAIL", "TOWNSHIP_OUTLINES"} <= set(documents)
+    sizes = await read_sizes()  # the demo county
+    default = Settings.model_fields["max_query_cost"].default
+    costs = {}
+    for name, text in documents.items():
+        document = parse(text)
+        # fetchAll pages with `first: 100`, the most a page holds.
+        costs[name] = query_cost(schema._schema, document, None, {"first": 100}, sizes).points
+    heaviest = max(costs, key=costs.__getitem__)
+    assert costs[heaviest] <= default // 5, costs
 
 
 # 100 enterprises + 100 × $m issues: 11 points with $m = 10.

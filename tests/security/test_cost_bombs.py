@@ -7,6 +7,7 @@ event loop for 2^30 steps of the cost and limit walks (a concurrent `{ __typenam
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -25,10 +26,23 @@ from graphql import (
 )
 from tests.security.live_server import yimi_serve
 from yimi.graphql.cost import document_shape, query_cost
-from yimi.graphql.list_bounds import LIST_BOUNDS, STATISTICS, Argument, Data, Leaf, Page, read_sizes
+from yimi.graphql.list_bounds import (
+    BYTES_PER_OBJECT,
+    LIST_BOUNDS,
+    SCALAR_WEIGHTS,
+    STATISTICS,
+    Argument,
+    Data,
+    Leaf,
+    Page,
+    read_sizes,
+)
 from yimi.graphql.schema import schema
 
 AMPLIFICATION = "{ coverage { categories { teams { townships { coveringTeams { townships { name } } } } } } }"
+# 14 aliases of every township's outline once per covering team: 467 points (< 500) ran anonymously
+# for 5.4 s, answered 20 MB and grew the server by 130 MB (five at once: 691 MB).
+OUTLINE_BOMB = "{ " + " ".join(f"a{i}: coverage {{ teams {{ townships {{ boundary }} }} }}" for i in range(14)) + " }"
 
 
 def fragment_bomb(n: int, leaf: str = "rateLimit { cost }") -> str:
@@ -96,6 +110,38 @@ async def test_amplification_through_plain_lists_is_counted(demo):
     assert cost.points > 500  # the default YIMI_MAX_QUERY_COST
 
 
+def test_every_json_field_has_a_weight():
+    """A JSON scalar can be any size: each one's cost must say how large it is."""
+    json_fields = {
+        f"{type_.name}.{name}"
+        for type_ in schema._schema.type_map.values()
+        if isinstance(type_, (GraphQLObjectType, GraphQLInterfaceType)) and not type_.name.startswith("__")
+        for name, field in type_.fields.items()
+        if get_named_type(field.type).name == "JSON"
+    }
+    assert json_fields == set(SCALAR_WEIGHTS), "JSON fields without a weight (or weights of no JSON field)"
+    for key, weight in SCALAR_WEIGHTS.items():
+        assert weight.statistic in STATISTICS and weight.bytes_per_unit > 0 and weight.reason, key
+
+
+async def test_outlines_count_by_their_size(demo):
+    from yimi.townships.models import Township
+
+    sizes = await read_sizes()
+    outlines = [
+        len(json.dumps(b, separators=(",", ":"))) for b in await Township.all().values_list("boundary", flat=True) if b
+    ]
+    assert sizes["boundary_bytes"] >= sum(outlines) / len(outlines) > 2 * BYTES_PER_OBJECT
+    cost = query_cost(schema._schema, parse(OUTLINE_BOMB), sizes=sizes)
+    t, per_township, per_team = sizes["townships"], sizes["teams_per_township"], sizes["townships_per_team"]
+    outlines_sent = 14 * t * per_township * per_team
+    assert cost.objects >= outlines_sent * sizes["boundary_bytes"] / BYTES_PER_OBJECT
+    assert cost.points > 500  # the default YIMI_MAX_QUERY_COST
+    # One alias is within the default: the bound is proportional, not a ban.
+    one = query_cost(schema._schema, parse("{ coverage { teams { townships { boundary } } } }"), sizes=sizes)
+    assert one.points <= 500
+
+
 def test_cost_and_limits_walk_each_fragment_once():
     document = parse(fragment_bomb(200))
     started = time.perf_counter()
@@ -149,3 +195,13 @@ def test_list_amplification_is_refused_without_growing_the_server(server):
     body = response.json()
     assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED", body
     assert seconds < 2.0 and grown_mib < 20, (seconds, grown_mib)
+
+
+def test_outline_bomb_is_refused_without_growing_the_server(server):
+    before = server.rss_kib()
+    response, seconds = _post(server, OUTLINE_BOMB, timeout=10)
+    assert response is not None, "the outline bomb ran for more than 10 s"
+    grown_mib = (server.rss_kib() - before) / 1024
+    body = response.json()
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED", str(body)[:300]
+    assert len(response.content) < 10_000 and seconds < 2.0 and grown_mib < 20, (seconds, grown_mib)

@@ -14,6 +14,12 @@ The rule (after GitHub's GraphQL API):
   the most teams covering one township. Lists of strings or enum values count nothing.
 * Fields with a fixed cost (whole-county answers: ``mapLayer``, ``coverage``) add that many
   points, times the number of times they are resolved.
+* Large scalars count by their size (``SCALAR_WEIGHTS`` of :mod:`yimi.graphql.list_bounds`): a
+  township's ``boundary`` counts as its average size in bytes / ``BYTES_PER_OBJECT`` objects,
+  ``mapLayer`` as 200 bytes per enterprise, each time they are resolved; so 14 aliases of
+  ``coverage { teams { townships { boundary } } }`` (20 MB of outlines) cost what they weigh.
+  A connection in ``CONNECTION_TOTALS`` counts at most that figure (``townships(first: 100)``
+  counts the county's townships).
 * ``cost = ceil(objects / 100) + fixed points``, at least 1 — except that an operation asking
   only for ``rateLimit`` (and ``__typename``) costs 0, so that a client may check its budget
   for free.
@@ -58,7 +64,18 @@ from graphql import (
     is_non_null_type,
 )
 from yimi.common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from yimi.graphql.list_bounds import CONTEXTUAL_TYPES, LIST_BOUNDS, Argument, Data, Fixed, Leaf, Page
+from yimi.graphql.list_bounds import (
+    BYTES_PER_OBJECT,
+    CONNECTION_TOTALS,
+    CONTEXTUAL_TYPES,
+    LIST_BOUNDS,
+    SCALAR_WEIGHTS,
+    Argument,
+    Data,
+    Fixed,
+    Leaf,
+    Page,
+)
 
 OBJECTS_PER_POINT = 100
 # Fields that answer for the whole county in one go; points per resolution.
@@ -183,9 +200,20 @@ class _CostWalker:
             value = self._argument(enclosing if bound.of_enclosing_field else node, bound.path)
             return len(value) if isinstance(value, list) else 1
         assert isinstance(bound, Data)
+        return self._statistic(key, bound.statistic)
+
+    def _statistic(self, key: str, statistic: str) -> int:
         if self.sizes is None:
             raise ValueError(f"the cost of {key} needs the list sizes of the database (yimi.graphql.list_bounds)")
-        return self.sizes[bound.statistic]
+        return self.sizes[statistic]
+
+    def _weight(self, key: str) -> int:
+        """Objects one resolution of a weighted scalar counts as (0 for other fields)."""
+        weight = SCALAR_WEIGHTS.get(key)
+        if weight is None:
+            return 0
+        size_bytes = self._statistic(key, weight.statistic) * weight.bytes_per_unit
+        return min(math.ceil(size_bytes / BYTES_PER_OBJECT), SATURATION)
 
     def walk(
         self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, enclosing: FieldNode | None
@@ -231,10 +259,12 @@ class _CostWalker:
             return _Summary()
         return_type = get_named_type(definition.type)
         fixed = FIXED_COSTS.get((parent.name, name), 0)
-        objects = 0
+        objects = self._weight(f"{parent.name}.{name}")
         size = 1
         if "first" in definition.args and return_type.name.endswith("Connection"):
             size = self._page_size(node)
+            if (total := CONNECTION_TOTALS.get(return_type.name)) is not None and self.sizes is not None:
+                size = min(size, self.sizes[total])
             objects = size
         elif (
             _list_depth(definition.type)

@@ -18,11 +18,18 @@ without one), of one of these kinds:
 * ``Leaf`` — strings or enum values, no objects: one resolver returns the list, nothing is resolved
   per item, so the count of objects does not change; the row the values come from bounds them.
 * ``Fixed`` — a number the code guarantees.
+
+A scalar can be as large as many objects: a township's GeoJSON outline, the map layer's
+FeatureCollection. Each such field has a ``Weight`` in ``SCALAR_WEIGHTS`` (a test fails on a JSON
+field without one): its size in bytes, from a figure of the database, counts as that many
+``BYTES_PER_OBJECT`` objects (rounded up) each time it is resolved. ``CONNECTION_TOTALS`` caps the
+page of a connection whose whole list is a figure (there are no more townships than townships).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -67,6 +74,23 @@ class Fixed:
 Bound = Page | Argument | Data | Leaf | Fixed
 
 
+@dataclass(frozen=True)
+class Weight:
+    """A scalar of ``STATISTICS[statistic]`` × ``bytes_per_unit`` bytes (as JSON), at most on average."""
+
+    statistic: str
+    bytes_per_unit: int
+    reason: str
+
+
+# What one plain object of an answer takes, as JSON: a township's {"id","code","name"} 73 bytes, an
+# enterprise of the web app's list 150 to 250. A weighted scalar counts its bytes / this, rounded up.
+BYTES_PER_OBJECT = 100
+# One point feature of mapLayer, as JSON: {"type":"Feature","geometry":{"type":"Point",
+# "coordinates":[lon,lat]},"properties":{"id","warningColor","openIssueCount"}}, 190 to 205 bytes.
+MAP_FEATURE_BYTES = 200
+
+
 def _max_per(table: str, column: str) -> str:
     """The most rows of ``table`` any one value of ``column`` has (nulls are no parent)."""
     return f"SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM {table} WHERE {column} IS NOT NULL GROUP BY {column}) AS t"
@@ -84,7 +108,22 @@ STATISTICS: dict[str, str] = {
     "extensions_per_issue": _max_per("extension_request", "issue_id"),
     "assignments_per_enterprise": _max_per("commissioner_assignment", "enterprise_id"),
     "issues_per_visit": _max_per("issue", "visit_id"),
+    "enterprises": "SELECT COUNT(*) FROM enterprise",
+    # The average outline, as stored (PostgreSQL's jsonb prints a space after ',' and ':': a little
+    # more than the compact JSON of the answer, so an upper bound of it).
+    "boundary_bytes": "SELECT AVG(LENGTH(CAST(boundary AS TEXT))) FROM township WHERE boundary IS NOT NULL",
 }
+
+SCALAR_WEIGHTS: dict[str, Weight] = {
+    "Township.boundary": Weight(
+        "boundary_bytes", 1, "a GeoJSON outline: the average size of the stored ones (demo: 609 bytes, 7 objects)"
+    ),
+    "Query.mapLayer": Weight(
+        "enterprises", MAP_FEATURE_BYTES, "one GeoJSON point feature per enterprise (the filter only narrows)"
+    ),
+}
+# Connections whose every page holds at most this figure's objects, whatever `first` says.
+CONNECTION_TOTALS: dict[str, str] = {"TownshipConnection": "townships"}
 
 _USER_ERRORS = Fixed(1, "common.payloads.run reports the one ServiceError that stopped the mutation")
 _CATEGORIES = len(IssueCategory)
@@ -179,7 +218,7 @@ async def read_sizes() -> dict[str, int]:
     columns = ", ".join(f"COALESCE(({sql}), 0) AS {name}" for name, sql in STATISTICS.items())
     _, rows = await connections.get("default").execute_query(f"SELECT {columns}")
     row: Any = rows[0]
-    return {name: int(row[name]) for name in STATISTICS}
+    return {name: math.ceil(row[name]) for name in STATISTICS}  # an average rounds up
 
 
 def sizes_of(context: Any) -> ListSizes:
