@@ -334,3 +334,37 @@ async def test_a_unique_violation_of_a_concurrent_import_is_one_line_and_writes_
     assert answer.status_code == 409
     assert answer.json()["error"] == {"code": "CONFLICT", "message": f"并发.csv: {service.CONFLICT}"}
     assert not await Enterprise.filter(uscc=code).exists()
+
+
+# 11 ------------------------------------------------------------------------ made-up timelines
+
+
+def test_synthetic_events_fall_in_office_hours_on_working_days_and_no_verdict_is_made_up(db, tmp_path):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import chinese_calendar
+
+    e = with_register(db, tmp_path)
+    team = a_team(db)
+    rows = [
+        # Accepted Friday 2023-05-05, resolved again Monday 2023-05-15: the first answer and the
+        # complaint fall between, in office hours on working days, apart.
+        [e[0], "融资", "贷款。", "2023-05-05", team, "", "已办结", "2023-05-15", "不满意"],
+        [e[1], "融资", "担保。", "2023-05-05", team, "", "重新办理", "2023-05-10", ""],
+    ]
+    ok(yimi(db, "import", "issues", write_csv(tmp_path / "timeline.csv", LEDGER, rows)))
+    tz = ZoneInfo("Asia/Shanghai")
+    events = query(
+        db,
+        "SELECT i.title, ev.action, ev.created_at FROM issue_event ev JOIN issue i ON i.id = ev.issue_id "
+        "WHERE ev.action IN ('resolve', 'reject', 'reopen') ORDER BY i.id, ev.created_at, ev.id",
+    )
+    first = [(a, datetime.fromisoformat(t).astimezone(tz)) for title, a, t in events if title == "贷款"]
+    assert [a for a, _ in first] == ["resolve", "reject", "resolve"]
+    for _, at in first[:2]:
+        assert chinese_calendar.is_workday(at.date()) and 9 <= at.hour < 17, first
+    assert first[1][1] - first[0][1] >= timedelta(hours=4)
+    assert query(db, "SELECT satisfaction FROM issue WHERE title = '担保'") == [(None,)]
+    second = [a for title, a, _ in events if title == "担保"]
+    assert second == ["resolve", "reopen"]

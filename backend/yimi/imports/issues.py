@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -222,7 +222,11 @@ class IssueImporter(KindImporter):
             values["resolution"] = values["resolution"] if status == S.REOPENED else ""
             values["resolved_at"] = None if status != S.REOPENED else values["resolved_at"]
         if status == S.REOPENED:
-            values["satisfaction"] = Satisfaction.UNSATISFIED
+            # 重新办理 with 不满意 was rejected by the enterprise; without a 满意度 it was reopened
+            # (the reopen action): no verdict is made up.
+            if values["satisfaction"] != Satisfaction.UNSATISFIED:
+                values["satisfaction"] = None
+                values["satisfaction_comment"] = ""
             values["resolution"] = ""
             values["_first_resolved"] = values["resolved_at"]
             values["resolved_at"] = None
@@ -413,15 +417,22 @@ class IssueImporter(KindImporter):
                 event(Action.ACCEPT, accepted, "已接单。")
         if status in (S.RESOLVED, S.CLOSED, S.REOPENED):
             assert accepted is not None  # these statuses were dispatched and accepted above
-            first = first_resolved or (accepted + (self.ctx.now - accepted) / 2)
             unsatisfied = values["satisfaction"] == Satisfaction.UNSATISFIED
             if unsatisfied and status == S.RESOLVED:
-                # Resolved again after the enterprise was not satisfied: the first answer halfway.
-                first = accepted + (values["resolved_at"] - accepted) / 2
+                # Resolved again after the enterprise was not satisfied: the first answer and the
+                # verdict in working hours between acceptance and the final resolution.
+                first, verdict_at = working_pair(accepted, values["resolved_at"], self.tz)
+            elif first_resolved:
+                first = first_resolved
+                verdict_at = next_working_morning(first_resolved, self.ctx.now, self.tz)
+            else:
+                first, verdict_at = working_pair(accepted, max(self.ctx.now, accepted), self.tz)
             event(Action.RESOLVE, first, values["resolution"] or "办结。")
+            if status == S.REOPENED and not unsatisfied:
+                event(Action.REOPEN, max(verdict_at, first), "台账记录为重新办理。")
             if unsatisfied:
                 comment = values["satisfaction_comment"]
-                event(Action.REJECT, first, f"回访企业，评价：不满意。{comment}")
+                event(Action.REJECT, max(verdict_at, first), f"回访企业，评价：不满意。{comment}")
                 if status == S.RESOLVED:
                     event(Action.RESOLVE, values["resolved_at"], values["resolution"] or "办结。")
             elif status == S.CLOSED:
@@ -439,6 +450,51 @@ class IssueImporter(KindImporter):
             "version": len(events),
         }
         return Plan(issue, events, orders, values["_co"])
+
+
+# Synthetic events (a first resolution, the enterprise's verdict) fall in the county's office hours.
+WORK_FROM = time(9, 0)
+WORK_UNTIL = time(17, 30)
+
+
+def working_pair(start: datetime, end: datetime, tz: str) -> tuple[datetime, datetime]:
+    """Two moments strictly between ``start`` and ``end``, on working days (chinese-calendar) within
+    office hours and a working day or more apart when the span allows: the first on the working day
+    a third of the way, the second on one two thirds of the way (10:00 and 15:00). Without working
+    days in between, a third and two thirds of the span."""
+    from yimi.issues.deadlines import is_working_day
+
+    zone = _zone(tz)
+    first_day = start.astimezone(zone).date() + timedelta(days=1)
+    last_day = end.astimezone(zone).date() - timedelta(days=1)
+    days: list[date] = []
+    day = first_day
+    while day <= last_day and len(days) < 400:
+        if is_working_day(day):
+            days.append(day)
+        day += timedelta(days=1)
+    if len(days) >= 2:
+        a, b = days[len(days) // 3], days[(2 * len(days)) // 3]
+        if a == b:
+            b = days[min(days.index(a) + 1, len(days) - 1)]
+        return datetime.combine(a, time(10, 0), tzinfo=zone), datetime.combine(b, time(15, 0), tzinfo=zone)
+    if len(days) == 1:
+        return datetime.combine(days[0], time(10, 0), tzinfo=zone), datetime.combine(days[0], time(15, 0), tzinfo=zone)
+    span = max(end - start, timedelta())
+    return start + span / 3, start + 2 * span / 3
+
+
+def next_working_morning(moment: datetime, now: datetime, tz: str) -> datetime:
+    """10:00 on the working day after ``moment`` (the enterprise's verdict on a resolution), or, if
+    that has not come yet, halfway from ``moment`` to ``now``."""
+    from yimi.issues.deadlines import is_working_day
+
+    zone = _zone(tz)
+    day = moment.astimezone(zone).date() + timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    at = datetime.combine(day, time(10, 0), tzinfo=zone)
+    return at if at <= now else moment + max(now - moment, timedelta()) / 2
 
 
 def _zone(tz: str):
