@@ -368,3 +368,51 @@ def test_synthetic_events_fall_in_office_hours_on_working_days_and_no_verdict_is
     assert query(db, "SELECT satisfaction FROM issue WHERE title = '担保'") == [(None,)]
     second = [a for title, a, _ in events if title == "担保"]
     assert second == ["resolve", "reopen"]
+
+
+# 6 ------------------------------------------------------------------------------- problem codes
+
+
+async def test_every_problem_has_a_stable_code_with_its_parameters(sign_in, settings):
+    from tests.conftest import CSRF_HEADERS
+    from tests.imports.fixtures import make_uscc
+    from yimi.imports.codes import CODES, OTHER, code_of
+    from yimi.townships.models import Township
+
+    township = await Township.all().order_by("code").first()
+    assert township is not None
+    good = make_uscc(88_001)
+    typo = make_uscc(88_002)[:-1] + ("0" if make_uscc(88_002)[-1] != "0" else "1")
+    lines = [
+        "企业名称,统一社会信用代码,乡镇,行业,企业规模,联系电话,经度,纬度,成立日期",
+        f"甲公司,{typo},{township.code},C,小型,,,,",
+        f"乙公司,{good},火星镇,C,小型,,,,",
+        f"丙公司,{make_uscc(88_003)},{township.code},造火箭,超大,1.39123E+10,200,34,",
+        f"丁公司,{good},{township.code},C,,1.3912345678E10,,,",
+        "合计：4条,,,,,,,,",
+    ]
+    admin = await sign_in("admin")
+    files = {"file": ("codes.csv", "\n".join(lines).encode(), "text/csv")}
+    answer = await admin.http.post("/imports/enterprises", files=files, data={"dryRun": "1"}, headers=CSRF_HEADERS)
+    problems = answer.json()["problems"]
+    got = {(p["row"], p["code"]) for p in problems}
+    assert {
+        (2, "bad_check_digit"),
+        (3, "unknown_township"),
+        (4, "unknown_industry"),
+        (4, "unknown_word"),
+        (4, "phone_digits_lost"),
+        (4, "lon_range"),
+        (5, "duplicate_in_file"),
+        (5, "phone_scientific"),
+        (5, "size_missing"),
+        (6, "footer_skipped"),
+        (0, "risk_missing"),
+    } <= got, problems
+    assert all(p["code"] != OTHER for p in problems), problems
+    by_code = {p["code"]: p["params"] for p in problems}
+    assert by_code["duplicate_in_file"] == {"row": "3"}
+    assert by_code["phone_scientific"] == {"phone": "13912345678"}
+    assert by_code["unknown_word"]["what"] == "size"
+    assert len({c for c, _ in CODES}) == len(CODES)
+    assert code_of("RuntimeError nobody planned") == (OTHER, {})

@@ -51,6 +51,8 @@ async def test_a_dry_run_reports_and_the_confirmed_run_imports_all_or_nothing(si
         "column": "统一社会信用代码",
         "value": "91410223MA44XYZ123",
         "reason": "not a unified social credit code (18 digits and capital letters)",
+        "code": "bad_uscc",
+        "params": {},
         "text": "坏.csv row 2, 统一社会信用代码 '91410223MA44XYZ123': not a unified social credit code (18 digits and capital letters)",
     }
     unreadable = await admin.http.post(

@@ -101,7 +101,9 @@ def test_upload_see_the_errors_fix_and_import(server, tmp_path):
         expect(problem).to_have_count(1)
         expect(problem.locator("td").nth(0)).to_have_text("3")
         expect(problem.locator("td").nth(1)).to_have_text("统一社会信用代码")
-        expect(problem.locator("td").nth(3)).to_have_text("check digit wrong (a typo in the code?)")
+        # The reason in the page's language, by its code (the English one is its title).
+        expect(problem.locator("td").nth(3)).to_have_text("校验位不对（代码有错字？）")
+        expect(problem.locator("td").nth(3)).to_have_attribute("title", "check digit wrong (a typo in the code?)")
         expect(page.locator("#import-run")).to_be_disabled()
         assert query(db, "SELECT count(*) FROM enterprise")[0][0] == before  # a check writes nothing
         page.screenshot(path=str(tmp_path / "import-errors.png"))

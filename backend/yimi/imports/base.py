@@ -27,6 +27,16 @@ class Problem:
     column: str
     value: str
     reason: str
+    code: str = ""  # stable, for translation (yimi.imports.codes); from the reason when not given
+    params: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if not self.code:
+            from yimi.imports.codes import code_of
+
+            code, params = code_of(self.reason)
+            object.__setattr__(self, "code", code)
+            object.__setattr__(self, "params", {**params, **self.params})
 
     def __str__(self) -> str:
         if not self.row:  # about the whole file

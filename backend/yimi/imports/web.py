@@ -146,7 +146,16 @@ async def upload(request: Request) -> Response:
 
 def report(result: ImportResult) -> dict[str, Any]:
     problems = [
-        {"level": p.level, "row": p.row, "column": p.column, "value": p.value, "reason": p.reason, "text": str(p)}
+        {
+            "level": p.level,
+            "row": p.row,
+            "column": p.column,
+            "value": p.value,
+            "reason": p.reason,
+            "code": p.code,
+            "params": p.params,
+            "text": str(p),
+        }
         for p in [*result.errors, *result.warnings][:MAX_PROBLEMS]
     ]
     return {
