@@ -6,15 +6,15 @@ Needs `make frontend` (frontend/dist) and Debian's Chromium at /usr/bin/chromium
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.servers import yimi_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
@@ -24,12 +24,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PASSWORD = "demo password 1"
 STAFF = "staff003"  # a dispatcher in the demo data; its password is set to PASSWORD below
 XSS_NAME = "<img src=x onerror=alert(1)>"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _yimi(env: dict, *args: str) -> None:
@@ -52,41 +46,8 @@ def server(tmp_path_factory):
         subprocess.run(yimi + args, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, timeout=300)
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE enterprise SET name = ? WHERE id = 1", (XSS_NAME,))
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "yimi.app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the Yimi server did not start")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with yimi_serve(f"sqlite://{db}", DIST, YIMI_TILE_URL="") as live:
+        yield live.url
 
 
 @pytest.fixture(scope="package")

@@ -3,18 +3,13 @@ row, fixes the file, checks it again and imports it. Own server on its own demo 
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.imports.conftest import ok, query, yimi
 from tests.imports.fixtures import HEADER, register_rows, write_csv
+from tests.servers import yimi_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
@@ -31,41 +26,8 @@ def server(tmp_path_factory):
     ok(yimi(db, "demo", "--quiet"))
     admin = next(u for u, roles in query(db, "SELECT username, roles FROM staff ORDER BY id") if "admin" in roles)
     ok(yimi(db, "user", "set-password", admin, "--password", PASSWORD))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{db}", "YIMI_FRONTEND_DIST": str(DIST)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "yimi.app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the Yimi server did not start")
-            time.sleep(0.2)
-        yield base, db, admin
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with yimi_serve(f"sqlite://{db}", DIST) as live:
+        yield live.url, db, admin
 
 
 def test_upload_see_the_errors_fix_and_import(server, tmp_path):

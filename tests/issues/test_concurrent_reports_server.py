@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +14,8 @@ import time
 
 import httpx
 import pytest
+
+from tests.servers import free_port
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -50,12 +51,6 @@ mutation($input: ReportIssueInput!) {
   reportIssue(input: $input) { issue { id number title } userErrors { field code message } }
 }
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(env: dict, log) -> tuple[subprocess.Popen, str]:

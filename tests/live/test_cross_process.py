@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import pytest
 import redis
 
 from tests.live.conftest import SubscriptionClient, eventually
+from tests.servers import free_port
 from yimi.app import SESSION_COOKIE
 from yimi.common.ids import to_global_id
 from yimi.live.broker import RedisBroker
@@ -61,12 +61,6 @@ asyncio.run(main())
 """
 
 SIGN_IN = "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } userErrors { message } } }"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _run(args: list[str], env: dict, what: str) -> str:
@@ -115,7 +109,7 @@ class Cluster:
     servers: list[Server] = field(default_factory=list)
 
     def start(self, name: str, log_dir: Path) -> Server:
-        port = _free_port()
+        port = free_port()
         log = log_dir / f"server-{name}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(

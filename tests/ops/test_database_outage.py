@@ -8,7 +8,6 @@ database is back the same server (and the same session) answers again.
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +17,11 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.servers import free_port
+
 PG = "postgres://postgres@127.0.0.1:5432"
 PASSWORD = "correct horse battery"
 CSRF = {"X-Yimi-CSRF": "1"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def yimi(*args, env):

@@ -24,7 +24,7 @@ from graphql import (
     is_object_type,
     parse,
 )
-from tests.security.live_server import yimi_serve
+from tests.servers import yimi_serve
 from yimi.graphql.cost import document_shape, query_cost
 from yimi.graphql.list_bounds import (
     BYTES_PER_OBJECT,
@@ -157,7 +157,7 @@ def test_cost_and_limits_walk_each_fragment_once():
 
 @pytest.fixture(scope="module")
 def server(settings, demo):
-    with yimi_serve(settings) as live:
+    with yimi_serve(settings.database_url, settings.frontend_dist) as live:
         yield live
 
 

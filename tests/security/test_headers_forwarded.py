@@ -10,7 +10,6 @@ default, untrusted once YIMI_FORWARDED_ALLOW_IPS names only another proxy.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,14 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 QUERY = {"query": "{ townships(first: 1) { totalCount } }"}  # 1 point
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +33,7 @@ def database(tmp_path_factory) -> str:
 
 
 def serve(database: str, forwarded_allow_ips: str | None):
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "YIMI_DATABASE_URL": database,

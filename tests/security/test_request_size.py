@@ -12,7 +12,7 @@ import time
 import pytest
 import websockets
 
-from tests.security.live_server import yimi_serve
+from tests.servers import yimi_serve
 
 MB = 1024 * 1024
 CHUNK = b"x" * (64 * 1024)
@@ -20,7 +20,7 @@ CHUNK = b"x" * (64 * 1024)
 
 @pytest.fixture(scope="module")
 def server(settings, demo):
-    with yimi_serve(settings) as live:
+    with yimi_serve(settings.database_url, settings.frontend_dist) as live:
         yield live
 
 
