@@ -6,6 +6,7 @@ import html
 import logging
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 from typing import Any
 
 from cross_web import HTTPException
@@ -47,6 +48,8 @@ log = logging.getLogger("yimi.app")
 
 SESSION_COOKIE = "yimi_session"
 SESSION_SECONDS = 8 * 3600
+# GraphiQL's page (YimiGraphQL.render_graphql_ide): its scripts come from /graphiql/, never a CDN.
+GRAPHIQL_PAGE = files("yimi.graphql").joinpath("graphiql.html").read_text(encoding="utf-8")
 # graphql-transport-ws "Unauthorized": the caller must sign in again (graphql-ws clients do not
 # retry it, as they would 4403).
 CALLER_GONE_CLOSE_CODE = 4401
@@ -131,6 +134,11 @@ class YimiGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.broker = broker
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Our page, not Strawberry's: GraphiQL from this server (/graphiql/, built into frontend/dist),
+        # no CDN and no inline script, sending X-Yimi-CSRF with each request (graphql/graphiql.html).
+        return HTMLResponse(GRAPHIQL_PAGE)
+
     def parse_json(self, data: str | bytes) -> Any:
         return checked_body(super().parse_json, data)  # a JSON object, or HTTP 400 (yimi.common.http_body)
 
@@ -207,7 +215,7 @@ def _unavailable(request: Request, exc: Exception) -> Response:
 
 # First path segments the web app's client-side routes never use: anything under them that no
 # route answered is a 404, never the page.
-RESERVED_PATHS = frozenset({"healthz", "readyz", "metrics", "graphql", "open-data", "assets", "imports"})
+RESERVED_PATHS = frozenset({"healthz", "readyz", "metrics", "graphql", "open-data", "assets", "imports", "graphiql"})
 
 
 def _frontend_routes(settings: Settings) -> list:
@@ -232,6 +240,8 @@ def _frontend_routes(settings: Settings) -> list:
     routes: list = []
     if (dist / "assets").is_dir():
         routes.append(Mount("/assets", app=StaticFiles(directory=dist / "assets"), name="assets"))
+    if (dist / "graphiql").is_dir():  # GraphiQL's own copies of React and GraphiQL, and its boot script
+        routes.append(Mount("/graphiql", app=StaticFiles(directory=dist / "graphiql"), name="graphiql"))
     routes.append(Route("/{path:path}", spa, methods=["GET", "HEAD"]))
     return routes
 

@@ -8,8 +8,6 @@ test_headers_browser.py.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 
 import httpx
@@ -58,15 +56,31 @@ async def test_graphiql_gets_its_own_policy_still_unframeable(client):
     response = await client.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200 and "graphiql" in response.text.lower()
     csp = assert_common(response)
-    # Strawberry's page loads GraphiQL from unpkg.com and runs one inline script: that one, by hash.
-    inline = re.findall(r"<script>(.*?)</script>", response.text, flags=re.DOTALL)
-    assert len(inline) == 1
-    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
-    assert csp["script-src"] == ["https://unpkg.com", f"'sha256-{digest}'"]
-    assert "'unsafe-inline'" not in csp["script-src"] and "'unsafe-eval'" not in csp["script-src"]
-    assert all(
-        src.startswith("https://unpkg.com/") for src in re.findall(r'<script\s[^>]*src="([^"]+)"', response.text)
-    )
+    # Our page (issue 12, item 8): every script from this server, none inline, nothing from a CDN.
+    assert csp["script-src"] == ["'self'"]
+    assert csp["default-src"] == ["'self'"] and csp["connect-src"] == ["'self'"]
+    # GraphiQL's dialogs add <style> elements; its stylesheet embeds data: fonts and images.
+    assert csp["style-src"] == ["'self'", "'unsafe-inline'"]
+    assert csp["font-src"] == ["'self'", "data:"] and csp["img-src"] == ["'self'", "data:"]
+    assert not re.findall(r"<script[^>]*>\s*[^<\s]", response.text)  # no inline script
+    assert "unpkg.com" not in response.text and "https://" not in response.text
+    sources = re.findall(r'<(?:script|link)\s[^>]*(?:src|href)="([^"]+)"', response.text)
+    assert sources and all(src.startswith("/graphiql/") for src in sources)
+
+
+async def test_graphiql_assets_are_served_by_the_app(tmp_path, settings, demo):
+    """The /graphiql/ mount serves the built copies (frontend/dist/graphiql); unknown files 404."""
+    dist = tmp_path / "dist"
+    (dist / "graphiql").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><title>shell</title>", encoding="utf-8")
+    (dist / "graphiql" / "yimi-graphiql.js").write_text("// boot", encoding="utf-8")
+    app = create_app(settings.model_copy(update={"frontend_dist": dist}), manage_db=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        served = await c.get("/graphiql/yimi-graphiql.js")
+        assert served.status_code == 200 and served.text == "// boot"
+        assert "javascript" in served.headers["content-type"]
+        assert assert_common(served)["script-src"] == ["'self'"]
+        assert (await c.get("/graphiql/missing.js")).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -6,25 +6,21 @@ images of its own, ``data:`` images (Leaflet's stylesheet has some) and the map 
 (``frame-ancestors 'none'``, and X-Frame-Options for browsers without CSP 2): a page on another
 port of the same host used to frame the signed-in dashboard.
 
-GraphiQL (the HTML answer at /graphql) is Strawberry's page: scripts and stylesheets from unpkg.com,
-one inline script (allowed by its hash, computed from the page Strawberry serves) and inline
-styles (its React components add style elements). It gets a looser policy of its own, still
-unframeable; nothing else does.
+GraphiQL (the HTML answer at /graphql, backend/yimi/graphql/graphiql.html) loads React, GraphiQL
+and its boot script from this server (/graphiql/, no CDN: a county network often has no internet)
+and has no inline script. It gets a policy of its own, still unframeable, because GraphiQL's
+React components add style elements (inline styles) and its stylesheet embeds ``data:`` fonts and
+images; nothing else does.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.http.ides import get_graphql_ide_html
 
 GRAPHIQL_PATH = "/graphql"
-GRAPHIQL_CDN = "https://unpkg.com"
 COMMON = "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 
@@ -51,17 +47,10 @@ def app_policy(tile_url: str | None) -> str:
     )
 
 
-def _inline_script_hashes(page: str) -> list[str]:
-    scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.DOTALL)
-    return [f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts]
-
-
 def graphiql_policy() -> str:
-    hashes = " ".join(_inline_script_hashes(get_graphql_ide_html("graphiql")))
     return (
-        f"default-src 'self'; script-src {GRAPHIQL_CDN} {hashes}; "
-        f"style-src {GRAPHIQL_CDN} 'unsafe-inline'; img-src 'self' data: {GRAPHIQL_CDN}; "
-        f"font-src {GRAPHIQL_CDN} data:; connect-src 'self'; {COMMON}"
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; {COMMON}"
     )
 
 
