@@ -20,13 +20,13 @@ from yimi.demo.generator import (
     generate_demo,
     make_uscc,
     org_code_check,
-    township_kind,
 )
 from yimi.issues.deadlines import deadline_for, is_working_day
 from yimi.issues.models import OPEN_STATUSES, DispatchRole, IssueCategory, IssueStatus
 from yimi.issues.warning import WarningColor, thresholds, warning_color
 from yimi.issues.workflow import replay
 from yimi.townships.models import TownshipKind
+from yimi.townships.service import township_kind
 
 TODAY = date(2026, 11, 25)
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -56,6 +56,7 @@ from yimi.issues.warning import WarningColor, thresholds, warning_color
 from yimi.issues.workflow import Action, next_status
 from yimi.teams.models import TeamKind
 from yimi.townships.models import TownshipKind
+from yimi.townships.service import township_kind
 
 DATA_DIR = Path(__file__).parent / "data"
 SEED = 20200401
@@ -113,18 +114,6 @@ def utc(dt: datetime) -> datetime:
 
 # --------------------------------------------------------------------------------------------
 # Townships
-
-
-def township_kind(code: str) -> TownshipKind:
-    """From the last three digits of a statistical township code (GB/T 10114 practice)."""
-    n = int(code[-3:])
-    if n < 100:
-        return TownshipKind.SUBDISTRICT
-    if n < 200:
-        return TownshipKind.TOWN
-    if n < 400:
-        return TownshipKind.TOWNSHIP
-    return TownshipKind.PARK
 
 
 def read_townships(path: Path, county_code: str) -> list[dict[str, str]]:

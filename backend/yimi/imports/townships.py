@@ -14,7 +14,8 @@ from yimi.imports import values as v
 from yimi.imports.base import Checker, KindImporter, Outcome, Row, differing
 from yimi.imports.coords import Crs, to_wgs84
 from yimi.imports.headers import ALIASES, normalise
-from yimi.townships.models import Township, TownshipKind
+from yimi.townships.models import Township
+from yimi.townships.service import township_kind
 
 FIELDS = ("name", "kind", "county_code", "county_name", "seat_lon", "seat_lat", "boundary")
 _PROPERTY = {normalise(a): f for f, aliases in ALIASES["townships"].items() for a in aliases}
@@ -31,18 +32,6 @@ def feature_cells(feature: dict[str, Any]) -> dict[str, Any]:
             cells[name] = value
     cells["boundary"] = feature.get("geometry")
     return cells
-
-
-def kind_from_code(code: str) -> TownshipKind:
-    """From the last three digits of a statistical township code (GB/T 10114 practice)."""
-    n = int(code[-3:])
-    if n < 100:
-        return TownshipKind.SUBDISTRICT
-    if n < 200:
-        return TownshipKind.TOWN
-    if n < 400:
-        return TownshipKind.TOWNSHIP
-    return TownshipKind.PARK
 
 
 def _converted(coordinates: Any, crs: Crs) -> Any:
@@ -106,7 +95,7 @@ class TownshipImporter(KindImporter):
         return {
             "code": code,
             "name": c.text("name", 64, required=True),
-            "kind": c.parse("kind", v.TOWNSHIP_KIND, kind_from_code(code) if code else None),
+            "kind": c.parse("kind", v.TOWNSHIP_KIND, township_kind(code) if code else None),
             "county_code": county_code,
             "county_name": county_name,
             "seat_lon": seat[0] if seat else None,

@@ -31,3 +31,15 @@ def township_queryset(criteria: TownshipCriteria) -> QuerySet[Township]:
     if c.search:
         qs = qs.filter(Q(name__icontains=c.search.strip()) | Q(code__startswith=c.search.strip()))
     return qs.only(*Township.LIGHT_FIELDS).order_by("code")
+
+
+def township_kind(code: str) -> TownshipKind:
+    """From the last three digits of a statistical township code (GB/T 10114 practice)."""
+    n = int(code[-3:])
+    if n < 100:
+        return TownshipKind.SUBDISTRICT
+    if n < 200:
+        return TownshipKind.TOWN
+    if n < 400:
+        return TownshipKind.TOWNSHIP
+    return TownshipKind.PARK
