@@ -293,12 +293,27 @@ def query_cost(
     operation selects a list bounded by the data.
     """
     operation = find_operation(document, operation_name)
+    free = operation is None or only_free_fields(document, operation)
+    return operation_cost(schema, document, operation, variables, sizes, free=free)
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode | None,
+    variables: Mapping[str, Any] | None,
+    sizes: Mapping[str, int] | None,
+    *,
+    free: bool,
+) -> QueryCost:
+    """``query_cost`` of an operation found already (``find_operation``), ``free`` as
+    ``only_free_fields`` says: the request pipeline works both out before it reads ``sizes``."""
     if operation is None:
         return QueryCost(points=1, objects=0, fixed=0)
     root = schema.get_root_type(operation.operation)
     summary = _CostWalker(schema, document, operation, variables, sizes).walk(operation.selection_set, root, None)
     points = math.ceil(summary.objects / OBJECTS_PER_POINT) + summary.fixed
-    if not only_free_fields(document, operation):
+    if not free:
         points = max(points, 1)
     return QueryCost(points=points, objects=summary.objects, fixed=summary.fixed)
 

@@ -50,7 +50,7 @@ from graphql import GraphQLError
 from yimi import db
 from yimi.accounts.tokens import log_call
 from yimi.common.counters import counter_storage
-from yimi.graphql.cost import QueryCost, document_shape, find_operation, only_free_fields, query_cost
+from yimi.graphql.cost import QueryCost, document_shape, find_operation, only_free_fields, operation_cost
 from yimi.graphql.list_bounds import sizes_of
 from yimi.ops import metrics
 
@@ -211,7 +211,7 @@ class RequestLimits(SchemaExtension):
         free = operation is None or only_free_fields(document, operation)
         # Only what reads data needs the figures of the database (and a database that answers).
         sizes = None if free else await sizes_of(ec.context).current()
-        cost = self.cost = query_cost(ec.schema._schema, document, ec.operation_name, ec.variables, sizes)
+        cost = self.cost = operation_cost(ec.schema._schema, document, operation, ec.variables, sizes, free=free)
         metrics.QUERY_COST.observe(cost.points)
         if getattr(ec.context, "record", None) is not None:
             ec.context.record.cost = cost.points
