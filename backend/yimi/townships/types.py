@@ -59,11 +59,9 @@ class Township(relay.Node):
 
     @strawberry.field(description="Service teams whose coverage includes this township.")
     async def covering_teams(self, info: Info) -> list[Annotated[ServiceTeam, strawberry.lazy("yimi.teams.types")]]:
-        from yimi.teams.types import ServiceTeam
+        from yimi.teams.types import teams_by_ids
 
-        ids = await info.context.loaders.townships.covering_team_ids.load(self.id)
-        teams = await info.context.loaders.teams.by_id.load_many(ids)
-        return [ServiceTeam.from_model(t) for t in teams if t]
+        return await teams_by_ids(info, await info.context.loaders.townships.covering_team_ids.load(self.id))
 
 
 @strawberry.input(description="Township filter; fields combine with AND.")
