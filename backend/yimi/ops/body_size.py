@@ -46,7 +46,7 @@ class BodySizeLimit:
         while True:
             message = await receive()
             if message["type"] != "http.request":  # the client left: let the app see it
-                await self.app(scope, _replay([message], receive), send)
+                await self.app(scope, _replay(message, receive), send)
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
@@ -57,21 +57,23 @@ class BodySizeLimit:
             if not message.get("more_body", False):
                 break
         whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        await self.app(scope, _replay([whole], receive), send)
+        await self.app(scope, _replay(whole, receive), send)
+
+    def refusal(self) -> dict:
+        """The JSON body of the 413 (a subclass with another limit words its own)."""
+        return {
+            "data": None,
+            "errors": [
+                {
+                    "message": f"The request is larger than {self.max_bytes} bytes, the most this server "
+                    "accepts (YIMI_MAX_REQUEST_BYTES).",
+                    "extensions": {"code": REQUEST_TOO_LARGE, "maximum": self.max_bytes},
+                }
+            ],
+        }
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "data": None,
-                "errors": [
-                    {
-                        "message": f"The request is larger than {self.max_bytes} bytes, the most this server "
-                        "accepts (YIMI_MAX_REQUEST_BYTES).",
-                        "extensions": {"code": REQUEST_TOO_LARGE, "maximum": self.max_bytes},
-                    }
-                ],
-            }
-        ).encode()
+        body = json.dumps(self.refusal()).encode()
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
@@ -109,10 +111,11 @@ def _message_size(message: Message) -> int:
     return len(message.get("bytes") or b"")
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    pending = list(messages)
+def _replay(message: Message, receive: Receive) -> Receive:
+    """``receive`` that first answers ``message``."""
+    pending = [message]
 
     async def replayed() -> Message:
-        return pending.pop(0) if pending else await receive()
+        return pending.pop() if pending else await receive()
 
     return replayed
