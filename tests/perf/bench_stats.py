@@ -31,7 +31,7 @@ from yimi.stats.cache import public_statistics
 from yimi.stats.response_cache import response_cache
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.stats.test_exact_figures import FULL
+from tests.stats.helpers import FULL
 
 YEAR = 2024
 ROUNDS = 200

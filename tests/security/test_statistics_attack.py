@@ -20,11 +20,11 @@ Three attackers, each stronger than the last on what it knows:
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from itertools import product
 
 import pytest
 
+from tests.stats.helpers import FULL, demo_years
 from yimi.stats.service import MEASURES, RATE_MIN, THRESHOLD, Cell, Row, _suppress
 from yimi.stats.types import IssueStatistics
 
@@ -116,19 +116,7 @@ def _attacker(stats: dict, known_classes: dict[str, bool] | None = None) -> Atta
     return a
 
 
-C = "{ value withheld low high reason }"
-ROW = f"key label reported {C} open {C} resolved {C} overdue {C} onTimeRate satisfactionRate"
-FULL = f"""query($year: Int) {{ statistics(year: $year) {{
-  year threshold total {{ {ROW} }} byTownship {{ {ROW} }} byCategory {{ {ROW} }} byMonth {{ {ROW} }}
-  medianWorkingDaysToResolve enterprisesServed {C} visits {C}
-}} }}"""
-
-
-def _years() -> list[int]:
-    return list(range(2020, datetime.now(UTC).year + 1))
-
-
-@pytest.mark.parametrize("year", _years())
+@pytest.mark.parametrize("year", demo_years())
 async def test_the_public_tables_of_a_year_pin_no_small_count(anon, year):
     stats = (await anon(FULL, {"year": year}))["statistics"]
     threshold = stats["threshold"]

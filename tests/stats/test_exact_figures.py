@@ -12,20 +12,11 @@ import chinese_calendar
 import pytest
 from tortoise import connections
 
+from tests.stats.helpers import FULL, demo_years
 from yimi.stats.cache import public_statistics
 
-C = "{ value withheld low high reason }"
-ROW = f"key label reported {C} open {C} resolved {C} overdue {C} onTimeRate satisfactionRate"
-FULL = f"""query($year: Int) {{ statistics(year: $year) {{
-  year threshold total {{ {ROW} }} byTownship {{ {ROW} }} byCategory {{ {ROW} }} byMonth {{ {ROW} }}
-  medianWorkingDaysToResolve enterprisesServed {C} visits {C}
-}} }}"""
 OPEN = ("reported", "dispatched", "in_progress", "returned", "reopened")
 RESOLVED = ("resolved", "closed")
-
-
-def demo_years() -> list[int]:
-    return list(range(2020, datetime.now(UTC).year + 1))
 
 
 async def sql(query: str, *values) -> list[dict]:

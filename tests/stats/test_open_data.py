@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 
-from tests.issues.workflow_helpers import gid
-from tests.stats.test_exact_figures import FULL
-from yimi.enterprises.models import Enterprise
-
-REPORT = """mutation($input: ReportIssueInput!) { reportIssue(input: $input) {
-  issue { id } userErrors { field code message } } }"""
+from tests.stats.helpers import FULL, report_issue
 
 
 async def test_json_is_the_graphql_answer(client, anon):
@@ -54,16 +48,7 @@ async def test_etag_changes_with_the_data_and_answers_304(client, gql):
     tag = first.headers["etag"]
     again = await client.get(url, headers={"If-None-Match": tag})
     assert again.status_code == 304 and again.headers["etag"] == tag and not again.content
-    enterprise = await Enterprise.all().order_by("-id").first()
-    assert enterprise is not None
-    report = {
-        "enterpriseId": gid("Enterprise", enterprise.id),
-        "category": "POWER",
-        "title": f"开放数据测试 {uuid.uuid4().hex[:6]}",
-        "source": "HOTLINE",
-    }
-    result = await gql(REPORT, {"input": report})
-    assert result["reportIssue"]["issue"], result
+    await report_issue(gql, "开放数据测试")
     changed = await client.get(url, headers={"If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["etag"] != tag
     total = changed.json()["total"]["reported"]

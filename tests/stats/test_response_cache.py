@@ -4,20 +4,14 @@ cost, and changes as soon as the data does; nothing else is cached, and the cach
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.conftest import CSRF_HEADERS, count_sql
-from tests.issues.workflow_helpers import gid
-from tests.stats.test_exact_figures import FULL
-from yimi.enterprises.models import Enterprise
+from tests.stats.helpers import FULL, report_issue
 from yimi.stats import response_cache as rc
 from yimi.stats.cache import public_statistics
-
-REPORT = """mutation($input: ReportIssueInput!) { reportIssue(input: $input) {
-  issue { id } userErrors { field code message } } }"""
 
 
 def _named(name: str, query: str = FULL) -> str:
@@ -103,16 +97,7 @@ async def test_a_reported_issue_invalidates_the_cached_answer(anon, gql, calls):
     query = "query FreshAfterReport { statistics { year total { reported { value withheld low high } } } }"
     before = (await anon(query))["statistics"]
     assert (await anon(query))["statistics"] == before and len(calls) == 1
-    enterprise = await Enterprise.all().order_by("-id").first()
-    assert enterprise is not None
-    report = {
-        "enterpriseId": gid("Enterprise", enterprise.id),
-        "category": "POWER",
-        "title": f"响应缓存测试 {uuid.uuid4().hex[:6]}",
-        "source": "HOTLINE",
-    }
-    result = await gql(REPORT, {"input": report})
-    assert result["reportIssue"]["issue"], result
+    await report_issue(gql, "响应缓存测试")
     after = (await anon(query))["statistics"]
     assert len(calls) == 2  # computed again
     assert after["year"] == before["year"]

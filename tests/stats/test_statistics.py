@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
+from tests.stats.helpers import demo_years
 from yimi.stats.service import MEASURES, Cell, Row, _suppress
 
 C = "{ value withheld low high reason }"
@@ -15,11 +14,6 @@ QUERY = f"""query($year: Int) {{ statistics(year: $year) {{
   byTownship {{ key label reported {C} open {C} resolved {C} overdue {C} onTimeRate satisfactionRate }}
   byCategory {{ key label reported {C} open {C} resolved {C} overdue {C} }}
 }} }}"""
-
-
-def _years() -> list[int]:
-    this_year = datetime.now(UTC).year
-    return list(range(2020, this_year + 1))
 
 
 def _assert_publishable(row: dict) -> None:
@@ -36,7 +30,7 @@ def _hidden(count: dict) -> bool:
     return count["withheld"]
 
 
-@pytest.mark.parametrize("year", _years())
+@pytest.mark.parametrize("year", demo_years())
 async def test_the_public_reads_statistics_with_no_count_below_five(anon, year):
     stats = (await anon(QUERY, {"year": year}))["statistics"]
     assert stats["year"] == year
