@@ -47,21 +47,9 @@ def check_uscc(value: object) -> str:
 
 
 # Stored field -> the file's columns that set it (an update keeps a field none of them is in the file).
-COLUMNS_OF = {
-    "address": ("address",),
-    "lon": ("lon", "lat"),
-    "lat": ("lon", "lat"),
-    "industry": ("industry",),
-    "size": ("size",),
-    "above_scale": ("above_scale",),
-    "chain": ("chain",),
-    "contact_person": ("contact_person",),
-    "contact_phone": ("contact_phone",),
-    "risk_color": ("risk_color",),
-    "commissioner_id": ("commissioner",),
-    "name": ("name",),
-    "township_id": ("township",),
-}
+COLUMNS_OF = {f: ("lon", "lat") if f in ("lon", "lat") else (f.removesuffix("_id"),) for f in FIELDS if f != "uscc"}
+# The file's columns, in the order of FIELDS (the export writes them so).
+COLUMNS = tuple(f.removesuffix("_id") for f in FIELDS)
 
 
 def _uscc_or_none(value: object) -> str | None:

@@ -20,6 +20,7 @@ from yimi.accounts.read_rules import Access, Grant
 from yimi.enterprises.models import EnterpriseSize, RiskColor
 from yimi.enterprises.service import EnterpriseCriteria, enterprise_queryset
 from yimi.imports import values as v
+from yimi.imports.enterprises import COLUMNS as ENTERPRISE_COLUMNS
 from yimi.imports.headers import label
 from yimi.issues.filters import IssueCriteria, issue_queryset
 from yimi.issues.models import DispatchOrder, DispatchRole, IssueStatus
@@ -109,30 +110,12 @@ def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
 # ------------------------------------------------------------------------------------ kinds
 
 
-ENTERPRISE_FIELDS = (
-    "name",
-    "uscc",
-    "township",
-    "address",
-    "lon",
-    "lat",
-    "industry",
-    "size",
-    "above_scale",
-    "chain",
-    "contact_person",
-    "contact_phone",
-    "risk_color",
-    "commissioner",
-)
-
-
 async def enterprise_rows(criteria: EnterpriseCriteria, settings: Settings) -> tuple[list[Column], AsyncIterator]:
     widths = {"name": 32, "uscc": 22, "address": 36, "contact_phone": 14}
     numbers = {"lon", "lat"}
     columns = [
         Column(label("enterprises", f), widths.get(f, 12), "number" if f in numbers else "text")
-        for f in ENTERPRISE_FIELDS
+        for f in ENTERPRISE_COLUMNS
     ]
     townships = dict(await Township.all().values_list("id", "name"))
     usernames = dict(await Staff.all().values_list("id", "username"))
