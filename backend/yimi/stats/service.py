@@ -182,6 +182,11 @@ IDENTITY = ("reported", "open", "resolved")  # reported = open + resolved
 COMPLEMENT = {"open": "resolved", "resolved": "open", "reported": "open"}
 
 
+def _cells(total: Cell, breakdowns: list[list[Row]]) -> list[Cell]:
+    """The total's cell, then every row's, breakdown after breakdown: the groups' order everywhere."""
+    return [total, *(r.cell for rows in breakdowns for r in rows)]
+
+
 def _primary(cell: Cell, threshold: int) -> None:
     cell.threshold = threshold
     cell.shown = set(MEASURES) if cell.known else {m for m in MEASURES if getattr(cell, m) >= threshold}
@@ -230,7 +235,7 @@ def _column_rule(total: Cell, rows: list[Row]) -> bool:
 
 def _companions(total: Cell, breakdowns: list[list[Row]]) -> None:
     """The row and column rules until neither hides anything more (each step only hides, so this ends)."""
-    cells = [total, *(r.cell for rows in breakdowns for r in rows)]
+    cells = _cells(total, breakdowns)
     changed = True
     while changed:
         rows_changed = [_row_rule(cell) for cell in cells]
@@ -238,9 +243,12 @@ def _companions(total: Cell, breakdowns: list[list[Row]]) -> None:
         changed = any(rows_changed) or any(columns_changed)
 
 
-def _system(total: Cell, breakdowns: list[list[Row]], threshold: int, resolved_at_least: int = 0) -> System:
-    """The relations the public knows between the figures, with the published ones fixed."""
-    cells = [total, *(r.cell for rows in breakdowns for r in rows)]
+def _system(
+    cells: list[Cell], breakdowns: list[list[Row]], threshold: int, resolved_at_least: int = 0
+) -> tuple[System, dict[tuple[int, str], int]]:
+    """The relations the public knows between the figures (``cells`` as ``_cells`` lists them), with the
+    published ones fixed; and the variable of each (group, measure)."""
+    total = cells[0]
     # No count exceeds the year's total; a withheld total is below the threshold (it is never a companion).
     ceiling = total.reported if "reported" in total.shown else threshold - 1
     system = System()
@@ -262,18 +270,15 @@ def _system(total: Cell, breakdowns: list[list[Row]], threshold: int, resolved_a
             for m in MEASURES:
                 system.equal([var[0, m]], [var[start + k, m] for k in range(len(rows))])
         start += len(rows)
-    system.cells = cells  # type: ignore[attr-defined]
-    system.vars = var  # type: ignore[attr-defined]
-    return system
+    return system, var
 
 
 def _ranges(
     total: Cell, breakdowns: list[list[Row]], threshold: int, resolved_at_least: int = 0
 ) -> list[tuple[int, str]]:
     """Sets every withheld figure's range; returns the (group, measure) whose range is too narrow."""
-    system = _system(total, breakdowns, threshold, resolved_at_least)
-    cells: list[Cell] = system.cells  # type: ignore[attr-defined]
-    var: dict[tuple[int, str], int] = system.vars  # type: ignore[attr-defined]
+    cells = _cells(total, breakdowns)
+    system, var = _system(cells, breakdowns, threshold, resolved_at_least)
     hidden = [v for (i, m), v in var.items() if m not in cells[i].shown]
     feasible = system.tighten(hidden)
     assert feasible, "the true figures satisfy every relation"
@@ -318,26 +323,22 @@ def _widen(total: Cell, breakdowns: list[list[Row]], narrow: list[tuple[int, str
 
 def _pattern(total: Cell, breakdowns: list[list[Row]], threshold: int = THRESHOLD) -> None:
     """Primary suppression and the companion rules: which figures are withheld, from the pattern alone."""
-    for cell in [total, *(r.cell for rows in breakdowns for r in rows)]:
+    for cell in _cells(total, breakdowns):
         _primary(cell, threshold)
     _companions(total, breakdowns)
 
 
 def _suppress(total: Cell, breakdowns: list[list[Row]], threshold: int = THRESHOLD, resolved_at_least: int = 0) -> None:
     """``_pattern``, then the range audit (which may withhold more, and the companion rules run again)."""
-    cells = [total, *(r.cell for rows in breakdowns for r in rows)]
     _pattern(total, breakdowns, threshold)
-    while True:
-        _companions(total, breakdowns)
-        narrow = _ranges(total, breakdowns, threshold, resolved_at_least)
-        if not narrow:
-            return
+    while narrow := _ranges(total, breakdowns, threshold, resolved_at_least):
         if not _widen(total, breakdowns, narrow):
             # Nothing left to withhold around them: withhold every figure but the year's total reported.
-            for cell in cells:
+            for cell in _cells(total, breakdowns):
                 cell.shown &= {"reported"} if cell is total else set()
             _ranges(total, breakdowns, threshold, resolved_at_least)
             return
+        _companions(total, breakdowns)
 
 
 # -- reading the figures ---------------------------------------------------------------------------
