@@ -15,7 +15,7 @@ import logging
 import re
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -114,7 +114,7 @@ class RequestLog:
         metrics.LATENCY.labels(operation).observe(seconds)
         metrics.refresh_db_connections()  # with several workers, each reports its own as it goes
         fields = {
-            **asdict(record),
+            **vars(record),  # its fields, flat: asdict would deep-copy them (9 µs a request)
             "outcome": outcome,
             "method": scope["method"],
             "path": scope["path"],
