@@ -7,6 +7,7 @@ process writes to, and whichever process answers /metrics reports the sum.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -60,6 +61,12 @@ DB_CONNECTIONS = Gauge(
     multiprocess_mode="livesum",
 )
 
+# Each series's child, made once: labels() takes a lock and builds its key at every call. Their
+# values are few (MAX_OPERATION_NAMES, the outcomes, the connection states).
+_requests = functools.cache(REQUESTS.labels)
+_latency = functools.cache(LATENCY.labels)
+_db_connections = functools.cache(DB_CONNECTIONS.labels)
+
 # Operation names are chosen by callers: past this many distinct names, new ones count as
 # "other", so that a client inventing names cannot grow the metrics without bound.
 MAX_OPERATION_NAMES = 200
@@ -78,14 +85,21 @@ def operation_label(name: str | None) -> str:
     return name
 
 
+def observe_request(operation: str | None, outcome: str, seconds: float) -> None:
+    """Counts and times a GraphQL request over HTTP (yimi.ops.requests)."""
+    label = operation_label(operation)
+    _requests(label, outcome).inc()
+    _latency(label).observe(seconds)
+
+
 def refresh_db_connections() -> None:
     try:
         open_, in_use, most = db.pool_connections()
     except Exception:  # no ORM in this process (yet): nothing to report
         return
-    DB_CONNECTIONS.labels("open").set(open_)
-    DB_CONNECTIONS.labels("in_use").set(in_use)
-    DB_CONNECTIONS.labels("max").set(most)
+    _db_connections("open").set(open_)
+    _db_connections("in_use").set(in_use)
+    _db_connections("max").set(most)
 
 
 def process_exiting() -> None:

@@ -109,9 +109,7 @@ class RequestLog:
     @staticmethod
     def _done(scope: Scope, record: RequestRecord, status: int, seconds: float) -> None:
         outcome = record.outcome or _outcome(status)
-        operation = metrics.operation_label(record.operation)
-        metrics.REQUESTS.labels(operation, outcome).inc()
-        metrics.LATENCY.labels(operation).observe(seconds)
+        metrics.observe_request(record.operation, outcome, seconds)
         metrics.refresh_db_connections()  # with several workers, each reports its own as it goes
         fields = {
             **vars(record),  # its fields, flat: asdict would deep-copy them (9 µs a request)
