@@ -36,7 +36,7 @@ from yimi.stats import service
 from yimi.stats.types import IssueStatistics, PublicCount, StatisticsRow
 
 MAX_AGE_SECONDS = 300
-CSV_TABLES = (("total", "total"), ("township", "byTownship"), ("category", "byCategory"), ("month", "byMonth"))
+CSV_TABLES = (("total", "total"), ("township", "by_township"), ("category", "by_category"), ("month", "by_month"))
 CSV_COLUMNS = ["table", "key", "label", "reported", "open", "resolved", "overdue", "onTimeRate", "satisfactionRate"]
 COUNT_FIELDS = ("reported", "open", "resolved", "overdue")
 
@@ -161,7 +161,7 @@ def to_csv(answer: IssueStatistics) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([*CSV_COLUMNS, "withheld"])
     for table, name in CSV_TABLES:
-        value = getattr(answer, _snake(name))
+        value = getattr(answer, name)
         for row in value if isinstance(value, list) else [value]:
             counts = [getattr(row, f) for f in COUNT_FIELDS]
             writer.writerow(
@@ -176,10 +176,6 @@ def to_csv(answer: IssueStatistics) -> bytes:
                 ]
             )
     return ("\ufeff" + out.getvalue()).encode()
-
-
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name)
 
 
 def etag(body: bytes) -> str:
