@@ -42,10 +42,10 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from graphql import GraphQLError
+from yimi.accounts.action_rules import roles_of, team_ids_of
 from yimi.accounts.models import PartnerToken, Role, Staff
 from yimi.enterprises.models import Enterprise, Visit
 from yimi.issues.models import DispatchOrder, ExtensionRequest, Issue
-from yimi.teams.models import TeamMember
 from yimi.townships.models import Township
 
 
@@ -183,10 +183,6 @@ PUBLIC_ACCESS = Access(grants=PUBLIC)
 NO_ROWS = Q(id__isnull=True)  # primary keys are never null
 
 
-def _roles(staff: Staff) -> set[Role]:
-    return {Role(r) for r in staff.roles if r in Role._value2member_map_}
-
-
 async def _township_ids(codes: list[str]) -> frozenset[int] | None:
     if not codes:
         return None
@@ -195,7 +191,7 @@ async def _township_ids(codes: list[str]) -> frozenset[int] | None:
 
 
 async def staff_access(staff: Staff) -> Access:
-    roles = _roles(staff)
+    roles = roles_of(staff)
     if not roles:
         # A login without a role reads what the public reads.
         return Access(grants=PUBLIC, staff=staff)
@@ -203,7 +199,7 @@ async def staff_access(staff: Staff) -> Access:
     if not roles & ALL_ISSUES_ROLES:
         opened = [NO_ROWS]
         if Role.TEAM_MEMBER in roles:
-            teams = list(await TeamMember.filter(staff_id=staff.id).values_list("team_id", flat=True))
+            teams = sorted(await team_ids_of(staff))
             if teams:
                 ordered = Subquery(DispatchOrder.filter(team_id__in=teams).values("issue_id"))
                 visited = Subquery(Visit.filter(team_id__in=teams).values("id"))
