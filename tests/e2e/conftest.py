@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -50,8 +51,9 @@ def server(tmp_path_factory):
         yield live.url
 
 
-@pytest.fixture(scope="package")
-def browser():
+@contextmanager
+def chromium():
+    """Chromium under Playwright's sync API, closed (and Playwright stopped) on the way out."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -60,6 +62,12 @@ def browser():
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="package")
+def browser():
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture

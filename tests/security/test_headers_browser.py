@@ -8,9 +8,9 @@ Uses the browser tests' server (the built frontend/dist on a demo database) and 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, server, sign_in_session  # noqa: F401 (a fixture)
+from tests.e2e.conftest import chromium, server, sign_in_session  # noqa: F401 (a fixture)
 
 MAP_READY = "#map[data-ready='1']"
 # Records what the browser refused, whatever the page itself does (init scripts are not subject to CSP).
@@ -26,12 +26,8 @@ document.addEventListener('securitypolicyviolation', (e) => {
 def browser():
     # Module-scoped, not the browser tests' package-scoped one: the sync API must be gone before
     # the asynchronous tests of this package run in the same event loop.
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def watch(tab: Page) -> list[str]:
