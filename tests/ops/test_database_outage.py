@@ -100,19 +100,24 @@ def log_entries(path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
 
 
+async def sign_in(client: httpx.AsyncClient) -> None:
+    """Signs opsadmin in: the client then holds its session cookie."""
+    signed = await client.post(
+        "/graphql",
+        json={
+            "query": f'mutation {{ signIn(input: {{username: "opsadmin", password: "{PASSWORD}"}}) {{ staff {{ id }} }} }}'
+        },
+        headers=CSRF,
+    )
+    assert signed.json()["data"]["signIn"]["staff"], signed.text
+
+
 async def test_database_outage_answers_503_then_recovers(pg_admin, server):
     admin, name = pg_admin
     base, log_path = server
     queries = {"anonymous": "query Towns { townships(first: 1) { totalCount } }", "staff": "query Me { me { name } }"}
     async with httpx.AsyncClient(base_url=base) as anonymous, httpx.AsyncClient(base_url=base) as staff:
-        signed = await staff.post(
-            "/graphql",
-            json={
-                "query": f'mutation {{ signIn(input: {{username: "opsadmin", password: "{PASSWORD}"}}) {{ staff {{ id }} }} }}'
-            },
-            headers=CSRF,
-        )
-        assert signed.json()["data"]["signIn"]["staff"], signed.text
+        await sign_in(staff)
         callers = {"anonymous": anonymous, "staff": staff}
         assert (await anonymous.get("/readyz")).status_code == 200
 
@@ -193,14 +198,7 @@ async def test_a_signed_in_websocket_during_an_outage_is_closed_with_a_reason(pg
     base, log_path = server
     url = base.replace("http://", "ws://") + "/graphql"
     async with httpx.AsyncClient(base_url=base) as staff:
-        signed = await staff.post(
-            "/graphql",
-            json={
-                "query": f'mutation {{ signIn(input: {{username: "opsadmin", password: "{PASSWORD}"}}) {{ staff {{ id }} }} }}'
-            },
-            headers=CSRF,
-        )
-        assert signed.json()["data"]["signIn"]["staff"], signed.text
+        await sign_in(staff)
         cookie = f"yimi_session={staff.cookies['yimi_session']}"
 
     # Opened during the outage: the session cannot be read, so the socket is closed, saying why.
