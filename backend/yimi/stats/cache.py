@@ -202,9 +202,11 @@ class PublicStatistics:
         read them with ``tracking`` while building it."""
         return await service.data_version(), self.generation
 
-    async def get(self, year: int, now: datetime, timezone: str, threshold: int) -> Entry:
+    async def get(self, year: int, now: datetime, timezone: str, threshold: int, version: int | None = None) -> Entry:
+        """The figures of ``year``; ``version`` is the data version when the caller has just read it."""
         key = (year, threshold, timezone)
-        version = await service.data_version()
+        if version is None:
+            version = await service.data_version()
         entry = self._entries.get(key)
         if entry is not None and entry.fresh(version, now):
             _note(entry.valid_until, entry.stored)
@@ -223,8 +225,9 @@ class PublicStatistics:
             _note(entry.valid_until, entry.stored)
             return entry
 
-    async def years(self, timezone: str, threshold: int) -> list[int]:
-        version = await service.data_version()
+    async def years(self, timezone: str, threshold: int, version: int | None = None) -> list[int]:
+        if version is None:
+            version = await service.data_version()
         cached = self._years
         if (
             cached is not None

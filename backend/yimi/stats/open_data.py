@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from yimi.settings import Settings
 from yimi.stats.cache import etag, public_statistics
+from yimi.stats.service import data_version
 
 CACHE_CONTROL = "public, max-age=300"
 PATH = re.compile(r"^(?P<year>[^.]*)\.(?P<format>json|csv)$")
@@ -78,10 +79,11 @@ async def statistics(request: Request) -> Response:
     if not re.fullmatch(r"[0-9]{4}", text):
         return _error(400, "BAD_YEAR", f"The year must be four digits, not {text[:20]!r}")
     year = int(text)
-    years = await public_statistics.years(settings.timezone, settings.public_min_count)
+    version = await data_version()  # once for both reads below: a warm request costs one query
+    years = await public_statistics.years(settings.timezone, settings.public_min_count, version)
     if year not in years:
         return _error(404, "UNKNOWN_YEAR", f"No statistics for {year}; see /open-data/ for the years available")
-    entry = await public_statistics.get(year, datetime.now(UTC), settings.timezone, settings.public_min_count)
+    entry = await public_statistics.get(year, datetime.now(UTC), settings.timezone, settings.public_min_count, version)
     body = entry.json if kind == "json" else entry.csv
     return _answer(request, body, MEDIA[kind], f"yimi-statistics-{year}.{kind}")
 
