@@ -188,6 +188,20 @@ class KindImporter:
         """Problems about the whole file, once the rows are through (row 0)."""
         return []
 
+    def compared(
+        self, row: Row, values: dict[str, Any], existing_id: int, changed: list[str], column: str, stored: str = ""
+    ) -> Outcome | None:
+        """A row whose record is already stored: unchanged, an update (with --update), or else an
+        error on ``column`` (``stored`` says how the database knows the record, e.g. " as …")."""
+        if not changed:
+            return Outcome(row, "unchanged", values, existing_id)
+        if self.ctx.update:
+            return Outcome(row, "update", values, existing_id)
+        Checker(self.ctx, row).error(
+            column, f"already in the database{stored} with other {', '.join(changed)}: --update overwrites it"
+        )
+        return None
+
 
 def differing(new: dict[str, Any], old: dict[str, Any]) -> list[str]:
     """The fields whose values differ; floats within a micro-degree and equal instants count as equal."""

@@ -102,17 +102,11 @@ class EnterpriseImporter(KindImporter):
                 outcomes.append(Outcome(row, "create", values))
                 continue
             changed = differing(values, old)
-            if not changed:
-                outcomes.append(Outcome(row, "unchanged", values, old["id"]))
-            elif self.ctx.update:
-                outcome = Outcome(row, "update", values, old["id"])
-                outcome.changes = {f: (old.get(f), values[f]) for f in changed}
+            outcome = self.compared(row, values, old["id"], changed, "uscc")
+            if outcome is not None:
+                if outcome.action == "update":
+                    outcome.changes = {f: (old.get(f), values[f]) for f in changed}
                 outcomes.append(outcome)
-            else:
-                Checker(self.ctx, row).error(
-                    "uscc",
-                    f"already in the database with other {', '.join(changed)}: --update overwrites it",
-                )
         return outcomes
 
     def _values(self, row: Row, existing: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -118,17 +118,12 @@ class IssueImporter(KindImporter):
             changed = differing(compared, old)
             if tuple(sorted(values["_co"])) != old["_co"]:
                 changed.append("co_handlers")
-            if not changed:
-                outcomes.append(Outcome(row, "unchanged", values, old["id"]))
-            elif self.ctx.update:
-                values["number"] = old["number"]
-                outcomes.append(Outcome(row, "update", values, old["id"]))
-            else:
-                Checker(self.ctx, row).error(
-                    "number" if values["ledger_number"] else "description",
-                    f"already in the database as {old['number']} with other {', '.join(changed)}: "
-                    "--update overwrites it",
-                )
+            column = "number" if values["ledger_number"] else "description"
+            outcome = self.compared(row, values, old["id"], changed, column, f" as {old['number']}")
+            if outcome is not None:
+                if outcome.action == "update":
+                    values["number"] = old["number"]
+                outcomes.append(outcome)
         return outcomes
 
     async def _enterprises(self, rows: Sequence[Row], conn: BaseDBAsyncClient) -> dict[str, list[dict]]:

@@ -46,14 +46,8 @@ class TeamImporter(KindImporter):
                 continue
             old = await self._current(team, conn)
             changed = differing({k: values[k] for k in FIELDS}, old)
-            if not changed:
-                outcomes.append(Outcome(row, "unchanged", values, team.id))
-            elif self.ctx.update:
-                outcomes.append(Outcome(row, "update", values, team.id))
-            else:
-                Checker(self.ctx, row).error(
-                    "name", f"already in the database with other {', '.join(changed)}: --update overwrites it"
-                )
+            if outcome := self.compared(row, values, team.id, changed, "name"):
+                outcomes.append(outcome)
         return outcomes
 
     def _values(self, row: Row, known_parents: set[str]) -> dict[str, Any]:

@@ -63,14 +63,8 @@ class TownshipImporter(KindImporter):
                 outcomes.append(Outcome(row, "create", values))
                 continue
             changed = differing({k: values[k] for k in FIELDS}, old)
-            if not changed:
-                outcomes.append(Outcome(row, "unchanged", values, old["id"]))
-            elif self.ctx.update:
-                outcomes.append(Outcome(row, "update", values, old["id"]))
-            else:
-                Checker(self.ctx, row).error(
-                    "code", f"already in the database with other {', '.join(changed)}: --update overwrites it"
-                )
+            if outcome := self.compared(row, values, old["id"], changed, "code"):
+                outcomes.append(outcome)
         return outcomes
 
     def _values(self, row: Row) -> dict[str, Any]:
