@@ -30,14 +30,10 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from yimi.stats.service import IDENTITY, MEASURES, THRESHOLD, Cell, Row, _pattern, _suppress, statistics
+from tests.stats.helpers import demo_years
+from yimi.stats.service import IDENTITY, MEASURES, THRESHOLD, Cell, Row, _cells, _pattern, _suppress, statistics
 
 Tables = tuple[Cell, list[list[Row]]]
-
-
-def _cells(tables: Tables) -> list[Cell]:
-    total, breakdowns = tables
-    return [total, *(r.cell for rows in breakdowns for r in rows)]
 
 
 def _outcome(tables: Tables) -> list[tuple]:
@@ -51,7 +47,7 @@ def _outcome(tables: Tables) -> list[tuple]:
             cell.on_time_rate,
             cell.satisfaction_rate,
         )
-        for cell in _cells(tables)
+        for cell in _cells(*tables)
     ]
 
 
@@ -87,7 +83,7 @@ def _alternatives(cell: Cell, shown: set[str]) -> Iterator[Cell]:
 def _shown(tables: Tables) -> list[set[str]]:
     tables = copy.deepcopy(tables)
     _pattern(*tables)
-    return [set(cell.shown) for cell in _cells(tables)]
+    return [set(cell.shown) for cell in _cells(*tables)]
 
 
 def _replace(tables: Tables, index: int, cell: Cell) -> Tables:
@@ -107,7 +103,7 @@ def _telling_groups(tables: Tables) -> list[tuple[int, Cell, Cell]]:
     """Groups where another value of a withheld figure changes what is published: (group, exact, other)."""
     expected = _outcome(tables)
     found = []
-    for index, (cell, shown) in enumerate(zip(_cells(tables), _shown(tables), strict=True)):
+    for index, (cell, shown) in enumerate(zip(_cells(*tables), _shown(tables), strict=True)):
         for other in _alternatives(cell, shown):
             if _outcome(_replace(tables, index, other)) != expected:
                 found.append((index, cell, other))
@@ -120,7 +116,7 @@ def _assert_protected(tables: Tables) -> None:
     tables = copy.deepcopy(tables)
     _suppress(*tables)
     total, breakdowns = tables
-    for cell in _cells(tables):
+    for cell in _cells(*tables):
         for m in MEASURES:
             assert (m in cell.shown) <= (getattr(cell, m) >= THRESHOLD), (cell, m)
         assert len(set(IDENTITY) - cell.shown) != 1, cell
@@ -171,11 +167,7 @@ def test_the_row_withheld_with_a_lone_small_row_is_chosen_without_looking_at_val
 # -- every year of the demo ----------------------------------------------------------------------
 
 
-def _years() -> list[int]:
-    return list(range(2020, datetime.now(UTC).year + 1))
-
-
-@pytest.mark.parametrize("year", _years())
+@pytest.mark.parametrize("year", demo_years())
 async def test_no_withheld_figure_of_the_demo_changes_the_pattern(demo, settings, year):
     """Each group of each year, each alternative of its withheld figures: the public reads the same."""
     data = await statistics(year, datetime.now(UTC), settings.timezone)
@@ -184,14 +176,14 @@ async def test_no_withheld_figure_of_the_demo_changes_the_pattern(demo, settings
     assert _telling_groups(tables) == []
 
 
-@pytest.mark.parametrize("year", _years())
+@pytest.mark.parametrize("year", demo_years())
 async def test_no_exact_zero_of_the_demo_reads_differently(demo, settings, year):
     """The reported finding: a withheld open or resolved of exactly 0 is not told apart from 1 to 4."""
     data = await statistics(year, datetime.now(UTC), settings.timezone)
     tables: Tables = (data.total, data.breakdowns)
     expected = _outcome(tables)
     told = []
-    for index, (cell, shown) in enumerate(zip(_cells(tables), _shown(tables), strict=True)):
+    for index, (cell, shown) in enumerate(zip(_cells(*tables), _shown(tables), strict=True)):
         for measure in ("open", "resolved"):
             if measure in shown or getattr(cell, measure) != 0:
                 continue
@@ -238,7 +230,7 @@ def test_inputs_that_differ_only_in_withheld_figures_read_the_same(tables, data)
     _assert_protected(tables)
     moved = [
         data.draw(st.sampled_from(list(_alternatives(c, s))))
-        for c, s in zip(_cells(tables), _shown(tables), strict=True)
+        for c, s in zip(_cells(*tables), _shown(tables), strict=True)
     ]
     breakdowns = copy.deepcopy(tables[1])
     other: Tables = (moved[0], [])
