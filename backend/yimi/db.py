@@ -143,16 +143,13 @@ async def init_ready_db(settings: Settings) -> None:
         raise DatabaseNotReady(f"YIMI_DATABASE_URL={describe(url)} is not usable: {_reason(exc, url)}") from None
     try:
         await _check_ready(settings)
-    except DatabaseNotReady:
+    except BaseException as exc:
         await _close_quietly()
-        raise
-    except Exception as exc:  # refused credentials, a file that is not a database, …
-        await _close_quietly()
+        if isinstance(exc, DatabaseNotReady) or not isinstance(exc, Exception):
+            raise
+        # Refused credentials, a file that is not a database, …
         message = f"cannot use the database YIMI_DATABASE_URL={describe(url)}: {_reason(exc, url)}"
         raise DatabaseNotReady(message) from None
-    except BaseException:
-        await _close_quietly()
-        raise
 
 
 async def _close_quietly() -> None:
