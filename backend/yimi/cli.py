@@ -228,7 +228,6 @@ def user_set_password(
     """Set (or reset) a login's password; every session of that login ends, on every device."""
     from yimi.accounts.models import Staff
     from yimi.accounts.service import set_password
-    from yimi.common.errors import ServiceError
 
     secret = _ask_password(password)
 
