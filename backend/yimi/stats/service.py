@@ -61,14 +61,14 @@ from tortoise import connections
 
 from yimi.enterprises.models import Visit
 from yimi.issues.deadlines import working_days_between
-from yimi.issues.models import OPEN_VALUES, Issue, IssueCategory, Satisfaction
+from yimi.issues.models import OPEN_VALUES, Issue, IssueCategory, IssueStatus, Satisfaction
 from yimi.stats.bounds import System
 from yimi.townships.models import Township
 
 THRESHOLD = 5
 RATE_MIN = 10
 MEASURES = ("reported", "open", "resolved", "overdue")
-RESOLVED_STATUSES = ["resolved", "closed"]
+RESOLVED_STATUSES = [IssueStatus.RESOLVED.value, IssueStatus.CLOSED.value]
 CONTENT = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value]
 MONTH_LABELS = [f"{m}月" for m in range(1, 13)]
 
