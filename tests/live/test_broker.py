@@ -79,6 +79,15 @@ async def _clients_named(name: str) -> int:
         await client.aclose()
 
 
+async def first_message(pubsub, tries: int = 50) -> dict | None:
+    """The first message ``pubsub`` receives within ``tries`` tenths of a second, or None."""
+    for _ in range(tries):
+        message = await pubsub.get_message(timeout=0.1)
+        if message:
+            return message
+    return None
+
+
 async def test_redis_messages_are_json_on_a_prefixed_channel(redis_url):
     broker = RedisBroker(redis_url)
     raw = aioredis.Redis.from_url(REDIS_URL)
@@ -88,11 +97,7 @@ async def test_redis_messages_are_json_on_a_prefixed_channel(redis_url):
         assert channel.startswith("yimi-test-") and channel.endswith(":issues")
         await pubsub.subscribe(channel)
         await broker.publish("issues", CHANGE)
-        message = None
-        for _ in range(50):
-            message = await pubsub.get_message(timeout=0.1)
-            if message:
-                break
+        message = await first_message(pubsub)
         assert message is not None, "nothing arrived on the raw Redis channel"
         assert json.loads(message["data"]) == CHANGE
         assert message["data"] == b'{"issueId":7,"action":"dispatch","status":"dispatched","version":3}'
@@ -268,11 +273,7 @@ async def test_a_failed_publish_is_made_up_for_by_a_resync_once_redis_is_back(pr
         pubsub = raw.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(broker.redis_channel("issues"))
-            message = None
-            for _ in range(50):
-                message = await pubsub.get_message(timeout=0.1)
-                if message:
-                    break
+            message = await first_message(pubsub)
             assert message is not None, "no resync within 5 s of Redis coming back"
             assert json.loads(message["data"]) == RESYNC
         finally:
