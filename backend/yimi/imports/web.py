@@ -90,12 +90,15 @@ def _refusal(status: int, code: str, message: str) -> JSONResponse:
 
 
 async def _admin(request: Request) -> Any:
-    """The administrator making the request, or the refusal to answer with."""
+    """The administrator making the request, or the refusal to answer with (also for an unknown kind)."""
     staff = await session_staff(request.session)
     if staff is None:
         return _refusal(401, "UNAUTHENTICATED", "Sign in first.")
     if Role.ADMIN.value not in (staff.roles or []):
         return _refusal(403, "FORBIDDEN", "Only administrators import data.")
+    kind = request.path_params["kind"]
+    if kind not in KINDS:
+        return _refusal(404, "NOT_FOUND", f"Unknown kind {kind!r}: one of {', '.join(KINDS)}.")
     return staff
 
 
@@ -108,8 +111,6 @@ async def upload(request: Request) -> Response:
     if isinstance(staff, Response):
         return staff
     kind = request.path_params["kind"]
-    if kind not in KINDS:
-        return _refusal(404, "NOT_FOUND", f"Unknown kind {kind!r}: one of {', '.join(KINDS)}.")
     form = await request.form(max_files=1, max_fields=10)
     file = form.get("file")
     if file is None or isinstance(file, str) or not file.filename:
@@ -187,8 +188,6 @@ async def template(request: Request) -> Response:
     if isinstance(staff, Response):
         return staff
     kind = request.path_params["kind"]
-    if kind not in KINDS:
-        return _refusal(404, "NOT_FOUND", f"Unknown kind {kind!r}: one of {', '.join(KINDS)}.")
     suffix = ".geojson" if kind == "townships" else ".xlsx"
     folder = tempfile.mkdtemp(prefix="yimi-template-")
     path = Path(folder) / f"yimi-{kind}-template{suffix}"
