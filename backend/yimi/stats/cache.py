@@ -207,15 +207,10 @@ class PublicStatistics:
         key = (year, threshold, timezone)
         if version is None:
             version = await service.data_version()
-        entry = self._entries.get(key)
-        if entry is not None and entry.fresh(version, now):
-            _note(entry.valid_until, entry.stored)
+        if (entry := self._fresh(key, version, now)) is not None:
             return entry
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry.fresh(version, now):
-                _note(entry.valid_until, entry.stored)
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            if (entry := self._fresh(key, version, now)) is not None:
                 return entry  # computed by the reader we waited for
             # The version is read before the figures: an entry is never older than its version says.
             version = await service.data_version()
@@ -224,6 +219,14 @@ class PublicStatistics:
             self._entries[key] = entry
             _note(entry.valid_until, entry.stored)
             return entry
+
+    def _fresh(self, key: tuple[int, int, str], version: int, now: datetime) -> Entry | None:
+        """The entry of ``key`` when it still holds (its limits noted for ``tracking``), else None."""
+        entry = self._entries.get(key)
+        if entry is None or not entry.fresh(version, now):
+            return None
+        _note(entry.valid_until, entry.stored)
+        return entry
 
     async def years(self, timezone: str, threshold: int, version: int | None = None) -> list[int]:
         if version is None:
