@@ -5,9 +5,9 @@ import { breaks, colorFor, legend, RAMP, type LegendItem } from '../map/scale';
 import type { Lang } from '../state/url';
 import { isPublished } from './format';
 import type { SpecCell, SpecColumn, SpecRow, TableSpec } from './tableSpec';
-import type { IssueStatistics, PublicCount, StatisticsRow, TownshipOutline, YearSummary } from './types';
+import type { IssueStatistics, Measure, PublicCount, StatisticsRow, TownshipOutline, YearSummary } from './types';
 
-const ROW_MEASURES: ReadonlyArray<[keyof StatisticsRow & ('reported' | 'resolved' | 'open' | 'overdue'), PublicKey]> = [
+const ROW_MEASURES: ReadonlyArray<[Measure, PublicKey]> = [
   ['reported', 'f_reported'], ['resolved', 'f_resolved'], ['open', 'f_open'], ['overdue', 'f_overdue'],
 ];
 

@@ -13,8 +13,8 @@ export interface PublicCount {
   reason: string | null;
 }
 
-export const MEASURES = ['reported', 'resolved', 'open', 'overdue'] as const;
-export type Measure = (typeof MEASURES)[number];
+/** The counts of a row. */
+export type Measure = 'reported' | 'resolved' | 'open' | 'overdue';
 
 export interface StatisticsRow {
   key: string;
