@@ -13,7 +13,7 @@ export function isPublished(c: PublicCount): c is PublicCount & { value: number 
 }
 
 /** True when the API gave a usable range for a withheld count. */
-function hasRange(c: PublicCount): boolean {
+export function hasRange(c: PublicCount): boolean {
   return Number.isFinite(c.low) && Number.isFinite(c.high) && c.high >= c.low;
 }
 

@@ -3,7 +3,7 @@ import { enumLabel, formatNumber } from '../i18n';
 import { translatePublic, type PublicKey } from '../i18n/public';
 import { breaks, colorFor, legend, RAMP, type LegendItem } from '../map/scale';
 import type { Lang } from '../state/url';
-import { isPublished } from './format';
+import { hasRange, isPublished } from './format';
 import type { SpecCell, SpecColumn, SpecRow, TableSpec } from './tableSpec';
 import type { IssueStatistics, Measure, PublicCount, StatisticsRow, TownshipOutline, YearSummary } from './types';
 
@@ -116,7 +116,7 @@ export function rangeBars(counts: readonly PublicCount[]): RangeBars {
   const out: RangeBars = { exact: [], base: [], span: [] };
   for (const c of counts) {
     const published = isPublished(c);
-    const ranged = !published && Number.isFinite(c.low) && Number.isFinite(c.high) && c.high >= c.low;
+    const ranged = !published && hasRange(c);
     out.exact.push(published ? c.value : null);
     out.base.push(ranged ? c.low : null);
     out.span.push(ranged ? c.high - c.low : null);
