@@ -25,7 +25,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 from strawberry.types.unset import UNSET
 
 from yimi.accounts.csrf import check_request
-from yimi.accounts.read_rules import access_for, refreshed
+from yimi.accounts.read_rules import PUBLIC, PUBLIC_ACCESS, Access, access_for, refreshed
 from yimi.accounts.service import SignInThrottle, session_staff
 from yimi.accounts.tokens import token_for_secret
 from yimi.common.errors import ServiceError
@@ -158,6 +158,12 @@ class YimiGraphQL(GraphQL[Context, None]):
             token = await _partner_token(authorization, now)
         else:
             user = await session_staff(request.session)
+        if self.is_websocket_request(request):
+            # Who the caller is, no more: every operation on the socket rebuilds the access before
+            # it runs (CurrentCallerHandler.handle_subscribe), so one built now would go unused.
+            access = PUBLIC_ACCESS if user is None and token is None else Access(grants=PUBLIC, staff=user, token=token)
+        else:
+            access = await access_for(user, token)
         context = Context(
             settings=self.settings,
             request=request,
@@ -166,7 +172,7 @@ class YimiGraphQL(GraphQL[Context, None]):
             now=now,
             user=user,
             token=token,
-            access=await access_for(user, token),
+            access=access,
             record=record,
         )
         if record is not None:
