@@ -86,11 +86,6 @@ class ImportResult:
     encoding: str | None = None
     seconds: float = 0.0
 
-    @property
-    def skipped(self) -> int:
-        """Rows read that were not written: rejected ones (the others are created, updated, unchanged)."""
-        return self.rejected
-
 
 def _importer(kind: str, ctx: Context) -> KindImporter:
     if kind == "enterprises":
@@ -204,8 +199,9 @@ async def run_import(
 ) -> ImportResult:
     started = time.perf_counter()
     result = ImportResult(kind=kind, file=path.name, dry_run=dry_run)
+    geojson = kind == "townships" and path.suffix.lower() in (".geojson", ".json")
     try:
-        if kind == "townships" and path.suffix.lower() in (".geojson", ".json"):
+        if geojson:
             rows, names, _ = _feature_rows(path)
         else:
             rows, names, _ = _table_rows(kind, path, result)
@@ -222,7 +218,6 @@ async def run_import(
         column_names=names,
     )
     worker = _importer(kind, ctx)
-    geojson = kind == "townships" and path.suffix.lower() in (".geojson", ".json")
     default = path.with_name(f"{path.stem}.rejected.{'geojson' if geojson else 'csv'}")
     rejects: _Rejects = (_RejectedFeatures if geojson else _Rejects)(rejected_file or default, kind, names)
     rejects.titles = result.titles
