@@ -22,6 +22,9 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.imports.fixtures import HEADER
+
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 100_000
 BUDGET_SECONDS = 60
 SEED = 13
@@ -98,21 +101,7 @@ def write_register(path: Path, places, n: int) -> list[tuple[str, str]]:
     rng = random.Random(SEED)
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     sheet = book.add_worksheet()
-    header = [
-        "企业名称",
-        "统一社会信用代码",
-        "乡镇(街道)",
-        "地址",
-        "经度",
-        "纬度",
-        "行业",
-        "企业规模",
-        "是否规上",
-        "产业链",
-        "联系人",
-        "联系电话",
-    ]
-    sheet.write_row(0, 0, header)
+    sheet.write_row(0, 0, HEADER)
     per = n // len(places) + 1
     points = {name: points_inside(rng, outline, per) for name, outline in places}
     enterprises = []
