@@ -20,7 +20,7 @@ import { textOn } from '../map/scale';
 import type { Lang } from '../state/url';
 import { countText } from './format';
 import { categorySeries, choropleth, monthlySeries, WITHHELD_FILL, type RangeBars } from './shape';
-import type { IssueStatistics, PublicCount, TownshipOutline } from './types';
+import type { IssueStatistics, PublicCount, StatisticsRow, TownshipOutline } from './types';
 
 echarts.use([BarChart, MapChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -126,6 +126,18 @@ const BASE = {
   tooltip: { renderMode: 'richText', confine: true, backgroundColor: '#ffffff', borderColor: '#7a8594', textStyle: { color: '#1b2430', fontSize: 12 } },
 };
 
+/** The tooltip of a bar chart over `rows`: the hovered row's label and the figures `lines` picks. */
+function axisTooltip(labels: readonly string[], rows: readonly StatisticsRow[], lines: (row: StatisticsRow) => Array<[string, PublicCount]>, lang: Lang) {
+  return {
+    ...BASE.tooltip, trigger: 'axis', axisPointer: { type: 'shadow' },
+    formatter: (params: unknown) => {
+      const i = ((Array.isArray(params) ? params[0] : params) as { dataIndex: number }).dataIndex;
+      const row = rows[i];
+      return row ? tooltipText(labels[i] ?? row.key, lines(row), lang) : '';
+    },
+  };
+}
+
 function drawMonthly(target: HTMLElement, stats: IssueStatistics, lang: Lang): void {
   const s = monthlySeries(stats, lang);
   const received = translatePublic(lang, 'f_reported');
@@ -137,14 +149,7 @@ function drawMonthly(target: HTMLElement, stats: IssueStatistics, lang: Lang): v
     grid: { left: 8, right: 12, top: 36, bottom: 8, containLabel: true },
     xAxis: { type: 'category', data: s.labels, axisLabel: { fontSize: 11, interval: 0 } },
     yAxis: { type: 'value', minInterval: 1, axisLabel: { fontSize: 11 } },
-    tooltip: {
-      ...BASE.tooltip, trigger: 'axis', axisPointer: { type: 'shadow' },
-      formatter: (params: unknown) => {
-        const i = (Array.isArray(params) ? (params[0] as { dataIndex: number }) : (params as { dataIndex: number })).dataIndex;
-        const row = stats.byMonth[i];
-        return row ? tooltipText(s.labels[i] ?? row.key, [[received, row.reported], [resolved, row.resolved]], lang) : '';
-      },
-    },
+    tooltip: axisTooltip(s.labels, stats.byMonth, (row) => [[received, row.reported], [resolved, row.resolved]], lang),
     series: [...rangeSeries(received, withheld, 'reported', RECEIVED, s.reported), ...rangeSeries(resolved, withheld, 'resolved', RESOLVED, s.resolved)],
   });
 }
@@ -159,14 +164,7 @@ function drawCategory(target: HTMLElement, stats: IssueStatistics, lang: Lang): 
     grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
     xAxis: { type: 'value', minInterval: 1, axisLabel: { fontSize: 11 } },
     yAxis: { type: 'category', data: s.labels, inverse: true, axisLabel: { fontSize: 12 } },
-    tooltip: {
-      ...BASE.tooltip, trigger: 'axis', axisPointer: { type: 'shadow' },
-      formatter: (params: unknown) => {
-        const i = (Array.isArray(params) ? (params[0] as { dataIndex: number }) : (params as { dataIndex: number })).dataIndex;
-        const row = stats.byCategory[i];
-        return row ? tooltipText(s.labels[i] ?? row.key, [[received, row.reported]], lang) : '';
-      },
-    },
+    tooltip: axisTooltip(s.labels, stats.byCategory, (row) => [[received, row.reported]], lang),
     series: rangeSeries(received, withheld, 'reported', RECEIVED, s.reported),
   });
 }
