@@ -165,10 +165,10 @@ class Statistics:
     total: Cell
     by_township: list[Row]
     by_category: list[Row]
-    by_month: list[Row] = field(default_factory=list)
+    by_month: list[Row]
+    enterprises_served: Figure
+    visits: Figure
     median_working_days: float | None = None
-    enterprises_served: Figure | None = None
-    visits: Figure | None = None
     # The figures hold until this instant (the next deadline of an open issue), or until data changes.
     valid_until: datetime | None = None
 

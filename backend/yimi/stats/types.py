@@ -107,7 +107,6 @@ class IssueStatistics:
 
     @classmethod
     def from_data(cls, data: service.Statistics) -> IssueStatistics:
-        assert data.enterprises_served is not None and data.visits is not None
         return cls(
             year=data.year,
             threshold=data.threshold,
