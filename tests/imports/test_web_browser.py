@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in_ui
 from tests.imports.conftest import ok, query, yimi
 from tests.imports.fixtures import HEADER, register_rows, write_csv
 from tests.servers import yimi_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "import password 1"
 
 
@@ -41,17 +41,12 @@ def test_upload_see_the_errors_fix_and_import(server, tmp_path):
     bad = write_csv(tmp_path / "名录.csv", HEADER, rows)
     before = query(db, "SELECT count(*) FROM enterprise")[0][0]
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 860}, locale="zh-CN")
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(base + "/")
-        page.wait_for_selector("form.signin-card")
-        page.fill("#si-username", admin)
-        page.fill("#si-password", PASSWORD)
-        page.press("#si-password", "Enter")
+        sign_in_ui(page, admin, PASSWORD)
         page.click("#open-import")
         dialog = page.locator("dialog.import-dialog")
         expect(dialog).to_be_visible()
@@ -94,15 +89,10 @@ def test_a_dispatcher_has_no_import_button(server):
     )
     ok(yimi(db, "user", "set-password", dispatcher, "--password", PASSWORD))
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="zh-CN")
         page.goto(base + "/")
-        page.wait_for_selector("form.signin-card")
-        page.fill("#si-username", dispatcher)
-        page.fill("#si-password", PASSWORD)
-        page.press("#si-password", "Enter")
+        sign_in_ui(page, dispatcher, PASSWORD)
         page.wait_for_selector("#who")
         assert page.locator("#open-import").count() == 0
         browser.close()
