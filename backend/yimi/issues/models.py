@@ -57,6 +57,7 @@ OPEN_STATUSES = (
 )
 
 OPEN_VALUES = [s.value for s in OPEN_STATUSES]
+RESOLVED_VALUES = [IssueStatus.RESOLVED.value, IssueStatus.CLOSED.value]
 
 
 class Satisfaction(str, Enum):

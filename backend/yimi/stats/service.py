@@ -61,14 +61,13 @@ from tortoise import connections
 
 from yimi.enterprises.models import Visit
 from yimi.issues.deadlines import working_days_between
-from yimi.issues.models import OPEN_VALUES, Issue, IssueCategory, IssueStatus, Satisfaction
+from yimi.issues.models import OPEN_VALUES, RESOLVED_VALUES, Issue, IssueCategory, Satisfaction
 from yimi.stats.bounds import System
 from yimi.townships.models import Township
 
 THRESHOLD = 5
 RATE_MIN = 10
 MEASURES = ("reported", "open", "resolved", "overdue")
-RESOLVED_STATUSES = [IssueStatus.RESOLVED.value, IssueStatus.CLOSED.value]
 CONTENT = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value]
 MONTH_LABELS = [f"{m}月" for m in range(1, 13)]
 
@@ -389,7 +388,7 @@ async def statistics(year: int, now: datetime, timezone: str, threshold: int = T
         status = str(getattr(status, "value", status))
         satisfaction = None if satisfaction is None else str(getattr(satisfaction, "value", satisfaction))
         is_open = status in open_values
-        is_resolved = status in RESOLVED_STATUSES
+        is_resolved = status in RESOLVED_VALUES
         cell = Cell(
             reported=1,
             open=int(is_open),

@@ -23,7 +23,15 @@ from yimi.common.filters import fitting
 from yimi.common.ids import parse_global_id
 from yimi.common.text import checked_field_list
 from yimi.issues.deadlines import working_days_between
-from yimi.issues.models import OPEN_VALUES, DispatchOrder, DispatchRole, Issue, IssueCategory, IssueStatus, Satisfaction
+from yimi.issues.models import (
+    OPEN_VALUES,
+    RESOLVED_VALUES,
+    DispatchOrder,
+    DispatchRole,
+    Issue,
+    IssueCategory,
+    Satisfaction,
+)
 from yimi.issues.warning import overdue_q
 from yimi.teams.action_rules import authorize_set_coverage
 from yimi.teams.models import ServiceTeam, TeamCoverage, TeamKind
@@ -93,7 +101,6 @@ async def coverage_matrix(townships: list[Township]) -> list[TownshipCoverage]:
 # --------------------------------------------------------------------------------------------
 # Team figures
 
-RESOLVED_VALUES = [IssueStatus.RESOLVED.value, IssueStatus.CLOSED.value]
 CONTENT_VALUES = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value]
 
 
