@@ -186,9 +186,13 @@ export function getLang(): Lang {
   return current;
 }
 
-export function translate(lang: Lang, key: Key, vars: Record<string, string | number> = {}): string {
-  const template: string = lang === 'en' ? en[key] : zh[key];
+/** ``template`` with each ``{name}`` replaced by ``vars[name]`` (left as it is when missing). */
+export function fill(template: string, vars: Record<string, string | number> = {}): string {
   return template.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? `{${name}}`));
+}
+
+export function translate(lang: Lang, key: Key, vars: Record<string, string | number> = {}): string {
+  return fill(lang === 'en' ? en[key] : zh[key], vars);
 }
 
 export function t(key: Key, vars: Record<string, string | number> = {}): string {

@@ -3,7 +3,7 @@
  * they travel in the public page's chunk and the staff dashboard's bundle does not carry them; the
  * language itself is the one index.ts holds (setLang / getLang).
  */
-import { getLang } from './index';
+import { fill, getLang } from './index';
 import type { Lang } from '../state/url';
 
 const zh = {
@@ -151,8 +151,7 @@ const en: Record<PublicKey, string> = {
 };
 
 export function translatePublic(lang: Lang, key: PublicKey, vars: Record<string, string | number> = {}): string {
-  const template: string = lang === 'en' ? en[key] : zh[key];
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? `{${name}}`));
+  return fill(lang === 'en' ? en[key] : zh[key], vars);
 }
 
 /** A public-page string in the current language. */
