@@ -4,7 +4,7 @@ import { ENTERPRISES, fetchAll, ISSUES, TEAMS, type Connection } from '../api/qu
 import { enumLabel, formatDateTime, formatNumber, t, type Key } from '../i18n';
 import type { AppState, ListTab, Sort } from '../state/url';
 import { el } from '../ui/dom';
-import { toCsv } from './csv';
+import { download, toCsv } from './csv';
 import { warningBadge } from '../pages/panels';
 
 type Row = Record<string, unknown> & { id: string };
@@ -200,12 +200,7 @@ export class ListView {
       const rows = await fetchAll<Row>(query, field, this.host.variables(s.tab));
       const cols = this.columns(s.tab);
       const csv = toCsv(cols.map((c) => t(c.key)), rows.map((r) => cols.map((c) => c.csv(r))));
-      const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
-      const a = el('a', { href: url, download: `yimi-${s.tab}.csv` });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      download(`yimi-${s.tab}.csv`, csv, 'text/csv;charset=utf-8');
     } catch (err) {
       this.status.textContent = t('loadFailed') + (isForbidden(err) ? t('forbidden') : err instanceof Error ? err.message : String(err));
     } finally {

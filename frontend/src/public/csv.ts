@@ -40,17 +40,3 @@ export function tableCsv(spec: TableSpec, lang: Lang): string {
 export function tableJson(spec: TableSpec): string {
   return JSON.stringify(spec.json, null, 2) + '\n';
 }
-
-/** Offer text as a file download (an object URL on a temporary link: no server round trip). */
-export function download(fileName: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  a.hidden = true;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // Some browsers read the URL after click() returns: revoke it later.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}

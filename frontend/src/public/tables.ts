@@ -6,7 +6,8 @@
 import { pt } from '../i18n/public';
 import { getLang } from '../i18n';
 import { el } from '../ui/dom';
-import { download, tableCsv, tableJson } from './csv';
+import { download } from '../list/csv';
+import { tableCsv, tableJson } from './csv';
 import { countText, daysText, isPublished, rateText, withheldExplanation } from './format';
 import type { SpecCell, SpecRow, TableSpec } from './tableSpec';
 import type { PublicCount } from './types';
