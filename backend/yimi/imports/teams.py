@@ -34,6 +34,7 @@ class TeamImporter(KindImporter):
         found = await ServiceTeam.filter(name__in=list(parents)).using_db(conn).values_list("name", flat=True)
         # Tortoise types values_list(flat=True) as tuples; it gives the values themselves.
         known_parents |= set(cast(list[str], found))
+        current = await self._current(list(existing.values()), conn)
         outcomes = []
         for row in rows:
             values = self._values(row, known_parents)
@@ -44,7 +45,7 @@ class TeamImporter(KindImporter):
             if team is None:
                 outcomes.append(Outcome(row, "create", values))
                 continue
-            old = await self._current(team, conn)
+            old = current[team.id]
             changed = differing({k: values[k] for k in FIELDS}, old)
             if outcome := self.compared(row, values, team.id, changed, "name"):
                 outcomes.append(outcome)
@@ -95,19 +96,33 @@ class TeamImporter(KindImporter):
             "townships": sorted(set(townships)),
         }
 
-    async def _current(self, team: ServiceTeam, conn: BaseDBAsyncClient) -> dict[str, Any]:
-        parent = await ServiceTeam.filter(id=team.parent_id).using_db(conn).values_list("name", flat=True)
-        department = await Department.filter(id=team.lead_department_id).using_db(conn).values_list("name", flat=True)
-        members = await TeamMember.filter(team_id=team.id).using_db(conn).values_list("staff_id", flat=True)
-        townships = await TeamCoverage.filter(team_id=team.id).using_db(conn).values_list("township_id", flat=True)
+    async def _current(self, teams: list[ServiceTeam], conn: BaseDBAsyncClient) -> dict[int, dict[str, Any]]:
+        """The stored teams as the file's columns give them (what a re-import compares), by id."""
+        ids = [t.id for t in teams]
+        parent_ids = [t.parent_id for t in teams if t.parent_id is not None]
+        parents = dict(await ServiceTeam.filter(id__in=parent_ids).using_db(conn).values_list("id", "name"))
+        department_ids = [t.lead_department_id for t in teams]
+        departments = dict(await Department.filter(id__in=department_ids).using_db(conn).values_list("id", "name"))
+        members: dict[int, list[int]] = {}
+        for team_id, staff_id in (
+            await TeamMember.filter(team_id__in=ids).using_db(conn).values_list("team_id", "staff_id")
+        ):
+            members.setdefault(team_id, []).append(staff_id)
+        townships: dict[int, list[int]] = {}
+        coverage = await TeamCoverage.filter(team_id__in=ids).using_db(conn).values_list("team_id", "township_id")
+        for team_id, township_id in coverage:
+            townships.setdefault(team_id, []).append(township_id)
         return {
-            "kind": team.kind,
-            "parent": parent[0] if parent else None,
-            "lead_department": department[0],
-            "leader_id": team.leader_id,
-            "specialities": list(team.specialities),
-            "members": sorted(members),
-            "townships": sorted(townships),
+            t.id: {
+                "kind": t.kind,
+                "parent": parents.get(t.parent_id),
+                "lead_department": departments[t.lead_department_id],
+                "leader_id": t.leader_id,
+                "specialities": list(t.specialities),
+                "members": sorted(members.get(t.id, [])),
+                "townships": sorted(townships.get(t.id, [])),
+            }
+            for t in teams
         }
 
     async def write(self, outcomes: Sequence[Outcome], conn: BaseDBAsyncClient) -> None:
