@@ -14,7 +14,6 @@ header (from this site's pages: yimi.accounts.csrf). Uploads may be larger than
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -51,24 +50,15 @@ class _ImportBodySizeLimit(BodySizeLimit):
     """The body limit of uploads under /imports/: its 413 names YIMI_IMPORT_MAX_BYTES, in the shape of
     the import's other refusals (which the web page shows)."""
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "code": REQUEST_TOO_LARGE,
-                    "message": f"The file is larger than {self.max_bytes} bytes, the most an import accepts "
-                    "(YIMI_IMPORT_MAX_BYTES).",
-                    "maximum": self.max_bytes,
-                }
+    def refusal(self) -> dict:
+        return {
+            "error": {
+                "code": REQUEST_TOO_LARGE,
+                "message": f"The file is larger than {self.max_bytes} bytes, the most an import accepts "
+                "(YIMI_IMPORT_MAX_BYTES).",
+                "maximum": self.max_bytes,
             }
-        ).encode()
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        }
 
 
 class UploadSizeLimit:
