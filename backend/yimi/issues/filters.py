@@ -10,7 +10,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from tortoise.expressions import Case, Q, Subquery, When
+from tortoise.expressions import Case, Q, RawSQL, Subquery, When
 from tortoise.queryset import QuerySet
 
 from yimi.accounts.read_rules import Access, Grant
@@ -93,12 +93,13 @@ def ordered(qs: QuerySet[Issue], order_field: IssueOrderField, descending: bool)
     key = order_field.value
     if order_field in RANKS:
         key = f"{order_field.value}_rank"
-        # Tortoise's stubs leave numbers out of `then` and `default`; it sends them as SQL constants.
+        # The ranks are SQL literals: as bound parameters PostgreSQL would type them as text
+        # ("expected str, got int"). Tortoise's stubs leave raw SQL out of `then` and `default`.
         ranks = [
-            When(**{order_field.value: member.value}, then=i)  # type: ignore[arg-type]
+            When(**{order_field.value: member.value}, then=RawSQL(str(i)))  # type: ignore[arg-type]
             for i, member in enumerate(RANKS[order_field])
         ]
-        qs = qs.annotate(**{key: Case(*ranks, default=len(ranks))})  # type: ignore[arg-type]
+        qs = qs.annotate(**{key: Case(*ranks, default=RawSQL(str(len(ranks))))})  # type: ignore[arg-type]
     return qs.order_by(f"{sign}{key}", f"{sign}id")
 
 
