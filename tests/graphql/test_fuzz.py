@@ -24,10 +24,18 @@ CALLERS = {"anonymous", "dispatcher", "partner"}
 
 
 @pytest.mark.timeout(300)
-def test_schemathesis_fuzzing_finds_no_server_errors():
+def test_schemathesis_fuzzing_finds_no_server_errors(scratch_database_url):
     # As a module from the repository root: run as a path, tests/graphql would shadow `graphql`.
     run = subprocess.run(
-        [sys.executable, "-m", "tests.graphql.fuzz_run", "--examples", str(EXAMPLES)],
+        [
+            sys.executable,
+            "-m",
+            "tests.graphql.fuzz_run",
+            "--examples",
+            str(EXAMPLES),
+            "--database",
+            scratch_database_url,
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -7,7 +7,8 @@ import math
 
 import eviltransform
 
-from tests.imports.conftest import ok, query, summary, yimi
+from tests.databases import query
+from tests.imports.conftest import ok, summary, yimi
 from tests.imports.fixtures import HEADER, make_uscc, register_rows, write_csv
 
 
