@@ -10,8 +10,8 @@ On a fresh copy of the cached demo in PostgreSQL (benchdata.py):
   and each process's peak resident memory (RSS) under the load.
 
 Run: .venv/bin/python tests/perf/bench_load.py [--scale county|province] [--workers 2] [--connections 50]
-[--duration 30] [--profile] (`--profile` records a py-spy flame graph of a Yimi worker under load, if
-py-spy is installed in the venv).
+[--duration 30] [--profile] (`--profile`: where one Yimi worker spends its time under the load, sampled
+by py-spy if it is installed in the venv; the stacks are kept in var/bench/profile.txt).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,7 @@ class Server:
     log: Path
     headers: dict[str, str] = field(default_factory=dict)
     peak_rss: dict[int, int] = field(default_factory=dict)  # pid → KiB
+    load_average: float = 0.0  # of the machine (1 minute) when its load began: the machine is shared
 
     def processes(self) -> list[int]:
         """The server's processes: uvicorn's workers when it has any, else the server itself."""
@@ -235,6 +237,7 @@ def load(server: Server, requests: list[tuple[str, list[dict]]], connections: in
         )
     )
     stop = threading.Event()
+    server.load_average = os.getloadavg()[0]
 
     def sample() -> None:
         while not stop.wait(0.5):
@@ -259,33 +262,55 @@ def load(server: Server, requests: list[tuple[str, list[dict]]], connections: in
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def profile(server: Server, seconds: int, tmp: Path) -> Path | None:
-    """A py-spy flame graph of one Yimi worker for ``seconds`` (started while the load runs)."""
+def profile(server: Server, seconds: int, tmp: Path) -> subprocess.Popen | None:
+    """py-spy records one Yimi worker for ``seconds`` while the load runs (collapsed stacks; see summarize)."""
     spy = Path(sys.executable).parent / "py-spy"
     if not spy.exists():
-        print("(no py-spy in the venv: no profile)")
+        print("(no py-spy in the venv: no profile; .venv/bin/pip install py-spy)")
         return None
-    out = ROOT / "var" / "bench" / f"profile-{time.strftime('%Y%m%d-%H%M%S')}.svg"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = tmp / "profile.txt"
     pid = server.processes()[0]
-    subprocess.Popen(
-        [
-            str(spy),
-            "record",
-            "--pid",
-            str(pid),
-            "--duration",
-            str(seconds),
-            "--rate",
-            "200",
-            "-o",
-            str(out),
-            "--nonblocking",
-        ],
-        stdout=(tmp / "py-spy.log").open("wb"),
-        stderr=subprocess.STDOUT,
+    options = ["--duration", str(seconds), "--rate", "100", "--format", "raw", "--nonblocking", "-o", str(out)]
+    return subprocess.Popen(
+        [str(spy), "record", "--pid", str(pid), *options],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp / "py-spy.log").open("wb"),
     )
-    return out
+
+
+def summarize(stacks: Path, top: int = 15) -> None:
+    """Where the worker spent its samples: own time by package (the innermost frame's), and the Yimi
+    functions seen in most samples (their time includes what they call)."""
+    by_package: dict[str, int] = {}
+    own: dict[str, int] = {}
+    ours: dict[str, int] = {}
+    total = 0
+    for line in stacks.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [(f.split(" (")[0], f.rsplit(" (", 1)[-1].rstrip(")").split(":")[0]) for f in stack.split(";")]
+        function, path = frames[-1]
+        package = path.split("/")[0] if "/" in path else path.removesuffix(".py")
+        by_package[package] = by_package.get(package, 0) + n
+        own[f"{path}:{function}"] = own.get(f"{path}:{function}", 0) + n
+        for name in {f"{p}:{f}" for f, p in frames if p.startswith("yimi/")}:
+            ours[name] = ours.get(name, 0) + n
+    if not total:
+        print("(py-spy recorded nothing)")
+        return
+
+    def show(title: str, counts: dict[str, int]) -> None:
+        print(title)
+        for name, n in sorted(counts.items(), key=lambda kv: -kv[1])[:top]:
+            print(f"  {100 * n / total:5.1f}%  {name}")
+
+    print(f"\nprofile of one Yimi worker under the load: {total} samples of its CPU time (py-spy)")
+    show("own time by package:", by_package)
+    show("own time by function:", own)
+    show("Yimi functions, with what they call:", ours)
 
 
 def print_results(results: list[tuple[Server, dict]], args, same: list[str]) -> None:
@@ -296,14 +321,17 @@ def print_results(results: list[tuple[Server, dict]], args, same: list[str]) -> 
     print(f"answers compared before the load: {'the same' if not same else 'DIFFERENT:'}")
     for problem in same:
         print(f"  {problem}")
-    head = f"{'server':<22} {'requests/s':>10} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'MB/s':>7}  peak RSS per process (MB)"
+    head = (
+        f"{'server':<22} {'requests/s':>10} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'MB/s':>7} "
+        f"{'load avg':>8}  peak RSS per process (MB)"
+    )
     print(head)
     print("-" * len(head))
     for server, r in results:
         rss = ", ".join(f"{kib / 1024:.0f}" for kib in server.peak_rss.values()) or "-"
         print(
             f"{server.name:<22} {r['rps']:10.1f} {r['errors']:7d} {r['p50'] or 0:8.0f} {r['p95'] or 0:8.0f} "
-            f"{r['p99'] or 0:8.0f} {r['bytesPerSecond'] / 1e6:7.1f}  {rss}"
+            f"{r['p99'] or 0:8.0f} {r['bytesPerSecond'] / 1e6:7.1f} {server.load_average:8.1f}  {rss}"
         )
         if r["firstError"]:
             print(f"  first error: {r['firstError']}")
@@ -341,11 +369,14 @@ def main() -> None:
             same = compare(yimi, pg, panels)
             results = []
             for server, requests in ((yimi, mix.yimi_requests(panels)), (pg, mix.postgraphile_requests(panels))):
-                flame = profile(server, args.duration - 5, tmp) if args.profile and server is yimi else None
+                spy = profile(server, max(3, args.duration - 5), tmp) if args.profile and server is yimi else None
                 results.append((server, load(server, requests, args.connections, args.duration, tmp)))
-                if flame:
-                    print(f"py-spy flame graph of a Yimi worker under load: {flame}")
-    print_results(results, args, same)
+                if spy:
+                    spy.wait(60)
+                    shutil.copy(tmp / "profile.txt", ROOT / "var" / "bench" / "profile.txt")
+            print_results(results, args, same)
+            if args.profile and (tmp / "profile.txt").exists():
+                summarize(tmp / "profile.txt")
 
 
 if __name__ == "__main__":
