@@ -37,8 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.perf import workload as w
-from tests.perf.benchdata import BACKENDS, PASSWORD, SCALES, STAFF, working_copy
-
+from tests.perf.benchdata import BACKENDS, PASSWORD, SCALES, dispatcher, working_copy
 from yimi import db
 from yimi.app import create_app
 from yimi.settings import Settings
@@ -75,12 +74,12 @@ class Api:
         return body["data"]
 
 
-async def sign_in(app) -> Api:
+async def sign_in(app, username: str) -> Api:
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
     api = Api(http)
     data = await api(
         "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }",
-        {"u": STAFF, "p": PASSWORD},
+        {"u": username, "p": PASSWORD},
     )
     assert data["signIn"]["staff"], data
     return api
@@ -112,13 +111,13 @@ async def pages(api: Api, query: str, field: str, variables: dict, upto: int) ->
     return number, after
 
 
-async def measure(database_url: str, rows: dict[str, Row], label: str, rounds: int) -> None:
+async def measure(database_url: str, username: str, rows: dict[str, Row], label: str, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=database_url, frontend_dist=Path(tmp), rate_limit_points=10**9)
         await db.init_db(settings)
         try:
             app = create_app(settings, manage_db=False)
-            api = await sign_in(app)
+            api = await sign_in(app, username)
             await _measure(api, rows, label, rounds)
             await api.http.aclose()
         finally:
@@ -237,7 +236,7 @@ def main() -> None:
     rows = new_rows()
     if args.out:  # one database, in this process
         with working_copy(args.scale, labels[0]) as url:
-            asyncio.run(measure(url, rows, labels[0], args.rounds))
+            asyncio.run(measure(url, dispatcher(url), rows, labels[0], args.rounds))
         Path(args.out).write_text(json.dumps({k: asdict(r) for k, r in rows.items()}))
         return
     # Each database in a process of its own: nothing the app keeps in module state carries over.

@@ -37,7 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.perf import mix
-from tests.perf.benchdata import PASSWORD, SCALES, STAFF, working_copy
+from tests.perf.benchdata import PASSWORD, SCALES, dispatcher, working_copy
 from tests.servers import free_port
 
 HERE = Path(__file__).resolve().parent
@@ -147,7 +147,7 @@ def yimi_server(database_url: str, workers: int, tmp: Path) -> Iterator[Server]:
             server.url,
             json={
                 "query": "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }",
-                "variables": {"u": STAFF, "p": PASSWORD},
+                "variables": {"u": dispatcher(database_url), "p": PASSWORD},
             },
             headers={"X-Yimi-CSRF": "1"},
         )

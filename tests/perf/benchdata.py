@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -28,9 +29,13 @@ PG = os.environ.get("YIMI_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 PG_PREFIX = "yimi_bench_"
 SCALES = ("county", "province")
 BACKENDS = ("sqlite", "postgres")
-# The staff member the benchmarks sign in as: the demo's first dispatcher (sees every issue), as `make run`.
-STAFF = "staff003"
+# The benchmarks sign in as the demo's first dispatcher (sees every issue; staff003 in the county, as
+# `make run`), with this password set when the data is generated.
 PASSWORD = "bench password 1"
+DISPATCHER_SQL = (
+    "SELECT username FROM staff WHERE is_active AND CAST(roles AS TEXT) LIKE '%\"dispatcher\"%' "
+    "AND CAST(township_scope AS TEXT) IN ('[]', '') ORDER BY id LIMIT 1"
+)
 
 
 def generator_key(scale: str) -> str:
@@ -58,8 +63,30 @@ def _generate(database_url: str, scale: str) -> None:
     print(f"generating the {scale} demo in {database_url} (once per generator version) ...", flush=True)
     yimi(database_url, "migrate")
     yimi(database_url, "demo", "--quiet", *(("--scale", scale) if scale != "county" else ()))
-    yimi(database_url, "user", "set-password", STAFF, "--password", PASSWORD)
+    yimi(database_url, "user", "set-password", dispatcher(database_url), "--password", PASSWORD)
     print(f"generated in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def dispatcher(database_url: str) -> str:
+    """The username the benchmarks sign in as."""
+    import asyncio
+
+    if database_url.startswith("sqlite://"):
+        with sqlite3.connect(database_url.removeprefix("sqlite://")) as conn:
+            row = conn.execute(DISPATCHER_SQL).fetchone()
+    else:
+
+        async def fetch():
+            conn = await asyncpg.connect(database_url)
+            try:
+                return await conn.fetchrow(DISPATCHER_SQL)
+            finally:
+                await conn.close()
+
+        row = asyncio.run(fetch())
+    if row is None:
+        raise RuntimeError(f"no dispatcher without a township scope in {database_url}")
+    return row[0]
 
 
 async def _pg_admin() -> asyncpg.Connection:
@@ -112,8 +139,11 @@ def working_copy(scale: str, backend: str) -> Iterator[str]:
     if backend == "sqlite":
         cache = _sqlite_cache(scale)
         copy = CACHE_DIR / f"run-{uuid.uuid4().hex[:8]}.sqlite3"
-        with sqlite3.connect(cache) as src, sqlite3.connect(copy) as dst:
-            src.backup(dst)
+        if Path(f"{cache}-wal").exists():  # a copy of the file alone would lose what is in the WAL
+            with sqlite3.connect(cache) as src, sqlite3.connect(copy) as dst:
+                src.backup(dst)
+        else:
+            shutil.copyfile(cache, copy)
         try:
             yield f"sqlite://{copy}"
         finally:
