@@ -96,9 +96,22 @@ async def deployment(tmp_path_factory, redis_url):  # noqa: F811
             "YIMI_MAX_QUERY_COST": str(POINTS),
             "YIMI_SIGN_IN_MAX_FAILURES_PER_USERNAME": str(MAX_FAILED_SIGN_INS),
         }
+        # The workers' metrics in a directory of the test's (a killed server cannot remove its own).
+        metrics = str(tmp_path_factory.mktemp("metrics"))
+        starting = [
+            yimi_serve(database_url, dist, args=["--workers", "2"], PROMETHEUS_MULTIPROC_DIR=metrics, **env),
+            yimi_serve(database_url, dist, **env),
+        ]
         with ExitStack() as servers:
-            a = servers.enter_context(yimi_serve(database_url, dist, args=["--workers", "2"], **env))
-            b = servers.enter_context(yimi_serve(database_url, dist, **env))
+            # Both start at once (each waits until it answers): half the wait.
+            started = await asyncio.gather(*(asyncio.to_thread(s.__enter__) for s in starting), return_exceptions=True)
+            for server, outcome in zip(starting, started, strict=True):
+                if not isinstance(outcome, BaseException):
+                    servers.push(server.__exit__)
+            for outcome in started:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            a, b = started
             yield Deployment(a, b, redis_url, json.loads(seeded.stdout))
     finally:
         await _drop_database(name)
