@@ -4,6 +4,8 @@ WORKDIR /src/frontend
 COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY frontend/ ./
+# The web app's GraphQL types are generated from the published schema at build time.
+COPY schema.graphql /src/schema.graphql
 RUN npm run build
 
 # Stage 2: the Python runtime.
