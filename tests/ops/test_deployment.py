@@ -150,6 +150,12 @@ def test_dockerfile_builds_what_the_project_describes():
     engines = json.loads((ROOT / "frontend" / "package.json").read_text())["engines"]["node"]
     assert node and f"^{node[1]}." in engines  # the tag's newest release satisfies "^20.19.0 || …"
     assert "npm ci " in dockerfile and "npm run build" in dockerfile
+    # What the web app's build reads from outside frontend/ (codegen.ts: ../schema.graphql) is copied
+    # to where it looks for it (the build runs in /src/frontend).
+    outside = {m for f in (ROOT / "frontend").glob("*.ts") for m in re.findall(r"'\.\./([^']+)'", f.read_text())}
+    assert outside, "the build reads nothing outside frontend/ any more: drop this check"
+    for path in outside:
+        assert re.search(rf"^COPY {re.escape(path)} /src/{re.escape(path)}$", dockerfile, re.M), path
     assert re.search(r"^RUN pip install --no-cache-dir \. ", dockerfile, re.M)  # the app, not its [dev] tools
     env = dict(re.findall(r"(YIMI_[A-Z_]+)=(\S+)", dockerfile))
     assert env["YIMI_ENV"] == "production" and "YIMI_SECRET_KEY" not in env
