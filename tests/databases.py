@@ -5,7 +5,7 @@ and on PostgreSQL (``YIMI_TEST_DATABASE=postgres``). PostgreSQL databases are cr
 of ``YIMI_TEST_POSTGRES_URL`` (default: 127.0.0.1:5432, user postgres, trust; the URL's database is
 only where the CREATE DATABASE statements run) with unique names, and dropped after use.
 
-No pytest here: scripts that tests run in subprocesses import it too.
+No pytest here, so that scripts the tests run in subprocesses may use it too.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import asyncpg
 
 BACKENDS = ("sqlite", "postgres")
 BACKEND = os.environ.get("YIMI_TEST_DATABASE", "sqlite") or "sqlite"
-POSTGRES_ADMIN_URL = os.environ.get("YIMI_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+POSTGRES_ADMIN_URL = os.environ.get("YIMI_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 ON_POSTGRES = BACKEND == "postgres"
 
 T = TypeVar("T")

@@ -235,15 +235,15 @@ def test_total_and_signature_lines_are_skipped_and_a_resolved_row_needs_no_resol
 
 def test_a_department_leading_two_teams_is_told_to_name_the_team(db, tmp_path):
     e = with_register(db, tmp_path)
-    led = query(
-        db,
-        "SELECT d.name, group_concat(t.name, ', ') FROM service_team t JOIN department d "
-        "ON d.id = t.lead_department_id GROUP BY d.name HAVING count(*) = 2 ORDER BY d.name LIMIT 1",
-    )
-    department, names = led[0]
+    teams_led: dict[str, list[str]] = {}
+    for department, team in query(
+        db, "SELECT d.name, t.name FROM service_team t JOIN department d ON d.id = t.lead_department_id"
+    ):
+        teams_led.setdefault(department, []).append(team)
+    department, names = min((d, names) for d, names in teams_led.items() if len(names) == 2)
     rows = [[e[0], "融资", "贷款。", "2023-05-08", department, "", "办理中", "", ""]]
     out = yimi(db, "import", "issues", write_csv(tmp_path / "dept.csv", LEDGER, rows)).stdout
-    expected = ", ".join(sorted(names.split(", ")))
+    expected = ", ".join(sorted(names))
     assert f"责任单位 '{department}': {department} leads 2 teams ({expected}): name the team" in out, out
 
 

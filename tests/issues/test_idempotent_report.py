@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from contextlib import aclosing
 from pathlib import Path
@@ -16,7 +15,6 @@ from tests.live.conftest import wait_for_subscribers
 from yimi.enterprises.models import Enterprise
 from yimi.issues.models import Issue, IssueEvent, IssueReportKey
 
-ADMIN_URL = os.environ.get("YIMI_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = """mutation($input: ReportIssueInput!) { reportIssue(input: $input) {
   issue { id number title } userErrors { field code message } } }"""
