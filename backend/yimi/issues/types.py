@@ -20,7 +20,7 @@ from yimi.common.text import LIST, MAX_SEARCH, checked_argument, checked_list
 from yimi.common.time import BOUNDS, checked_instant
 from yimi.graphql.context import Info
 from yimi.graphql.field_rules import needs
-from yimi.issues import models
+from yimi.issues import models, summary
 from yimi.issues.action_rules import Actor, IssueAction, IssueFacts, allowed_actions, needs_team_ids
 from yimi.issues.deadlines import working_days_between
 from yimi.issues.filters import QUEUE_MEANINGS, IssueCriteria, IssueOrderField, IssueQueue, needs_escalation
@@ -35,6 +35,7 @@ from yimi.issues.models import (
 )
 from yimi.issues.warning import WarningColor, warning_color
 from yimi.teams.types import ServiceTeam
+from yimi.townships.types import Township
 
 if TYPE_CHECKING:
     from yimi.enterprises.types import Enterprise
@@ -274,6 +275,54 @@ async def _issue_facts(info: Info, row: models.Issue) -> IssueFacts:
     )
     pending = any(r.status == ExtensionStatus.PENDING for r in requests)
     return IssueFacts(scope, row.status, pending)
+
+
+@strawberry.type(description="Figures over a set of issues (definitions in Query.issueSummary).")
+class IssueFigures:
+    total: int = strawberry.field(description="Issues matching the filter.")
+    open: int = strawberry.field(description="Open: reported, dispatched, in progress, returned or reopened.")
+    overdue: int = strawberry.field(description="Open and past their deadline (the red warning).")
+    due_this_week: int = strawberry.field(
+        description="Open, not overdue, due before the end of this week (Monday to Sunday, county time)."
+    )
+    resolved: int = strawberry.field(description="Resolved or closed, with a resolution time.")
+    on_time: int = strawberry.field(description="Resolved no later than their deadline.")
+    on_time_rate: float | None = strawberry.field(description="onTime / resolved, 0 to 1; null when none resolved.")
+    rated: int = strawberry.field(description="With the enterprise's verdict (satisfaction) recorded.")
+    satisfied: int = strawberry.field(description="Rated satisfied or basically satisfied.")
+    satisfaction_rate: float | None = strawberry.field(description="satisfied / rated, 0 to 1; null when none rated.")
+
+    @staticmethod
+    def values(f: summary.IssueFigures) -> dict:
+        return {
+            "total": f.total,
+            "open": f.open,
+            "overdue": f.overdue,
+            "due_this_week": f.due_this_week,
+            "resolved": f.resolved,
+            "on_time": f.on_time,
+            "on_time_rate": f.on_time_rate,
+            "rated": f.rated,
+            "satisfied": f.content,
+            "satisfaction_rate": f.satisfaction_rate,
+        }
+
+
+@strawberry.type(description="The figures of one township's issues under the filter (the map's labels and shading).")
+class TownshipIssueFigures(IssueFigures):
+    township_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def township(self, info: Info) -> Township:
+        return Township.from_model(await info.context.loaders.townships.by_id.load(self.township_id))
+
+
+@strawberry.type(description="The county's figures for the filter, and each township's (Query.issueSummary).")
+class IssueSummary(IssueFigures):
+    by_township: list[TownshipIssueFigures] = strawberry.field(
+        description="One entry per township with at least one matching issue (the others' figures are 0), "
+        "by township code. Township labels count issues; these add up to the county's figures."
+    )
 
 
 @strawberry.input(description=f"A span of time, each end {BOUNDS}; without an offset, the county's local time.")
