@@ -212,17 +212,30 @@ def test_large_scalars_count_by_their_size():
     assert cost_of("{ townships(first: 100) { nodes { seat { lon lat } } } }") == 1
 
 
-FRONTEND_QUERIES = [Path(__file__).parents[2] / "frontend/src" / f for f in ("api/queries.ts", "public/queries.ts")]
+FRONTEND = Path(__file__).parents[2] / "frontend" / "src"
+GRAPHQL_CONSTANT = re.compile(r"export const (\w+) = graphql\(\s*`([^`]*)`", re.S)
 
 
 def web_app_documents() -> dict[str, str]:
-    """The GraphQL documents of the web app: its string constants, `${NAME}` filled in."""
-    constants: dict[str, str] = {}
-    for path in FRONTEND_QUERIES:
-        source = path.read_text(encoding="utf-8")
-        for name, text in re.findall(r"const (\w+) = (?:/\* GraphQL \*/ )?['`](.*?)['`];", source, re.S):
-            constants[name] = re.sub(r"\$\{(\w+)\}", lambda m: constants[m.group(1)], text)
-    return {name: text for name, text in constants.items() if text.lstrip().startswith(("query", "mutation"))}
+    """The web app's queries and mutations by constant name, each followed by the fragments it
+    spreads (as the generated client sends them)."""
+    literals: dict[str, str] = {}
+    for path in [*sorted((FRONTEND / "api").glob("*.ts")), FRONTEND / "public" / "queries.ts"]:
+        if not path.name.endswith(".test.ts"):
+            literals.update(GRAPHQL_CONSTANT.findall(path.read_text(encoding="utf-8")))
+    fragments = {m.group(1): text for text in literals.values() if (m := re.match(r"\s*fragment\s+(\w+)", text))}
+    documents = {}
+    for name, text in literals.items():
+        if not text.lstrip().startswith(("query", "mutation")):
+            continue
+        parts, todo = [text], [text]
+        while todo:
+            for spread in re.findall(r"\.\.\.\s*(\w+)", todo.pop()):
+                if spread in fragments and fragments[spread] not in parts:
+                    parts.append(fragments[spread])
+                    todo.append(fragments[spread])
+        documents[name] = "\n".join(parts)
+    return documents
 
 
 async def test_the_web_apps_queries_stay_well_under_the_default_max_cost(demo):
