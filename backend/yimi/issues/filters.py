@@ -179,14 +179,14 @@ RANKS: dict[IssueOrderField, Sequence[Enum]] = {
 def ordered(qs: QuerySet[Issue], order_field: IssueOrderField, descending: bool) -> QuerySet[Issue]:
     sign = "-" if descending else ""
     key = order_field.value
+    # Ranks are SQL literals (RawSQL): as bound parameters PostgreSQL would type them as text
+    # ("expected str, got int"). Tortoise's stubs leave raw SQL out of `then` and `default`.
     if order_field == IssueOrderField.DEADLINE:
         # Open issues first whichever the direction: a closed issue's deadline no longer matters.
-        qs = qs.annotate(closed_rank=Case(When(status__in=OPEN_VALUES, then=0), default=1))  # type: ignore[arg-type]
-        return qs.order_by("closed_rank", f"{sign}deadline", f"{sign}id")
+        closed_rank = Case(When(status__in=OPEN_VALUES, then=RawSQL("0")), default=RawSQL("1"))  # type: ignore[arg-type]
+        return qs.annotate(closed_rank=closed_rank).order_by("closed_rank", f"{sign}deadline", f"{sign}id")
     if order_field in RANKS:
         key = f"{order_field.value}_rank"
-        # The ranks are SQL literals: as bound parameters PostgreSQL would type them as text
-        # ("expected str, got int"). Tortoise's stubs leave raw SQL out of `then` and `default`.
         ranks = [
             When(**{order_field.value: member.value}, then=RawSQL(str(i)))  # type: ignore[arg-type]
             for i, member in enumerate(RANKS[order_field])
