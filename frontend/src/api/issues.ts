@@ -5,7 +5,7 @@ import type { IssueFieldsFragment } from './generated/graphql';
 export const ISSUE_FIELDS = graphql(`
   fragment IssueFields on Issue {
     id number title description category source priority status reportedAt deadline resolvedAt closedAt resolution
-    satisfaction version warningColor needsEscalation
+    satisfaction version warningColor needsEscalation escalatedAt
     leadTeam { id name }
     coHandlers { id name }
     events { action fromStatus toStatus note createdAt actor { name } }
@@ -90,5 +90,17 @@ export const RECORD_VISIT = graphql(`
       issues { id }
       userErrors { field code message }
     }
+  }
+`);
+
+export const ESCALATE_ISSUE = graphql(`
+  mutation EscalateIssue($input: EscalateIssueInput!) {
+    escalateIssue(input: $input) { issue { ...IssueFields } userErrors { field code message } }
+  }
+`);
+
+export const DECIDE_EXTENSION = graphql(`
+  mutation DecideExtension($input: DecideExtensionInput!) {
+    decideExtension(input: $input) { issue { ...IssueFields } userErrors { field code message } }
   }
 `);

@@ -4,7 +4,10 @@ import {
   type AcceptDispatchInput,
   type AddIssueNoteInput,
   type ConfirmIssueInput,
+  type DecideExtensionInput,
   type DispatchIssueInput,
+  type EscalateIssueInput,
+  ExtensionStatus,
   type IssueCategory,
   IssuePriority,
   IssueSource,
@@ -20,7 +23,9 @@ import {
   ACCEPT_DISPATCH,
   ADD_ISSUE_NOTE,
   CONFIRM_ISSUE,
+  DECIDE_EXTENSION,
   DISPATCH_ISSUE,
+  ESCALATE_ISSUE,
   RECORD_VISIT,
   REOPEN_ISSUE,
   REPORT_ISSUE,
@@ -29,7 +34,8 @@ import {
   RETURN_DISPATCH,
 } from '../api/issues';
 import type { TeamRef } from '../api/teams';
-import { enumLabel, type Key, t } from '../i18n';
+import { enumLabel, getLang, type Key, t } from '../i18n';
+import { userErrorText } from '../i18n/userErrors';
 import { CATEGORIES } from '../state/url';
 import { el } from '../ui/dom';
 import { errorText } from '../views/errors';
@@ -140,6 +146,13 @@ export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
       fields: [{ name: 'reason', label: 'f_reason', kind: 'textarea', required: true }],
       send: async (input) => (await request(REOPEN_ISSUE, { input })).reopenIssue,
     }),
+    action<EscalateIssueInput>({
+      key: 'escalate',
+      label: 'a_escalate',
+      statuses: OPEN,
+      fields: [{ name: 'reason', label: 'f_escalateReason', kind: 'textarea', required: true }],
+      send: async (input) => (await request(ESCALATE_ISSUE, { input })).escalateIssue,
+    }),
     action<AddIssueNoteInput>({
       key: 'note',
       label: 'a_note',
@@ -155,13 +168,18 @@ export function localToIso(value: string): string {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(value) ? `${value}:00+08:00` : value;
 }
 
+/** The required fields left empty (or only spaces), in the form's order. */
+export function missingRequired(fields: ReadonlyArray<{ name: string; required?: boolean }>, value: (name: string) => string): string[] {
+  return fields.filter((f) => f.required && value(f.name).trim() === '').map((f) => f.name);
+}
+
 /** Split user errors into those that belong to a known field and the rest (shown for the form). */
 export function placeErrors(errors: UserError[], fields: string[]): { byField: Map<string, string[]>; general: UserError[] } {
   const byField = new Map<string, string[]>();
   const general: UserError[] = [];
   for (const e of errors) {
     const f = e.field?.replace(/^input\./, '') ?? null;
-    if (f && fields.includes(f) && e.code !== 'CONFLICT') byField.set(f, [...(byField.get(f) ?? []), e.message]);
+    if (f && fields.includes(f) && e.code !== 'CONFLICT') byField.set(f, [...(byField.get(f) ?? []), userErrorText(e, getLang(), 'field')]);
     else general.push(e);
   }
   return { byField, general };
@@ -188,6 +206,7 @@ export interface IssueRef {
   version: number;
   status: IssueStatus;
   number: string;
+  extensionRequests?: ReadonlyArray<{ id: string; status: ExtensionStatus }>;
 }
 
 /** One disclosure per action available in the issue's status. */
@@ -196,7 +215,34 @@ export function renderActions(issue: IssueRef, specs: ActionSpec[], onDone: () =
   for (const spec of specs.filter((x) => x.statuses.includes(issue.status))) {
     wrap.append(renderForm(spec, { issueId: issue.id, version: issue.version }, onDone, onReload));
   }
+  for (const req of issue.extensionRequests?.filter((r) => r.status === ExtensionStatus.Pending) ?? []) {
+    wrap.append(renderForm(decideExtensionSpec(), { extensionRequestId: req.id, version: issue.version }, onDone, onReload));
+  }
   return wrap;
+}
+
+/** The dispatcher's decision on a pending extension request: approve (the deadline moves) or reject. */
+export function decideExtensionSpec(): ActionSpec {
+  return action<Omit<DecideExtensionInput, 'approve'> & { approve: 'true' | 'false' }>({
+    key: 'decide-extension',
+    label: 'a_decideExtension',
+    statuses: [],
+    fields: [
+      {
+        name: 'approve',
+        label: 'f_decision',
+        kind: 'select',
+        required: true,
+        options: () => [
+          ['true', t('approve')],
+          ['false', t('reject')],
+        ],
+      },
+      { name: 'note', label: 'f_note', kind: 'textarea' },
+    ],
+    send: async ({ approve, ...rest }) =>
+      (await request(DECIDE_EXTENSION, { input: { ...rest, approve: approve === 'true' } })).decideExtension,
+  });
 }
 
 export function reportSpec(): ActionSpec {
@@ -305,6 +351,16 @@ export function renderForm(spec: ActionSpec, base: Record<string, unknown>, onDo
         }
         status.replaceChildren();
         status.className = 'form-status';
+        // Required fields are checked here first: nothing is sent while one is empty.
+        const missing = missingRequired(spec.fields, (name) => inputs.get(name)!.value);
+        for (const name of missing) {
+          errorSlots.get(name)!.textContent = t('fieldRequired');
+          inputs.get(name)!.setAttribute('aria-invalid', 'true');
+        }
+        if (missing.length) {
+          inputs.get(missing[0]!)!.focus();
+          return;
+        }
         const input: Record<string, unknown> = { ...base };
         for (const field of spec.fields) {
           const v = inputs.get(field.name)!.value;
@@ -335,7 +391,7 @@ export function renderForm(spec: ActionSpec, base: Record<string, unknown>, onDo
                 const reload = el('button', { type: 'button', class: 'btn' }, t('reload'));
                 reload.addEventListener('click', onReload);
                 status.append(reload);
-              } else status.append(general.map((e) => e.message).join(' '));
+              } else status.append(general.map((e) => userErrorText(e, getLang())).join(' '));
             }
             const firstBad = [...inputs.entries()].find(([n]) => byField.has(n));
             firstBad?.[1].focus();
