@@ -129,12 +129,12 @@ def sign_in_ui(page, username: str = STAFF, password: str = PASSWORD) -> None:
     page.press("#si-password", "Enter")
 
 
-def sign_in_session(page, base: str) -> None:
+def sign_in_session(page, base: str, username: str = STAFF) -> None:
     """Sign the page's browser context in without the UI: the context's request API shares its cookies."""
     r = page.context.request.post(
         f"{base}/graphql",
         headers={"X-Yimi-CSRF": "1"},
-        data={"query": SIGN_IN, "variables": {"i": {"username": STAFF, "password": PASSWORD}}},
+        data={"query": SIGN_IN, "variables": {"i": {"username": username, "password": PASSWORD}}},
     )
     body = r.json()
     assert r.ok and not body.get("errors") and not body["data"]["signIn"]["userErrors"], body

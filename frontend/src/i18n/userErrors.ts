@@ -3,6 +3,7 @@
  * UserErrorCode), the server's English message being the fallback for a code not known here and
  * the detail of INVALID.
  */
+import type { UserErrorCode } from '../api/generated/graphql';
 import type { Lang } from '../state/url';
 
 interface Text {
@@ -12,7 +13,8 @@ interface Text {
   form: string;
 }
 
-const ZH: Record<string, Text> = {
+// Typed by the schema's enum: a code added to UserErrorCode fails the type check until it is translated.
+const ZH: Record<UserErrorCode, Text> = {
   REQUIRED: { field: '必填', form: '有必填项未填' },
   TOO_LONG: { field: '内容太长', form: '有内容太长' },
   TOO_MANY: { field: '选的太多', form: '选的条目太多' },
@@ -31,7 +33,7 @@ const ZH: Record<string, Text> = {
   THROTTLED: { field: '尝试次数过多', form: '尝试次数过多，请稍后再试' },
 };
 
-const EN: Record<string, Text> = {
+const EN: Record<UserErrorCode, Text> = {
   REQUIRED: { field: 'Required', form: 'A required field is empty' },
   TOO_LONG: { field: 'Too long', form: 'A text is too long' },
   TOO_MANY: { field: 'Too many values', form: 'Too many values chosen' },
@@ -57,7 +59,7 @@ export interface CodedError {
 
 /** The error's text next to a field (`where` = 'field') or for the whole form. */
 export function userErrorText(e: CodedError, lang: Lang, where: keyof Text = 'form'): string {
-  const text = (lang === 'en' ? EN : ZH)[e.code]?.[where];
+  const text = (lang === 'en' ? EN : ZH)[e.code as UserErrorCode]?.[where];
   if (!text) return e.message;
   // INVALID's reason is only in the server's words; in Chinese it follows, marked as English.
   if (e.code === 'INVALID' && lang !== 'en') return `${text}（${e.message}）`;

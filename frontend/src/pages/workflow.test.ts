@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { countyToday, localToIso, missingRequired, placeErrors } from './workflow';
+import { IssueAction } from '../api/generated/graphql';
+import { actionsFor, countyToday, localToIso, missingRequired, placeErrors } from './workflow';
 
 describe('workflow form helpers', () => {
   it('puts field errors next to their field and the rest on the form', () => {
@@ -30,5 +31,10 @@ describe('workflow form helpers', () => {
   it("knows today's date in the county, not the device's zone", () => {
     expect(countyToday(new Date('2026-12-01T16:30:00Z'))).toBe('2026-12-02');
     expect(countyToday(new Date('2026-12-01T15:30:00Z'))).toBe('2026-12-01');
+  });
+  it('has a form for every action the server may offer', () => {
+    const offered = new Set(actionsFor(() => []).map((a) => a.action));
+    offered.add(IssueAction.DecideExtension); // on the pending request: decideExtensionSpec
+    expect(Object.values(IssueAction).filter((a) => !offered.has(a))).toEqual([]);
   });
 });

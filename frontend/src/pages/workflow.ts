@@ -7,11 +7,11 @@ import {
   type DecideExtensionInput,
   type DispatchIssueInput,
   type EscalateIssueInput,
-  ExtensionStatus,
+  IssueAction,
   type IssueCategory,
   IssuePriority,
   IssueSource,
-  IssueStatus,
+  type IssueStatus,
   type ReopenIssueInput,
   type ReportIssueInput,
   type RequestExtensionInput,
@@ -60,8 +60,8 @@ interface FieldSpec<Name extends string> {
 export interface ActionSpec {
   key: string;
   label: Key;
-  /** The statuses the action is offered in. */
-  statuses: readonly IssueStatus[];
+  /** The issue action it takes: offered only when the issue's viewerActions list it (the server's rules). */
+  action?: IssueAction;
   fields: Array<FieldSpec<string>>;
   /** Sends an `idempotencyKey`: a retry or a double submit of the same input makes one issue, not two. */
   idempotent?: boolean;
@@ -81,8 +81,6 @@ function action<Input>(
   return { ...spec, send: (input) => spec.send(input as Input) };
 }
 
-const S = IssueStatus;
-const OPEN: readonly IssueStatus[] = [S.Reported, S.Dispatched, S.InProgress, S.Returned, S.Reopened];
 const options = (values: Record<string, string>) => (): Array<[string, string]> => Object.values(values).map((v) => [v, enumLabel(v)]);
 
 export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
@@ -90,10 +88,10 @@ export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
     action<DispatchIssueInput>({
       key: 'dispatch',
       label: 'a_dispatch',
-      statuses: [S.Reported, S.Returned],
+      action: IssueAction.Dispatch,
       fields: [
         { name: 'leadTeamId', label: 'f_leadTeam', kind: 'select', required: true, options: () => teams().map((x) => [x.id, x.name]) },
-        { name: 'deadline', label: 'f_dispatchDeadline', kind: 'datetime' },
+        { name: 'dueOn', label: 'f_dispatchDueOn', kind: 'date' },
         { name: 'instruction', label: 'f_instruction', kind: 'textarea' },
       ],
       send: async (input) => (await request(DISPATCH_ISSUE, { input })).dispatchIssue,
@@ -101,28 +99,28 @@ export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
     action<AcceptDispatchInput>({
       key: 'accept',
       label: 'a_accept',
-      statuses: [S.Dispatched],
+      action: IssueAction.Accept,
       fields: [{ name: 'note', label: 'f_note', kind: 'text' }],
       send: async (input) => (await request(ACCEPT_DISPATCH, { input })).acceptDispatch,
     }),
     action<ReturnDispatchInput>({
       key: 'return',
       label: 'a_return',
-      statuses: [S.Dispatched],
+      action: IssueAction.Return,
       fields: [{ name: 'reason', label: 'f_reason', kind: 'textarea', required: true }],
       send: async (input) => (await request(RETURN_DISPATCH, { input })).returnDispatch,
     }),
     action<ResolveIssueInput>({
       key: 'resolve',
       label: 'a_resolve',
-      statuses: [S.InProgress, S.Reopened],
+      action: IssueAction.Resolve,
       fields: [{ name: 'summary', label: 'f_summary', kind: 'textarea', required: true }],
       send: async (input) => (await request(RESOLVE_ISSUE, { input })).resolveIssue,
     }),
     action<RequestExtensionInput>({
       key: 'extension',
       label: 'a_extension',
-      statuses: [S.Dispatched, S.InProgress, S.Reopened],
+      action: IssueAction.RequestExtension,
       fields: [
         { name: 'requestedDeadline', label: 'f_deadline', kind: 'datetime', required: true },
         { name: 'reason', label: 'f_reason', kind: 'textarea', required: true },
@@ -132,7 +130,7 @@ export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
     action<ConfirmIssueInput>({
       key: 'confirm',
       label: 'a_confirm',
-      statuses: [S.Resolved],
+      action: IssueAction.Confirm,
       fields: [
         { name: 'satisfaction', label: 'f_satisfaction', kind: 'select', required: true, options: options(Satisfaction) },
         { name: 'comment', label: 'f_comment', kind: 'textarea' },
@@ -142,21 +140,21 @@ export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
     action<ReopenIssueInput>({
       key: 'reopen',
       label: 'a_reopen',
-      statuses: [S.Resolved, S.Closed],
+      action: IssueAction.Reopen,
       fields: [{ name: 'reason', label: 'f_reason', kind: 'textarea', required: true }],
       send: async (input) => (await request(REOPEN_ISSUE, { input })).reopenIssue,
     }),
     action<EscalateIssueInput>({
       key: 'escalate',
       label: 'a_escalate',
-      statuses: OPEN,
+      action: IssueAction.Escalate,
       fields: [{ name: 'reason', label: 'f_escalateReason', kind: 'textarea', required: true }],
       send: async (input) => (await request(ESCALATE_ISSUE, { input })).escalateIssue,
     }),
     action<AddIssueNoteInput>({
       key: 'note',
       label: 'a_note',
-      statuses: [...OPEN, S.Resolved, S.Closed],
+      action: IssueAction.AddNote,
       fields: [{ name: 'note', label: 'f_note', kind: 'textarea', required: true }],
       send: async (input) => (await request(ADD_ISSUE_NOTE, { input })).addIssueNote,
     }),
@@ -206,17 +204,21 @@ export interface IssueRef {
   version: number;
   status: IssueStatus;
   number: string;
-  extensionRequests?: ReadonlyArray<{ id: string; status: ExtensionStatus }>;
+  /** What the signed-in person may do now (the server's permission and workflow rules). */
+  viewerActions: readonly IssueAction[];
+  pendingExtensionRequest?: { id: string } | null;
 }
 
 /** One disclosure per action available in the issue's status. */
 export function renderActions(issue: IssueRef, specs: ActionSpec[], onDone: () => void, onReload: () => void): HTMLElement {
   const wrap = el('div', { class: 'actions' });
-  for (const spec of specs.filter((x) => x.statuses.includes(issue.status))) {
+  const may = new Set(issue.viewerActions);
+  for (const spec of specs.filter((x) => x.action && may.has(x.action))) {
     wrap.append(renderForm(spec, { issueId: issue.id, version: issue.version }, onDone, onReload));
   }
-  for (const req of issue.extensionRequests?.filter((r) => r.status === ExtensionStatus.Pending) ?? []) {
-    wrap.append(renderForm(decideExtensionSpec(), { extensionRequestId: req.id, version: issue.version }, onDone, onReload));
+  const pending = issue.pendingExtensionRequest;
+  if (pending && may.has(IssueAction.DecideExtension)) {
+    wrap.append(renderForm(decideExtensionSpec(), { extensionRequestId: pending.id, version: issue.version }, onDone, onReload));
   }
   return wrap;
 }
@@ -226,7 +228,6 @@ export function decideExtensionSpec(): ActionSpec {
   return action<Omit<DecideExtensionInput, 'approve'> & { approve: 'true' | 'false' }>({
     key: 'decide-extension',
     label: 'a_decideExtension',
-    statuses: [],
     fields: [
       {
         name: 'approve',
@@ -249,7 +250,6 @@ export function reportSpec(): ActionSpec {
   return action<ReportIssueInput>({
     key: 'report',
     label: 'a_report',
-    statuses: [],
     idempotent: true,
     fields: [
       { name: 'category', label: 'category', kind: 'select', required: true, options: () => CATEGORIES.map((c) => [c, enumLabel(c)]) },
@@ -281,7 +281,6 @@ export function visitSpec(teams: () => TeamRef[]): ActionSpec {
   return action<VisitForm & { enterpriseId: string }>({
     key: 'visit',
     label: 'a_visit',
-    statuses: [],
     fields: [
       { name: 'visitedOn', label: 'f_visitedOn', kind: 'date', required: true, initial: () => countyToday() },
       { name: 'teamId', label: 'f_visitTeam', kind: 'select', options: () => teams().map((x) => [x.id, x.name]) },
