@@ -179,6 +179,7 @@ FIELD_GRANTS: dict[str, dict[str, Grant | str | None]] = {
     },
     "Staff": {"id": _, "name": _, "roles": _, "department": _},
     "Enterprise": {
+        "viewerCanReportIssue": _,
         "id": _,
         "name": _,
         "uscc": _,

@@ -217,3 +217,18 @@ async def test_viewer_actions_take_a_fixed_number_of_queries_per_page(actors, ro
     assert any(node["viewerActions"] for node in many)
     # Sign-in check, page, count, enterprises, townships, orders, extension requests, the caller's teams.
     assert len(large) == len(small) <= 12, large
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_viewer_can_report_issue_says_whether_reporting_succeeds(actors, role):
+    gql = getattr(actors, role)
+    enterprise = gid("Enterprise", actors.people.enterprise.id)
+    query = "query($id: ID!) { node(id: $id) { ... on Enterprise { viewerCanReportIssue } } }"
+    can = (await gql(query, {"id": enterprise}))["node"]["viewerCanReportIssue"]
+    assert can == (role in ("admin", "dispatcher", "commissioner"))
+    payload = await call(
+        gql, "reportIssue", enterpriseId=enterprise, category="SALES", title="销路不畅", source="VISIT"
+    )
+    assert (payload["userErrors"] == []) == can, payload["userErrors"]
+    if not can:
+        assert [e["code"] for e in payload["userErrors"]] == ["FORBIDDEN"]

@@ -194,6 +194,13 @@ def allowed_actions(actor: Actor | None, facts: IssueFacts) -> list[IssueAction]
     return [a for a in IssueAction if refusal(actor, a.action, facts) is None]
 
 
+def may_report(staff: Staff | None, scope: Scope) -> bool:
+    """Whether ``staff`` may report an issue for the enterprise in ``scope`` (reportIssue); teams play no part."""
+    if staff is None:
+        return False
+    return permission_refusal(Actor(staff, frozenset(roles_of(staff))), A.REPORT, scope) is None
+
+
 async def authorize_issue(staff: Staff | None, action: Action, scope: Scope) -> Staff:
     """Raises unless ``staff`` may take ``action`` (e.g. REPORT) on an issue of the enterprise in ``scope``."""
     actor = await actor_of(staff)
