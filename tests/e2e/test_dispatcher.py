@@ -103,6 +103,7 @@ def test_dispatcher_is_offered_no_accept_and_a_team_member_no_dispatch(server, s
     offered = forms_on(page, waiting["id"])
     assert not offered & {"accept", "return", "resolve"}, offered
     assert "escalate" in offered
+    assert page.locator("#panel details[data-action='report']").count() == 1
 
     # The team member: accept and return on their team's order, and no dispatch anywhere.
     context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
@@ -116,6 +117,8 @@ def test_dispatcher_is_offered_no_accept_and_a_team_member_no_dispatch(server, s
         assert (
             mpage.locator("#panel details[data-action='dispatch'], #panel details[data-action='escalate']").count() == 0
         )
+        # Reporting an issue is for dispatchers and the enterprise's commissioner (viewerCanReportIssue).
+        assert mpage.locator("#panel details[data-action='report']").count() == 0
         mpage.screenshot(path=str(ARTIFACTS / "52-team-member-forms.png"))
     finally:
         context.close()

@@ -89,7 +89,8 @@ export class Panel {
           el(
             'div',
             { class: 'report-box' },
-            renderForm(reportSpec(), { enterpriseId: e.id }, rerender, rerender),
+            // Reporting is offered only to those the server lets report for this enterprise.
+            e.viewerCanReportIssue ? renderForm(reportSpec(), { enterpriseId: e.id }, rerender, rerender) : null,
             renderForm(visitSpec(teams), { enterpriseId: e.id }, rerender, rerender),
           ),
         );
