@@ -85,4 +85,5 @@ bench: install-dev frontend
 	$(BIN)/python tests/perf/bench_api.py
 	$(BIN)/python tests/perf/bench_map.py
 	$(BIN)/python tests/perf/bench_stats.py
+	$(BIN)/python tests/perf/bench_cache.py
 	$(BIN)/python tests/perf/bench_import.py

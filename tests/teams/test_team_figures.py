@@ -138,7 +138,7 @@ async def test_figures_with_nothing_to_count_are_zero_or_null(gql):
         }
 
 
-async def test_figures_cost_the_same_sql_for_three_teams_and_for_all(gql):
+async def test_figures_cost_the_same_sql_for_three_teams_and_for_all(gql, uncached):
     with count_sql() as small:
         page = await gql(TEAMS, {"first": 3})
     assert len(page["serviceTeams"]["nodes"]) == 3

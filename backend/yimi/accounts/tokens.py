@@ -113,6 +113,13 @@ async def token_for_secret(secret: str, now: datetime) -> PartnerToken:
     token = await PartnerToken.get_or_none(token_hash=hash_token(secret))
     if token is None:
         raise ServiceError(None, "UNAUTHENTICATED", "unknown token")
+    await check_in(token, now)
+    return token
+
+
+async def check_in(token: PartnerToken, now: datetime) -> None:
+    """Refuses a revoked or expired token (ServiceError UNAUTHENTICATED) and notes its use: the one
+    check a token read from a cache of callers (yimi.graphql.context.Callers) still needs."""
     if token.revoked_at is not None:
         raise ServiceError(None, "UNAUTHENTICATED", "this token was revoked")
     if token.expires_at is not None and token.expires_at <= now:
@@ -120,7 +127,6 @@ async def token_for_secret(secret: str, now: datetime) -> PartnerToken:
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
         await PartnerToken.filter(id=token.id).update(last_used_at=now)
-    return token
 
 
 async def log_call(token: PartnerToken, operation: str | None, cost: int, now: datetime) -> None:
