@@ -27,7 +27,7 @@ from strawberry.types.unset import UNSET
 from yimi.accounts.csrf import check_request
 from yimi.accounts.read_rules import PUBLIC, PUBLIC_ACCESS, Access, access_for, refreshed
 from yimi.accounts.service import SESSION_STAFF_ID, SESSION_VERSION, SignInThrottle, session_staff
-from yimi.accounts.tokens import check_in, hash_token, token_for_secret
+from yimi.accounts.tokens import call_log, check_in, hash_token, token_for_secret
 from yimi.common import data_version
 from yimi.common.errors import ServiceError
 from yimi.common.http_body import MAX_MESSAGE_DEPTH, checked_body, message_problem, refuse_subscription
@@ -314,6 +314,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         try:
             yield
         finally:
+            await call_log.flush()  # the partner calls not yet written (yimi.accounts.tokens.CallLog)
             await broker.close()
             await app.state.budget.close()
             await app.state.sign_in_throttle.close()

@@ -270,7 +270,7 @@ async def _charge(context: Any, points: int, operation: str | None) -> GraphQLEr
     context.rate_limit = status
     _set_headers(context, status)
     if getattr(context, "token", None) is not None:
-        await log_call(context.token, operation, points, datetime.now(UTC))
+        log_call(context.token, operation, points, datetime.now(UTC))  # written in batches
     if status.allowed:
         return None
     metrics.RATE_LIMIT_REFUSALS.labels(caller_kind(context)).inc()
