@@ -217,3 +217,22 @@ def working_copy(scale: str, backend: str) -> Iterator[str]:
         yield f"{PG}/{name}"
     finally:
         asyncio.run(_pg_drop(name))
+
+
+def main() -> None:
+    """Makes the caches of a scale that are missing, for SQLite and PostgreSQL at once (`make bench` does
+    this first: generating the province takes minutes for each)."""
+    import argparse
+    from concurrent.futures import ThreadPoolExecutor
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--scale", choices=SCALES, default=os.environ.get("BENCH_SCALE", "county"))
+    args = parser.parse_args()
+    with ThreadPoolExecutor(2) as pool:
+        sqlite_cache = pool.submit(_sqlite_cache, args.scale)
+        pg_cache = pool.submit(lambda: asyncio.run(_pg_cache(args.scale)))
+        print(f"{args.scale} data: {sqlite_cache.result().name} and PostgreSQL {pg_cache.result()}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

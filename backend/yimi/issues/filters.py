@@ -10,7 +10,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from tortoise.expressions import Case, Q, Subquery, When
+from tortoise.expressions import Case, Q, RawSQL, Subquery, When
 from tortoise.queryset import QuerySet
 
 from yimi.accounts.read_rules import NO_ROWS, Access, Grant
@@ -176,21 +176,26 @@ RANKS: dict[IssueOrderField, Sequence[Enum]] = {
 }
 
 
+def _rank(n: int) -> RawSQL:
+    # A number in the SQL text: Tortoise sends a plain `then=0` as a query parameter, which PostgreSQL
+    # types as text (from the CASE around it) and asyncpg then refuses ("expected str, got int").
+    # (Tortoise's stubs leave RawSQL out of `then` and `default`.)
+    return RawSQL(str(int(n)))
+
+
 def ordered(qs: QuerySet[Issue], order_field: IssueOrderField, descending: bool) -> QuerySet[Issue]:
     sign = "-" if descending else ""
     key = order_field.value
     if order_field == IssueOrderField.DEADLINE:
         # Open issues first whichever the direction: a closed issue's deadline no longer matters.
-        qs = qs.annotate(closed_rank=Case(When(status__in=OPEN_VALUES, then=0), default=1))  # type: ignore[arg-type]
+        open_first = Case(When(status__in=OPEN_VALUES, then=_rank(0)), default=_rank(1))  # type: ignore[arg-type]
+        qs = qs.annotate(closed_rank=open_first)
         return qs.order_by("closed_rank", f"{sign}deadline", f"{sign}id")
     if order_field in RANKS:
         key = f"{order_field.value}_rank"
-        # Tortoise's stubs leave numbers out of `then` and `default`; it sends them as SQL constants.
-        ranks = [
-            When(**{order_field.value: member.value}, then=i)  # type: ignore[arg-type]
-            for i, member in enumerate(RANKS[order_field])
-        ]
-        qs = qs.annotate(**{key: Case(*ranks, default=len(ranks))})  # type: ignore[arg-type]
+        members = RANKS[order_field]
+        ranks = [When(**{order_field.value: member.value}, then=_rank(i)) for i, member in enumerate(members)]  # type: ignore[arg-type]
+        qs = qs.annotate(**{key: Case(*ranks, default=_rank(len(ranks)))})  # type: ignore[arg-type]
     return qs.order_by(f"{sign}{key}", f"{sign}id")
 
 
