@@ -10,13 +10,25 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from tortoise.expressions import Case, Q, Subquery, When
+from tortoise.expressions import Case, Q, RawSQL, Subquery, When
 from tortoise.queryset import QuerySet
 
-from yimi.accounts.read_rules import Access, Grant
+from yimi.accounts.read_rules import NO_ROWS, Access, Grant
 from yimi.common.filters import fitting
-from yimi.issues.models import DispatchOrder, Issue, IssueCategory, IssuePriority, IssueStatus
+from yimi.enterprises.models import Enterprise
+from yimi.issues.models import (
+    OPEN_STATUSES,
+    OPEN_VALUES,
+    DispatchOrder,
+    ExtensionRequest,
+    ExtensionStatus,
+    Issue,
+    IssueCategory,
+    IssuePriority,
+    IssueStatus,
+)
 from yimi.issues.warning import WarningColor, overdue_q, warning_color, warning_q
+from yimi.teams.models import TeamMember
 from yimi.townships.models import Township
 
 
@@ -26,6 +38,70 @@ class IssueOrderField(str, Enum):
     NUMBER = "number"
     PRIORITY = "priority"
     STATUS = "status"
+
+
+class IssueQueue(str, Enum):
+    """A work queue (我的待办): the issues waiting for the caller, by role. "My teams" are the teams the
+    caller is a member of; a caller with no teams (or no staff sign-in) finds the team queues empty."""
+
+    # team member
+    TEAM_TO_ACCEPT = "team_to_accept"
+    TEAM_IN_PROGRESS = "team_in_progress"
+    TEAM_OVERDUE = "team_overdue"
+    # dispatcher
+    TO_DISPATCH = "to_dispatch"
+    RETURNED = "returned"
+    EXTENSIONS_TO_DECIDE = "extensions_to_decide"
+    TO_CONFIRM = "to_confirm"
+    # commissioner
+    MY_ENTERPRISES = "my_enterprises"
+
+
+# What each queue holds, for the schema.
+QUEUE_MEANINGS = {
+    IssueQueue.TEAM_TO_ACCEPT: "dispatched to a team of mine as lead, waiting for acceptance (acceptDispatch)",
+    IssueQueue.TEAM_IN_PROGRESS: "in progress or reopened, and a team of mine leads it or holds a live order on it",
+    IssueQueue.TEAM_OVERDUE: "open and overdue, and a team of mine leads it or holds a live order on it",
+    IssueQueue.TO_DISPATCH: "reported and never dispatched, waiting for dispatchIssue",
+    IssueQueue.RETURNED: "returned by its lead team, waiting to be dispatched again",
+    IssueQueue.EXTENSIONS_TO_DECIDE: "with an extension request waiting for a decision (Issue.pendingExtensionRequest)",
+    IssueQueue.TO_CONFIRM: "resolved, waiting for the enterprise's verdict (confirmIssue)",
+    IssueQueue.MY_ENTERPRISES: "of the enterprises I am commissioner of, in any status",
+}
+# The statuses a queue holds (None: any), so that a change's earlier state can be checked (``matched``).
+QUEUE_STATUSES: dict[IssueQueue, frozenset[IssueStatus] | None] = {
+    IssueQueue.TEAM_TO_ACCEPT: frozenset({IssueStatus.DISPATCHED}),
+    IssueQueue.TEAM_IN_PROGRESS: frozenset({IssueStatus.IN_PROGRESS, IssueStatus.REOPENED}),
+    IssueQueue.TEAM_OVERDUE: frozenset(OPEN_STATUSES),
+    IssueQueue.TO_DISPATCH: frozenset({IssueStatus.REPORTED}),
+    IssueQueue.RETURNED: frozenset({IssueStatus.RETURNED}),
+    IssueQueue.EXTENSIONS_TO_DECIDE: frozenset({IssueStatus.DISPATCHED, IssueStatus.IN_PROGRESS, IssueStatus.REOPENED}),
+    IssueQueue.TO_CONFIRM: frozenset({IssueStatus.RESOLVED}),
+    IssueQueue.MY_ENTERPRISES: None,
+}
+
+
+def queue_q(queue: IssueQueue, access: Access, now: datetime) -> Q:
+    """The issues in ``queue`` for the caller behind ``access`` (row rules apply separately)."""
+    statuses = QUEUE_STATUSES[queue]
+    in_status = Q(status__in=[s.value for s in statuses]) if statuses is not None else Q()
+    if queue == IssueQueue.TEAM_OVERDUE:
+        in_status = overdue_q(now)
+    if queue == IssueQueue.EXTENSIONS_TO_DECIDE:
+        pending = ExtensionRequest.filter(status=ExtensionStatus.PENDING).values("issue_id")
+        return in_status & Q(id__in=Subquery(pending))
+    if queue in (IssueQueue.TO_DISPATCH, IssueQueue.RETURNED, IssueQueue.TO_CONFIRM):
+        return in_status
+    if access.staff is None:
+        return NO_ROWS
+    if queue == IssueQueue.MY_ENTERPRISES:
+        mine = Enterprise.filter(commissioner_id=access.staff.id).values("id")
+        return Q(enterprise_id__in=Subquery(mine))
+    my_teams = Subquery(TeamMember.filter(staff_id=access.staff.id).values("team_id"))
+    if queue == IssueQueue.TEAM_TO_ACCEPT:
+        return in_status & Q(lead_team_id__in=my_teams)
+    live_orders = DispatchOrder.filter(team_id__in=my_teams, returned_at__isnull=True).values("issue_id")
+    return in_status & (Q(lead_team_id__in=my_teams) | Q(id__in=Subquery(live_orders)))
 
 
 @dataclass
@@ -41,6 +117,10 @@ class IssueCriteria:
     search: str | None = None
     enterprise_id: int | None = None
     needs_escalation: bool | None = None
+    queue: IssueQueue | None = None
+    priorities: list[IssuePriority] = field(default_factory=list)
+    deadline_from: datetime | None = None
+    deadline_to: datetime | None = None
 
 
 def issue_queryset(criteria: IssueCriteria, now: datetime, access: Access) -> QuerySet[Issue]:
@@ -68,6 +148,14 @@ def issue_queryset(criteria: IssueCriteria, now: datetime, access: Access) -> Qu
         qs = qs.filter(reported_at__gte=c.reported_from)
     if c.reported_to is not None:
         qs = qs.filter(reported_at__lt=c.reported_to)
+    if c.priorities:
+        qs = qs.filter(priority__in=[p.value for p in c.priorities])
+    if c.deadline_from is not None:
+        qs = qs.filter(deadline__gte=c.deadline_from)
+    if c.deadline_to is not None:
+        qs = qs.filter(deadline__lt=c.deadline_to)
+    if c.queue is not None:
+        qs = qs.filter(queue_q(c.queue, access, now))
     if c.needs_escalation is not None:
         flagged = overdue_q(now) & Q(escalated_at__isnull=True)
         qs = qs.filter(flagged) if c.needs_escalation else qs.exclude(flagged)
@@ -88,17 +176,26 @@ RANKS: dict[IssueOrderField, Sequence[Enum]] = {
 }
 
 
+def _rank(n: int) -> RawSQL:
+    # A number in the SQL text: Tortoise sends a plain `then=0` as a query parameter, which PostgreSQL
+    # types as text (from the CASE around it) and asyncpg then refuses ("expected str, got int").
+    # (Tortoise's stubs leave RawSQL out of `then` and `default`.)
+    return RawSQL(str(int(n)))
+
+
 def ordered(qs: QuerySet[Issue], order_field: IssueOrderField, descending: bool) -> QuerySet[Issue]:
     sign = "-" if descending else ""
     key = order_field.value
+    if order_field == IssueOrderField.DEADLINE:
+        # Open issues first whichever the direction: a closed issue's deadline no longer matters.
+        open_first = Case(When(status__in=OPEN_VALUES, then=_rank(0)), default=_rank(1))  # type: ignore[arg-type]
+        qs = qs.annotate(closed_rank=open_first)
+        return qs.order_by("closed_rank", f"{sign}deadline", f"{sign}id")
     if order_field in RANKS:
         key = f"{order_field.value}_rank"
-        # Tortoise's stubs leave numbers out of `then` and `default`; it sends them as SQL constants.
-        ranks = [
-            When(**{order_field.value: member.value}, then=i)  # type: ignore[arg-type]
-            for i, member in enumerate(RANKS[order_field])
-        ]
-        qs = qs.annotate(**{key: Case(*ranks, default=len(ranks))})  # type: ignore[arg-type]
+        members = RANKS[order_field]
+        ranks = [When(**{order_field.value: member.value}, then=_rank(i)) for i, member in enumerate(members)]  # type: ignore[arg-type]
+        qs = qs.annotate(**{key: Case(*ranks, default=_rank(len(ranks)))})  # type: ignore[arg-type]
     return qs.order_by(f"{sign}{key}", f"{sign}id")
 
 
@@ -109,9 +206,10 @@ def ordered(qs: QuerySet[Issue], order_field: IssueOrderField, descending: bool)
 # and the criteria on these fields are checked against it here, as the SQL above checks them.
 
 
-def snapshot(issue: Issue, live_order_team_ids: Iterable[int]) -> dict[str, Any]:
+def snapshot(issue: Issue, live_order_team_ids: Iterable[int], pending_extension: bool = False) -> dict[str, Any]:
     """The changeable state of ``issue`` as JSON, with the teams holding live orders."""
     return {
+        "pendingExtension": pending_extension,
         "status": issue.status.value,
         "leadTeamId": issue.lead_team_id,
         "teamIds": sorted(live_order_team_ids),
@@ -124,7 +222,19 @@ def snapshot(issue: Issue, live_order_team_ids: Iterable[int]) -> dict[str, Any]
 
 def stable_part(criteria: IssueCriteria) -> IssueCriteria:
     """``criteria`` without the criteria on changeable state (those ``matched`` checks)."""
-    return replace(criteria, statuses=[], team_id=None, warning_colors=[], overdue=None, needs_escalation=None)
+    # A queue's own part (status, teams, pending request) changes too; whose enterprise it is does not.
+    queue = criteria.queue if criteria.queue == IssueQueue.MY_ENTERPRISES else None
+    return replace(
+        criteria,
+        statuses=[],
+        team_id=None,
+        warning_colors=[],
+        overdue=None,
+        needs_escalation=None,
+        deadline_from=None,
+        deadline_to=None,
+        queue=queue,
+    )
 
 
 def matched(criteria: IssueCriteria, state: Mapping[str, Any], now: datetime) -> bool:
@@ -150,6 +260,20 @@ def matched(criteria: IssueCriteria, state: Mapping[str, Any], now: datetime) ->
     if criteria.needs_escalation is not None:
         flagged = color == WarningColor.RED and escalated is None
         if flagged != criteria.needs_escalation:
+            return False
+    if criteria.deadline_from is not None and deadline < criteria.deadline_from:
+        return False
+    if criteria.deadline_to is not None and deadline >= criteria.deadline_to:
+        return False
+    if criteria.queue is not None:
+        # Whose teams the queue means is not in the state: an issue the caller may read, in the
+        # queue's status, may have been in it (a needless "left" event at worst, never a missed one).
+        statuses = QUEUE_STATUSES[criteria.queue]
+        if statuses is not None and status not in statuses:
+            return False
+        if criteria.queue == IssueQueue.TEAM_OVERDUE and color != WarningColor.RED:
+            return False
+        if criteria.queue == IssueQueue.EXTENSIONS_TO_DECIDE and not state.get("pendingExtension", True):
             return False
     return True
 
