@@ -5,8 +5,8 @@ from strawberry.scalars import JSON
 
 from yimi.common.enums import OrderDirection
 from yimi.common.ids import to_global_id
-from yimi.common.pagination import Connection, paginate_queryset
-from yimi.enterprises.service import EnterpriseCriteria, enterprise_queryset, map_layer, ordered
+from yimi.common.pagination import Connection, paginate
+from yimi.enterprises.service import EnterpriseCriteria, enterprise_queryset, map_layer, ordering
 from yimi.enterprises.types import Enterprise, EnterpriseFilter, EnterpriseOrder
 from yimi.graphql.context import Info
 
@@ -25,8 +25,8 @@ class EnterpriseQuery:
         criteria = filter.to_criteria() if filter else EnterpriseCriteria()
         order = order_by or EnterpriseOrder()
         access = info.context.access
-        qs = ordered(enterprise_queryset(criteria, access), order.field, order.direction == OrderDirection.DESC, access)
-        return await paginate_queryset(qs, first, after, Enterprise.from_model)
+        order_of_list = ordering(order.field, order.direction == OrderDirection.DESC, access)
+        return await paginate(enterprise_queryset(criteria, access), order_of_list, first, after, Enterprise.from_model)
 
     @strawberry.field(
         description=(

@@ -3,7 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from yimi.common.enums import OrderDirection
-from yimi.common.pagination import Connection, paginate_queryset
+from yimi.common.pagination import Connection, paginate
 from yimi.graphql.context import Info
 from yimi.issues.filters import IssueCriteria, issue_queryset, ordered
 from yimi.issues.types import Issue, IssueFilter, IssueOrder
@@ -22,9 +22,10 @@ class IssueQuery:
     ) -> Connection[Issue]:
         criteria = filter.to_criteria(info.context.settings.timezone) if filter else IssueCriteria()
         order = order_by or IssueOrder()
-        qs = ordered(
+        qs, order_of_list = ordered(
             issue_queryset(criteria, info.context.now, info.context.access),
             order.field,
             order.direction == OrderDirection.DESC,
+            criteria.statuses,
         )
-        return await paginate_queryset(qs, first, after, Issue.from_model)
+        return await paginate(qs, order_of_list, first, after, Issue.from_model)
