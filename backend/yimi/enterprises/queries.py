@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import json
+
+import orjson
 import strawberry
+from starlette.websockets import WebSocket
 from strawberry.scalars import JSON
 
 from yimi.common.enums import OrderDirection
-from yimi.common.ids import to_global_id
 from yimi.common.pagination import Connection, paginate
-from yimi.enterprises.service import EnterpriseCriteria, enterprise_queryset, map_layer, ordering
+from yimi.enterprises.map_layer import map_cache_of
+from yimi.enterprises.service import EnterpriseCriteria, enterprise_queryset, ordering
 from yimi.enterprises.types import Enterprise, EnterpriseFilter, EnterpriseOrder
 from yimi.graphql.context import Info
 
@@ -37,6 +41,10 @@ class EnterpriseQuery:
     )
     async def map_layer(self, info: Info, filter: EnterpriseFilter | None = None) -> JSON:
         criteria = filter.to_criteria() if filter else EnterpriseCriteria()
-        return JSON(
-            await map_layer(criteria, info.context.access, info.context.now, lambda pk: to_global_id("Enterprise", pk))
-        )
+        context = info.context
+        layer = await map_cache_of(context).get(criteria, context.access, context.now, None)
+        if isinstance(context.request, WebSocket):
+            # Strawberry's encoder writes WebSocket messages, and it cannot embed JSON text.
+            return JSON(json.loads(layer.json))
+        # Embedded as it is by the HTTP encoder (orjson, yimi.graphql.encoding): no second encoding.
+        return JSON(orjson.Fragment(layer.json))

@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -20,14 +20,13 @@ from yimi.accounts.service import has_role
 from yimi.common.errors import ServiceError
 from yimi.common.figures import ENTERPRISE_FIGURES, OPEN_ISSUES
 from yimi.common.filters import fitting
-from yimi.common.geo import BBox, feature_collection, point_feature
+from yimi.common.geo import BBox
 from yimi.common.pagination import Ordering, SortKey
 from yimi.common.text import MAX_DESCRIPTION, checked_field
 from yimi.enterprises.action_rules import authorize_assign_commissioner, authorize_visit
 from yimi.enterprises.models import CommissionerAssignment, Enterprise, RiskColor, Visit
-from yimi.issues.models import OPEN_VALUES, Issue, IssueSource
+from yimi.issues.models import Issue, IssueSource
 from yimi.issues.service import IssueDraft, IssueWorkflow, enterprise_scope, retry_numbering
-from yimi.issues.warning import SEVERITY, warning_color
 from yimi.issues.workflow import Action
 from yimi.settings import Settings
 from yimi.teams.models import ServiceTeam
@@ -97,44 +96,6 @@ def ordering(order_field: EnterpriseOrderField, descending: bool, access: Access
         access.require(Grant.FIGURES)
     direction = "desc" if descending else "asc"
     return Ordering(f"enterprises.{order_field.value}.{direction}", (_SORT_KEYS[order_field],), descending)
-
-
-async def map_layer(criteria: EnterpriseCriteria, access: Access, now: datetime, global_id) -> dict:
-    """All matching enterprises as one GeoJSON FeatureCollection of points.
-
-    Two queries whatever the size: the points, and the open issues of the matching enterprises.
-    The warning colour and the open-issue count are figures: null for callers without them.
-    """
-    qs = enterprise_queryset(criteria, access)
-    points = await qs.order_by("id").values_list("id", "lon", "lat")
-    worst: dict[int, int] = {}
-    counts: dict[int, int] = {}
-    figures = access.allows(Grant.FIGURES)
-    open_issues = []
-    if figures:
-        open_issues = await Issue.filter(
-            status__in=OPEN_VALUES, enterprise_id__in=Subquery(qs.values("id"))
-        ).values_list("enterprise_id", "status", "yellow_at", "orange_at", "deadline")
-    for enterprise_id, status, yellow_at, orange_at, deadline in open_issues:
-        counts[enterprise_id] = counts.get(enterprise_id, 0) + 1
-        color = warning_color(status, yellow_at, orange_at, deadline, now)
-        if color is not None:  # always, for an open issue
-            worst[enterprise_id] = max(worst.get(enterprise_id, -1), SEVERITY[color])
-    by_severity = {v: k.name for k, v in SEVERITY.items()}  # the GraphQL enum names
-    return feature_collection(
-        [
-            point_feature(
-                lon,
-                lat,
-                {
-                    "id": global_id(enterprise_id),
-                    "warningColor": by_severity.get(worst.get(enterprise_id, -1)),
-                    "openIssueCount": counts.get(enterprise_id, 0) if figures else None,
-                },
-            )
-            for enterprise_id, lon, lat in points
-        ]
-    )
 
 
 # ------------------------------------------------------------------------------------------------
