@@ -31,6 +31,10 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
+    // dist/.vite/manifest.json: scripts/bundle-size.mjs tells the staff app's chunks from the lazy ones.
+    manifest: true,
+    // ECharts (the public page's charts chunk, loaded on demand) is ~560 kB on its own.
+    chunkSizeWarningLimit: 600,
   },
   server: {
     proxy: {

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +44,10 @@ class LiveServer:
 
 
 @contextmanager
-def yimi_serve(database_url: str, frontend_dist: Path | str, **env: str) -> Iterator[LiveServer]:
-    """``yimi serve`` on a migrated database, answering /healthz before the block runs."""
+def yimi_serve(
+    database_url: str, frontend_dist: Path | str, *, args: Sequence[str] = (), **env: str
+) -> Iterator[LiveServer]:
+    """``yimi serve [args]`` on a migrated database, answering /healthz before the block runs."""
     port = free_port()
     environment = os.environ | {
         "YIMI_DATABASE_URL": database_url,
@@ -55,8 +58,14 @@ def yimi_serve(database_url: str, frontend_dist: Path | str, **env: str) -> Iter
     yimi = Path(sys.executable).parent / "yimi"
     # The log goes to a file, not a pipe: a pipe nobody reads stalls a talkative server once it fills.
     with tempfile.TemporaryFile() as log:
+        # A session of its own, so that its workers (--workers N) are killed with it.
         process = subprocess.Popen(
-            [str(yimi), "serve"], env=environment, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log
+            [str(yimi), "serve", *args],
+            env=environment,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
         )
         server = LiveServer(process, port)
         try:
@@ -75,5 +84,7 @@ def yimi_serve(database_url: str, frontend_dist: Path | str, **env: str) -> Iter
                 time.sleep(0.1)
             yield server
         finally:
-            process.kill()  # a server an attack left stuck must not outlive the test
+            # A server an attack left stuck must not outlive the test, nor must its workers.
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)

@@ -35,7 +35,9 @@ def get_settings() -> Settings:
         return read_settings()
     except ValidationError as error:
         problems = [
-            f"YIMI_{str(e['loc'][0]).upper()}: {e['msg']}" if e["loc"] else e["msg"].removeprefix("Value error, ")
+            f"YIMI_{str(e['loc'][0]).upper()}: {e['msg'].removeprefix('Value error, ')}"
+            if e["loc"]
+            else e["msg"].removeprefix("Value error, ")
             for e in error.errors()
         ]
         typer.echo(f"yimi: {'; '.join(problems)}", err=True)
@@ -404,19 +406,21 @@ def restore(
 def serve(
     host: str = typer.Option(None, help="Overrides YIMI_HOST."),
     port: int = typer.Option(None, help="Overrides YIMI_PORT."),
-    workers: int = typer.Option(1, help="Server processes."),
+    workers: int = typer.Option(
+        None, min=1, max=64, help="Server processes; overrides YIMI_WORKERS (1). Above 1 needs YIMI_REDIS_URL."
+    ),
 ) -> None:
     """Serve the API and the web app with uvicorn (once the database answers and is migrated)."""
-    import os
-    import shutil
-    import tempfile
-
     import uvicorn
 
     from yimi import db
+    from yimi.ops import processes
     from yimi.ops.logs import logging_config
 
     settings = get_settings()
+    workers = workers or settings.workers
+    if refusal := processes.refusal(settings, workers):
+        _refuse(refusal)
 
     async def check() -> None:
         await db.init_ready_db(settings)
@@ -426,11 +430,10 @@ def serve(
         asyncio.run(check())
     except db.DatabaseNotReady as error:  # whatever is wrong with the database, in one line
         _refuse(error)
-    metrics_dir = None
-    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-        # Each worker writes its metrics here, and /metrics sums them (yimi.ops.metrics).
-        metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="yimi-metrics-")
-    try:
+    if settings.redis_url and (problem := processes.redis_problem(settings.redis_url)):
+        # Not a refusal: the app serves through a Redis outage (yimi.common.counters, yimi.live.broker).
+        typer.echo(f"yimi: warning: {problem}; serving anyway, with per-process counters until it answers", err=True)
+    with processes.pooled_metrics(workers):
         uvicorn.run(
             "yimi.app:create_app",
             factory=True,
@@ -446,9 +449,6 @@ def serve(
             log_config=logging_config(settings.log_format),
             access_log=False,  # yimi.requests writes one richer line per GraphQL request
         )
-    finally:
-        if metrics_dir:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()

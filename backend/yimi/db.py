@@ -11,7 +11,9 @@ from pathlib import Path
 # datetime one.
 import tortoise.backends.sqlite.executor  # noqa: F401
 from tortoise import Tortoise, connections
-from tortoise.backends.sqlite.client import SqliteTransactionWrapper
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.sqlite.client import SqliteTransactionContext, SqliteTransactionWrapper
+from tortoise.connection import get_connections
 from tortoise.exceptions import DBConnectionError, TransactionManagementError
 
 from yimi.settings import Settings, get_settings
@@ -39,6 +41,32 @@ async def _begin_immediate(self) -> None:
 
 SqliteTransactionWrapper.begin = _begin_immediate  # type: ignore[method-assign]
 
+
+async def _enter_or_undo(self: SqliteTransactionContext) -> SqliteTransactionWrapper:
+    # Tortoise's own __aenter__ keeps the connection's lock, and its connection for this task,
+    # when BEGIN fails ("database is locked" after the busy timeout, or the task is cancelled
+    # meanwhile): __aexit__ never runs, and every later query of the process waits forever.
+    await self._trxlock.acquire()
+    try:
+        await self.ensure_connection()
+        self.token = get_connections().set(self.connection_name, self.connection)
+        try:
+            await self.connection.begin()
+        except BaseException:
+            get_connections().reset(self.token)
+            # A cancelled BEGIN may still run on the connection's thread: whatever it opens is
+            # rolled back after it, before the next user gets the connection.
+            with suppress(Exception):
+                await self.connection._connection.rollback()
+            raise
+    except BaseException:
+        self._trxlock.release()
+        raise
+    return self.connection
+
+
+SqliteTransactionContext.__aenter__ = _enter_or_undo  # type: ignore[method-assign]
+
 MODEL_MODULES = [
     "yimi.townships.models",
     "yimi.accounts.models",
@@ -48,13 +76,23 @@ MODEL_MODULES = [
 ]
 
 
+# How long a SQLite write waits for another process's (several server workers, the CLI) before it
+# fails with "database is locked", which the API answers as unavailable (503, try again). Within
+# one process Tortoise queues every query on its one connection, without a limit.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 def tortoise_config(settings: Settings | None = None) -> dict:
     settings = settings or get_settings()
     url = settings.database_url
-    if url.startswith("sqlite://") and url != "sqlite://:memory:":
-        Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    connection: str | dict = url
+    if url.startswith("sqlite://"):
+        if url != "sqlite://:memory:":
+            Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+        connection = expand_db_url(url)  # ?busy_timeout=MS in the URL still wins
+        connection["credentials"].setdefault("busy_timeout", SQLITE_BUSY_TIMEOUT_MS)
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             "yimi": {
                 "models": MODEL_MODULES,
@@ -83,7 +121,13 @@ class DatabaseNotReady(Exception):
 # insufficient resources (too many connections, disk full), operator intervention (shut down,
 # terminated, starting up), and a database that does not exist.
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57", "3D000")
-_SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error", "readonly database", "disk is full")
+_SQLITE_UNAVAILABLE = (
+    "unable to open database file",
+    "disk i/o error",
+    "readonly database",
+    "disk is full",
+    "database is locked",  # another process held the write lock past SQLITE_BUSY_TIMEOUT_MS
+)
 
 
 def is_unavailable(exc: BaseException | None) -> bool:

@@ -7,12 +7,13 @@ from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
 DEFAULT_DB_PATH = Path("var") / "yimi.sqlite3"
 MIN_SECRET_KEY_DISTINCT_CHARACTERS = 10
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class Settings(BaseSettings):
@@ -24,14 +25,16 @@ class Settings(BaseSettings):
     port: int = 8000
     secret_key: str = DEV_SECRET_KEY
     debug: bool = False
+    # Redis for live updates, API budgets and sign-in throttling shared by every server process.
     redis_url: str | None = None
+    # Server processes `yimi serve` starts (its --workers overrides); above 1 needs YIMI_REDIS_URL.
+    workers: int = Field(1, ge=1, le=64)
     timezone: str = "Asia/Shanghai"
     # Readable issue numbers are <prefix>-<year>-<sequence>, e.g. WS-2021-00042 for Weishi.
     issue_number_prefix: str = Field("WS", pattern=r"^[A-Z]{1,6}$")
     # Share of an issue's time (report to deadline) used at which the warning turns yellow / orange.
     warn_yellow_at: float = Field(0.5, gt=0, lt=1)
     warn_orange_at: float = Field(0.8, gt=0, lt=1)
-    max_page_size: int = 100
     # Working days to handle an issue, by priority, and per-category exceptions (JSON in the env).
     deadline_working_days: dict[str, int] = {"urgent": 3, "normal": 7, "complex": 15}
     deadline_category_working_days: dict[str, dict[str, int]] = {"land": {"normal": 15}, "permits": {"normal": 15}}
@@ -65,6 +68,15 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For / -Proto uvicorn believes (comma-separated addresses or CIDRs,
     # "*" for any): the client address and the https scheme of the session cookie come from them.
     forwarded_allow_ips: str = "127.0.0.1,::1"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, url: str | None) -> str | None:
+        if not url:
+            return None  # YIMI_REDIS_URL= (empty) means no Redis, as unset does
+        if url.partition("://")[0] not in REDIS_SCHEMES:
+            raise ValueError("must start with redis://, rediss:// or unix:// (e.g. redis://127.0.0.1:6379/0)")
+        return url
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 
-def serve(tmp_path, **env):
+def serve(tmp_path, *args, **env):
     result = subprocess.run(
-        [sys.executable, "-m", "yimi.cli", "serve", "--port", "1"],
+        [sys.executable, "-m", "yimi.cli", "serve", "--port", "1", *args],
         capture_output=True,
         text=True,
         env={**os.environ, "YIMI_DATABASE_URL": f"sqlite://{tmp_path / 'yimi.sqlite3'}", **env},
@@ -87,3 +87,22 @@ def test_a_production_secret_key_without_variety_is_refused(tmp_path):
         status, lines = serve(tmp_path, YIMI_ENV="production", YIMI_SECRET_KEY=weak)
         assert status == 1 and len(lines) == 1, lines
         assert lines[0].startswith("yimi: YIMI_ENV=production needs a random YIMI_SECRET_KEY") and weak not in lines[0]
+
+
+def test_several_workers_without_redis_are_refused_saying_why_and_what_to_do(tmp_path):
+    for args, env in ((["--workers", "2"], {}), ([], {"YIMI_WORKERS": "3"})):
+        status, lines = serve(tmp_path, *args, YIMI_REDIS_URL="", **env)
+        assert status == 1 and len(lines) == 1, lines
+        workers = args[1] if args else env["YIMI_WORKERS"]
+        assert lines[0].startswith(f"yimi: {workers} workers need YIMI_REDIS_URL"), lines[0]
+        assert "a live update reaches only the subscribers of the worker that made the change" in lines[0]
+        assert f"({workers} times the limits)" in lines[0] and lines[0].endswith("or run one worker")
+    assert not (tmp_path / "yimi.sqlite3").exists()  # refused before anything else
+
+
+def test_a_redis_url_that_is_not_one_is_refused_in_one_line(tmp_path):
+    status, lines = serve(tmp_path, YIMI_REDIS_URL="127.0.0.1:6379")
+    assert status == 1
+    assert lines == [
+        "yimi: YIMI_REDIS_URL: must start with redis://, rediss:// or unix:// (e.g. redis://127.0.0.1:6379/0)"
+    ]

@@ -1,104 +1,263 @@
-"""API benchmarks on the demo county: `make bench` prints the numbers (no assertions on time).
+"""API benchmarks (issue 14) on SQLite and PostgreSQL, each figure beside a baseline measured in the same run.
 
-Measures, in-process (httpx ASGI transport, no network), the median and p95 latency of:
-- a 100-row enterprises page with township, commissioner, openIssueCount and 3 issues each;
-- a 100-row issues page with enterprise, lead team and warning colour;
-- townships with their figures; the whole mapLayer; the coverage matrix; the public statistics;
-- the two issue-heavy pages again as a team member (row rules in SQL);
-and the SQL statements each sends. Staff sessions, as the web app's.
+In the server process (the whole ASGI app through httpx's ASGI transport: middleware, session, limits,
+GraphQL), signed in as the demo's first dispatcher with the web app's CSRF header:
+- a 100-row `enterprises` page with township, commissioner and openIssueCount: p50, and the p50 of the
+  raw SQL fetching the same rows on the server's own connection (ratio printed);
+- a 100-row page of open issues by deadline with enterprise and lead team: page 1, and page 500 reached
+  by following the API's opaque cursors (the last page when there are fewer), each beside the raw
+  keyset SQL of the same rows;
+- `mapLayer` of every enterprise: cold (the first answer after a write: an issue reported through the
+  API) and warm (nothing changed), beside the raw SQL of the same points, counts and colours;
+- `townships` with enterprise, open and overdue counts: every township, following the cursors, beside
+  one SQL statement computing the same figures.
+
+Run: .venv/bin/python tests/perf/bench_api.py [--scale county|province] [--db sqlite,postgres]
+(`make bench` runs it at BENCH_SCALE, province by default). No assertion on time: targets are printed.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.perf import workload as w
+from tests.perf.benchdata import BACKENDS, PASSWORD, SCALES, dispatcher, working_copy
 from yimi import db
 from yimi.app import create_app
-from yimi.demo.loader import load_demo
 from yimi.settings import Settings
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.conftest import count_sql
-
-QUERIES = {
-    "enterprises page (100, nested)": """{ enterprises(first: 100) { totalCount nodes { name township { name }
-        commissioner { name } openIssueCount issues(first: 3) { nodes { number leadTeam { name } } } } } }""",
-    "issues page (100)": """{ issues(first: 100) { totalCount nodes { number title status warningColor deadline
-        enterprise { name } leadTeam { name } } } }""",
-    "townships with figures": """{ townships(first: 100) { nodes { name boundary enterpriseCount
-        openIssueCount overdueIssueCount coveringTeams { name } } } }""",
-    "mapLayer (all enterprises)": "{ mapLayer }",
-    "coverage matrix": "{ coverage { township { name } gaps categories { covered teams { name } } } }",
-    "public statistics (a year)": """{ statistics(year: 2024) { total { reported open resolved overdue onTimeRate }
-        byTownship { label reported open resolved overdue } byCategory { label reported open } } }""",
-}
-# The issue queries again as a team member: their row rule (issues dispatched to their teams) in SQL.
-AS_TEAM_MEMBER = ("enterprises page (100, nested)", "issues page (100)")
-PASSWORD = "bench password 1"
+DEEP_PAGE = 500
+REPORT = (
+    """mutation($input: ReportIssueInput!) { reportIssue(input: $input) { issue { id } userErrors { message } } }"""
+)
 
 
-async def _signed_in(app, role: str) -> httpx.AsyncClient:
-    from yimi.accounts.models import Staff
-    from yimi.accounts.service import set_password
+@dataclass
+class Row:
+    name: str
+    target: str
+    yimi: dict[str, float] = field(default_factory=dict)
+    base: dict[str, float] = field(default_factory=dict)
+    base_name: str = "raw SQL"
+    note: dict[str, str] = field(default_factory=dict)
 
-    staff = next(s for s in await Staff.all().order_by("id") if role in s.roles)
-    await set_password(staff, PASSWORD)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
-    response = await client.post(
-        "/graphql",
-        json={
-            "query": "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }",
-            "variables": {"u": staff.username, "p": PASSWORD},
-        },
-        headers={"X-Yimi-CSRF": "1"},
+
+class Api:
+    """A signed-in web-app session against the in-process app."""
+
+    def __init__(self, http: httpx.AsyncClient):
+        self.http = http
+
+    async def __call__(self, query: str, variables: dict | None = None) -> dict:
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers={"X-Yimi-CSRF": "1"}
+        )
+        body = response.json()
+        if response.status_code != 200 or body.get("errors"):
+            raise RuntimeError(f"{query[:60]}…: {response.status_code} {response.text[:500]}")
+        return body["data"]
+
+    async def fetch(self, query: str, variables: dict | None = None) -> bytes:
+        """The answer's bytes, as a client receives them (not parsed: that is the client's time, not the server's)."""
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers={"X-Yimi-CSRF": "1"}
+        )
+        if response.status_code != 200 or b'"errors":' in response.content:
+            raise RuntimeError(f"{query[:60]}…: {response.status_code} {response.text[:500]}")
+        return response.content
+
+
+async def sign_in(app, username: str) -> Api:
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
+    api = Api(http)
+    data = await api(
+        "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }",
+        {"u": username, "p": PASSWORD},
     )
-    assert response.json()["data"]["signIn"]["staff"], response.text
-    return client
+    assert data["signIn"]["staff"], data
+    return api
 
 
-async def _measure(client: httpx.AsyncClient, name: str, query: str, rounds: int) -> None:
-    with count_sql() as statements:
-        response = await client.post("/graphql", json={"query": query})
-    assert "errors" not in response.json(), response.text
+async def p50(
+    fn: Callable[[], Awaitable[Any]], rounds: int, before: Callable[[], Awaitable[Any]] | None = None
+) -> float:
+    """Median wall time of ``fn`` in ms over ``rounds`` (after one unmeasured call), ``before`` untimed each round."""
+    await fn()
     times = []
     for _ in range(rounds):
+        if before is not None:
+            await before()
         start = time.perf_counter()
-        await client.post("/graphql", json={"query": query})
+        await fn()
         times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    p95 = times[int(len(times) * 0.95) - 1]
-    print(
-        f"{name:<40} {statistics.median(times):>10.1f} {p95:>8.1f} {len(statements):>4} "
-        f"{len(response.content) / 1024:>7.1f}"
+    return statistics.median(times)
+
+
+async def pages(api: Api, query: str, field: str, variables: dict, upto: int) -> tuple[int, str | None]:
+    """Follows the cursors to page ``upto`` (or the last); returns the page number and the cursor before it."""
+    after, number = None, 1
+    while number < upto:
+        conn = (await api(query, {**variables, "after": after}))[field]
+        if not conn["pageInfo"]["hasNextPage"]:
+            break
+        after, number = conn["pageInfo"]["endCursor"], number + 1
+    return number, after
+
+
+async def measure(database_url: str, username: str, rows: dict[str, Row], label: str, rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=database_url, frontend_dist=Path(tmp), rate_limit_points=10**9)
+        await db.init_db(settings)
+        try:
+            app = create_app(settings, manage_db=False)
+            api = await sign_in(app, username)
+            await _measure(api, rows, label, rounds)
+            await api.http.aclose()
+        finally:
+            await db.close_db()
+
+
+async def _measure(api: Api, rows: dict[str, Row], label: str, rounds: int) -> None:
+    now = datetime.now(UTC)
+
+    r = rows["enterprises"]
+    r.yimi[label] = await p50(lambda: api.fetch(w.ENTERPRISES_PAGE), rounds)
+    r.base[label] = await p50(lambda: w.raw(w.ENTERPRISES_SQL), rounds)
+
+    statuses = {"statuses": w.OPEN_ENUMS}
+    r = rows["issues1"]
+    r.yimi[label] = await p50(lambda: api.fetch(w.ISSUES_PAGE, statuses), rounds)
+    r.base[label] = await p50(lambda: w.raw(w.ISSUES_FIRST_SQL), rounds)
+    number, cursor = await pages(api, w.ISSUES_PAGE, "issues", statuses, DEEP_PAGE)
+    r = rows["issuesN"]
+    r.note[label] = f"page {number}"
+    r.yimi[label] = await p50(lambda: api.fetch(w.ISSUES_PAGE, {**statuses, "after": cursor}), rounds)
+    # The keyset of the same page: the last row of the page before, by position (untimed).
+    offset = (number - 1) * w.PAGE - 1
+    last = (
+        await w.raw(
+            f"SELECT deadline, id FROM issue WHERE status IN ({w.OPEN_SQL}) ORDER BY deadline, id "
+            f"LIMIT 1 OFFSET {max(offset, 0)}"
+        )
+        if number > 1
+        else []
+    )
+    if last:
+        r.base[label] = await p50(lambda: w.raw(w.ISSUES_AFTER_SQL, last[0]["deadline"], last[0]["id"]), rounds)
+    else:
+        r.base[label] = await p50(lambda: w.raw(w.ISSUES_FIRST_SQL), rounds)
+
+    first = (await api(w.ENTERPRISES_PAGE))["enterprises"]["nodes"][0]["id"]
+    reported = 0
+
+    async def write() -> None:
+        nonlocal reported
+        reported += 1
+        payload = (
+            await api(
+                REPORT,
+                {
+                    "input": {
+                        "enterpriseId": first,
+                        "category": "POWER",
+                        "title": f"bench write {reported}",
+                        "source": "HOTLINE",
+                    }
+                },
+            )
+        )["reportIssue"]
+        assert payload["issue"], payload
+
+    map_layer = lambda: api.fetch(w.MAP_LAYER, {"filter": {}})  # noqa: E731
+    rows["map_cold"].yimi[label] = await p50(map_layer, max(3, rounds // 5), before=write)
+    rows["map_warm"].yimi[label] = await p50(map_layer, rounds)
+    points = len((await api(w.MAP_LAYER, {"filter": {}}))["mapLayer"]["features"])
+    rows["map_cold"].note[label] = rows["map_warm"].note[label] = f"{points:,} points"
+    rows["map_cold"].base[label] = rows["map_warm"].base[label] = await p50(
+        lambda: w.raw(w.MAP_SQL, w.sql_time(now)), max(3, rounds // 5)
     )
 
+    async def all_townships() -> int:
+        after, count = None, 0
+        while True:
+            conn = (await api(w.TOWNSHIPS_PAGE, {"after": after}))["townships"]
+            count += len(conn["nodes"])
+            if not conn["pageInfo"]["hasNextPage"]:
+                return count
+            after = conn["pageInfo"]["endCursor"]
 
-async def main(rounds: int = 30) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            database_url=f"sqlite://{tmp}/bench.sqlite3", frontend_dist=Path(tmp), rate_limit_points=1_000_000
-        )
-        await db.migrate(settings)
-        await db.init_db(settings)
-        await load_demo(settings, progress=False)
-        app = create_app(settings, manage_db=False)
-        admin, member = await _signed_in(app, "admin"), await _signed_in(app, "team_member")
-        print(f"{'query (as admin unless said)':<40} {'median ms':>10} {'p95 ms':>8} {'SQL':>4} {'KB':>7}")
-        for name, query in QUERIES.items():
-            await _measure(admin, name, query, rounds)
-        for name in AS_TEAM_MEMBER:
-            await _measure(member, f"{name}, team member", QUERIES[name], rounds)
-        await admin.aclose()
-        await member.aclose()
-        await db.close_db()
+    r = rows["townships"]
+    r.note[label] = f"{await all_townships():,} townships"
+    r.yimi[label] = await p50(all_townships, max(3, rounds // 3))
+    r.base[label] = await p50(lambda: w.raw(w.TOWNSHIPS_SQL, w.sql_time(now)), max(3, rounds // 3))
+
+
+def new_rows() -> dict[str, Row]:
+    return {
+        "enterprises": Row("enterprises page (100, township, commissioner, openIssueCount)", "<10 ms, ≤8× SQL"),
+        "issues1": Row("issues page 1 (100 open by deadline, enterprise, lead team)", "≈ page 500"),
+        "issuesN": Row("issues deep page (cursors followed)", "≈ page 1"),
+        "map_cold": Row("mapLayer, cold (after a write)", "<250 ms"),
+        "map_warm": Row("mapLayer, warm (nothing changed)", "<10 ms"),
+        "townships": Row("townships + enterprise/open/overdue counts, all pages", "<50 ms"),
+    }
+
+
+def print_table(rows: dict[str, Row], labels: list[str], title: str) -> None:
+    print(f"\n{title}: p50 in ms; Yimi in the server process, baseline = raw SQL of the same rows")
+    head = f"{'benchmark':<62} {'db':<9} {'Yimi':>8} {'SQL':>7} {'ratio':>7}  {'target':<16} note"
+    print(head)
+    print("-" * len(head))
+    for r in rows.values():
+        for label in labels:
+            y, b = r.yimi.get(label), r.base.get(label)
+            if y is None:
+                continue
+            ratio = f"{y / b:6.1f}×" if b else "      -"
+            print(f"{r.name:<62} {label:<9} {y:8.1f} {b or 0:7.1f} {ratio}  {r.target:<16} {r.note.get(label, '')}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=SCALES, default=os.environ.get("BENCH_SCALE", "county"))
+    parser.add_argument("--db", default="sqlite,postgres", help="Comma-separated: sqlite, postgres.")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    labels = [b for b in args.db.split(",") if b]
+    assert set(labels) <= set(BACKENDS), f"--db takes {BACKENDS}"
+    rows = new_rows()
+    if args.out:  # one database, in this process
+        with working_copy(args.scale, labels[0]) as url:
+            asyncio.run(measure(url, dispatcher(url), rows, labels[0], args.rounds))
+        Path(args.out).write_text(json.dumps({k: asdict(r) for k, r in rows.items()}))
+        return
+    # Each database in a process of its own: nothing the app keeps in module state carries over.
+    for label in labels:
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            argv = [sys.executable, __file__, "--scale", args.scale, "--db", label, "--rounds", str(args.rounds)]
+            subprocess.run([*argv, "--out", out.name], check=True)
+            for key, saved in json.loads(Path(out.name).read_text()).items():
+                for part in ("yimi", "base", "note"):
+                    getattr(rows[key], part).update(saved[part])
+    print_table(rows, labels, f"API at {args.scale} scale")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -12,16 +12,20 @@ describe('graphqlRequest', () => {
   it('POSTs {query, variables} as JSON to /graphql and returns data', async () => {
     const fetchImpl = vi.fn<typeof fetch>(async () => jsonResponse({ data: { hello: 'world' } }));
 
-    const data = await graphqlRequest<{ hello: string }, { n: number }>('query Q($n: Int) { hello }', { n: 3 }, {
-      fetchImpl,
-    });
+    const data = await graphqlRequest<{ hello: string }, { n: number }>(
+      'query Q($n: Int) { hello }',
+      { n: 3 },
+      {
+        fetchImpl,
+      },
+    );
 
     expect(data).toEqual({ hello: 'world' });
     expect(fetchImpl).toHaveBeenCalledTimes(1);
     const [url, init] = fetchImpl.mock.calls[0]!;
     expect(url).toBe('/graphql');
     expect(init?.method).toBe('POST');
-    expect((init?.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+    expect((init?.headers as Record<string, string> | undefined)?.['Content-Type']).toBe('application/json');
     expect(JSON.parse(String(init?.body))).toEqual({ query: 'query Q($n: Int) { hello }', variables: { n: 3 } });
   });
 
@@ -43,10 +47,7 @@ describe('graphqlRequest', () => {
     const fetchImpl = vi.fn<typeof fetch>(async () =>
       jsonResponse({
         data: null,
-        errors: [
-          { message: 'Cannot query field "nope" on type "Query".', path: ['nope'] },
-          { message: '权限不足' },
-        ],
+        errors: [{ message: 'Cannot query field "nope" on type "Query".', path: ['nope'] }, { message: '权限不足' }],
       }),
     );
 
@@ -64,17 +65,13 @@ describe('graphqlRequest', () => {
   });
 
   it('reports GraphQL errors even when partial data is present', async () => {
-    const fetchImpl = vi.fn<typeof fetch>(async () =>
-      jsonResponse({ data: { a: 1 }, errors: [{ message: 'field b failed' }] }),
-    );
+    const fetchImpl = vi.fn<typeof fetch>(async () => jsonResponse({ data: { a: 1 }, errors: [{ message: 'field b failed' }] }));
     await expect(graphqlRequest('{ a b }', undefined, { fetchImpl })).rejects.toThrow('field b failed');
   });
 
   it('throws with the HTTP status when the body is not JSON', async () => {
     const fetchImpl = vi.fn<typeof fetch>(async () => new Response('<h1>Bad Gateway</h1>', { status: 502 }));
-    await expect(graphqlRequest('{ a }', undefined, { fetchImpl })).rejects.toThrow(
-      'HTTP 502: response is not JSON',
-    );
+    await expect(graphqlRequest('{ a }', undefined, { fetchImpl })).rejects.toThrow('HTTP 502: response is not JSON');
   });
 
   it('throws on a non-2xx JSON response without GraphQL errors', async () => {
@@ -87,9 +84,19 @@ describe('graphqlRequest', () => {
   });
 
   it('keeps the error codes and tells UNAUTHENTICATED and FORBIDDEN apart', async () => {
-    const answer = (code: string) => vi.fn<typeof fetch>(async () =>
-      jsonResponse({ data: null, errors: [{ message: 'no', path: ['enterprises'], extensions: { code } }, { message: 'again', extensions: { code } }] }));
-    const anonymous = await graphqlRequest('{ enterprises { totalCount } }', undefined, { fetchImpl: answer('UNAUTHENTICATED') }).catch((e: unknown) => e);
+    const answer = (code: string) =>
+      vi.fn<typeof fetch>(async () =>
+        jsonResponse({
+          data: null,
+          errors: [
+            { message: 'no', path: ['enterprises'], extensions: { code } },
+            { message: 'again', extensions: { code } },
+          ],
+        }),
+      );
+    const anonymous = await graphqlRequest('{ enterprises { totalCount } }', undefined, { fetchImpl: answer('UNAUTHENTICATED') }).catch(
+      (e: unknown) => e,
+    );
     expect((anonymous as GraphQLRequestError).codes).toEqual(['UNAUTHENTICATED']);
     expect(isUnauthenticated(anonymous)).toBe(true);
     expect(isForbidden(anonymous)).toBe(false);
@@ -105,7 +112,8 @@ describe('graphqlRequest', () => {
     try {
       const before = performance.now();
       const expired = vi.fn<typeof fetch>(async () =>
-        jsonResponse({ data: { me: null, mapLayer: null }, errors: [{ message: 'sign in', extensions: { code: 'UNAUTHENTICATED' } }] }));
+        jsonResponse({ data: { me: null, mapLayer: null }, errors: [{ message: 'sign in', extensions: { code: 'UNAUTHENTICATED' } }] }),
+      );
       await expect(graphqlRequest('{ me { id } mapLayer }', undefined, { fetchImpl: expired })).rejects.toThrow('sign in');
       const forbidden = vi.fn<typeof fetch>(async () => jsonResponse({ errors: [{ message: 'no', extensions: { code: 'FORBIDDEN' } }] }));
       await expect(graphqlRequest('{ a }', undefined, { fetchImpl: forbidden })).rejects.toThrow('no');

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LiveIssues, type IssueChangeEvent, type LiveSocket } from './live';
+import { type IssueChangeEvent, LiveIssues, type LiveSocket } from './live';
 
 /** A server's end of the graphql-transport-ws conversation, driven by the test. */
 class FakeSocket implements LiveSocket {
@@ -38,7 +38,11 @@ class FakeSocket implements LiveSocket {
 }
 
 const ISSUE: IssueChangeEvent['issue'] = {
-  id: 'SXNzdWU6MQ==', number: 'WS-1', status: 'DISPATCHED', warningColor: 'GREEN', enterprise: { id: 'RW50ZXJwcmlzZTox' },
+  id: 'SXNzdWU6MQ==',
+  number: 'WS-1',
+  status: 'DISPATCHED',
+  warningColor: 'GREEN',
+  enterprise: { id: 'RW50ZXJwcmlzZTox' },
 };
 
 function setUp() {
@@ -83,7 +87,8 @@ describe('LiveIssues', () => {
     const { sockets, onResync, onStatus } = setUp();
     const [id] = sockets[0]!.subscriptions();
     sockets[0]!.server({
-      id, type: 'next',
+      id,
+      type: 'next',
       payload: { data: null, errors: [{ message: 'Live updates were interrupted', extensions: { code: 'LIVE_UPDATES_INTERRUPTED' } }] },
     });
     sockets[0]!.server({ id, type: 'complete' });

@@ -6,6 +6,7 @@
  * missed (a Redis outage). After any gap `onResync` runs once the subscription is live again, so
  * that the page refetches what it shows instead of showing what may be stale.
  */
+import { graphql } from './generated';
 
 export interface IssueChangeEvent {
   action: string;
@@ -20,8 +21,11 @@ interface IssueChangePayload {
   issue: IssueChangeEvent['issue'] | null;
 }
 
-export const ISSUE_CHANGED = /* GraphQL */ `
-  subscription Live { issueChanged(resync: true) { action version issue { id number status warningColor enterprise { id } } } }`;
+export const ISSUE_CHANGED = graphql(`
+  subscription Live {
+    issueChanged(resync: true) { action version issue { id number status warningColor enterprise { id } } }
+  }
+`);
 
 export function wsUrl(loc: Location): string {
   return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}/graphql`;
@@ -119,7 +123,7 @@ export class LiveIssues {
   private subscribe(ws: LiveSocket): void {
     if (this.stopped || this.socket !== ws || ws.readyState !== OPEN) return;
     this.current = String(++this.lastId);
-    ws.send(JSON.stringify({ id: this.current, type: 'subscribe', payload: { query: ISSUE_CHANGED } }));
+    ws.send(JSON.stringify({ id: this.current, type: 'subscribe', payload: { query: ISSUE_CHANGED.toString() } }));
     this.handlers.onStatus(true);
     // Whatever changed while there was no subscription never comes as an event: refetch it.
     if (this.subscribed) this.handlers.onResync();

@@ -4,17 +4,27 @@
  */
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
-import type { Township } from '../api/queries';
+import type { Township } from '../api/townships';
 import { el } from '../ui/dom';
 import { buildIndex, type ClusterIndex, type PointFeature } from './clusters';
-import { RANK_WARNING, WARNING_HEX, textOn, warningRank } from './scale';
+import { RANK_WARNING, textOn, WARNING_HEX, warningRank } from './scale';
 
 export interface MapCallbacks {
   onTownship(code: string): void;
   onEnterprise(id: string): void;
+  /** Enter on a cluster badge: list its enterprises (ids, at most CLUSTER_LIST_MAX) at its place. */
+  onClusterList(ids: string[], total: number, at: L.LatLng): void;
   onMove(): void;
   onPointHover(id: string | null): void;
 }
+
+/** The accessible names of what the keyboard reaches on the map. */
+export interface PointLabels {
+  cluster(count: number): string;
+  point(warningColor: string | null, openIssues: number): string;
+}
+
+export const CLUSTER_LIST_MAX = 100;
 
 export interface Shading {
   values: Map<string, number>;
@@ -27,12 +37,12 @@ export class MapView {
   private readonly renderer = L.canvas({ padding: 0.3 });
   private townshipLayer: L.GeoJSON | null = null;
   private readonly labelLayer = L.layerGroup();
-  private readonly pointLayer = L.layerGroup();
   private readonly highlightLayer = L.layerGroup();
   private tiles: L.TileLayer | null = null;
   /** Cluster badges: plain divs in one pane (cheaper than one L.Marker each), clicks delegated. */
   private readonly clusterBox: HTMLElement;
   private clusterCentres = new Map<number, [number, number]>();
+  private clusterCounts = new Map<number, number>();
   private index: ClusterIndex | null = null;
   private byId = new Map<string, PointFeature>();
   private townships: Township[] = [];
@@ -45,6 +55,7 @@ export class MapView {
     readonly container: HTMLElement,
     private readonly cb: MapCallbacks,
     label: string,
+    private readonly labels: PointLabels,
   ) {
     this.map = L.map(container, {
       renderer: this.renderer,
@@ -65,27 +76,56 @@ export class MapView {
     container.setAttribute('role', 'region');
     container.setAttribute('aria-label', label);
     this.map.setView([34.4, 114.2], 10);
+    // Above the township labels (the marker pane, 600): a label never hides a badge or a point.
     const pane = this.map.createPane('clusters');
-    pane.style.zIndex = '590';
+    pane.style.zIndex = '620';
     this.clusterBox = L.DomUtil.create('div', 'cluster-box leaflet-zoom-hide', pane);
     L.DomEvent.on(this.clusterBox, 'click', (ev) => {
-      const target = (ev.target as HTMLElement).closest<HTMLElement>('[data-cluster]');
-      if (!target || !this.index) return;
+      const target = (ev.target as HTMLElement).closest<HTMLElement>('[data-cluster], [data-point]');
+      if (!target) return;
       L.DomEvent.stop(ev);
-      const id = Number(target.dataset.cluster);
-      const centre = this.clusterCentres.get(id);
-      if (!centre) return;
-      const z = Math.min(this.index.getClusterExpansionZoom(id), 18);
-      this.map.setView([centre[1], centre[0]], z);
+      if (target.dataset.point) this.cb.onEnterprise(target.dataset.point);
+      else this.expandCluster(Number(target.dataset.cluster));
+    });
+    // Badges and points are buttons for the keyboard: Enter on a point opens the enterprise, on a
+    // cluster the list of its enterprises (zooming in, as a click does, would lose the focus).
+    L.DomEvent.on(this.clusterBox, 'keydown', (ev) => {
+      const kev = ev as KeyboardEvent;
+      if (kev.key !== 'Enter' && kev.key !== ' ') return;
+      const target = (kev.target as HTMLElement).closest<HTMLElement>('[data-cluster], [data-point]');
+      if (!target) return;
+      L.DomEvent.stop(ev);
+      if (target.dataset.point) this.cb.onEnterprise(target.dataset.point);
+      else this.listCluster(Number(target.dataset.cluster));
+    });
+    L.DomEvent.on(this.clusterBox, 'mouseover', (ev) => {
+      const target = (ev.target as HTMLElement).closest<HTMLElement>('[data-point]');
+      if (target) this.cb.onPointHover(target.dataset.point ?? null);
+    });
+    L.DomEvent.on(this.clusterBox, 'mouseout', (ev) => {
+      if ((ev.target as HTMLElement).closest('[data-point]')) this.cb.onPointHover(null);
     });
     L.DomEvent.disableScrollPropagation(this.clusterBox);
     this.labelLayer.addTo(this.map);
-    this.pointLayer.addTo(this.map);
     this.highlightLayer.addTo(this.map);
     this.map.on('moveend', () => {
       this.renderPoints();
       this.cb.onMove();
     });
+  }
+
+  private expandCluster(id: number): void {
+    const centre = this.clusterCentres.get(id);
+    if (!centre || !this.index) return;
+    this.map.setView([centre[1], centre[0]], Math.min(this.index.getClusterExpansionZoom(id), 18));
+  }
+
+  private listCluster(id: number): void {
+    const centre = this.clusterCentres.get(id);
+    if (!centre || !this.index) return;
+    const leaves = this.index.getLeaves(id, CLUSTER_LIST_MAX);
+    const ids = leaves.map((f) => f.properties.id);
+    this.cb.onClusterList(ids, this.clusterCounts.get(id) ?? ids.length, L.latLng(centre[1], centre[0]));
   }
 
   setTiles(url: string | null): void {
@@ -104,19 +144,27 @@ export class MapView {
     const features: GeoJSON.Feature[] = townships
       .filter((t) => t.boundary)
       .map((t) => ({ type: 'Feature', geometry: t.boundary!, properties: { code: t.code } }));
-    this.townshipLayer = L.geoJSON({ type: 'FeatureCollection', features } as GeoJSON.FeatureCollection, {
-      renderer: this.renderer,
-      style: (f) => this.styleFor(String(f?.properties?.code), shading),
-      onEachFeature: (f, layer) => {
-        const code = String(f.properties?.code);
-        layer.on('click', () => this.cb.onTownship(code));
-      },
-    } as L.GeoJSONOptions);
+    this.townshipLayer = L.geoJSON(
+      { type: 'FeatureCollection', features } as GeoJSON.FeatureCollection,
+      {
+        renderer: this.renderer,
+        style: (f) => this.styleFor(String(f?.properties?.code), shading),
+        onEachFeature: (f, layer) => {
+          const code = String(f.properties?.code);
+          layer.on('click', () => this.cb.onTownship(code));
+        },
+      } as L.GeoJSONOptions,
+    );
     this.townshipLayer.addTo(this.map);
     this.townshipLayer.bringToBack();
     for (const t of townships) {
       const value = shading.values.get(t.code) ?? 0;
-      const box = el('span', { class: 'tw-label-inner' }, el('span', { class: 'tw-name' }, t.name), el('span', { class: 'tw-value' }, shading.label(t, value)));
+      const box = el(
+        'span',
+        { class: 'tw-label-inner' },
+        el('span', { class: 'tw-name' }, t.name),
+        el('span', { class: 'tw-value' }, shading.label(t, value)),
+      );
       const marker = L.marker([t.seat.lat, t.seat.lon], {
         icon: L.divIcon({ className: 'tw-label', html: box, iconSize: undefined as unknown as L.PointExpression }),
         keyboard: true,
@@ -193,44 +241,42 @@ export class MapView {
     const zoom = Math.round(this.map.getZoom());
     const items = this.index.getClusters([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], zoom);
     const clusterMs = performance.now() - t0;
-    this.pointLayer.clearLayers();
     this.clusterCentres.clear();
+    this.clusterCounts.clear();
     const fragment = document.createDocumentFragment();
     let clusters = 0;
     let singles = 0;
+    const place = (node: HTMLElement, size: number, lat: number, lon: number, colour: string): void => {
+      const pt = this.map.latLngToLayerPoint([lat, lon]);
+      node.style.cssText = `width:${size}px;height:${size}px;background:${colour};color:${textOn(colour)};transform:translate3d(${Math.round(pt.x - size / 2)}px,${Math.round(pt.y - size / 2)}px,0)`;
+      node.tabIndex = 0;
+      node.setAttribute('role', 'button');
+      fragment.append(node);
+    };
     for (const item of items) {
       const [lon, lat] = item.geometry.coordinates as [number, number];
       const p = item.properties as Partial<PointFeatureProps>;
       if (p.cluster) {
         clusters++;
         const count = p.point_count ?? 0;
-        const rank = p.rank ?? 0;
-        const colour = WARNING_HEX[RANK_WARNING[rank] ?? 'NONE']!;
+        const colour = WARNING_HEX[RANK_WARNING[p.rank ?? 0] ?? 'NONE']!;
         const size = count < 10 ? 26 : count < 100 ? 32 : count < 1000 ? 40 : 48;
-        const pt = this.map.latLngToLayerPoint([lat, lon]);
         const badge = document.createElement('div');
         badge.className = 'cluster-inner';
         badge.dataset.cluster = String(p.cluster_id);
         badge.textContent = String(p.point_count_abbreviated ?? count);
-        badge.style.cssText = `width:${size}px;height:${size}px;background:${colour};color:${textOn(colour)};transform:translate3d(${Math.round(pt.x - size / 2)}px,${Math.round(pt.y - size / 2)}px,0)`;
+        badge.setAttribute('aria-label', this.labels.cluster(count));
         this.clusterCentres.set(p.cluster_id!, [lon, lat]);
-        fragment.append(badge);
+        this.clusterCounts.set(p.cluster_id!, count);
+        place(badge, size, lat, lon, colour);
       } else {
         singles++;
-        const props = item.properties as { id: string; warningColor: string | null };
-        const colour = WARNING_HEX[props.warningColor ?? 'NONE']!;
-        const m = L.circleMarker([lat, lon], {
-          renderer: this.renderer,
-          radius: warningRank(props.warningColor) >= 3 ? 6 : 5,
-          color: '#ffffff',
-          weight: 1.5,
-          fillColor: colour,
-          fillOpacity: 0.95,
-        });
-        m.on('click', () => this.cb.onEnterprise(props.id));
-        m.on('mouseover', () => this.cb.onPointHover(props.id));
-        m.on('mouseout', () => this.cb.onPointHover(null));
-        this.pointLayer.addLayer(m);
+        const props = item.properties as PointFeature['properties'];
+        const dot = document.createElement('div');
+        dot.className = 'point-inner';
+        dot.dataset.point = props.id;
+        dot.setAttribute('aria-label', this.labels.point(props.warningColor, props.openIssueCount ?? 0));
+        place(dot, warningRank(props.warningColor) >= 3 ? 14 : 12, lat, lon, WARNING_HEX[props.warningColor ?? 'NONE']!);
       }
     }
     this.clusterBox.replaceChildren(fragment);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PERCENT_BREAKS, breaks, classOf, colorFor, contrast, legend, RAMP, textOn, WARNING_HEX, warningRank } from './scale';
+import { breaks, classOf, colorFor, contrast, legend, PERCENT_BREAKS, RAMP, textOn, WARNING_HEX, warningRank } from './scale';
 
 describe('colour scales', () => {
   it('computes nice equal-interval breaks', () => {
@@ -27,7 +27,11 @@ describe('colour scales', () => {
 
   it('builds a legend whose ranges tile the values', () => {
     const items = legend([5, 10]);
-    expect(items.map((i) => [i.from, i.to])).toEqual([[0, 0], [1, 5], [6, 10]]);
+    expect(items.map((i) => [i.from, i.to])).toEqual([
+      [0, 0],
+      [1, 5],
+      [6, 10],
+    ]);
     expect(items[2]!.color).toBe(RAMP[4]);
   });
 

@@ -1,5 +1,5 @@
 /** Coverage matrix: townships × issue categories; a cell lists the teams, uncovered cells are marked. */
-import type { CoverageRow } from '../api/queries';
+import type { CoverageRow } from '../api/townships';
 import { enumLabel, t } from '../i18n';
 import { CATEGORIES } from '../state/url';
 import { el } from '../ui/dom';
@@ -24,13 +24,23 @@ export function coverageMatrix(
     const tr = el('tr', { 'data-code': row.township.code }, el('th', { scope: 'row' }, name));
     for (const c of CATEGORIES) {
       const cell = row.categories.find((x) => x.category === c);
-      if (!cell || !cell.covered) {
-        tr.append(el('td', { class: `gap${categories.includes(c) ? ' focus-col' : ''}`, 'data-covered': 'false' },
-          el('span', { 'aria-hidden': 'true' }, '✕'), el('span', { class: 'sr-only' }, t('uncovered'))));
+      if (!cell?.covered) {
+        tr.append(
+          el(
+            'td',
+            { class: `gap${categories.includes(c) ? ' focus-col' : ''}`, 'data-covered': 'false' },
+            el('span', { 'aria-hidden': 'true' }, '✕'),
+            el('span', { class: 'sr-only' }, t('uncovered')),
+          ),
+        );
       } else {
         const names = cell.teams.map((x) => x.name);
-        const td = el('td', { class: `covered${categories.includes(c) ? ' focus-col' : ''}`, 'data-covered': 'true', title: names.join('\n') },
-          el('span', { class: 'count' }, String(names.length)), el('span', { class: 'sr-only' }, `${t('covered')}: ${names.join('、')}`));
+        const td = el(
+          'td',
+          { class: `covered${categories.includes(c) ? ' focus-col' : ''}`, 'data-covered': 'true', title: names.join('\n') },
+          el('span', { class: 'count' }, String(names.length)),
+          el('span', { class: 'sr-only' }, `${t('covered')}: ${names.join('、')}`),
+        );
         tr.append(td);
       }
     }

@@ -5,7 +5,7 @@
  * Opened from the header's 导入 button, which only administrators get.
  */
 import { CSRF_HEADER } from '../api/graphql';
-import type { StaffRef } from '../api/queries';
+import type { StaffRef } from '../api/session';
 import { getLang } from '../i18n';
 import { el } from '../ui/dom';
 import './imports.css';
@@ -14,9 +14,15 @@ const KINDS = ['enterprises', 'issues', 'teams', 'townships'] as const;
 type Kind = (typeof KINDS)[number];
 
 export interface ImportProblem {
-  level: 'error' | 'warning'; row: number; column: string; value: string; reason: string; text: string;
+  level: 'error' | 'warning';
+  row: number;
+  column: string;
+  value: string;
+  reason: string;
+  text: string;
   /** Stable code of the reason (backend/yimi/imports/codes.py) and the values it names. */
-  code?: string; params?: Record<string, string>;
+  code?: string;
+  params?: Record<string, string>;
 }
 
 /** The reasons in Chinese by code; English (and any code not listed) shows the server's English reason. */
@@ -64,8 +70,10 @@ const REASONS_ZH: Record<string, string> = {
   invalid_polygon: '边界不是有效的多边形',
   outline_out_of_range: '坐标超出范围：边界须以度为单位',
   seat_missing: '请填驻地经纬度或边界',
-  bad_serial: '不是日期（该数字不是 1990—2099 年的 Excel 日期）；可写作 2023-05-06、2023.5.6、2023年5月6日、20230506，时限也可写 7个工作日、7个自然日',
-  ambiguous_date: '年份在后的日期有歧义（月/日还是日/月？）；请写作 2023-05-06、2023.5.6、2023年5月6日、20230506，时限也可写 7个工作日、7个自然日',
+  bad_serial:
+    '不是日期（该数字不是 1990—2099 年的 Excel 日期）；可写作 2023-05-06、2023.5.6、2023年5月6日、20230506，时限也可写 7个工作日、7个自然日',
+  ambiguous_date:
+    '年份在后的日期有歧义（月/日还是日/月？）；请写作 2023-05-06、2023.5.6、2023年5月6日、20230506，时限也可写 7个工作日、7个自然日',
   bad_date: '不是日期；可写作 2023-05-06、2023.5.6、2023/5/6 14:30、2023年5月6日、20230506，时限也可写 7个工作日、7个自然日',
   no_such_date: '没有这一天；可写作 2023-05-06、2023.5.6、2023年5月6日、20230506',
   year_out_of_range: '年份须在 1990 到 2099 之间',
@@ -82,33 +90,102 @@ export function problemReason(p: ImportProblem, lang: string = getLang()): strin
   return zh.replace(/\{(\w+)\}/g, (whole, key: string) => p.params?.[key] ?? whole);
 }
 export interface ImportReport {
-  kind: Kind; file: string; dryRun: boolean; committed: boolean;
-  read: number; created: number; updated: number; unchanged: number; rejected: number;
-  errors: number; warnings: number; ignoredColumns: string[]; seconds: number; problems: ImportProblem[];
+  kind: Kind;
+  file: string;
+  dryRun: boolean;
+  committed: boolean;
+  read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  errors: number;
+  warnings: number;
+  ignoredColumns: string[];
+  seconds: number;
+  problems: ImportProblem[];
 }
 
 const TEXT = {
   'zh-CN': {
-    open: '导入', title: '导入数据', kind: '导入内容', file: '文件（.xlsx、.csv；乡镇边界 .geojson）', crs: '坐标系',
-    update: '覆盖库中已有的记录', template: '下载模板', check: '检查', import: '导入', close: '关闭',
-    enterprises: '企业名录', issues: '问题台账', teams: '服务团', townships: '乡镇边界',
-    wgs84: 'WGS-84（GPS）', gcj02: 'GCJ-02（高德、腾讯）', bd09: 'BD-09（百度）',
-    read: '读取', created: '新增', updated: '更新', unchanged: '未变', rejected: '有错误', warnings: '提示',
-    row: '行', column: '列', value: '值', reason: '原因', level: '类别', error: '错误', warning: '提示',
-    checking: '正在检查…', importing: '正在导入…',
-    clean: '检查通过：可以导入。', dirty: '有错误的行须先改正（导入是全部或全不）。',
-    done: '已导入。', failed: '未导入：有错误的行。', more: '只列出前 {n} 个问题。', ignored: '未识别的列：',
+    open: '导入',
+    title: '导入数据',
+    kind: '导入内容',
+    file: '文件（.xlsx、.csv；乡镇边界 .geojson）',
+    crs: '坐标系',
+    update: '覆盖库中已有的记录',
+    template: '下载模板',
+    check: '检查',
+    import: '导入',
+    close: '关闭',
+    enterprises: '企业名录',
+    issues: '问题台账',
+    teams: '服务团',
+    townships: '乡镇边界',
+    wgs84: 'WGS-84（GPS）',
+    gcj02: 'GCJ-02（高德、腾讯）',
+    bd09: 'BD-09（百度）',
+    read: '读取',
+    created: '新增',
+    updated: '更新',
+    unchanged: '未变',
+    rejected: '有错误',
+    warnings: '提示',
+    row: '行',
+    column: '列',
+    value: '值',
+    reason: '原因',
+    level: '类别',
+    error: '错误',
+    warning: '提示',
+    checking: '正在检查…',
+    importing: '正在导入…',
+    clean: '检查通过：可以导入。',
+    dirty: '有错误的行须先改正（导入是全部或全不）。',
+    done: '已导入。',
+    failed: '未导入：有错误的行。',
+    more: '只列出前 {n} 个问题。',
+    ignored: '未识别的列：',
   },
   en: {
-    open: 'Import', title: 'Import data', kind: 'What', file: 'File (.xlsx, .csv; township outlines .geojson)', crs: 'Coordinates',
-    update: 'Overwrite records already there', template: 'Download template', check: 'Check', import: 'Import', close: 'Close',
-    enterprises: 'Enterprise register', issues: 'Problem ledger', teams: 'Service teams', townships: 'Township outlines',
-    wgs84: 'WGS-84 (GPS)', gcj02: 'GCJ-02 (Amap, Tencent)', bd09: 'BD-09 (Baidu)',
-    read: 'Read', created: 'New', updated: 'Updated', unchanged: 'Unchanged', rejected: 'With errors', warnings: 'Warnings',
-    row: 'Row', column: 'Column', value: 'Value', reason: 'Reason', level: 'Kind', error: 'error', warning: 'warning',
-    checking: 'Checking…', importing: 'Importing…',
-    clean: 'No errors: ready to import.', dirty: 'Fix the rows with errors first (an import is all or nothing).',
-    done: 'Imported.', failed: 'Nothing imported: some rows have errors.', more: 'Only the first {n} problems are listed.', ignored: 'Columns not recognised: ',
+    open: 'Import',
+    title: 'Import data',
+    kind: 'What',
+    file: 'File (.xlsx, .csv; township outlines .geojson)',
+    crs: 'Coordinates',
+    update: 'Overwrite records already there',
+    template: 'Download template',
+    check: 'Check',
+    import: 'Import',
+    close: 'Close',
+    enterprises: 'Enterprise register',
+    issues: 'Problem ledger',
+    teams: 'Service teams',
+    townships: 'Township outlines',
+    wgs84: 'WGS-84 (GPS)',
+    gcj02: 'GCJ-02 (Amap, Tencent)',
+    bd09: 'BD-09 (Baidu)',
+    read: 'Read',
+    created: 'New',
+    updated: 'Updated',
+    unchanged: 'Unchanged',
+    rejected: 'With errors',
+    warnings: 'Warnings',
+    row: 'Row',
+    column: 'Column',
+    value: 'Value',
+    reason: 'Reason',
+    level: 'Kind',
+    error: 'error',
+    warning: 'warning',
+    checking: 'Checking…',
+    importing: 'Importing…',
+    clean: 'No errors: ready to import.',
+    dirty: 'Fix the rows with errors first (an import is all or nothing).',
+    done: 'Imported.',
+    failed: 'Nothing imported: some rows have errors.',
+    more: 'Only the first {n} problems are listed.',
+    ignored: 'Columns not recognised: ',
   },
 };
 type Word = keyof (typeof TEXT)['en'];
@@ -119,13 +196,22 @@ function tr(word: Word, n?: number): string {
 }
 
 /** Sends ``file`` to the import endpoint; a dry run unless ``confirm``. Rejects with the server's message. */
-export async function sendImport(kind: Kind, file: File, options: { crs: string; update: boolean; confirm: boolean }): Promise<ImportReport> {
+export async function sendImport(
+  kind: Kind,
+  file: File,
+  options: { crs: string; update: boolean; confirm: boolean },
+): Promise<ImportReport> {
   const form = new FormData();
   form.append('file', file);
   form.append('crs', options.crs);
   form.append('update', options.update ? '1' : '0');
   form.append('dryRun', options.confirm ? '0' : '1');
-  const response = await fetch(`/imports/${kind}`, { method: 'POST', body: form, headers: { [CSRF_HEADER]: '1' }, credentials: 'same-origin' });
+  const response = await fetch(`/imports/${kind}`, {
+    method: 'POST',
+    body: form,
+    headers: { [CSRF_HEADER]: '1' },
+    credentials: 'same-origin',
+  });
   const body = (await response.json().catch(() => null)) as (ImportReport & { error?: { message: string } }) | null;
   if (!response.ok || !body || body.error) throw new Error(body?.error?.message ?? `HTTP ${response.status}`);
   return body;
@@ -160,9 +246,15 @@ export class ImportDialog {
     const field = (label: string, control: HTMLElement) => el('label', { class: 'import-field' }, el('span', {}, label), control);
     this.dialog.append(
       el('h2', { id: 'import-title' }, tr('title')),
-      el('div', { class: 'import-form' },
-        field(tr('kind'), this.kind), this.template, field(tr('file'), this.file), field(tr('crs'), this.crs),
-        el('label', { class: 'import-check' }, this.update, ` ${tr('update')}`)),
+      el(
+        'div',
+        { class: 'import-form' },
+        field(tr('kind'), this.kind),
+        this.template,
+        field(tr('file'), this.file),
+        field(tr('crs'), this.crs),
+        el('label', { class: 'import-check' }, this.update, ` ${tr('update')}`),
+      ),
       el('div', { class: 'import-actions' }, this.checkBtn, this.importBtn, close),
       this.status,
       this.result,
@@ -211,13 +303,23 @@ export class ImportDialog {
 /** The summary line and the problem table of a report. */
 export function renderReport(report: ImportReport): HTMLElement[] {
   const counts = (['read', 'created', 'updated', 'unchanged', 'rejected', 'warnings'] as const).map((k) =>
-    el('span', { class: 'import-count', 'data-count': k }, `${tr(k)} `, el('b', {}, String(report[k]))));
+    el('span', { class: 'import-count', 'data-count': k }, `${tr(k)} `, el('b', {}, String(report[k]))),
+  );
   const out: HTMLElement[] = [el('p', { class: 'import-counts' }, ...counts)];
   if (report.ignoredColumns.length) out.push(el('p', {}, tr('ignored') + report.ignoredColumns.join('、')));
   if (report.problems.length) {
     const head = el('tr', {}, ...(['row', 'column', 'value', 'reason', 'level'] as const).map((k) => el('th', { scope: 'col' }, tr(k))));
     const rows = report.problems.map((p) =>
-      el('tr', { class: `problem ${p.level}` }, el('td', {}, String(p.row)), el('td', {}, p.column), el('td', {}, p.value), el('td', { title: p.reason }, problemReason(p)), el('td', {}, tr(p.level))));
+      el(
+        'tr',
+        { class: `problem ${p.level}` },
+        el('td', {}, String(p.row)),
+        el('td', {}, p.column),
+        el('td', {}, p.value),
+        el('td', { title: p.reason }, problemReason(p)),
+        el('td', {}, tr(p.level)),
+      ),
+    );
     out.push(el('table', { class: 'import-problems', id: 'import-problems' }, el('thead', {}, head), el('tbody', {}, ...rows)));
     if (report.problems.length < report.errors + report.warnings) out.push(el('p', {}, tr('more', report.problems.length)));
   }

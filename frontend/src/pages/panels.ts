@@ -1,7 +1,9 @@
 /** Side panels: a township's figures, teams and gaps; an enterprise's profile, commissioner and issues. */
-import type { CoverageRow, Township } from '../api/queries';
+import type { EnterpriseDetail } from '../api/enterprises';
+import type { IssueDetail } from '../api/issues';
+import type { CoverageRow, Township } from '../api/townships';
 import { actionLabel, enumLabel, formatDateTime, formatNumber, t } from '../i18n';
-import { WARNING_HEX, textOn } from '../map/scale';
+import { textOn, WARNING_HEX } from '../map/scale';
 import { el } from '../ui/dom';
 
 export function dl(pairs: Array<[string, string | Node]>): HTMLDListElement {
@@ -24,8 +26,17 @@ export function townshipPanel(tw: Township, cov: CoverageRow | undefined): HTMLE
   out.push(el('p', { class: 'subtitle' }, `${enumLabel(tw.kind)} · ${tw.code}`));
   const stats = el('div', { class: 'stat-grid' });
   const stat = (label: string, value: number, cls = ''): HTMLElement =>
-    el('div', { class: `stat ${cls}` }, el('span', { class: 'stat-value' }, formatNumber(value)), el('span', { class: 'stat-label' }, label));
-  stats.append(stat(t('m_enterprises'), tw.enterpriseCount), stat(t('m_open'), tw.openIssueCount), stat(t('m_overdue'), tw.overdueIssueCount, tw.overdueIssueCount ? 'warn' : ''));
+    el(
+      'div',
+      { class: `stat ${cls}` },
+      el('span', { class: 'stat-value' }, formatNumber(value)),
+      el('span', { class: 'stat-label' }, label),
+    );
+  stats.append(
+    stat(t('m_enterprises'), tw.enterpriseCount),
+    stat(t('m_open'), tw.openIssueCount),
+    stat(t('m_overdue'), tw.overdueIssueCount, tw.overdueIssueCount ? 'warn' : ''),
+  );
   out.push(el('section', { 'aria-label': t('figures') }, stats));
 
   const teams = el('section', { class: 'panel-section' }, el('h3', {}, `${t('coveringTeams')}（${tw.coveringTeams.length}）`));
@@ -33,8 +44,16 @@ export function townshipPanel(tw: Township, cov: CoverageRow | undefined): HTMLE
   else {
     const ul = el('ul', { class: 'team-list' });
     for (const team of tw.coveringTeams) {
-      ul.append(el('li', {}, el('span', { class: 'team-name' }, team.name), ' ', el('span', { class: 'tag' }, enumLabel(team.kind)),
-        el('div', { class: 'muted small' }, team.specialities.map((s) => enumLabel(s)).join('、'))));
+      ul.append(
+        el(
+          'li',
+          {},
+          el('span', { class: 'team-name' }, team.name),
+          ' ',
+          el('span', { class: 'tag' }, enumLabel(team.kind)),
+          el('div', { class: 'muted small' }, team.specialities.map((s) => enumLabel(s)).join('、')),
+        ),
+      );
     }
     teams.append(ul);
   }
@@ -52,24 +71,6 @@ export function townshipPanel(tw: Township, cov: CoverageRow | undefined): HTMLE
   return out;
 }
 
-export interface IssueDetail {
-  id: string; number: string; title: string; description: string; category: string; source: string; priority: string;
-  status: string; reportedAt: string; deadline: string; resolvedAt: string | null; closedAt: string | null; resolution: string;
-  satisfaction: string | null; version: number; warningColor: string | null; needsEscalation: boolean;
-  leadTeam: { id: string; name: string } | null; coHandlers: Array<{ id: string; name: string }>;
-  events: Array<{ action: string; fromStatus: string | null; toStatus: string | null; note: string; createdAt: string; actor: { name: string } | null }>;
-}
-
-export interface EnterpriseDetail {
-  id: string; name: string; uscc: string; industry: string; size: string; aboveScale: boolean; chain: string | null;
-  riskColor: string; address: string; openIssueCount: number; location: { lon: number; lat: number };
-  /** Staff-only fields (联系人 / 联系电话); absent when the server does not send them. */
-  contactPerson?: string | null; contactPhone?: string | null;
-  township: { code: string; name: string };
-  commissioner: { id: string; name: string; department: { name: string } } | null;
-  issues: { totalCount: number; nodes: IssueDetail[] };
-}
-
 /** A phone number as text, linked with `tel:` when it has digits (the link keeps only digits and +). */
 export function phoneLink(phone: string | null | undefined): string | HTMLElement {
   const text = (phone ?? '').trim();
@@ -81,7 +82,9 @@ export function phoneLink(phone: string | null | undefined): string | HTMLElemen
 export function enterpriseProfile(e: EnterpriseDetail): HTMLElement[] {
   const risk = el('span', { class: `risk risk-${e.riskColor.toLowerCase()}` }, enumLabel(e.riskColor));
   return [
-    el('section', { class: 'panel-section', 'aria-label': t('profile') },
+    el(
+      'section',
+      { class: 'panel-section', 'aria-label': t('profile') },
       dl([
         [t('uscc'), e.uscc],
         [t('township'), e.township.name],
@@ -93,34 +96,51 @@ export function enterpriseProfile(e: EnterpriseDetail): HTMLElement[] {
         [t('contactPerson'), e.contactPerson || '—'],
         [t('contactPhone'), phoneLink(e.contactPhone)],
         [t('commissioner'), e.commissioner ? `${e.commissioner.name}（${e.commissioner.department.name}）` : t('noCommissioner')],
-      ])),
+      ]),
+    ),
   ];
 }
 
 export function issueCard(i: IssueDetail, actions: HTMLElement | null): HTMLElement {
   const card = el('article', { class: 'issue-card', 'data-issue': i.id, 'data-status': i.status });
   card.append(
-    el('header', { class: 'issue-head' },
-      el('span', { class: 'issue-no' }, i.number), ' ', i.warningColor ? warningBadge(i.warningColor) : null, ' ',
-      el('span', { class: 'tag' }, enumLabel(i.status)), ' ', el('span', { class: 'tag' }, enumLabel(i.category))),
+    el(
+      'header',
+      { class: 'issue-head' },
+      el('span', { class: 'issue-no' }, i.number),
+      ' ',
+      i.warningColor ? warningBadge(i.warningColor) : null,
+      ' ',
+      el('span', { class: 'tag' }, enumLabel(i.status)),
+      ' ',
+      el('span', { class: 'tag' }, enumLabel(i.category)),
+    ),
     el('h4', {}, i.title),
   );
   if (i.description) card.append(el('p', { class: 'issue-desc' }, i.description));
-  card.append(dl([
-    [t('reportedAt'), formatDateTime(i.reportedAt)],
-    [t('deadline'), formatDateTime(i.deadline)],
-    [t('leadTeam'), i.leadTeam?.name ?? '—'],
-    ...(i.satisfaction ? [[t('satisfaction'), enumLabel(i.satisfaction)] as [string, string]] : []),
-  ]));
+  card.append(
+    dl([
+      [t('reportedAt'), formatDateTime(i.reportedAt)],
+      [t('deadline'), formatDateTime(i.deadline)],
+      [t('leadTeam'), i.leadTeam?.name ?? '—'],
+      ...(i.satisfaction ? [[t('satisfaction'), enumLabel(i.satisfaction)] as [string, string]] : []),
+    ]),
+  );
   const tl = el('details', { class: 'timeline' }, el('summary', {}, `${t('timeline')}（${i.events.length}）`));
   const ol = el('ol', {});
   for (const ev of i.events) {
-    ol.append(el('li', {},
-      el('time', { datetime: ev.createdAt }, formatDateTime(ev.createdAt)), ' ',
-      el('strong', {}, actionLabel(ev.action)),
-      ev.toStatus ? ` → ${enumLabel(ev.toStatus)}` : '',
-      ev.actor ? ` · ${ev.actor.name}` : '',
-      ev.note ? el('div', { class: 'note' }, ev.note) : null));
+    ol.append(
+      el(
+        'li',
+        {},
+        el('time', { datetime: ev.createdAt }, formatDateTime(ev.createdAt)),
+        ' ',
+        el('strong', {}, actionLabel(ev.action)),
+        ev.toStatus ? ` → ${enumLabel(ev.toStatus)}` : '',
+        ev.actor ? ` · ${ev.actor.name}` : '',
+        ev.note ? el('div', { class: 'note' }, ev.note) : null,
+      ),
+    );
   }
   tl.append(ol);
   card.append(tl);

@@ -14,7 +14,7 @@ import { fetchOutlines, fetchStatistics, fetchYearOverYear, fetchYears } from '.
 import { breakdownTable, choropleth, legendLabel, yearOverYearTable } from '../public/shape';
 import { notPublished, renderTable, withheldFigure } from '../public/tables';
 import type { IssueStatistics, PublicCount, TownshipOutline, YearSummary } from '../public/types';
-import { chooseYear, openDataUrls, parsePublicState, serializePublicState, type PublicState } from '../public/url';
+import { chooseYear, openDataUrls, type PublicState, parsePublicState, serializePublicState } from '../public/url';
 import type { Lang } from '../state/url';
 import { el } from '../ui/dom';
 
@@ -65,8 +65,21 @@ export class PublicPage {
       this.showError(err);
       return;
     }
-    const yoy = fetchYearOverYear(this.years).then((v) => { this.yoy = v; }, () => { this.yoyFailed = true; });
-    await Promise.all([this.loadYear(false), outlines.then((o) => { this.outlines = o; }), yoy]);
+    const yoy = fetchYearOverYear(this.years).then(
+      (v) => {
+        this.yoy = v;
+      },
+      () => {
+        this.yoyFailed = true;
+      },
+    );
+    await Promise.all([
+      this.loadYear(false),
+      outlines.then((o) => {
+        this.outlines = o;
+      }),
+      yoy,
+    ]);
     if (this.stats) this.render();
   }
 
@@ -134,9 +147,17 @@ export class PublicPage {
     const langBtn = el('button', { type: 'button', class: 'btn ghost', id: 'public-lang', lang: other, title: t('langLabel') }, t('lang'));
     langBtn.addEventListener('click', () => this.switchLang(other));
     const staff = el('a', { class: 'btn ghost staff-link', href: lang === 'en' ? '/?lang=en' : '/' }, pt('staffSignIn'));
-    const header = el('header', { class: 'site-header public-header' },
-      el('div', { class: 'brand' }, el('span', { class: 'emblem', 'aria-hidden': 'true' }, '一米'), el('span', { class: 'brand-name' }, pt('brand'))),
-      el('div', { class: 'header-right' }, langBtn, staff));
+    const header = el(
+      'header',
+      { class: 'site-header public-header' },
+      el(
+        'div',
+        { class: 'brand' },
+        el('span', { class: 'emblem', 'aria-hidden': 'true' }, '一米'),
+        el('span', { class: 'brand-name' }, pt('brand')),
+      ),
+      el('div', { class: 'header-right' }, langBtn, staff),
+    );
     document.querySelector('header.site-header')?.replaceWith(header);
   }
 
@@ -150,7 +171,11 @@ export class PublicPage {
   private hero(stats: IssueStatistics | null): HTMLElement {
     const controls = el('div', { class: 'public-controls', role: 'group', 'aria-label': pt('controls') });
     if (this.years.length) {
-      const select = el('select', { id: 'public-year', name: 'year' }, ...this.years.map((y) => el('option', { value: String(y) }, String(y))));
+      const select = el(
+        'select',
+        { id: 'public-year', name: 'year' },
+        ...this.years.map((y) => el('option', { value: String(y) }, String(y))),
+      );
       select.value = String(stats?.year ?? '');
       select.addEventListener('change', () => this.setYear(Number(select.value)));
       controls.append(el('label', { for: 'public-year' }, pt('year')), select);
@@ -158,10 +183,13 @@ export class PublicPage {
     const print = el('button', { type: 'button', class: 'btn', id: 'public-print' }, pt('print'));
     print.addEventListener('click', () => window.print());
     controls.append(print);
-    return el('section', { class: 'public-hero', 'aria-labelledby': 'public-title' },
+    return el(
+      'section',
+      { class: 'public-hero', 'aria-labelledby': 'public-title' },
       el('h1', { id: 'public-title' }, this.heading(stats)),
       el('p', { class: 'public-intro' }, pt('intro')),
-      controls);
+      controls,
+    );
   }
 
   private render(): void {
@@ -171,8 +199,11 @@ export class PublicPage {
     document.title = `${this.heading(stats)} · ${pt('pageTitle')}`;
     const focusedId = document.activeElement?.id;
     const chartBox = (id: string, title: string): HTMLElement =>
-      el('div', { class: `chart chart-${id}`, id: `chart-${id}`, role: 'img', 'aria-label': pt('chartAlt', { title }) },
-        el('p', { class: 'chart-note' }, pt('chartsLoading')));
+      el(
+        'div',
+        { class: `chart chart-${id}`, id: `chart-${id}`, role: 'img', 'aria-label': pt('chartAlt', { title }) },
+        el('p', { class: 'chart-note' }, pt('chartsLoading')),
+      );
     const monthly = chartBox('monthly', pt('monthly'));
     const category = chartBox('category', pt('byCategory'));
     const township = chartBox('township', pt('byTownship'));
@@ -182,10 +213,22 @@ export class PublicPage {
       this.figures(stats),
       this.section('monthly', pt('monthly'), pt('monthlyNote'), monthly, renderTable(breakdownTable(stats, 'by-month', lang))),
       this.section('category', pt('byCategory'), null, category, renderTable(breakdownTable(stats, 'by-category', lang))),
-      this.section('township', pt('byTownship'), pt('byTownshipNote'), el('div', { class: 'map-and-legend' }, township, this.mapLegend(stats)),
-        renderTable(breakdownTable(stats, 'by-township', lang))),
-      this.section('year-over-year', pt('yearOverYear'), null, null,
-        this.yoy ? renderTable(yearOverYearTable(this.yoy, stats.threshold, lang)) : el('p', { class: 'muted' }, this.yoyFailed ? pt('loadFailed') : pt('loading'))),
+      this.section(
+        'township',
+        pt('byTownship'),
+        pt('byTownshipNote'),
+        el('div', { class: 'map-and-legend' }, township, this.mapLegend(stats)),
+        renderTable(breakdownTable(stats, 'by-township', lang)),
+      ),
+      this.section(
+        'year-over-year',
+        pt('yearOverYear'),
+        null,
+        null,
+        this.yoy
+          ? renderTable(yearOverYearTable(this.yoy, stats.threshold, lang))
+          : el('p', { class: 'muted' }, this.yoyFailed ? pt('loadFailed') : pt('loading')),
+      ),
       renderDefinitions(stats.threshold),
       this.openData(stats.year),
       el('footer', { class: 'public-footer' }, el('p', {}, pt('source'))),
@@ -194,7 +237,11 @@ export class PublicPage {
     void this.drawCharts({ monthly, category, township }, stats, lang);
   }
 
-  private async drawCharts(targets: { monthly: HTMLElement; category: HTMLElement; township: HTMLElement }, stats: IssueStatistics, lang: Lang): Promise<void> {
+  private async drawCharts(
+    targets: { monthly: HTMLElement; category: HTMLElement; township: HTMLElement },
+    stats: IssueStatistics,
+    lang: Lang,
+  ): Promise<void> {
     const seq = this.seq;
     try {
       this.charts ??= import('../public/charts');
@@ -212,31 +259,50 @@ export class PublicPage {
 
   private toc(): HTMLElement {
     const links: Array<[string, string]> = [
-      ['figures', pt('figures')], ['monthly', pt('monthly')], ['category', pt('byCategory')], ['township', pt('byTownship')],
-      ['year-over-year', pt('yearOverYear')], ['definitions', pt('definitions')], ['open-data', pt('openData')],
+      ['figures', pt('figures')],
+      ['monthly', pt('monthly')],
+      ['category', pt('byCategory')],
+      ['township', pt('byTownship')],
+      ['year-over-year', pt('yearOverYear')],
+      ['definitions', pt('definitions')],
+      ['open-data', pt('openData')],
     ];
-    return el('nav', { class: 'public-toc', 'aria-label': pt('jumpTo') },
-      el('ul', {}, ...links.map(([id, label]) => el('li', {}, el('a', { href: `#${id}` }, label)))));
+    return el(
+      'nav',
+      { class: 'public-toc', 'aria-label': pt('jumpTo') },
+      el('ul', {}, ...links.map(([id, label]) => el('li', {}, el('a', { href: `#${id}` }, label)))),
+    );
   }
 
   private section(id: string, title: string, note: string | null, chart: HTMLElement | null, table: HTMLElement): HTMLElement {
     // Heading, note and chart stay on one printed page (.section-lead); a long table may run on.
-    return el('section', { class: 'public-section', id, 'aria-labelledby': `${id}-title` },
-      el('div', { class: 'section-lead' },
+    return el(
+      'section',
+      { class: 'public-section', id, 'aria-labelledby': `${id}-title` },
+      el(
+        'div',
+        { class: 'section-lead' },
         el('h2', { id: `${id}-title` }, title),
         note ? el('p', { class: 'section-note' }, note) : null,
-        chart),
-      table);
+        chart,
+      ),
+      table,
+    );
   }
 
   private figures(stats: IssueStatistics): HTMLElement {
     const lang = getLang();
-    const count = (c: PublicCount, unit: string): Node[] => isPublished(c)
-      ? [el('span', { class: 'figure-value' }, countText(c, lang)), el('span', { class: 'figure-unit' }, unit)]
-      : [el('span', { class: 'figure-value withheld-value' }, withheldFigure(c, stats.threshold, pt('withheld'))), el('span', { class: 'figure-range' }, rangeText(c, lang) ? pt('rangeLabel', { range: rangeText(c, lang) }) : '')];
-    const rate = (r: number | null): Node[] => r === null
-      ? [el('span', { class: 'figure-value' }, notPublished(pt('rateNotPublished')))]
-      : [el('span', { class: 'figure-value' }, rateText(r, lang))];
+    const count = (c: PublicCount, unit: string): Node[] =>
+      isPublished(c)
+        ? [el('span', { class: 'figure-value' }, countText(c, lang)), el('span', { class: 'figure-unit' }, unit)]
+        : [
+            el('span', { class: 'figure-value withheld-value' }, withheldFigure(c, stats.threshold, pt('withheld'))),
+            el('span', { class: 'figure-range' }, rangeText(c, lang) ? pt('rangeLabel', { range: rangeText(c, lang) }) : ''),
+          ];
+    const rate = (r: number | null): Node[] =>
+      r === null
+        ? [el('span', { class: 'figure-value' }, notPublished(pt('rateNotPublished')))]
+        : [el('span', { class: 'figure-value' }, rateText(r, lang))];
     const median = stats.medianWorkingDaysToResolve;
     const items: Array<[string, string, Node[]]> = [
       ['reported', pt('f_reported'), count(stats.total.reported, pt('unitItems'))],
@@ -245,16 +311,28 @@ export class PublicPage {
       ['overdue', pt('f_overdue'), count(stats.total.overdue, pt('unitItems'))],
       ['on-time', pt('f_onTime'), rate(stats.total.onTimeRate)],
       ['satisfaction', pt('f_satisfaction'), rate(stats.total.satisfactionRate)],
-      ['median', pt('f_median'), median === null
-        ? [el('span', { class: 'figure-value' }, notPublished(pt('medianNotPublished')))]
-        : [el('span', { class: 'figure-value' }, daysText(median, lang)), el('span', { class: 'figure-unit' }, pt('unitDays'))]],
+      [
+        'median',
+        pt('f_median'),
+        median === null
+          ? [el('span', { class: 'figure-value' }, notPublished(pt('medianNotPublished')))]
+          : [el('span', { class: 'figure-value' }, daysText(median, lang)), el('span', { class: 'figure-unit' }, pt('unitDays'))],
+      ],
       ['enterprises', pt('f_enterprises'), count(stats.enterprisesServed, pt('unitEnterprises'))],
       ['visits', pt('f_visits'), count(stats.visits, pt('unitVisits'))],
     ];
-    return el('section', { class: 'public-section', id: 'figures', 'aria-labelledby': 'figures-title' },
+    return el(
+      'section',
+      { class: 'public-section', id: 'figures', 'aria-labelledby': 'figures-title' },
       el('h2', { id: 'figures-title' }, pt('figures')),
-      el('dl', { class: 'figure-grid' }, ...items.map(([key, label, value]) =>
-        el('div', { class: 'figure', 'data-figure': key }, el('dt', {}, label), el('dd', {}, ...value)))));
+      el(
+        'dl',
+        { class: 'figure-grid' },
+        ...items.map(([key, label, value]) =>
+          el('div', { class: 'figure', 'data-figure': key }, el('dt', {}, label), el('dd', {}, ...value)),
+        ),
+      ),
+    );
   }
 
   private mapLegend(stats: IssueStatistics): HTMLElement {
@@ -266,16 +344,39 @@ export class PublicPage {
       return el('li', {}, sw, legendLabel(item, lang));
     });
     items.push(el('li', {}, el('span', { class: 'swatch swatch-withheld', 'aria-hidden': 'true' }), pt('legendNoData')));
-    return el('div', { class: 'map-legend' }, el('p', { class: 'legend-title' }, `${pt('legend')} · ${pt('f_reported')}`), el('ul', {}, ...items));
+    return el(
+      'div',
+      { class: 'map-legend' },
+      el('p', { class: 'legend-title' }, `${pt('legend')} · ${pt('f_reported')}`),
+      el('ul', {}, ...items),
+    );
   }
 
   private openData(year: number): HTMLElement {
     const urls = openDataUrls(location.origin, year);
-    return el('section', { class: 'public-section open-data', id: 'open-data', 'aria-labelledby': 'open-data-title' },
+    return el(
+      'section',
+      { class: 'public-section open-data', id: 'open-data', 'aria-labelledby': 'open-data-title' },
       el('h2', { id: 'open-data-title' }, pt('openData')),
       el('p', {}, pt('openDataIntro')),
-      el('ul', { class: 'open-data-list' },
-        el('li', {}, el('span', { class: 'od-label' }, pt('openDataJson', { year })), ' ', el('a', { href: urls.json, 'data-open-data': 'json' }, urls.json)),
-        el('li', {}, el('span', { class: 'od-label' }, pt('openDataCsv', { year })), ' ', el('a', { href: urls.csv, 'data-open-data': 'csv' }, urls.csv))));
+      el(
+        'ul',
+        { class: 'open-data-list' },
+        el(
+          'li',
+          {},
+          el('span', { class: 'od-label' }, pt('openDataJson', { year })),
+          ' ',
+          el('a', { href: urls.json, 'data-open-data': 'json' }, urls.json),
+        ),
+        el(
+          'li',
+          {},
+          el('span', { class: 'od-label' }, pt('openDataCsv', { year })),
+          ' ',
+          el('a', { href: urls.csv, 'data-open-data': 'csv' }, urls.csv),
+        ),
+      ),
+    );
   }
 }

@@ -5,12 +5,14 @@
  * out restores its view, filters and selection after sign-in. An UNAUTHENTICATED answer (the
  * session ended) brings the sign-in screen back with a message.
  */
-import { graphqlRequest, onUnauthenticated } from '../api/graphql';
-import { ME, type StaffRef } from '../api/queries';
-import { setLang } from '../i18n';
-import { screenFor, shouldReturnToSignIn, type SignInNotice } from '../state/session';
-import { parseState } from '../state/url';
+import { request } from '../api/client';
+import { onUnauthenticated } from '../api/graphql';
+import { ME, type StaffRef } from '../api/session';
+import { setLang, t } from '../i18n';
 import { isPublicPath } from '../public/url';
+import { type SignInNotice, screenFor, shouldReturnToSignIn } from '../state/session';
+import { parseState } from '../state/url';
+import { el } from '../ui/dom';
 import { App } from './app';
 import { SignInScreen } from './signin';
 
@@ -32,10 +34,12 @@ export class Shell {
     onUnauthenticated((_err, sentAt) => {
       if (shouldReturnToSignIn(this.app !== null, sentAt, this.signedInAt)) this.showSignIn('expired');
     });
+    // The first screen says it is loading rather than staying blank while `me` is asked.
+    this.root.replaceChildren(el('p', { class: 'boot-status', role: 'status' }, t('loading')));
     let me: StaffRef | null = null;
     let failed = false;
     try {
-      me = (await graphqlRequest<{ me: StaffRef | null }>(ME)).me;
+      me = (await request(ME)).me;
     } catch {
       failed = true;
     }

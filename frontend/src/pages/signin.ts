@@ -3,14 +3,16 @@
  * (the shell asked `me` before), and leaves the URL alone except for `lang`, so that a shared
  * link (view, filters, selection) is restored once the user has signed in.
  */
-import { graphqlRequest } from '../api/graphql';
-import { SIGN_IN, type StaffRef } from '../api/queries';
-import { getLang, setLang, t, type Key } from '../i18n';
-import { signInMessages, validateCredentials, withLang, type SignInMessages, type SignInNotice, type SignInUserError } from '../state/session';
+import { request } from '../api/client';
+import { SIGN_IN, type StaffRef } from '../api/session';
+import { getLang, type Key, setLang, t } from '../i18n';
+import { type SignInMessages, type SignInNotice, signInMessages, validateCredentials, withLang } from '../state/session';
 import { el } from '../ui/dom';
 
 const NOTICE_KEY: Record<Exclude<SignInNotice, null>, Key> = {
-  signedOut: 'signedOutNotice', expired: 'sessionExpired', unreachable: 'unreachable',
+  signedOut: 'signedOutNotice',
+  expired: 'sessionExpired',
+  unreachable: 'unreachable',
 };
 
 export interface SignInHost {
@@ -40,23 +42,48 @@ export class SignInScreen {
     if (skip) skip.textContent = t('skip');
 
     const lang = getLang();
-    const brand = el('div', { class: 'brand' }, el('span', { class: 'emblem', 'aria-hidden': 'true' }, '一米'), el('h1', {}, t('appTitle')));
-    const langBtn = el('button', { type: 'button', class: 'btn ghost', id: 'lang', title: t('langLabel'), lang: lang === 'en' ? 'zh-CN' : 'en' }, t('lang'));
+    const brand = el(
+      'div',
+      { class: 'brand' },
+      el('span', { class: 'emblem', 'aria-hidden': 'true' }, '一米'),
+      el('h1', {}, t('appTitle')),
+    );
+    const langBtn = el(
+      'button',
+      { type: 'button', class: 'btn ghost', id: 'lang', title: t('langLabel'), lang: lang === 'en' ? 'zh-CN' : 'en' },
+      t('lang'),
+    );
     langBtn.addEventListener('click', () => this.switchLang(lang === 'en' ? 'zh-CN' : 'en'));
     const header = el('header', { class: 'site-header' }, brand, el('div', { class: 'header-right' }, langBtn));
     document.querySelector('header.site-header')?.replaceWith(header);
 
     const field = (name: 'username' | 'password', type: string): HTMLElement => {
       const input = el('input', {
-        id: `si-${name}`, name, type, required: '', 'aria-required': 'true', 'aria-describedby': `si-${name}-err`,
-        autocomplete: name === 'password' ? 'current-password' : 'username', autocapitalize: 'none', spellcheck: 'false',
+        id: `si-${name}`,
+        name,
+        type,
+        required: '',
+        'aria-required': 'true',
+        'aria-describedby': `si-${name}-err`,
+        autocomplete: name === 'password' ? 'current-password' : 'username',
+        autocapitalize: 'none',
+        spellcheck: 'false',
       });
       if (name === 'username') input.value = this.username;
-      return el('div', { class: 'field' }, el('label', { for: `si-${name}` }, t(name)), input,
-        el('p', { class: 'field-error', id: `si-${name}-err`, 'aria-live': 'polite' }));
+      return el(
+        'div',
+        { class: 'field' },
+        el('label', { for: `si-${name}` }, t(name)),
+        input,
+        el('p', { class: 'field-error', id: `si-${name}-err`, 'aria-live': 'polite' }),
+      );
     };
     const notice = this.notice
-      ? el('p', { class: `signin-notice${this.notice === 'signedOut' ? '' : ' warn'}`, id: 'signin-notice', role: 'status' }, t(NOTICE_KEY[this.notice]))
+      ? el(
+          'p',
+          { class: `signin-notice${this.notice === 'signedOut' ? '' : ' warn'}`, id: 'signin-notice', role: 'status' },
+          t(NOTICE_KEY[this.notice]),
+        )
       : null;
     const submit = el('button', { type: 'submit', class: 'btn primary signin-submit', id: 'si-submit' }, t('signIn'));
     this.form.replaceChildren(
@@ -73,8 +100,12 @@ export class SignInScreen {
       void this.submit();
     };
     // The public figures need no account: offered to every visitor who lands here.
-    const publicLink = el('a', { class: 'public-cta', id: 'public-link', href: `/public${lang === 'en' ? '?lang=en' : ''}` },
-      el('strong', {}, t('publicLink'), el('span', { 'aria-hidden': 'true' }, ' →')), el('span', {}, t('publicLinkHint')));
+    const publicLink = el(
+      'a',
+      { class: 'public-cta', id: 'public-link', href: `/public${lang === 'en' ? '?lang=en' : ''}` },
+      el('strong', {}, t('publicLink'), el('span', { 'aria-hidden': 'true' }, ' →')),
+      el('span', {}, t('publicLinkHint')),
+    );
     this.root.replaceChildren(el('section', { class: 'signin-screen' }, el('div', { class: 'signin-stack' }, publicLink, this.form)));
   }
 
@@ -116,8 +147,7 @@ export class SignInScreen {
     submit.disabled = true;
     submit.textContent = t('signingIn');
     try {
-      const data = await graphqlRequest<{ signIn: { staff: StaffRef | null; userErrors: SignInUserError[] } }, Record<string, unknown>>(
-        SIGN_IN, { input: { username: user.value.trim(), password: pass.value } });
+      const data = await request(SIGN_IN, { input: { username: user.value.trim(), password: pass.value } });
       const { staff, userErrors } = data.signIn;
       if (userErrors.length || !staff) {
         pass.value = '';
@@ -126,7 +156,11 @@ export class SignInScreen {
       }
       this.host.signedIn(staff);
     } catch (err) {
-      this.showMessages({ username: '', password: '', general: `${t('unreachable')} (${err instanceof Error ? err.message : String(err)})` });
+      this.showMessages({
+        username: '',
+        password: '',
+        general: `${t('unreachable')} (${err instanceof Error ? err.message : String(err)})`,
+      });
     } finally {
       this.busy = false;
       submit.disabled = false;

@@ -1,61 +1,152 @@
 /** Workflow action forms: user errors next to their field, a clear message on a version conflict. */
-import { graphqlRequest, GraphQLRequestError } from '../api/graphql';
-import { ISSUE_FIELDS, type TeamRef } from '../api/queries';
-import { enumLabel, t, type Key } from '../i18n';
+import { request } from '../api/client';
+import {
+  type AcceptDispatchInput,
+  type AddIssueNoteInput,
+  type ConfirmIssueInput,
+  type DispatchIssueInput,
+  type IssueCategory,
+  IssuePriority,
+  IssueSource,
+  IssueStatus,
+  type ReopenIssueInput,
+  type ReportIssueInput,
+  type RequestExtensionInput,
+  type ResolveIssueInput,
+  type ReturnDispatchInput,
+  Satisfaction,
+} from '../api/generated/graphql';
+import {
+  ACCEPT_DISPATCH,
+  ADD_ISSUE_NOTE,
+  CONFIRM_ISSUE,
+  DISPATCH_ISSUE,
+  RECORD_VISIT,
+  REOPEN_ISSUE,
+  REPORT_ISSUE,
+  REQUEST_EXTENSION,
+  RESOLVE_ISSUE,
+  RETURN_DISPATCH,
+} from '../api/issues';
+import type { TeamRef } from '../api/teams';
+import { enumLabel, type Key, t } from '../i18n';
 import { CATEGORIES } from '../state/url';
 import { el } from '../ui/dom';
+import { errorText } from '../views/errors';
 
-export interface UserError { field: string | null; code: string; message: string }
+export interface UserError {
+  field?: string | null | undefined;
+  code: string;
+  message: string;
+}
 
-interface FieldSpec {
-  name: string;
+/** The fields a form fills in; `base` (ids, version) is added by the caller. */
+interface FieldSpec<Name extends string> {
+  name: Name;
   label: Key;
-  kind: 'text' | 'textarea' | 'select' | 'datetime';
+  kind: 'text' | 'textarea' | 'select' | 'datetime' | 'date';
   required?: boolean;
+  /** The value the field starts with. */
+  initial?: () => string;
   options?: () => Array<[string, string]>;
 }
 
-interface ActionSpec {
+export interface ActionSpec {
   key: string;
   label: Key;
-  mutation: string;
-  input: string;
-  statuses: string[];
-  fields: FieldSpec[];
+  /** The statuses the action is offered in. */
+  statuses: readonly IssueStatus[];
+  fields: Array<FieldSpec<string>>;
   /** Sends an `idempotencyKey`: a retry or a double submit of the same input makes one issue, not two. */
   idempotent?: boolean;
+  send(input: Record<string, unknown>): Promise<{ userErrors: UserError[] }>;
 }
 
-const OPEN = ['REPORTED', 'DISPATCHED', 'IN_PROGRESS', 'RETURNED', 'REOPENED'];
+/**
+ * An action whose field names are checked against its mutation's input type (generated from
+ * schema.graphql), so a renamed input field fails the type check instead of the form.
+ */
+function action<Input>(
+  spec: Omit<ActionSpec, 'fields' | 'send'> & {
+    fields: Array<FieldSpec<keyof Input & string>>;
+    send(input: Input): Promise<{ userErrors: UserError[] }>;
+  },
+): ActionSpec {
+  return { ...spec, send: (input) => spec.send(input as Input) };
+}
+
+const S = IssueStatus;
+const OPEN: readonly IssueStatus[] = [S.Reported, S.Dispatched, S.InProgress, S.Returned, S.Reopened];
+const options = (values: Record<string, string>) => (): Array<[string, string]> => Object.values(values).map((v) => [v, enumLabel(v)]);
 
 export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
   return [
-    { key: 'dispatch', label: 'a_dispatch', mutation: 'dispatchIssue', input: 'DispatchIssueInput', statuses: ['REPORTED', 'RETURNED'],
+    action<DispatchIssueInput>({
+      key: 'dispatch',
+      label: 'a_dispatch',
+      statuses: [S.Reported, S.Returned],
       fields: [
         { name: 'leadTeamId', label: 'f_leadTeam', kind: 'select', required: true, options: () => teams().map((x) => [x.id, x.name]) },
+        { name: 'deadline', label: 'f_dispatchDeadline', kind: 'datetime' },
         { name: 'instruction', label: 'f_instruction', kind: 'textarea' },
-      ] },
-    { key: 'accept', label: 'a_accept', mutation: 'acceptDispatch', input: 'AcceptDispatchInput', statuses: ['DISPATCHED'],
-      fields: [{ name: 'note', label: 'f_note', kind: 'text' }] },
-    { key: 'return', label: 'a_return', mutation: 'returnDispatch', input: 'ReturnDispatchInput', statuses: ['DISPATCHED'],
-      fields: [{ name: 'reason', label: 'f_reason', kind: 'textarea', required: true }] },
-    { key: 'resolve', label: 'a_resolve', mutation: 'resolveIssue', input: 'ResolveIssueInput', statuses: ['IN_PROGRESS', 'REOPENED'],
-      fields: [{ name: 'summary', label: 'f_summary', kind: 'textarea', required: true }] },
-    { key: 'extension', label: 'a_extension', mutation: 'requestExtension', input: 'RequestExtensionInput', statuses: ['DISPATCHED', 'IN_PROGRESS', 'REOPENED'],
+      ],
+      send: async (input) => (await request(DISPATCH_ISSUE, { input })).dispatchIssue,
+    }),
+    action<AcceptDispatchInput>({
+      key: 'accept',
+      label: 'a_accept',
+      statuses: [S.Dispatched],
+      fields: [{ name: 'note', label: 'f_note', kind: 'text' }],
+      send: async (input) => (await request(ACCEPT_DISPATCH, { input })).acceptDispatch,
+    }),
+    action<ReturnDispatchInput>({
+      key: 'return',
+      label: 'a_return',
+      statuses: [S.Dispatched],
+      fields: [{ name: 'reason', label: 'f_reason', kind: 'textarea', required: true }],
+      send: async (input) => (await request(RETURN_DISPATCH, { input })).returnDispatch,
+    }),
+    action<ResolveIssueInput>({
+      key: 'resolve',
+      label: 'a_resolve',
+      statuses: [S.InProgress, S.Reopened],
+      fields: [{ name: 'summary', label: 'f_summary', kind: 'textarea', required: true }],
+      send: async (input) => (await request(RESOLVE_ISSUE, { input })).resolveIssue,
+    }),
+    action<RequestExtensionInput>({
+      key: 'extension',
+      label: 'a_extension',
+      statuses: [S.Dispatched, S.InProgress, S.Reopened],
       fields: [
         { name: 'requestedDeadline', label: 'f_deadline', kind: 'datetime', required: true },
         { name: 'reason', label: 'f_reason', kind: 'textarea', required: true },
-      ] },
-    { key: 'confirm', label: 'a_confirm', mutation: 'confirmIssue', input: 'ConfirmIssueInput', statuses: ['RESOLVED'],
+      ],
+      send: async (input) => (await request(REQUEST_EXTENSION, { input })).requestExtension,
+    }),
+    action<ConfirmIssueInput>({
+      key: 'confirm',
+      label: 'a_confirm',
+      statuses: [S.Resolved],
       fields: [
-        { name: 'satisfaction', label: 'f_satisfaction', kind: 'select', required: true,
-          options: () => ['SATISFIED', 'BASICALLY_SATISFIED', 'UNSATISFIED'].map((s) => [s, enumLabel(s)]) },
+        { name: 'satisfaction', label: 'f_satisfaction', kind: 'select', required: true, options: options(Satisfaction) },
         { name: 'comment', label: 'f_comment', kind: 'textarea' },
-      ] },
-    { key: 'reopen', label: 'a_reopen', mutation: 'reopenIssue', input: 'ReopenIssueInput', statuses: ['RESOLVED', 'CLOSED'],
-      fields: [{ name: 'reason', label: 'f_reason', kind: 'textarea', required: true }] },
-    { key: 'note', label: 'a_note', mutation: 'addIssueNote', input: 'AddIssueNoteInput', statuses: [...OPEN, 'RESOLVED', 'CLOSED'],
-      fields: [{ name: 'note', label: 'f_note', kind: 'textarea', required: true }] },
+      ],
+      send: async (input) => (await request(CONFIRM_ISSUE, { input })).confirmIssue,
+    }),
+    action<ReopenIssueInput>({
+      key: 'reopen',
+      label: 'a_reopen',
+      statuses: [S.Resolved, S.Closed],
+      fields: [{ name: 'reason', label: 'f_reason', kind: 'textarea', required: true }],
+      send: async (input) => (await request(REOPEN_ISSUE, { input })).reopenIssue,
+    }),
+    action<AddIssueNoteInput>({
+      key: 'note',
+      label: 'a_note',
+      statuses: [...OPEN, S.Resolved, S.Closed],
+      fields: [{ name: 'note', label: 'f_note', kind: 'textarea', required: true }],
+      send: async (input) => (await request(ADD_ISSUE_NOTE, { input })).addIssueNote,
+    }),
   ];
 }
 
@@ -92,15 +183,15 @@ export function keyFor(previous: { body: string; key: string } | null, input: Re
   return previous?.body === body ? previous : { body, key: newIdempotencyKey() };
 }
 
-export interface IssueRef { id: string; version: number; status: string; number: string }
+export interface IssueRef {
+  id: string;
+  version: number;
+  status: IssueStatus;
+  number: string;
+}
 
 /** One disclosure per action available in the issue's status. */
-export function renderActions(
-  issue: IssueRef,
-  specs: ActionSpec[],
-  onDone: () => void,
-  onReload: () => void,
-): HTMLElement {
+export function renderActions(issue: IssueRef, specs: ActionSpec[], onDone: () => void, onReload: () => void): HTMLElement {
   const wrap = el('div', { class: 'actions' });
   for (const spec of specs.filter((x) => x.statuses.includes(issue.status))) {
     wrap.append(renderForm(spec, { issueId: issue.id, version: issue.version }, onDone, onReload));
@@ -109,27 +200,65 @@ export function renderActions(
 }
 
 export function reportSpec(): ActionSpec {
-  return {
-    key: 'report', label: 'a_report', mutation: 'reportIssue', input: 'ReportIssueInput', statuses: [], idempotent: true,
+  return action<ReportIssueInput>({
+    key: 'report',
+    label: 'a_report',
+    statuses: [],
+    idempotent: true,
     fields: [
       { name: 'category', label: 'category', kind: 'select', required: true, options: () => CATEGORIES.map((c) => [c, enumLabel(c)]) },
       { name: 'title', label: 'title', kind: 'text', required: true },
-      { name: 'source', label: 'f_source', kind: 'select', required: true,
-        options: () => ['VISIT', 'HOTLINE', 'ONLINE', 'COMMISSIONER'].map((x) => [x, enumLabel(x)]) },
-      { name: 'priority', label: 'priority', kind: 'select',
-        options: () => ['NORMAL', 'URGENT', 'COMPLEX'].map((x) => [x, enumLabel(x)]) },
+      { name: 'source', label: 'f_source', kind: 'select', required: true, options: options(IssueSource) },
+      { name: 'priority', label: 'priority', kind: 'select', options: options(IssuePriority) },
       { name: 'description', label: 'f_description', kind: 'textarea' },
     ],
-  };
+    send: async (input) => (await request(REPORT_ISSUE, { input })).reportIssue,
+  });
+}
+
+/** Today in the county (Asia/Shanghai) as YYYY-MM-DD, whatever the device's time zone. */
+export function countyToday(now: Date = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+/** The visit form's fields: the visit, and optionally one issue raised during it. */
+interface VisitForm {
+  visitedOn: string;
+  teamId?: string;
+  notes?: string;
+  issueCategory?: IssueCategory;
+  issueTitle?: string;
+}
+
+/** Record a visit (走访) to the enterprise, with an issue raised during it if one was. */
+export function visitSpec(teams: () => TeamRef[]): ActionSpec {
+  return action<VisitForm & { enterpriseId: string }>({
+    key: 'visit',
+    label: 'a_visit',
+    statuses: [],
+    fields: [
+      { name: 'visitedOn', label: 'f_visitedOn', kind: 'date', required: true, initial: () => countyToday() },
+      { name: 'teamId', label: 'f_visitTeam', kind: 'select', options: () => teams().map((x) => [x.id, x.name]) },
+      { name: 'notes', label: 'f_visitNotes', kind: 'textarea' },
+      { name: 'issueCategory', label: 'f_visitIssueCategory', kind: 'select', options: () => CATEGORIES.map((c) => [c, enumLabel(c)]) },
+      { name: 'issueTitle', label: 'f_visitIssueTitle', kind: 'text' },
+    ],
+    send: async ({ issueCategory, issueTitle, ...visit }) => {
+      const issues = issueTitle || issueCategory ? [{ category: issueCategory as IssueCategory, title: issueTitle ?? '' }] : [];
+      const payload = (await request(RECORD_VISIT, { input: { ...visit, issues } })).recordVisit;
+      // The raised issue's errors name `issues[0].title`: they belong next to this form's fields.
+      const userErrors = payload.userErrors.map((e) => ({
+        ...e,
+        field:
+          e.field?.replace(/^(input\.)?issues\[0\]\.(\w+)$/, (_m, _p, f: string) => `issue${f[0]!.toUpperCase()}${f.slice(1)}`) ?? null,
+      }));
+      return { userErrors };
+    },
+  });
 }
 
 /** A disclosure with one mutation form; `base` is merged into the input (ids, version). */
-export function renderForm(
-  spec: ActionSpec,
-  base: Record<string, unknown>,
-  onDone: () => void,
-  onReload: () => void,
-): HTMLElement {
+export function renderForm(spec: ActionSpec, base: Record<string, unknown>, onDone: () => void, onReload: () => void): HTMLElement {
   {
     const id = `f${++formSeq}`;
     const details = el('details', { class: 'action', 'data-action': spec.key });
@@ -140,14 +269,23 @@ export function renderForm(
     let attempt: { body: string; key: string } | null = null;
     for (const field of spec.fields) {
       const fid = `${id}-${field.name}`;
-      const label = el('label', { for: fid }, t(field.label), field.required ? el('span', { 'aria-hidden': 'true', class: 'req' }, ' *') : null);
+      const label = el(
+        'label',
+        { for: fid },
+        t(field.label),
+        field.required ? el('span', { 'aria-hidden': 'true', class: 'req' }, ' *') : null,
+      );
       let input: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
       if (field.kind === 'textarea') input = el('textarea', { id: fid, name: field.name, rows: '2' });
       else if (field.kind === 'select') {
         input = el('select', { id: fid, name: field.name });
         input.append(el('option', { value: '' }, '—'));
         for (const [v, l] of field.options?.() ?? []) input.append(el('option', { value: v }, l));
-      } else input = el('input', { id: fid, name: field.name, type: field.kind === 'datetime' ? 'datetime-local' : 'text' });
+      } else {
+        const type = field.kind === 'datetime' ? 'datetime-local' : field.kind === 'date' ? 'date' : 'text';
+        input = el('input', { id: fid, name: field.name, type });
+      }
+      if (field.initial) input.value = field.initial();
       if (field.required) input.setAttribute('aria-required', 'true');
       const err = el('p', { id: `${fid}-err`, class: 'field-error', 'aria-live': 'polite' });
       input.setAttribute('aria-describedby', `${fid}-err`);
@@ -179,11 +317,12 @@ export function renderForm(
         }
         submit.disabled = true;
         try {
-          const q = `mutation Act($input: ${spec.input}!) { ${spec.mutation}(input: $input) { issue { ${ISSUE_FIELDS} } userErrors { field code message } } }`;
-          const data = await graphqlRequest<Record<string, { issue: unknown; userErrors: UserError[] }>, Record<string, unknown>>(q, { input });
-          const payload = data[spec.mutation]!;
+          const payload = await spec.send(input);
           if (payload.userErrors.length) {
-            const { byField, general } = placeErrors(payload.userErrors, spec.fields.map((f) => f.name));
+            const { byField, general } = placeErrors(
+              payload.userErrors,
+              spec.fields.map((f) => f.name),
+            );
             for (const [name, msgs] of byField) {
               errorSlots.get(name)!.textContent = msgs.join(' ');
               inputs.get(name)!.setAttribute('aria-invalid', 'true');
@@ -208,7 +347,7 @@ export function renderForm(
           }
         } catch (err) {
           status.className = 'form-status alert';
-          status.textContent = err instanceof GraphQLRequestError ? err.message : String(err);
+          status.textContent = errorText(err);
         } finally {
           submit.disabled = false;
         }

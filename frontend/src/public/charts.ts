@@ -19,7 +19,7 @@ import { translatePublic } from '../i18n/public';
 import { textOn } from '../map/scale';
 import type { Lang } from '../state/url';
 import { countText } from './format';
-import { categorySeries, choropleth, monthlySeries, WITHHELD_FILL, type RangeBars } from './shape';
+import { categorySeries, choropleth, monthlySeries, type RangeBars, WITHHELD_FILL } from './shape';
 import type { IssueStatistics, PublicCount, StatisticsRow, TownshipOutline } from './types';
 
 echarts.use([BarChart, MapChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
@@ -27,7 +27,14 @@ echarts.use([BarChart, MapChart, GridComponent, LegendComponent, TooltipComponen
 const RECEIVED = '#0b4f9c';
 const RESOLVED = '#2e7d4a';
 /** Diagonal hatching for withheld ranges and townships (ECharts "decal" pattern). */
-const HATCH = { symbol: 'rect', symbolSize: 1, dashArrayX: [1, 0], dashArrayY: [2, 4], rotation: -Math.PI / 4, color: 'rgba(40, 48, 60, 0.55)' };
+const HATCH = {
+  symbol: 'rect',
+  symbolSize: 1,
+  dashArrayX: [1, 0],
+  dashArrayY: [2, 4],
+  rotation: -Math.PI / 4,
+  color: 'rgba(40, 48, 60, 0.55)',
+};
 /**
  * Printing: charts redraw at a fixed size (660 px wide, about the 186 mm an A4 page leaves, with the
  * heights below) when the print media query starts to match or on beforeprint, and the print
@@ -105,11 +112,20 @@ function rangeSeries(name: string, withheldName: string, stack: string, color: s
   return [
     { name, type: 'bar', stack, data: bars.exact.map((v) => v ?? '-'), itemStyle: { color }, barMaxWidth: 26 },
     {
-      name: `${stack}-base`, type: 'bar', stack, data: bars.base.map((v) => v ?? '-'), silent: true,
-      itemStyle: { color: 'rgba(0,0,0,0)' }, emphasis: { disabled: true }, tooltip: { show: false },
+      name: `${stack}-base`,
+      type: 'bar',
+      stack,
+      data: bars.base.map((v) => v ?? '-'),
+      silent: true,
+      itemStyle: { color: 'rgba(0,0,0,0)' },
+      emphasis: { disabled: true },
+      tooltip: { show: false },
     },
     {
-      name: withheldName, type: 'bar', stack, data: bars.span.map((v) => v ?? '-'),
+      name: withheldName,
+      type: 'bar',
+      stack,
+      data: bars.span.map((v) => v ?? '-'),
       itemStyle: { color: WITHHELD_FILL, borderColor: color, borderWidth: 1, borderType: 'dashed', decal: HATCH },
     },
   ];
@@ -123,13 +139,26 @@ const BASE = {
   animation: false,
   textStyle: { fontFamily: FONT, color: '#1b2430' },
   // Drawn on the canvas: no HTML, so no style attributes for the CSP to refuse.
-  tooltip: { renderMode: 'richText', confine: true, backgroundColor: '#ffffff', borderColor: '#7a8594', textStyle: { color: '#1b2430', fontSize: 12 } },
+  tooltip: {
+    renderMode: 'richText',
+    confine: true,
+    backgroundColor: '#ffffff',
+    borderColor: '#7a8594',
+    textStyle: { color: '#1b2430', fontSize: 12 },
+  },
 };
 
 /** The tooltip of a bar chart over `rows`: the hovered row's label and the figures `lines` picks. */
-function axisTooltip(labels: readonly string[], rows: readonly StatisticsRow[], lines: (row: StatisticsRow) => Array<[string, PublicCount]>, lang: Lang) {
+function axisTooltip(
+  labels: readonly string[],
+  rows: readonly StatisticsRow[],
+  lines: (row: StatisticsRow) => Array<[string, PublicCount]>,
+  lang: Lang,
+) {
   return {
-    ...BASE.tooltip, trigger: 'axis', axisPointer: { type: 'shadow' },
+    ...BASE.tooltip,
+    trigger: 'axis',
+    axisPointer: { type: 'shadow' },
     formatter: (params: unknown) => {
       const i = ((Array.isArray(params) ? params[0] : params) as { dataIndex: number }).dataIndex;
       const row = rows[i];
@@ -149,8 +178,19 @@ function drawMonthly(target: HTMLElement, stats: IssueStatistics, lang: Lang): v
     grid: { left: 8, right: 12, top: 36, bottom: 8, containLabel: true },
     xAxis: { type: 'category', data: s.labels, axisLabel: { fontSize: 11, interval: 0 } },
     yAxis: { type: 'value', minInterval: 1, axisLabel: { fontSize: 11 } },
-    tooltip: axisTooltip(s.labels, stats.byMonth, (row) => [[received, row.reported], [resolved, row.resolved]], lang),
-    series: [...rangeSeries(received, withheld, 'reported', RECEIVED, s.reported), ...rangeSeries(resolved, withheld, 'resolved', RESOLVED, s.resolved)],
+    tooltip: axisTooltip(
+      s.labels,
+      stats.byMonth,
+      (row) => [
+        [received, row.reported],
+        [resolved, row.resolved],
+      ],
+      lang,
+    ),
+    series: [
+      ...rangeSeries(received, withheld, 'reported', RECEIVED, s.reported),
+      ...rangeSeries(resolved, withheld, 'resolved', RESOLVED, s.resolved),
+    ],
   });
 }
 
@@ -185,34 +225,44 @@ function drawTownships(target: HTMLElement, stats: IssueStatistics, outlines: re
   init(target, PRINT_HEIGHT.township).setOption({
     ...BASE,
     tooltip: {
-      ...BASE.tooltip, trigger: 'item',
+      ...BASE.tooltip,
+      trigger: 'item',
       formatter: (p: unknown) => {
         const a = byCode.get((p as { name: string }).name);
-        return a?.count ? tooltipText(a.name, [[received, a.count]], lang) : a?.name ?? '';
+        return a?.count ? tooltipText(a.name, [[received, a.count]], lang) : (a?.name ?? '');
       },
     },
-    series: [{
-      type: 'map', map: MAP_NAME, roam: false, selectedMode: false,
-      // Degrees of longitude are shorter than degrees of latitude at the county's ~34°N.
-      aspectScale: 0.83, layoutCenter: ['50%', '50%'], layoutSize: '96%',
-      itemStyle: { borderColor: '#ffffff', borderWidth: 1.2 },
-      emphasis: { itemStyle: { borderColor: '#f5a623', borderWidth: 2 }, label: { show: true } },
-      label: {
-        show: true, fontSize: 11, lineHeight: 14,
-        formatter: (p: { name: string }) => {
-          const a = byCode.get(p.name);
-          if (!a) return '';
-          return `${a.name}\n${a.value === null ? translatePublic(lang, 'withheld') : formatNumber(a.value, lang)}`;
+    series: [
+      {
+        type: 'map',
+        map: MAP_NAME,
+        roam: false,
+        selectedMode: false,
+        // Degrees of longitude are shorter than degrees of latitude at the county's ~34°N.
+        aspectScale: 0.83,
+        layoutCenter: ['50%', '50%'],
+        layoutSize: '96%',
+        itemStyle: { borderColor: '#ffffff', borderWidth: 1.2 },
+        emphasis: { itemStyle: { borderColor: '#f5a623', borderWidth: 2 }, label: { show: true } },
+        label: {
+          show: true,
+          fontSize: 11,
+          lineHeight: 14,
+          formatter: (p: { name: string }) => {
+            const a = byCode.get(p.name);
+            if (!a) return '';
+            return `${a.name}\n${a.value === null ? translatePublic(lang, 'withheld') : formatNumber(a.value, lang)}`;
+          },
         },
+        data: areas.map((a) => ({
+          name: a.code,
+          value: a.value ?? '-',
+          itemStyle: a.value === null ? { areaColor: a.color, decal: HATCH } : { areaColor: a.color },
+          label: { color: textOn(a.color) },
+          emphasis: { itemStyle: { areaColor: a.color } },
+        })),
       },
-      data: areas.map((a) => ({
-        name: a.code,
-        value: a.value ?? '-',
-        itemStyle: a.value === null ? { areaColor: a.color, decal: HATCH } : { areaColor: a.color },
-        label: { color: textOn(a.color) },
-        emphasis: { itemStyle: { areaColor: a.color } },
-      })),
-    }],
+    ],
   });
 }
 

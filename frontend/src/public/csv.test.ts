@@ -5,18 +5,28 @@ import { STATS, YEARS } from './testFixture';
 
 /** Split our CSV (no embedded newlines in these tables) into rows of cells, honouring quotes. */
 function parse(csv: string): string[][] {
-  return csv.replace(/^\uFEFF/, '').trimEnd().split('\r\n').map((line) => {
-    const cells: string[] = [];
-    let cur = '';
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const ch = line[i]!;
-      if (quoted && ch === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (ch === '"') quoted = !quoted;
-      else if (ch === ',' && !quoted) { cells.push(cur); cur = ''; } else cur += ch;
-    }
-    cells.push(cur);
-    return cells;
-  });
+  return csv
+    .replace(/^\uFEFF/, '')
+    .trimEnd()
+    .split('\r\n')
+    .map((line) => {
+      const cells: string[] = [];
+      let cur = '';
+      let quoted = false;
+      for (let i = 0; i < line.length; i++) {
+        const ch = line[i]!;
+        if (quoted && ch === '"' && line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else if (ch === '"') quoted = !quoted;
+        else if (ch === ',' && !quoted) {
+          cells.push(cur);
+          cur = '';
+        } else cur += ch;
+      }
+      cells.push(cur);
+      return cells;
+    });
 }
 
 describe('table downloads', () => {

@@ -3,8 +3,9 @@
  * the staff list's toCsv) and JSON. A withheld count takes three columns in CSV — the figure or
  * "不公开", and the low and high ends of its range — so a spreadsheet can use the range too.
  */
-import { toCsv } from '../list/csv';
+
 import { translatePublic } from '../i18n/public';
+import { toCsv } from '../list/csv';
 import type { Lang } from '../state/url';
 import { isPublished, rateCsv } from './format';
 import type { TableSpec } from './tableSpec';
@@ -38,5 +39,5 @@ export function tableCsv(spec: TableSpec, lang: Lang): string {
 }
 
 export function tableJson(spec: TableSpec): string {
-  return JSON.stringify(spec.json, null, 2) + '\n';
+  return `${JSON.stringify(spec.json, null, 2)}\n`;
 }

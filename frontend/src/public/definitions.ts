@@ -1,5 +1,5 @@
 /** "How these numbers are made" (口径说明): every figure's definition in plain words, with the API's threshold. */
-import { pt, type PublicKey } from '../i18n/public';
+import { type PublicKey, pt } from '../i18n/public';
 import { el } from '../ui/dom';
 import { DEFINITIONS_ID, WITHHELD_DEF_ID } from './tables';
 
@@ -27,7 +27,9 @@ function definition(id: string, text: string): HTMLElement {
 }
 
 export function renderDefinitions(threshold: number): HTMLElement {
-  return el('section', { class: 'public-section definitions', id: DEFINITIONS_ID, 'aria-labelledby': 'definitions-title' },
+  return el(
+    'section',
+    { class: 'public-section definitions', id: DEFINITIONS_ID, 'aria-labelledby': 'definitions-title' },
     el('h2', { id: 'definitions-title' }, pt('definitions')),
     el('p', {}, pt('definitionsIntro')),
     el('p', { class: 'threshold', id: 'def-threshold' }, pt('def_threshold', { threshold })),

@@ -34,7 +34,8 @@ export function withheldExplanation(c: PublicCount, threshold: number, lang: Lan
   if (isPublished(c)) return '';
   const reason = c.reason === 'BELOW_THRESHOLD' ? 'reasonBelow' : c.reason === 'PROTECTS_ANOTHER' ? 'reasonProtects' : 'reasonGeneric';
   const parts = [translatePublic(lang, reason, { threshold })];
-  if (hasRange(c)) parts.push(translatePublic(lang, 'withheldRangeNote', { low: formatNumber(c.low, lang), high: formatNumber(c.high, lang) }));
+  if (hasRange(c))
+    parts.push(translatePublic(lang, 'withheldRangeNote', { low: formatNumber(c.low, lang), high: formatNumber(c.high, lang) }));
   return parts.join(lang === 'en' ? ' ' : '');
 }
 

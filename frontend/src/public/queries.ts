@@ -1,57 +1,81 @@
 /** GraphQL documents of the public page: everything here is readable without signing in. */
-import { graphqlRequest } from '../api/graphql';
+import { request } from '../api/client';
+import { graphql } from '../api/generated';
 import type { IssueStatistics, TownshipOutline, YearSummary } from './types';
 
-const COUNT = 'value withheld low high reason';
-const ROW = `key label reported { ${COUNT} } open { ${COUNT} } resolved { ${COUNT} } overdue { ${COUNT} } onTimeRate satisfactionRate`;
+graphql(`
+  fragment PublicCountFields on PublicCount {
+    value withheld low high reason
+  }
+`);
 
-export const STATISTICS_YEARS = /* GraphQL */ `query PublicYears { statisticsYears }`;
+graphql(`
+  fragment StatisticsRowFields on StatisticsRow {
+    key label
+    reported { ...PublicCountFields }
+    open { ...PublicCountFields }
+    resolved { ...PublicCountFields }
+    overdue { ...PublicCountFields }
+    onTimeRate satisfactionRate
+  }
+`);
 
-export const STATISTICS = /* GraphQL */ `
+export const STATISTICS_YEARS = graphql(`
+  query PublicYears {
+    statisticsYears
+  }
+`);
+
+export const STATISTICS = graphql(`
   query PublicStatistics($year: Int!) {
     statistics(year: $year) {
       year threshold
-      total { ${ROW} }
-      byMonth { ${ROW} }
-      byCategory { ${ROW} }
-      byTownship { ${ROW} }
+      total { ...StatisticsRowFields }
+      byMonth { ...StatisticsRowFields }
+      byCategory { ...StatisticsRowFields }
+      byTownship { ...StatisticsRowFields }
       medianWorkingDaysToResolve
-      enterprisesServed { ${COUNT} }
-      visits { ${COUNT} }
+      enterprisesServed { ...PublicCountFields }
+      visits { ...PublicCountFields }
     }
-  }`;
+  }
+`);
 
-export const TOWNSHIP_OUTLINES = /* GraphQL */ `query PublicTownships { townships(first: 100) { nodes { code name boundary } } }`;
+/** A year's county figures for the year-over-year table. */
+export const YEAR_SUMMARY = graphql(`
+  query PublicYearSummary($year: Int!) {
+    statistics(year: $year) {
+      year
+      total { ...StatisticsRowFields }
+      medianWorkingDaysToResolve
+      enterprisesServed { ...PublicCountFields }
+      visits { ...PublicCountFields }
+    }
+  }
+`);
 
-/** One request for every year's county figures: one alias per year (years are few). */
-export function yearOverYearQuery(years: readonly number[]): string {
-  const parts = years
-    .filter((y) => Number.isInteger(y))
-    .map((y) => `y${y}: statistics(year: ${y}) { year total { ${ROW} } medianWorkingDaysToResolve enterprisesServed { ${COUNT} } visits { ${COUNT} } }`);
-  return `query PublicYearOverYear { ${parts.join('\n')} }`;
-}
+export const TOWNSHIP_OUTLINES = graphql(`
+  query PublicTownships {
+    townships(first: 100) { nodes { code name boundary } }
+  }
+`);
 
 export async function fetchYears(): Promise<number[]> {
-  const data = await graphqlRequest<{ statisticsYears: number[] }>(STATISTICS_YEARS);
+  const data = await request(STATISTICS_YEARS);
   return [...data.statisticsYears].sort((a, b) => b - a);
 }
 
 export async function fetchStatistics(year: number): Promise<IssueStatistics> {
-  const data = await graphqlRequest<{ statistics: IssueStatistics }, { year: number }>(STATISTICS, { year });
-  return data.statistics;
+  return (await request(STATISTICS, { year })).statistics;
 }
 
-/** Years per request: the API refuses more than 30 aliases (YIMI_MAX_QUERY_ALIASES). */
-const YEARS_PER_REQUEST = 20;
-
+/** One small request per year, in parallel (years are few). */
 export async function fetchYearOverYear(years: readonly number[]): Promise<YearSummary[]> {
-  const batches: number[][] = [];
-  for (let i = 0; i < years.length; i += YEARS_PER_REQUEST) batches.push(years.slice(i, i + YEARS_PER_REQUEST));
-  const answers = await Promise.all(batches.map((b) => graphqlRequest<Record<string, YearSummary>>(yearOverYearQuery(b))));
-  return answers.flatMap((data) => Object.values(data)).sort((a, b) => a.year - b.year);
+  const answers = await Promise.all(years.map((year) => request(YEAR_SUMMARY, { year })));
+  return answers.map((data) => data.statistics).sort((a, b) => a.year - b.year);
 }
 
 export async function fetchOutlines(): Promise<TownshipOutline[]> {
-  const data = await graphqlRequest<{ townships: { nodes: TownshipOutline[] } }>(TOWNSHIP_OUTLINES);
-  return data.townships.nodes;
+  const data = await request(TOWNSHIP_OUTLINES);
+  return data.townships.nodes.map((n) => ({ ...n, boundary: n.boundary as TownshipOutline['boundary'] }));
 }

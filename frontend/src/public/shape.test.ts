@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { breakdownTable, categoryLabel, categorySeries, choropleth, legendLabel, monthLabel, monthlySeries, rangeBars, WITHHELD_FILL } from './shape';
-import { hidden, shown, STATS } from './testFixture';
+import {
+  breakdownTable,
+  categoryLabel,
+  categorySeries,
+  choropleth,
+  legendLabel,
+  monthLabel,
+  monthlySeries,
+  rangeBars,
+  WITHHELD_FILL,
+} from './shape';
+import { hidden, STATS, shown } from './testFixture';
 
 describe('chart data never fakes a withheld count', () => {
   it('range bars: exact for published, invisible base + hatched span for withheld', () => {
-    const bars = rangeBars([shown(12), hidden(386, 390), hidden(0, 4), { value: null, withheld: true, low: Number.NaN, high: Number.NaN, reason: null }]);
+    const bars = rangeBars([
+      shown(12),
+      hidden(386, 390),
+      hidden(0, 4),
+      { value: null, withheld: true, low: Number.NaN, high: Number.NaN, reason: null },
+    ]);
     expect(bars.exact).toEqual([12, null, null, null]);
     expect(bars.base).toEqual([null, 386, 0, null]);
     expect(bars.span).toEqual([null, 4, 4, null]);

@@ -1,14 +1,17 @@
 /** Data shaping: API answers to table specs and to chart series (pure functions, unit-tested). */
 import { enumLabel, formatNumber } from '../i18n';
-import { translatePublic, type PublicKey } from '../i18n/public';
-import { breaks, colorFor, legend, RAMP, type LegendItem } from '../map/scale';
+import { type PublicKey, translatePublic } from '../i18n/public';
+import { breaks, colorFor, type LegendItem, legend, RAMP } from '../map/scale';
 import type { Lang } from '../state/url';
 import { hasRange, isPublished } from './format';
 import type { SpecCell, SpecColumn, SpecRow, TableSpec } from './tableSpec';
 import type { IssueStatistics, Measure, PublicCount, StatisticsRow, TownshipOutline, YearSummary } from './types';
 
 const ROW_MEASURES: ReadonlyArray<[Measure, PublicKey]> = [
-  ['reported', 'f_reported'], ['resolved', 'f_resolved'], ['open', 'f_open'], ['overdue', 'f_overdue'],
+  ['reported', 'f_reported'],
+  ['resolved', 'f_resolved'],
+  ['open', 'f_open'],
+  ['overdue', 'f_overdue'],
 ];
 
 /** "2024-03" → "3月" / "Mar"; anything else is shown as it is. */
@@ -86,16 +89,18 @@ export function yearOverYearTable(years: readonly YearSummary[], threshold: numb
     title: translatePublic(lang, 'yearOverYear'),
     rowHeader: translatePublic(lang, 'col_year'),
     columns,
-    rows: years.map((y): SpecRow => ({
-      key: String(y.year),
-      head: String(y.year),
-      cells: [
-        ...rowCells(y.total),
-        { kind: 'number', value: y.medianWorkingDaysToResolve },
-        { kind: 'count', count: y.enterprisesServed },
-        { kind: 'count', count: y.visits },
-      ],
-    })),
+    rows: years.map(
+      (y): SpecRow => ({
+        key: String(y.year),
+        head: String(y.year),
+        cells: [
+          ...rowCells(y.total),
+          { kind: 'number', value: y.medianWorkingDaysToResolve },
+          { kind: 'count', count: y.enterprisesServed },
+          { kind: 'count', count: y.visits },
+        ],
+      }),
+    ),
     fileName: 'yimi-statistics-year-over-year',
     json: { threshold, years },
     threshold,
@@ -155,7 +160,10 @@ export const WITHHELD_FILL = '#d5d9df';
  * The township map's shading by issues received: class breaks over the published counts only (a
  * withheld township must not stretch or shift the scale), the same ramp as the staff map.
  */
-export function choropleth(stats: IssueStatistics, outlines: readonly TownshipOutline[]): { areas: ChoroplethArea[]; legend: LegendItem[] } {
+export function choropleth(
+  stats: IssueStatistics,
+  outlines: readonly TownshipOutline[],
+): { areas: ChoroplethArea[]; legend: LegendItem[] } {
   const byCode = new Map(stats.byTownship.map((r) => [r.key, r]));
   const published = stats.byTownship.filter((r) => isPublished(r.reported)).map((r) => r.reported.value as number);
   const bks = breaks(published);

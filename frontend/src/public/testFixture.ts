@@ -2,9 +2,22 @@
 import type { IssueStatistics, PublicCount, StatisticsRow, YearSummary } from './types';
 
 export const shown = (value: number): PublicCount => ({ value, withheld: false, low: value, high: value, reason: null });
-export const hidden = (low: number, high: number, reason: string | null = 'BELOW_THRESHOLD'): PublicCount => ({ value: null, withheld: true, low, high, reason });
+export const hidden = (low: number, high: number, reason: string | null = 'BELOW_THRESHOLD'): PublicCount => ({
+  value: null,
+  withheld: true,
+  low,
+  high,
+  reason,
+});
 
-export function row(key: string, label: string, reported: PublicCount, resolved: PublicCount, open: PublicCount, overdue: PublicCount = shown(0)): StatisticsRow {
+export function row(
+  key: string,
+  label: string,
+  reported: PublicCount,
+  resolved: PublicCount,
+  open: PublicCount,
+  overdue: PublicCount = shown(0),
+): StatisticsRow {
   return { key, label, reported, resolved, open, overdue, onTimeRate: null, satisfactionRate: null };
 }
 
@@ -19,7 +32,11 @@ const months = Array.from({ length: 12 }, (_, i) => {
 export const STATS: IssueStatistics = {
   year: 2024,
   threshold: 5,
-  total: { ...row('ALL', '尉氏县', shown(390), hidden(386, 390, 'PROTECTS_ANOTHER'), hidden(0, 4)), onTimeRate: 0.87, satisfactionRate: 0.9 },
+  total: {
+    ...row('ALL', '尉氏县', shown(390), hidden(386, 390, 'PROTECTS_ANOTHER'), hidden(0, 4)),
+    onTimeRate: 0.87,
+    satisfactionRate: 0.9,
+  },
   byMonth: months,
   byCategory: [
     row('financing', 'FINANCING', shown(120), shown(118), hidden(0, 4)),
@@ -37,6 +54,12 @@ export const STATS: IssueStatistics = {
 };
 
 export const YEARS: YearSummary[] = [
-  { year: 2023, total: row('ALL', '尉氏县', shown(300), shown(300), shown(0)), medianWorkingDaysToResolve: null, enterprisesServed: shown(200), visits: shown(500) },
+  {
+    year: 2023,
+    total: row('ALL', '尉氏县', shown(300), shown(300), shown(0)),
+    medianWorkingDaysToResolve: null,
+    enterprisesServed: shown(200),
+    visits: shown(500),
+  },
   { year: 2024, total: STATS.total, medianWorkingDaysToResolve: 6.5, enterprisesServed: STATS.enterprisesServed, visits: STATS.visits },
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { enterpriseFilter, issueFilter, teamFilter, warningMatches, OPEN_STATUSES } from './filters';
+import { enterpriseFilter, issueFilter, OPEN_STATUSES, teamFilter, warningMatches } from './filters';
 import { emptyFilters } from './url';
 
 describe('filters → GraphQL variables', () => {
@@ -10,12 +10,27 @@ describe('filters → GraphQL variables', () => {
   });
 
   it('maps the shared filters to each connection', () => {
-    const f = { ...emptyFilters(), townships: ['410223101'], categories: ['LAND' as const], warnings: ['RED' as const], search: ' 纸业 ', aboveScale: true };
+    const f = {
+      ...emptyFilters(),
+      townships: ['410223101'],
+      categories: ['LAND' as const],
+      warnings: ['RED' as const],
+      search: ' 纸业 ',
+      aboveScale: true,
+    };
     expect(enterpriseFilter(f, [114.1, 34.2, 114.3, 34.5])).toEqual({
-      townshipCodes: ['410223101'], search: '纸业', aboveScale: true, hasOpenIssues: true, bbox: [114.1, 34.2, 114.3, 34.5],
+      townshipCodes: ['410223101'],
+      search: '纸业',
+      aboveScale: true,
+      hasOpenIssues: true,
+      bbox: [114.1, 34.2, 114.3, 34.5],
     });
     expect(issueFilter(f)).toEqual({
-      townshipCodes: ['410223101'], categories: ['LAND'], warningColors: ['RED'], statuses: OPEN_STATUSES, search: '纸业',
+      townshipCodes: ['410223101'],
+      categories: ['LAND'],
+      warningColors: ['RED'],
+      statuses: OPEN_STATUSES,
+      search: '纸业',
     });
     expect(teamFilter(f)).toEqual({ townshipCodes: ['410223101'], speciality: 'LAND', search: '纸业' });
   });

@@ -1,31 +1,16 @@
 /** Shared filters → GraphQL filter variables for each connection. */
+import { type EnterpriseFilter, type IssueFilter, IssueStatus, type ServiceTeamFilter, type WarningColor } from '../api/generated/graphql';
 import type { Filters, WarningName } from './url';
 
 export type BBox = [number, number, number, number];
 
-export interface EnterpriseFilterVars {
-  townshipCodes?: string[];
-  search?: string;
-  aboveScale?: boolean;
-  hasOpenIssues?: boolean;
-  bbox?: BBox;
-}
+export type EnterpriseFilterVars = EnterpriseFilter;
+export type IssueFilterVars = IssueFilter;
+export type TeamFilterVars = ServiceTeamFilter;
 
-export interface IssueFilterVars {
-  townshipCodes?: string[];
-  categories?: string[];
-  warningColors?: string[];
-  search?: string;
-  statuses?: string[];
-}
-
-export interface TeamFilterVars {
-  townshipCodes?: string[];
-  speciality?: string;
-  search?: string;
-}
-
-export const OPEN_STATUSES = ['REPORTED', 'DISPATCHED', 'IN_PROGRESS', 'RETURNED', 'REOPENED'];
+const RESOLVED: readonly IssueStatus[] = [IssueStatus.Resolved, IssueStatus.Closed];
+/** Statuses of issues still being worked on: all but resolved and closed. */
+export const OPEN_STATUSES: IssueStatus[] = Object.values(IssueStatus).filter((s) => !RESOLVED.includes(s));
 
 export function enterpriseFilter(f: Filters, bbox: BBox | null = null): EnterpriseFilterVars {
   const out: EnterpriseFilterVars = {};
@@ -48,7 +33,7 @@ export function issueFilter(f: Filters, townshipsInView: string[] | null = null)
   if (townshipsInView) codes = codes ? codes.filter((c) => townshipsInView.includes(c)) : [...townshipsInView];
   if (codes) out.townshipCodes = codes;
   if (f.categories.length) out.categories = [...f.categories];
-  const colours = f.warnings.filter((w) => w !== 'NONE');
+  const colours = f.warnings.filter((w): w is WarningColor => w !== 'NONE');
   if (colours.length) {
     out.warningColors = colours;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { translate } from '../i18n';
-import { screenFor, shouldReturnToSignIn, signInMessages, validateCredentials, withLang, type SignInTexts } from './session';
+import { type SignInTexts, screenFor, shouldReturnToSignIn, signInMessages, validateCredentials, withLang } from './session';
 import { parseState, serializeState } from './url';
 
 const zh: SignInTexts = (key, vars) => translate('zh-CN', key, vars);
@@ -8,7 +8,7 @@ const en: SignInTexts = (key, vars) => translate('en', key, vars);
 
 describe('what the app shows for `me`', () => {
   it('shows the dashboard to a member of staff', () => {
-    const me = { id: 'U3RhZmY6Mw==', name: '王敏', roles: ['dispatcher'] };
+    const me = { id: 'U3RhZmY6Mw==', name: '王敏', roles: ['dispatcher'], department: { name: '县营商办' } };
     expect(screenFor(me)).toEqual({ kind: 'dashboard', me });
   });
 
@@ -48,20 +48,29 @@ describe('sign-in form messages', () => {
   });
 
   it('shows throttling under the form with the wait', () => {
-    const m = signInMessages([{
-      field: null, code: 'THROTTLED',
-      message: 'too many failed sign-ins: try again after 2026-05-01T08:00:00Z (in 840 seconds)',
-    }], en);
+    const m = signInMessages(
+      [
+        {
+          field: null,
+          code: 'THROTTLED',
+          message: 'too many failed sign-ins: try again after 2026-05-01T08:00:00Z (in 840 seconds)',
+        },
+      ],
+      en,
+    );
     expect(m.general).toBe('Too many failed sign-ins: try again in 840 seconds.');
     expect(m.username + m.password).toBe('');
     expect(signInMessages([{ field: null, code: 'THROTTLED', message: 'later' }], zh).general).toBe('登录失败次数过多，请稍后再试。');
   });
 
   it('keeps other errors next to their field or under the form', () => {
-    const m = signInMessages([
-      { field: 'input.username', code: 'INVALID', message: 'too long' },
-      { field: null, code: 'INTERNAL', message: 'oops' },
-    ], zh);
+    const m = signInMessages(
+      [
+        { field: 'input.username', code: 'INVALID', message: 'too long' },
+        { field: null, code: 'INTERNAL', message: 'oops' },
+      ],
+      zh,
+    );
     expect(m).toEqual({ username: 'too long', password: '', general: 'oops' });
   });
 });

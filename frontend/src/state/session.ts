@@ -2,15 +2,13 @@
  * Who is signed in and what the app shows for it: the sign-in screen or the dashboard.
  * Pure logic (no DOM), so that it can be unit-tested; pages/shell.ts does the rendering.
  */
-import type { StaffRef } from '../api/queries';
+import type { StaffRef } from '../api/session';
 import type { Lang } from './url';
 
 /** Why the sign-in screen is shown: first visit (null), after sign-out, after the session ended, server down. */
 export type SignInNotice = 'signedOut' | 'expired' | 'unreachable' | null;
 
-export type Screen =
-  | { kind: 'signIn'; notice: SignInNotice }
-  | { kind: 'dashboard'; me: StaffRef };
+export type Screen = { kind: 'signIn'; notice: SignInNotice } | { kind: 'dashboard'; me: StaffRef };
 
 /**
  * What to show for the answer to `{ me }`: the dashboard for a member of staff, otherwise the
@@ -30,10 +28,18 @@ export function shouldReturnToSignIn(onDashboard: boolean, sentAt: number, signe
   return onDashboard && sentAt >= signedInAt;
 }
 
-export interface SignInUserError { field: string | null; code: string; message: string }
+export interface SignInUserError {
+  field: string | null;
+  code: string;
+  message: string;
+}
 
 /** Messages for the sign-in form, each next to its field; `general` goes under the form. */
-export interface SignInMessages { username: string; password: string; general: string }
+export interface SignInMessages {
+  username: string;
+  password: string;
+  general: string;
+}
 
 /** Translator for the keys this module needs (i18n's `t`, injected to keep this module pure). */
 export type SignInTexts = (

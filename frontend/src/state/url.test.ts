@@ -1,13 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { defaultState, differsBeyondPosition, parseState, serializeState, type AppState } from './url';
+import { type AppState, defaultState, differsBeyondPosition, parseState, serializeState } from './url';
 
 describe('URL state', () => {
   it('round-trips a full state', () => {
     const s: AppState = {
-      view: 'list', tab: 'issues', metric: 'overdue',
-      filters: { townships: ['410223001', '410223101'], categories: ['LAND', 'POWER'], warnings: ['RED'], search: '猪 运输', aboveScale: true, hasOpen: false },
-      onlyMap: true, sort: { field: 'DEADLINE', dir: 'ASC' }, township: '410223101', enterprise: 'RW50ZXJwcmlzZToz',
-      lang: 'en', tiles: true, at: [34.41, 114.19, 11],
+      view: 'list',
+      tab: 'issues',
+      metric: 'overdue',
+      filters: {
+        townships: ['410223001', '410223101'],
+        categories: ['LAND', 'POWER'],
+        warnings: ['RED'],
+        search: '猪 运输',
+        aboveScale: true,
+        hasOpen: false,
+      },
+      onlyMap: true,
+      sort: { field: 'DEADLINE', dir: 'ASC' },
+      township: '410223101',
+      enterprise: 'RW50ZXJwcmlzZToz',
+      lang: 'en',
+      tiles: true,
+      at: [34.41, 114.19, 11],
     };
     expect(parseState(serializeState(s))).toEqual(s);
   });

@@ -1,19 +1,20 @@
 /** App state that lives in the URL: a link reproduces the screen, Back restores the previous one. */
+import { IssueCategory, WarningColor } from '../api/generated/graphql';
 
 export type View = 'map' | 'list' | 'coverage';
 export type ListTab = 'enterprises' | 'issues' | 'teams';
 export type Metric = 'open' | 'overdue' | 'enterprises' | 'teams' | 'gaps' | 'rate';
 export type Lang = 'zh-CN' | 'en';
-export type WarningName = 'RED' | 'ORANGE' | 'YELLOW' | 'GREEN' | 'NONE';
+/** A warning colour, or NONE for an enterprise without an open issue. */
+export type WarningName = WarningColor | 'NONE';
 
 export const VIEWS: readonly View[] = ['map', 'list', 'coverage'];
 export const TABS: readonly ListTab[] = ['enterprises', 'issues', 'teams'];
 export const METRICS: readonly Metric[] = ['open', 'overdue', 'enterprises', 'teams', 'gaps', 'rate'];
-export const WARNINGS: readonly WarningName[] = ['RED', 'ORANGE', 'YELLOW', 'GREEN', 'NONE'];
-export const CATEGORIES = [
-  'FINANCING', 'LABOUR', 'LAND', 'POWER', 'PERMITS', 'LOGISTICS', 'SALES', 'TALENT', 'ENVIRONMENT', 'POLICY',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
+/** Worst first, as the filter and the legend list them. */
+export const WARNINGS: readonly WarningName[] = [...Object.values(WarningColor).reverse(), 'NONE'];
+export const CATEGORIES: readonly IssueCategory[] = Object.values(IssueCategory);
+export type Category = IssueCategory;
 
 export interface Filters {
   townships: string[];
@@ -52,8 +53,17 @@ export function emptyFilters(): Filters {
 
 export function defaultState(): AppState {
   return {
-    view: 'map', tab: 'enterprises', metric: 'open', filters: emptyFilters(), onlyMap: false, sort: null,
-    township: null, enterprise: null, lang: 'zh-CN', tiles: false, at: null,
+    view: 'map',
+    tab: 'enterprises',
+    metric: 'open',
+    filters: emptyFilters(),
+    onlyMap: false,
+    sort: null,
+    township: null,
+    enterprise: null,
+    lang: 'zh-CN',
+    tiles: false,
+    at: null,
   };
 }
 
@@ -63,7 +73,10 @@ function pick<T extends string>(value: string | null, allowed: readonly T[], fal
 
 function list<T extends string>(value: string | null, allowed?: readonly T[]): T[] {
   if (value === null || value === '') return [];
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const kept = allowed ? items.filter((s) => (allowed as readonly string[]).includes(s)) : items;
   return [...new Set(kept)] as T[];
 }

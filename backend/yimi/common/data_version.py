@@ -1,0 +1,34 @@
+"""The data version: a number the database moves with every write to a table the API reads.
+
+Triggers (migration 0010) bump the one row of ``data_version`` in the transaction of each write —
+whichever code path makes it: the web app, the API, the CLI, an import, the demo loader, plain SQL —
+so the new version becomes visible at the commit, together with the data it stands for, to every
+server process. A cache of answers keys them on it::
+
+    version = await data_version.current()   # first, before reading what the answer is made of
+    answer = cache.get((key, version)) or compute_and_store((key, version))
+
+Reading the version before the data is what keeps this sound: a write committed in between makes the
+stored answer newer than its key says, never older, and the next reader sees the new version.
+
+Not covered by the version (each cache must handle them itself):
+* time: an answer that depends on the clock (warning colours, overdue counts, "this year") changes
+  without any write; see ``yimi.graphql.response_cache`` for when such answers expire;
+* a database replaced under a running server (``yimi restore --force``) can bring an old version
+  number back: keep entries at most ``MAX_AGE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+from tortoise import connections
+
+# How long a cached answer may be kept at most, whatever the version says (see above).
+MAX_AGE_SECONDS = 300
+
+QUERY = "SELECT version FROM data_version WHERE id = 1"
+
+
+async def current() -> int:
+    """The data version as last committed: one primary-key query."""
+    rows = await connections.get("default").execute_query_dict(QUERY)
+    return int(rows[0]["version"]) if rows else 0
