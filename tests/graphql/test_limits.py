@@ -208,7 +208,7 @@ def test_large_scalars_count_by_their_size():
     # Everywhere it is resolved: 15 townships, × 10 teams, × 10 townships, × 10 objects of outline.
     outlines = "{ coverage { teams { townships { boundary } } } }"
     assert cost_of(outlines) == 2 + math.ceil((15 + 150 + 1_500 + 15_000) / 100)
-    assert cost_of("{ a: mapLayer b: mapLayer }") == 2 * 7
+    assert cost_of("{ a: mapLayer b: mapLayer }") == 2 * 5 + math.ceil(2 * 120 / 100)
     # `seat` is a point (two numbers), weightless like any small object.
     assert cost_of("{ townships(first: 100) { nodes { seat { lon lat } } } }") == 1
 

@@ -155,13 +155,15 @@ async def _warnings(qs, now: datetime) -> tuple[dict[int, int], datetime | None]
     marks = placeholders(len(params) + 1, 6)
     now_at = marks[:3]
     ahead = marks[3:]
+    # The filter first, as a CTE: SQLite numbers its parameters in the order they appear.
     sql = (
-        "SELECT enterprise_id, "
+        (f"WITH chosen AS ({sql_filter}) " if sql_filter else "")
+        + "SELECT enterprise_id, "
         f"MAX(CASE WHEN deadline <= {now_at[0]} THEN 3 WHEN orange_at <= {now_at[1]} THEN 2 "
         f"WHEN yellow_at <= {now_at[2]} THEN 1 ELSE 0 END), "
         f"MIN(CASE WHEN yellow_at > {ahead[0]} THEN yellow_at WHEN orange_at > {ahead[1]} THEN orange_at "
         f"WHEN deadline > {ahead[2]} THEN deadline END) "
-        f"FROM open_issue {'WHERE enterprise_id IN (' + sql_filter + ')' if sql_filter else ''} "
+        f"FROM open_issue {'WHERE enterprise_id IN (SELECT id FROM chosen)' if sql_filter else ''} "
         "GROUP BY enterprise_id"
     )
     rows = await raw_rows(sql, [*params, now, now, now, now, now, now])

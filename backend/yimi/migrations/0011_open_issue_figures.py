@@ -236,7 +236,7 @@ async def backward(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("yimi", "0009_issue_import")]
+    dependencies = [("yimi", "0010_data_version")]
 
     initial = False
 
