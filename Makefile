@@ -92,6 +92,7 @@ tests/perf/node_modules/.package-lock.json: tests/perf/package-lock.json
 BENCH_SCALE ?= county
 
 bench: install-dev frontend tests/perf/node_modules/.package-lock.json
+	$(BIN)/python tests/perf/benchdata.py --scale $(BENCH_SCALE)
 	$(BIN)/python tests/perf/bench_api.py --scale $(BENCH_SCALE)
 	$(BIN)/python tests/perf/bench_load.py --scale $(BENCH_SCALE)
 	$(BIN)/python tests/perf/bench_map.py

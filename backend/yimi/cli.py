@@ -432,7 +432,8 @@ def serve(
         _refuse(error)
     if settings.redis_url and (problem := processes.redis_problem(settings.redis_url)):
         # Not a refusal: the app serves through a Redis outage (yimi.common.counters, yimi.live.broker).
-        typer.echo(f"yimi: warning: {problem}; serving anyway, with per-process counters until it answers", err=True)
+        meanwhile = "each worker counts limits alone and live updates are off"
+        typer.echo(f"yimi: warning: {problem}; serving anyway: until it answers, {meanwhile}", err=True)
     with processes.pooled_metrics(workers):
         uvicorn.run(
             "yimi.app:create_app",

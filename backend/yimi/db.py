@@ -11,6 +11,7 @@ from pathlib import Path
 # datetime one.
 import tortoise.backends.sqlite.executor  # noqa: F401
 from tortoise import Tortoise, connections
+from tortoise.backends.base.client import TransactionalDBClient, TransactionContextPooled
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.sqlite.client import SqliteTransactionContext, SqliteTransactionWrapper
 from tortoise.connection import get_connections
@@ -42,10 +43,15 @@ async def _begin_immediate(self) -> None:
 SqliteTransactionWrapper.begin = _begin_immediate  # type: ignore[method-assign]
 
 
+# Tortoise's own __aenter__ of a transaction undoes nothing when BEGIN fails, and __aexit__ never
+# runs then. On SQLite it keeps the connection's lock ("database is locked" after the busy timeout,
+# or the task cancelled meanwhile): every later query of the process waits forever. On PostgreSQL
+# (a BEGIN on a connection the server has just closed) it never returns the pooled connection, so
+# each such failure shrinks the pool for good, and leaves the failed transaction in place of the
+# pool; measured with PostgreSQL ending its connections: every later query of the process failed.
+
+
 async def _enter_or_undo(self: SqliteTransactionContext) -> SqliteTransactionWrapper:
-    # Tortoise's own __aenter__ keeps the connection's lock, and its connection for this task,
-    # when BEGIN fails ("database is locked" after the busy timeout, or the task is cancelled
-    # meanwhile): __aexit__ never runs, and every later query of the process waits forever.
     await self._trxlock.acquire()
     try:
         await self.ensure_connection()
@@ -66,6 +72,24 @@ async def _enter_or_undo(self: SqliteTransactionContext) -> SqliteTransactionWra
 
 
 SqliteTransactionContext.__aenter__ = _enter_or_undo  # type: ignore[method-assign]
+
+
+async def _enter_pooled_or_undo(self: TransactionContextPooled) -> TransactionalDBClient:
+    await self.ensure_connection()
+    pool = self.client._parent._pool
+    self.client._connection = await pool.acquire()
+    self.token = get_connections().set(self.connection_name, self.client)
+    try:
+        await self.client.begin()
+    except BaseException:
+        get_connections().reset(self.token)
+        with suppress(Exception):
+            await pool.release(self.client._connection)
+        raise
+    return self.client
+
+
+TransactionContextPooled.__aenter__ = _enter_pooled_or_undo  # type: ignore[method-assign]
 
 MODEL_MODULES = [
     "yimi.townships.models",

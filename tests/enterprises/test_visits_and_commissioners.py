@@ -122,10 +122,10 @@ async def test_visits_refused_change_nothing(actors, anon):
     tomorrow = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)).isoformat()
     assert await error(actors.dispatcher, teamId=gid("ServiceTeam", p.team_a), visitedOn=tomorrow) == (
         "visitedOn",
-        "INVALID",
+        "OUT_OF_RANGE",
     )
-    assert await error(actors.dispatcher) == ("teamId", "INVALID")
-    assert await error(actors.dispatcher, teamId="nonsense") == ("teamId", "INVALID")
+    assert await error(actors.dispatcher) == ("teamId", "REQUIRED")
+    assert await error(actors.dispatcher, teamId="nonsense") == ("teamId", "NOT_A_GLOBAL_ID")
     assert await error(actors.dispatcher, teamId=gid("ServiceTeam", 10**6)) == ("teamId", "NOT_FOUND")
     assert await error(actors.dispatcher, commissionerId=gid("Staff", p.member_a.id)) == ("commissionerId", "INVALID")
     assert await error(
@@ -135,7 +135,7 @@ async def test_visits_refused_change_nothing(actors, anon):
         actors.dispatcher,
         teamId=gid("ServiceTeam", p.team_a),
         issues=[{"category": "LAND", "title": "用地"}, {"category": "LAND", "title": "  "}],
-    ) == ("issues[1].title", "INVALID")
+    ) == ("issues[1].title", "REQUIRED")
     assert await counts() == before
 
 

@@ -113,9 +113,11 @@ async def test_cursors_are_checked(gql):
     for forged in [
         forge("keyset:" + json.dumps([name, values, "1; DROP TABLE issue"])),
         forge("keyset:" + json.dumps([name, ["not a time"], pk])),
-        forge("keyset:" + json.dumps([name, ["2024-01-01T00:00:00"], pk])),  # no time zone
+        forge("keyset:" + json.dumps([name, [0, "2024-01-01T00:00:00"], pk])),  # no time zone
         forge("keyset:" + json.dumps([name, [], pk])),
         forge("keyset:" + json.dumps([name, [1], pk])),
+        forge("keyset:" + json.dumps([name, [0, 1], pk])),
+        forge("keyset:" + json.dumps([name, ["0", values[1]], pk])),
         forge("keyset:[[["),
         forge("cursor:40"),  # an offset cursor (nested lists) where a keyset one belongs
         "%%%",

@@ -119,7 +119,15 @@ async def test_orderings(gql, field, key, direction):
     issues = await all_pages(
         gql, {"townshipCodes": ["410223105", "410223001"]}, {"field": field, "direction": direction}
     )
-    if key in ("reportedAt", "deadline"):
+    if key == "deadline":
+        # Open issues first in either direction, each part by deadline.
+        done = [i["status"] in ("RESOLVED", "CLOSED") for i in issues]
+        assert done == sorted(done) and any(done) and not all(done)
+        for part in (False, True):
+            values = [datetime.fromisoformat(i[key]) for i, d in zip(issues, done, strict=True) if d is part]
+            assert values == sorted(values, reverse=direction == "DESC")
+        return
+    if key == "reportedAt":
         values = [datetime.fromisoformat(i[key]) for i in issues]
     elif key == "status":
         workflow = ["REPORTED", "DISPATCHED", "IN_PROGRESS", "RETURNED", "REOPENED", "RESOLVED", "CLOSED"]

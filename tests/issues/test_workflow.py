@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +20,7 @@ from tests.issues.workflow_helpers import (
     snapshot,
 )
 from yimi.accounts.models import Staff
+from yimi.common.errors import ErrorCode, ServiceError
 from yimi.enterprises.models import Enterprise
 from yimi.issues.deadlines import deadline_for
 from yimi.issues.models import (
@@ -284,7 +285,7 @@ async def test_deciding_a_decided_extension_is_illegal(actors):
         version=5,
         approve=True,
     )
-    assert error["message"] == "cannot decide an extension request that is rejected; decide applies to: pending"
+    assert error["message"] == "no extension request of this issue is pending"
     assert await snapshot(pk(issue["id"])) == before
 
 
@@ -419,17 +420,23 @@ async def test_bad_input_is_a_user_error_naming_the_field(actors):
     args = {"issueId": issue["id"], "version": issue["version"]}
     before = await snapshot(pk(issue["id"]))
 
-    async def field_of(gql, mutation, code="INVALID", **input):
+    async def field_of(gql, mutation, code="REQUIRED", **input):
         return (await refused(gql, mutation, code, **input))["field"]
 
-    error = await refused(actors.member_a, "resolveIssue", "INVALID", summary="  ", **args)
+    error = await refused(actors.member_a, "resolveIssue", "REQUIRED", summary="  ", **args)
     assert (error["field"], error["message"]) == ("summary", "a summary is required")
     assert await field_of(actors.member_a, "returnDispatch", reason="", **args) == "reason"
     assert await field_of(actors.dispatcher, "escalateIssue", reason="", **args) == "reason"
     assert await field_of(actors.member_a, "addIssueNote", issueId=issue["id"], note="") == "note"
-    assert await field_of(actors.member_a, "resolveIssue", issueId="not-an-id", version=1, summary="x") == "issueId"
+    assert (
+        await field_of(actors.member_a, "resolveIssue", "NOT_A_GLOBAL_ID", issueId="not-an-id", version=1, summary="x")
+        == "issueId"
+    )
     enterprise_id = gid("Enterprise", p.enterprise.id)
-    assert await field_of(actors.member_a, "resolveIssue", issueId=enterprise_id, version=1, summary="x") == "issueId"
+    assert (
+        await field_of(actors.member_a, "resolveIssue", "WRONG_ID_TYPE", issueId=enterprise_id, version=1, summary="x")
+        == "issueId"
+    )
     assert (
         await field_of(
             actors.member_a, "resolveIssue", "NOT_FOUND", issueId=gid("Issue", 10**9), version=1, summary="x"
@@ -438,13 +445,23 @@ async def test_bad_input_is_a_user_error_naming_the_field(actors):
     )
     assert (
         await field_of(
-            actors.member_a, "requestExtension", requestedDeadline="2020-01-01T00:00:00Z", reason="需要时间", **args
+            actors.member_a,
+            "requestExtension",
+            "OUT_OF_RANGE",
+            requestedDeadline="2020-01-01T00:00:00Z",
+            reason="需要时间",
+            **args,
         )
         == "requestedDeadline"
     )
     assert (
         await field_of(
-            actors.member_a, "requestExtension", requestedDeadline="2099-01-01T00:00:00", reason="需要时间", **args
+            actors.member_a,
+            "requestExtension",
+            "INVALID",
+            requestedDeadline="2099-01-01T00:00:00",
+            reason="需要时间",
+            **args,
         )
         == "requestedDeadline"
     )
@@ -473,7 +490,7 @@ async def test_bad_input_is_a_user_error_naming_the_field(actors):
     error = await refused(
         actors.dispatcher,
         "confirmIssue",
-        "INVALID",
+        "REQUIRED",
         issueId=done["id"],
         version=done["version"],
         satisfaction="UNSATISFIED",
@@ -484,9 +501,14 @@ async def test_bad_input_is_a_user_error_naming_the_field(actors):
     args = {"issueId": new["id"], "version": 1}
     team_a = gid("ServiceTeam", p.team_a)
     assert (
-        await field_of(actors.dispatcher, "dispatchIssue", leadTeamId=team_a, coHandlerTeamIds=[team_a], **args)
+        await field_of(
+            actors.dispatcher, "dispatchIssue", "INVALID", leadTeamId=team_a, coHandlerTeamIds=[team_a], **args
+        )
         == "coHandlerTeamIds"
     )
+    # No team chosen: the web app sends an empty ID.
+    error = await refused(actors.dispatcher, "dispatchIssue", "REQUIRED", leadTeamId="", **args)
+    assert (error["field"], error["message"]) == ("leadTeamId", "a lead team is required")
     assert (
         await field_of(actors.dispatcher, "dispatchIssue", "NOT_FOUND", leadTeamId=gid("ServiceTeam", 10**6), **args)
         == "leadTeamId"
@@ -502,11 +524,40 @@ async def test_bad_input_is_a_user_error_naming_the_field(actors):
         )
         == "coHandlerTeamIds[1]"
     )
-    assert await field_of(actors.dispatcher, "dispatchIssue", leadTeamId=enterprise_id, **args) == "leadTeamId"
     assert (
-        await field_of(actors.dispatcher, "dispatchIssue", leadTeamId=team_a, deadline="2021-01-01T00:00:00Z", **args)
+        await field_of(actors.dispatcher, "dispatchIssue", "WRONG_ID_TYPE", leadTeamId=enterprise_id, **args)
+        == "leadTeamId"
+    )
+    assert (
+        await field_of(
+            actors.dispatcher,
+            "dispatchIssue",
+            "OUT_OF_RANGE",
+            leadTeamId=team_a,
+            deadline="2021-01-01T00:00:00Z",
+            **args,
+        )
         == "deadline"
     )
+    # Saturday 3 January 2099 is no working day (for years it does not know, the calendar counts Mon–Fri).
+    error = await refused(
+        actors.dispatcher, "dispatchIssue", "NOT_A_WORKING_DAY", leadTeamId=team_a, dueOn="2099-01-03", **args
+    )
+    assert error["field"] == "dueOn"
+    error = await refused(
+        actors.dispatcher, "dispatchIssue", "OUT_OF_RANGE", leadTeamId=team_a, dueOn="2021-01-04", **args
+    )
+    assert error["field"] == "dueOn"
+    error = await refused(
+        actors.dispatcher,
+        "dispatchIssue",
+        "INVALID",
+        leadTeamId=team_a,
+        dueOn="2099-01-05",
+        deadline="2099-01-05T12:00:00+08:00",
+        **args,
+    )
+    assert error["field"] == "dueOn"
     assert (await Issue.get(id=pk(new["id"]))).status == IssueStatus.REPORTED
 
 
@@ -688,13 +739,12 @@ async def test_deadlines_count_chinese_working_days_with_make_up_days(actors, se
     )
     assert reported.deadline == local(2025, 2, 5, 17, 30)
     assert reported.number.startswith("WS-2025-")
-    # Dispatched on the make-up Sunday 26 Jan: the order is due 3 working days after it,
-    # Mon 27 Jan, Wed 5 and Thu 6 Feb.
+    # Dispatched on the make-up Sunday 26 Jan without a deadline: the order is due at the issue's
+    # deadline, which stays (one deadline per issue).
     issue = await IssueWorkflow(staff, settings, local(2025, 1, 26, 9, 0)).dispatch(reported.id, 1, p.team_a)
     [order] = await DispatchOrder.filter(issue_id=issue.id)
-    assert order.due_at == local(2025, 2, 6, 17, 30)
-    # The issue's own deadline is its report's; dispatching does not move it.
-    assert issue.deadline == local(2025, 2, 5, 17, 30)
+    assert order.due_at == issue.deadline == local(2025, 2, 5, 17, 30)
+    assert (await Issue.get(id=issue.id)).deadline == local(2025, 2, 5, 17, 30)
 
     # National Day 2025: off 1–8 Oct; Sunday 28 Sep and Saturday 11 Oct are working days.
     # Reported Friday 26 Sep, financing, normal: Sun 28, Mon 29, Tue 30, Thu 9, Fri 10, Sat 11, Mon 13.
@@ -702,23 +752,31 @@ async def test_deadlines_count_chinese_working_days_with_make_up_days(actors, se
         p.enterprise.id, IssueDraft(IssueCategory.FINANCING, "贷款续贷", IssueSource.ONLINE)
     )
     assert reported.deadline == local(2025, 10, 13, 17, 30)
-    # Dispatched on Tuesday 30 Sep: 7 working days from the dispatch are
-    # Thu 9, Fri 10, Sat 11 (make-up), Mon 13, Tue 14, Wed 15, Thu 16 Oct.
-    issue = await IssueWorkflow(staff, settings, local(2025, 9, 30, 16, 0)).dispatch(reported.id, 1, p.team_a)
+    # The dispatcher sets the day: a holiday Saturday is refused, the make-up Saturday 11 Oct is a
+    # working day; the issue is due at its close of business, and its warning thresholds follow.
+    on_30_sep = IssueWorkflow(staff, settings, local(2025, 9, 30, 16, 0))
+    with pytest.raises(ServiceError) as refusal:
+        await on_30_sep.dispatch(reported.id, 1, p.team_a, due_on=date(2025, 10, 4))
+    assert (refusal.value.field, refusal.value.code) == ("dueOn", ErrorCode.NOT_A_WORKING_DAY)
+    issue = await on_30_sep.dispatch(reported.id, 1, p.team_a, due_on=date(2025, 10, 11))
     [order] = await DispatchOrder.filter(issue_id=issue.id)
-    assert order.due_at == local(2025, 10, 16, 17, 30)
+    row = await Issue.get(id=issue.id)
+    assert order.due_at == row.deadline == local(2025, 10, 11, 17, 30)
+    assert (row.yellow_at, row.orange_at) == thresholds(row.reported_at, row.deadline, 0.5, 0.8)
+    event = await IssueEvent.filter(issue_id=issue.id, action="dispatch").get()
+    assert "办理时限由2025-10-13 17:30改为2025-10-11 17:30" in event.note
     # Land needs another department's approval: normal priority gets 15 working days,
     # Sun 28 Sep … Tue 30 Sep (3), Thu 9 … Sat 11 Oct (6), Mon 13 … Fri 17 (11), Mon 20 … Thu 23 (15).
     land = await IssueWorkflow(staff, settings, local(2025, 9, 26, 15, 0)).report(
         p.enterprise.id, IssueDraft(IssueCategory.LAND, "厂房扩建用地", IssueSource.VISIT)
     )
     assert land.deadline == local(2025, 10, 23, 17, 30)
-    # An explicit deadline wins over the rules.
+    # An explicit deadline wins over the rules, for the issue and its orders.
     issue = await IssueWorkflow(staff, settings, local(2025, 9, 29, 9, 0)).dispatch(
         land.id, 1, p.team_a, deadline=local(2025, 10, 20, 12, 0)
     )
     [order] = await DispatchOrder.filter(issue_id=issue.id)
-    assert order.due_at == local(2025, 10, 20, 12, 0)
+    assert order.due_at == (await Issue.get(id=issue.id)).deadline == local(2025, 10, 20, 12, 0)
 
 
 async def test_an_extension_moves_the_deadline_only_once_approved(actors):
@@ -751,7 +809,7 @@ async def test_an_extension_moves_the_deadline_only_once_approved(actors):
     error = await refused(
         actors.member_a,
         "requestExtension",
-        "INVALID",
+        "DUPLICATE",
         issueId=issue["id"],
         version=4,
         requestedDeadline=(asked + timedelta(days=1)).isoformat(),

@@ -106,3 +106,47 @@ def test_a_redis_url_that_is_not_one_is_refused_in_one_line(tmp_path):
     assert lines == [
         "yimi: YIMI_REDIS_URL: must start with redis://, rediss:// or unix:// (e.g. redis://127.0.0.1:6379/0)"
     ]
+
+
+def test_a_redis_that_does_not_answer_at_start_is_a_warning_not_a_refusal(tmp_path):
+    """The app serves through a Redis outage (per-process counters), so it starts, saying so."""
+    import signal
+    import time
+
+    import httpx
+
+    from tests.servers import free_port
+
+    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{tmp_path / 'yimi.sqlite3'}"}
+    migrated = subprocess.run([sys.executable, "-m", "yimi.cli", "migrate"], capture_output=True, env=env, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr
+    port, log = free_port(), tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "yimi.cli", "serve", "--port", str(port), "--workers", "2"],
+            env={**env, "YIMI_REDIS_URL": "redis://:hunter2@127.0.0.1:1/0"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1, trust_env=False).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+    warnings = [line for line in log.read_text().splitlines() if line.startswith("yimi: warning:")]
+    assert len(warnings) == 1, log.read_text()
+    assert warnings[0].startswith("yimi: warning: Redis at redis://127.0.0.1:1/0 does not answer (")
+    assert warnings[0].endswith(
+        "serving anyway: until it answers, each worker counts limits alone and live updates are off"
+    )
+    assert "hunter2" not in log.read_text()

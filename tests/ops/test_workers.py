@@ -30,7 +30,7 @@ pytestmark = pytest.mark.timeout(90)
 
 PG = os.environ.get("YIMI_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 PASSWORD = "several workers test password"
-POINTS = 30  # each caller's budget: small, so that a partner spends it in a few requests
+POINTS = 100  # each caller's budget: small, so that a partner spends it in a few requests
 MAX_FAILED_SIGN_INS = 3
 CSRF = {"X-Yimi-CSRF": "1"}
 
@@ -43,7 +43,8 @@ mutation($enterpriseId: ID!, $title: String!) {
 }
 """
 CHANGES = "subscription($filter: IssueFilter) { issueChanged(filter: $filter) { action issue { id title } } }"
-SPEND = "query Spend { enterprises(first: 1) { nodes { id } } rateLimit { cost remaining limit } }"
+SPEND = "query Spend { enterprises(first: 100) { nodes { issues(first: 10) { totalCount } } } rateLimit { cost remaining } }"
+FIGURES = "query Figures { mapLayer townships(first: 10) { nodes { openIssueCount } } issues(first: 1) { totalCount } }"
 
 
 class Deployment:
@@ -135,14 +136,26 @@ async def post(server: LiveServer, query: str, variables: dict | None = None, **
     return response.json()
 
 
-async def test_a_change_made_through_one_server_reaches_the_subscribers_of_the_other(deployment):
-    a, b = deployment.a, deployment.b
-    async with client(a) as http:
+async def dispatcher(deployment: Deployment) -> dict[str, str]:
+    """The dispatcher signed in (on A): the cookie header, good on B too (one secret key)."""
+    async with client(deployment.a) as http:
         signed_in = await http.post(
             "/graphql", json={"query": SIGN_IN, "variables": {"u": deployment.seed["dispatcher"], "p": PASSWORD}}
         )
         assert signed_in.json()["data"]["signIn"]["staff"], signed_in.text
-        cookie = {"Cookie": f"{SESSION_COOKIE}={http.cookies[SESSION_COOKIE]}"}  # good on B too: one secret key
+        return {"Cookie": f"{SESSION_COOKIE}={http.cookies[SESSION_COOKIE]}"}
+
+
+async def report(deployment: Deployment, through: LiveServer, cookie: dict[str, str], title: str) -> dict:
+    enterprise = to_global_id("Enterprise", deployment.seed["enterprise"])
+    body = await post(through, REPORT, {"enterpriseId": enterprise, "title": title}, **cookie)
+    assert body["data"]["reportIssue"]["issue"], body
+    return body["data"]["reportIssue"]["issue"]
+
+
+async def test_a_change_made_through_one_server_reaches_the_subscribers_of_the_other(deployment):
+    a, b = deployment.a, deployment.b
+    cookie = await dispatcher(deployment)
     enterprise = to_global_id("Enterprise", deployment.seed["enterprise"])
     listeners = RedisBroker(deployment.redis_url)
     try:
@@ -159,14 +172,35 @@ async def test_a_change_made_through_one_server_reaches_the_subscribers_of_the_o
             await eventually(both_listening, "a subscriber on each server", timeout=10)
             for through in (a, b):
                 title = f"跨进程 {through.port} {time.time_ns()}"
-                body = await post(through, REPORT, {"enterpriseId": enterprise, "title": title}, **cookie)
-                assert body["data"]["reportIssue"]["issue"], body
+                issue = await report(deployment, through, cookie, title)
                 got_a, got_b = await asyncio.gather(on_a.next(op_a, 10), on_b.next(op_b, 10))
                 for got in (got_a, got_b):
                     assert got["issueChanged"]["action"] == "report"
-                    assert got["issueChanged"]["issue"] == body["data"]["reportIssue"]["issue"] | {"title": title}
+                    assert got["issueChanged"]["issue"] == issue | {"title": title}
     finally:
         await listeners.close()
+
+
+async def test_answers_read_on_one_server_follow_writes_made_through_the_other(deployment):
+    """Whatever a server caches (answers, figures, the map) must not outlive a write made elsewhere."""
+    cookie = await dispatcher(deployment)
+
+    async def figures(server: LiveServer) -> tuple[int, int, int]:
+        data = (await post(server, FIGURES, **cookie))["data"]
+        points = data["mapLayer"]["features"]
+        return (
+            data["issues"]["totalCount"],
+            sum(t["openIssueCount"] for t in data["townships"]["nodes"]),
+            sum(p["properties"]["openIssueCount"] or 0 for p in points),
+        )
+
+    for through, read_on in ((deployment.a, deployment.b), (deployment.b, deployment.a)):
+        before = [await figures(read_on) for _ in range(2)]  # read twice: any cache is warm
+        assert before[0] == before[1]
+        await report(deployment, through, cookie, f"缓存 {time.time_ns()}")
+        # Each count one higher, on every answer of the other server (A: on either of its workers).
+        for _ in range(2):
+            assert await figures(read_on) == tuple(n + 1 for n in before[0])
 
 
 async def test_a_partner_budget_spent_on_one_server_is_spent_on_the_other(deployment):

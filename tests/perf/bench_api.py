@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.conftest import count_sql
 from tests.perf import workload as w
 from tests.perf.benchdata import BACKENDS, PASSWORD, SCALES, dispatcher, working_copy
 from yimi import db
@@ -56,6 +57,7 @@ class Row:
     base: dict[str, float] = field(default_factory=dict)
     base_name: str = "raw SQL"
     note: dict[str, str] = field(default_factory=dict)
+    statements: dict[str, int] = field(default_factory=dict)  # SQL statements Yimi sent for one answer
 
 
 class Api:
@@ -92,6 +94,12 @@ async def sign_in(app, username: str) -> Api:
     )
     assert data["signIn"]["staff"], data
     return api
+
+
+async def statements(fn: Callable[[], Awaitable[Any]]) -> int:
+    with count_sql() as sent:
+        await fn()
+    return len(sent)
 
 
 async def p50(
@@ -137,16 +145,19 @@ async def _measure(api: Api, rows: dict[str, Row], label: str, rounds: int) -> N
     now = datetime.now(UTC)
 
     r = rows["enterprises"]
+    r.statements[label] = await statements(lambda: api.fetch(w.ENTERPRISES_PAGE))
     r.yimi[label] = await p50(lambda: api.fetch(w.ENTERPRISES_PAGE), rounds)
     r.base[label] = await p50(lambda: w.raw(w.ENTERPRISES_SQL), rounds)
 
     statuses = {"statuses": w.OPEN_ENUMS}
     r = rows["issues1"]
+    r.statements[label] = await statements(lambda: api.fetch(w.ISSUES_PAGE, statuses))
     r.yimi[label] = await p50(lambda: api.fetch(w.ISSUES_PAGE, statuses), rounds)
     r.base[label] = await p50(lambda: w.raw(w.ISSUES_FIRST_SQL), rounds)
     number, cursor = await pages(api, w.ISSUES_PAGE, "issues", statuses, DEEP_PAGE)
     r = rows["issuesN"]
     r.note[label] = f"page {number}"
+    r.statements[label] = await statements(lambda: api.fetch(w.ISSUES_PAGE, {**statuses, "after": cursor}))
     r.yimi[label] = await p50(lambda: api.fetch(w.ISSUES_PAGE, {**statuses, "after": cursor}), rounds)
     # The keyset of the same page: the last row of the page before, by position (untimed).
     offset = (number - 1) * w.PAGE - 1
@@ -186,6 +197,9 @@ async def _measure(api: Api, rows: dict[str, Row], label: str, rounds: int) -> N
 
     map_layer = lambda: api.fetch(w.MAP_LAYER, {"filter": {}})  # noqa: E731
     rows["map_cold"].yimi[label] = await p50(map_layer, max(3, rounds // 5), before=write)
+    await write()
+    rows["map_cold"].statements[label] = await statements(map_layer)
+    rows["map_warm"].statements[label] = await statements(map_layer)
     rows["map_warm"].yimi[label] = await p50(map_layer, rounds)
     points = len((await api(w.MAP_LAYER, {"filter": {}}))["mapLayer"]["features"])
     rows["map_cold"].note[label] = rows["map_warm"].note[label] = f"{points:,} points"
@@ -204,6 +218,7 @@ async def _measure(api: Api, rows: dict[str, Row], label: str, rounds: int) -> N
 
     r = rows["townships"]
     r.note[label] = f"{await all_townships():,} townships"
+    r.statements[label] = await statements(all_townships)
     r.yimi[label] = await p50(all_townships, max(3, rounds // 3))
     r.base[label] = await p50(lambda: w.raw(w.TOWNSHIPS_SQL, w.sql_time(now)), max(3, rounds // 3))
 
@@ -220,8 +235,10 @@ def new_rows() -> dict[str, Row]:
 
 
 def print_table(rows: dict[str, Row], labels: list[str], title: str) -> None:
-    print(f"\n{title}: p50 in ms; Yimi in the server process, baseline = raw SQL of the same rows")
-    head = f"{'benchmark':<62} {'db':<9} {'Yimi':>8} {'SQL':>7} {'ratio':>7}  {'target':<16} note"
+    print(
+        f"\n{title}: p50 in ms; Yimi in the server process, baseline = raw SQL of the same rows; stmts = SQL statements Yimi sent"
+    )
+    head = f"{'benchmark':<62} {'db':<9} {'Yimi':>8} {'SQL':>7} {'ratio':>7} {'stmts':>5}  {'target':<16} note"
     print(head)
     print("-" * len(head))
     for r in rows.values():
@@ -230,7 +247,10 @@ def print_table(rows: dict[str, Row], labels: list[str], title: str) -> None:
             if y is None:
                 continue
             ratio = f"{y / b:6.1f}×" if b else "      -"
-            print(f"{r.name:<62} {label:<9} {y:8.1f} {b or 0:7.1f} {ratio}  {r.target:<16} {r.note.get(label, '')}")
+            n = r.statements.get(label, "")
+            print(
+                f"{r.name:<62} {label:<9} {y:8.1f} {b or 0:7.1f} {ratio} {n:>5}  {r.target:<16} {r.note.get(label, '')}"
+            )
 
 
 def main() -> None:
@@ -254,7 +274,7 @@ def main() -> None:
             argv = [sys.executable, __file__, "--scale", args.scale, "--db", label, "--rounds", str(args.rounds)]
             subprocess.run([*argv, "--out", out.name], check=True)
             for key, saved in json.loads(Path(out.name).read_text()).items():
-                for part in ("yimi", "base", "note"):
+                for part in ("yimi", "base", "note", "statements"):
                     getattr(rows[key], part).update(saved[part])
     print_table(rows, labels, f"API at {args.scale} scale")
 

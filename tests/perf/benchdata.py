@@ -1,13 +1,18 @@
 """The benchmarks' databases: the demo (county or province scale) generated once, kept under var/bench/
-(SQLite) or as a PostgreSQL database, keyed by a hash of the demo generator's code and data, and
-copied for each run (the runs write: cold caches are measured after a write).
+(SQLite) or as a PostgreSQL database named yimi_bench_<scale>_<generator>_<migrations>, and copied for
+each run (the runs write: cold caches are measured after a write).
 
-Generating the province takes minutes: `make bench` regenerates only when backend/yimi/demo/ changed.
-The cached copy is migrated (`yimi migrate`) before each run, so new migrations need no new data.
+Generating the province takes minutes, so a cache is reused while the demo generator's code and data
+(backend/yimi/demo/) are unchanged, by any checkout whose migrations include those the cache was made
+with: the copy is migrated forward (`yimi migrate`), the cache never is. PostgreSQL caches are shared by
+every checkout on the server (an advisory lock keeps two from generating the same one) and never dropped
+by the benchmarks: drop stale ones by hand (`DROP DATABASE yimi_bench_…`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import hashlib
 import os
 import shutil
@@ -25,6 +30,7 @@ import asyncpg
 ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = ROOT / "var" / "bench"
 DEMO_DIR = ROOT / "backend" / "yimi" / "demo"
+MIGRATIONS_DIR = ROOT / "backend" / "yimi" / "migrations"
 PG = os.environ.get("YIMI_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 PG_PREFIX = "yimi_bench_"
 SCALES = ("county", "province")
@@ -36,6 +42,7 @@ DISPATCHER_SQL = (
     "SELECT username FROM staff WHERE is_active AND CAST(roles AS TEXT) LIKE '%\"dispatcher\"%' "
     "AND CAST(township_scope AS TEXT) IN ('[]', '') ORDER BY id LIMIT 1"
 )
+APPLIED_SQL = "SELECT name FROM tortoise_migrations"
 
 
 def generator_key(scale: str) -> str:
@@ -46,6 +53,14 @@ def generator_key(scale: str) -> str:
             digest.update(str(path.relative_to(DEMO_DIR)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
+
+
+def migrations_here() -> set[str]:
+    return {p.stem for p in MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.py")}
+
+
+def migrations_key() -> str:
+    return hashlib.sha256(" ".join(sorted(migrations_here())).encode()).hexdigest()[:8]
 
 
 def yimi(database_url: str, *args: str, timeout: float = 3600) -> str:
@@ -67,75 +82,117 @@ def _generate(database_url: str, scale: str) -> None:
     print(f"generated in {time.monotonic() - started:.0f} s", flush=True)
 
 
-def dispatcher(database_url: str) -> str:
-    """The username the benchmarks sign in as."""
-    import asyncio
+async def _pg_fetch(database_url: str, sql: str) -> list:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return list(await conn.fetch(sql))
+    finally:
+        await conn.close()
 
+
+def _fetch(database_url: str, sql: str) -> list:
     if database_url.startswith("sqlite://"):
         with sqlite3.connect(database_url.removeprefix("sqlite://")) as conn:
-            row = conn.execute(DISPATCHER_SQL).fetchone()
-    else:
+            return conn.execute(sql).fetchall()
+    return asyncio.run(_pg_fetch(database_url, sql))
 
-        async def fetch():
-            conn = await asyncpg.connect(database_url)
-            try:
-                return await conn.fetchrow(DISPATCHER_SQL)
-            finally:
-                await conn.close()
 
-        row = asyncio.run(fetch())
-    if row is None:
+def dispatcher(database_url: str) -> str:
+    """The username the benchmarks sign in as."""
+    rows = _fetch(database_url, DISPATCHER_SQL)
+    if not rows:
         raise RuntimeError(f"no dispatcher without a township scope in {database_url}")
-    return row[0]
+    return rows[0][0]
 
 
-async def _pg_admin() -> asyncpg.Connection:
-    return await asyncpg.connect(f"{PG}/test")
+def _usable(database_url: str) -> int | None:
+    """How many migrations the cache has, if all of them are migrations of this checkout."""
+    try:
+        applied = {row[0] for row in _fetch(database_url, APPLIED_SQL)}
+    except Exception:  # not a finished cache
+        return None
+    return len(applied) if applied <= migrations_here() else None
 
 
-async def _pg_databases(admin: asyncpg.Connection) -> set[str]:
-    return {r["datname"] for r in await admin.fetch("SELECT datname FROM pg_database")}
+def _best(candidates: dict[str, str]) -> str | None:
+    """The name of the usable cache (name → URL) with the most migrations already applied."""
+    usable = {name: n for name, url in candidates.items() if (n := _usable(url)) is not None}
+    return max(usable, key=lambda name: usable[name]) if usable else None
 
 
 def _sqlite_cache(scale: str) -> Path:
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    path = CACHE_DIR / f"{scale}-{generator_key(scale)}.sqlite3"
-    if not path.exists():
-        for old in CACHE_DIR.glob(f"{scale}-*.sqlite3*"):
-            old.unlink()
+    stem = f"{scale}-{generator_key(scale)}-"
+    with (CACHE_DIR / f"{scale}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one generator at a time in this checkout
+        found = _best({p.name: f"sqlite://{p}" for p in CACHE_DIR.glob(f"{stem}*.sqlite3")})
+        if found:
+            return CACHE_DIR / found
+        for old in CACHE_DIR.glob(f"{scale}-*.sqlite3*"):  # another generator's: never used again
+            if not old.name.startswith(stem):
+                old.unlink()
+        path = CACHE_DIR / f"{stem}{migrations_key()}.sqlite3"
         partial = path.with_suffix(".partial")
         partial.unlink(missing_ok=True)
         _generate(f"sqlite://{partial}", scale)
+        # The commands may leave their last writes in the WAL: fold them into the file that is kept.
+        with sqlite3.connect(partial) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
         partial.rename(path)
-    yimi(f"sqlite://{path}", "migrate")
-    return path
+        return path
 
 
 async def _pg_cache(scale: str) -> str:
-    name = f"{PG_PREFIX}{scale}_{generator_key(scale)}"
-    admin = await _pg_admin()
+    prefix = f"{PG_PREFIX}{scale}_{generator_key(scale)}_"
+    admin = await asyncpg.connect(f"{PG}/test")
     try:
-        existing = await _pg_databases(admin)
-        if name not in existing:
-            for old in existing:
-                if old.startswith(f"{PG_PREFIX}{scale}_") and not old.startswith(f"{PG_PREFIX}{scale}_run"):
-                    await admin.execute(f'DROP DATABASE "{old}" WITH (FORCE)')
-            partial = f"{name}_partial"
-            await admin.execute(f'DROP DATABASE IF EXISTS "{partial}" WITH (FORCE)')
-            await admin.execute(f'CREATE DATABASE "{partial}"')
-            _generate(f"{PG}/{partial}", scale)
-            await admin.execute(f'ALTER DATABASE "{partial}" RENAME TO "{name}"')
+        # Held while looking and generating: another checkout waits, then finds the cache made.
+        await admin.execute("SELECT pg_advisory_lock(hashtext($1))", prefix)
+        names = [r["datname"] for r in await admin.fetch("SELECT datname FROM pg_database")]
+        candidates = {n: f"{PG}/{n}" for n in names if n.startswith(prefix) and not n.endswith("_partial")}
+        found = await asyncio.to_thread(_best, candidates)
+        if found:
+            return found
+        name = f"{prefix}{migrations_key()}"
+        partial = f"{name}_partial"
+        await admin.execute(f'DROP DATABASE IF EXISTS "{partial}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{partial}"')
+        await asyncio.to_thread(_generate, f"{PG}/{partial}", scale)
+        await admin.execute(f'ALTER DATABASE "{partial}" RENAME TO "{name}"')
+        return name
     finally:
         await admin.close()
-    yimi(f"{PG}/{name}", "migrate")
-    return name
+
+
+async def _pg_copy(template: str, name: str) -> None:
+    admin = await asyncpg.connect(f"{PG}/test")
+    try:
+        for attempt in range(60):
+            try:
+                await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                return
+            except asyncpg.ObjectInUseError:  # another run is copying it too, or reading it
+                await asyncio.sleep(min(2 + attempt, 10))
+        raise RuntimeError(f"{template} stayed in use: cannot copy it")
+    finally:
+        await admin.close()
+
+
+async def _pg_drop(name: str) -> None:
+    admin = await asyncpg.connect(f"{PG}/test")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 @contextmanager
 def working_copy(scale: str, backend: str) -> Iterator[str]:
-    """A database URL holding a fresh copy of the cached demo (generated first if missing), dropped afterwards."""
-    import asyncio
-
+    """A database URL holding a fresh, migrated copy of the cached demo (generated first if missing),
+    dropped afterwards."""
     if backend == "sqlite":
         cache = _sqlite_cache(scale)
         copy = CACHE_DIR / f"run-{uuid.uuid4().hex[:8]}.sqlite3"
@@ -145,6 +202,7 @@ def working_copy(scale: str, backend: str) -> Iterator[str]:
         else:
             shutil.copyfile(cache, copy)
         try:
+            yimi(f"sqlite://{copy}", "migrate")
             yield f"sqlite://{copy}"
         finally:
             for leftover in CACHE_DIR.glob(f"{copy.name}*"):
@@ -152,24 +210,29 @@ def working_copy(scale: str, backend: str) -> Iterator[str]:
         return
 
     template = asyncio.run(_pg_cache(scale))
-    name = f"{PG_PREFIX}{scale}_run_{uuid.uuid4().hex[:8]}"
-
-    async def create() -> None:
-        admin = await _pg_admin()
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        finally:
-            await admin.close()
-
-    async def drop() -> None:
-        admin = await _pg_admin()
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-    asyncio.run(create())
+    name = f"{PG_PREFIX}run_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_pg_copy(template, name))
     try:
+        yimi(f"{PG}/{name}", "migrate")
         yield f"{PG}/{name}"
     finally:
-        asyncio.run(drop())
+        asyncio.run(_pg_drop(name))
+
+
+def main() -> None:
+    """Makes the caches of a scale that are missing, for SQLite and PostgreSQL at once (`make bench` does
+    this first: generating the province takes minutes for each)."""
+    import argparse
+    from concurrent.futures import ThreadPoolExecutor
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--scale", choices=SCALES, default=os.environ.get("BENCH_SCALE", "county"))
+    args = parser.parse_args()
+    with ThreadPoolExecutor(2) as pool:
+        sqlite_cache = pool.submit(_sqlite_cache, args.scale)
+        pg_cache = pool.submit(lambda: asyncio.run(_pg_cache(args.scale)))
+        print(f"{args.scale} data: {sqlite_cache.result().name} and PostgreSQL {pg_cache.result()}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

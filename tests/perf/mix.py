@@ -1,5 +1,7 @@
-"""The dashboard mix of bench_load.py: what the staff web app sends (frontend/src/api/queries.ts), and
+"""The dashboard mix of bench_load.py: what the staff web app sends (frontend/src/api/), and
 the PostGraphile 4 documents answering the same rows, relations and counts (with postgraphile.sql).
+The Yimi documents are read from the web app's sources, so the mix follows them; the PostGraphile ones
+(and ``normal``) must be kept in step by hand when the web app asks for other fields.
 
 One dashboard visit, repeated by every simulated client: the township figures for the map, the map
 layer of every enterprise, the list's first page of enterprises (the default tab), the list's first
@@ -11,53 +13,44 @@ before measuring, that both answer the same.
 from __future__ import annotations
 
 import base64
+import re
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-# -- Yimi: the web app's documents (frontend/src/api/queries.ts) -----------------------------------
+# -- Yimi: the web app's own documents, read from frontend/src/api/*.ts ----------------------------
 
-TOWNSHIPS = """query Townships {
-  townships(first: 100) {
-    nodes {
-      id code name kind seat { lon lat } boundary enterpriseCount openIssueCount overdueIssueCount
-      coveringTeams { id name kind specialities }
-    }
-  }
-}"""
+API_DIR = Path(__file__).resolve().parents[2] / "frontend" / "src" / "api"
+DEFINITION = re.compile(r"\b(query|mutation|subscription|fragment)\s+(\w+)")
 
-MAP_LAYER = "query MapLayer($filter: EnterpriseFilter) { mapLayer(filter: $filter) }"
 
-ENTERPRISES = """query Enterprises($filter: EnterpriseFilter, $orderBy: EnterpriseOrder, $first: Int, $after: String) {
-  enterprises(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
-    totalCount pageInfo { hasNextPage endCursor }
-    nodes { id name uscc industry size aboveScale riskColor openIssueCount township { code name } location { lon lat } }
-  }
-}"""
+@cache
+def _definitions() -> dict[str, str]:
+    """Every GraphQL definition in the web app's graphql(`…`) / /* GraphQL */ `…` literals, by name."""
+    found: dict[str, str] = {}
+    for path in sorted(API_DIR.glob("*.ts")):
+        if path.name.endswith(".test.ts"):
+            continue
+        for literal in re.findall(r"(?:graphql\(\s*|/\* GraphQL \*/\s*)`([^`]*)`", path.read_text(encoding="utf-8")):
+            match = DEFINITION.search(literal)
+            if match:
+                found[match.group(2)] = literal.strip()
+    return found
 
-ISSUES = """query Issues($filter: IssueFilter, $orderBy: IssueOrder, $first: Int, $after: String) {
-  issues(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
-    totalCount pageInfo { hasNextPage endCursor }
-    nodes { id number title category status priority reportedAt deadline warningColor
-      enterprise { id name township { code name } } leadTeam { id name } }
-  }
-}"""
 
-ENTERPRISE_DETAIL = """query Enterprise($id: ID!) {
-  node(id: $id) {
-    ... on Enterprise {
-      id name uscc industry size aboveScale chain riskColor address openIssueCount
-      contactPerson contactPhone
-      location { lon lat } township { code name }
-      commissioner { id name department { name } }
-      issues(first: 50) { totalCount nodes {
-        id number title description category source priority status reportedAt deadline resolvedAt closedAt resolution
-        satisfaction version warningColor needsEscalation
-        leadTeam { id name } coHandlers { id name }
-        events { action fromStatus toStatus note createdAt actor { name } }
-        extensionRequests { id status requestedDeadline reason }
-      } }
-    }
-  }
-}"""
+def web_app_document(operation: str) -> str:
+    """The operation as the web app sends it: its text, then the fragments it spreads (as codegen does)."""
+    definitions = _definitions()
+    if operation not in definitions:
+        raise LookupError(f"no operation {operation} in {API_DIR}/*.ts: update tests/perf/mix.py")
+    parts, todo = [definitions[operation]], [definitions[operation]]
+    while todo:
+        for spread in re.findall(r"\.\.\.\s*(\w+)", todo.pop()):
+            if spread != "on" and definitions.get(spread) and definitions[spread] not in parts:
+                parts.append(definitions[spread])
+                todo.append(definitions[spread])
+    return "\n".join(parts)
+
 
 OPEN = ["REPORTED", "DISPATCHED", "IN_PROGRESS", "RETURNED", "REOPENED"]
 LIST_PAGE = 25  # the web app's list pages
@@ -65,6 +58,9 @@ LIST_PAGE = 25  # the web app's list pages
 
 def yimi_requests(enterprise_pks: list[int]) -> list[tuple[str, list[dict]]]:
     """(name, request bodies) of one dashboard visit, as the web app sends them."""
+    TOWNSHIPS, MAP_LAYER, ENTERPRISES, ISSUES, ENTERPRISE_DETAIL = map(
+        web_app_document, ("Townships", "MapLayer", "Enterprises", "Issues", "Enterprise")
+    )
     return [
         ("townships", [{"query": TOWNSHIPS, "variables": {}}]),
         ("mapLayer", [{"query": MAP_LAYER, "variables": {"filter": {}}}]),
@@ -129,7 +125,7 @@ PG_ISSUES = """query Issues($first: Int, $after: Cursor) {
   openIssuesByDeadline(first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     nodes { id number title category status priority reportedAt deadline warningColor
-      enterpriseByEnterpriseId { id name townshipByTownshipId { code name } } serviceTeamByLeadTeamId { id name } }
+      enterpriseByEnterpriseId { id name townshipByTownshipId { code name } lon lat } serviceTeamByLeadTeamId { id name } }
   }
 }"""
 

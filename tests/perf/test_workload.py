@@ -79,3 +79,15 @@ async def test_township_figures_on_every_page_are_those_of_its_sql(gql):
         (r["code"], r["enterprise_count"], r["open_count"], r["overdue_count"]) for r in rows
     ]
     assert sum(n["overdueIssueCount"] for n in nodes) > 0
+
+
+async def test_the_dashboard_mix_is_the_web_apps_documents_and_each_answers(gql):
+    from tests.perf import mix
+
+    pks = [pk(n["id"]) for n in (await gql(w.ENTERPRISES_PAGE))["enterprises"]["nodes"][:2]]
+    visit = mix.yimi_requests(pks)
+    assert [name for name, _ in visit][:4] == ["townships", "mapLayer", "enterprises page", "issues page"]
+    for name, bodies in visit:
+        for body in bodies:
+            data = await gql(body["query"], body["variables"])
+            assert mix.normal(name, data, yimi=True), name

@@ -176,5 +176,5 @@ async def test_a_deadline_past_year_9999_is_a_user_error(gql):
         {"i": issue["id"], "v": issue["version"], "t": team, "d": "9999-12-31T23:59:59-14:00"},
     )
     assert result["dispatchIssue"]["userErrors"] == [
-        {"field": "deadline", "code": "INVALID", "message": "must be between 1900-01-01 and 2199-12-31"}
+        {"field": "deadline", "code": "OUT_OF_RANGE", "message": "must be between 1900-01-01 and 2199-12-31"}
     ]

@@ -163,9 +163,9 @@ async def test_postgres_refuses_nothing_that_sqlite_takes(pg_database, tmp_path)
         "id", "id", "ids[0]", "filter.team", "filter.enterprise",
     ]  # fmt: skip
     report_big, report_nul, note_big, report_ok = (a["body"]["data"] for a in requests[9:])
-    assert report_big["reportIssue"]["userErrors"] == [{"field": "enterpriseId", "code": "INVALID"}]
+    assert report_big["reportIssue"]["userErrors"] == [{"field": "enterpriseId", "code": "NOT_A_GLOBAL_ID"}]
     assert report_nul["reportIssue"]["userErrors"] == [{"field": "description", "code": "INVALID"}]
-    assert note_big["addIssueNote"]["userErrors"] == [{"field": "issueId", "code": "INVALID"}]
+    assert note_big["addIssueNote"]["userErrors"] == [{"field": "issueId", "code": "NOT_A_GLOBAL_ID"}]
     assert report_ok["reportIssue"] == {"issue": {"description": "汛后线路频繁跳闸"}, "userErrors": []}
     assert counts == {"issues": 1, "enterprises": 1}
 

@@ -132,11 +132,16 @@ _KINDS: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (i
 @dataclass(frozen=True)
 class SortKey:
     """One sort value: ``field`` names the column or annotation the queryset orders and filters by;
-    ``attribute`` where a loaded row holds the value, when that is not ``field``."""
+    ``attribute`` where a loaded row holds the value, when that is not ``field``; ``ascending``
+    fixes its direction whatever the list's (None: the list's)."""
 
     field: str
     kind: str  # a key of _KINDS: how the value travels in a cursor
     attribute: str | None = None
+    ascending: bool | None = None
+
+    def descending(self, list_descending: bool) -> bool:
+        return list_descending if self.ascending is None else not self.ascending
 
     def value(self, row: Any) -> Any:
         value = getattr(row, self.attribute or self.field)
@@ -157,16 +162,16 @@ class SortKey:
 
 @dataclass(frozen=True)
 class Ordering:
-    """A list's order: ``keys`` then the id, all ascending or all descending. ``name`` identifies
-    it in cursors (the list and the order, e.g. ``issues.deadline.asc``)."""
+    """A list's order: ``keys`` then the id, ascending or descending (a key may fix its own
+    direction). ``name`` identifies it in cursors (the list and the order, e.g. ``issues.number.asc``)."""
 
     name: str
     keys: tuple[SortKey, ...]
     descending: bool = False
 
     def apply(self, qs: QuerySet) -> QuerySet:
-        sign = "-" if self.descending else ""
-        return qs.order_by(*(f"{sign}{k.field}" for k in self.keys), f"{sign}id")
+        keys = [("-" if k.descending(self.descending) else "") + k.field for k in self.keys]
+        return qs.order_by(*keys, f"{'-' if self.descending else ''}id")
 
     def cursor(self, row: Any) -> str:
         payload = json.dumps([self.name, [k.value(row) for k in self.keys], row.pk], separators=(",", ":"))
@@ -179,25 +184,31 @@ class Ordering:
             if not text.startswith(_KEYSET):
                 raise ValueError
             name, raw, pk = json.loads(text.removeprefix(_KEYSET))
-            if not isinstance(raw, list) or len(raw) != len(self.keys) or type(pk) is not int:
-                raise ValueError
             if not isinstance(name, str):
                 raise ValueError
-            values = [k.parse(v) for k, v in zip(self.keys, raw, strict=True)]
         except (ValueError, TypeError):
             raise UserInputError(argument, NOT_A_CURSOR) from None
         if name != self.name:
             raise UserInputError(
                 argument, "a cursor of another list or order: page from the start again with this order"
             )
-        op = "lt" if self.descending else "gt"
-        # (k1, k2, id) > (v1, v2, pk), spelt out: row values compare alike on SQLite and PostgreSQL
-        # only since recent versions, and spelt out each term can use the index.
-        last: dict[str, Any] = {f"id__{op}": pk}
-        terms = [Q(**last)]
+        try:
+            if not isinstance(raw, list) or len(raw) != len(self.keys) or type(pk) is not int:
+                raise ValueError
+            values = [k.parse(v) for k, v in zip(self.keys, raw, strict=True)]
+        except (ValueError, TypeError):
+            raise UserInputError(argument, NOT_A_CURSOR) from None
+        # (k1, k2, id) > (v1, v2, pk), spelt out (a key may sort the other way), with k1 >= v1
+        # beside it: the bound an index range starts from, so that a deep page costs what page 1 does.
+        last: dict[str, Any] = {f"id__{'lt' if self.descending else 'gt'}": pk}
+        after = Q(**last)
         for key, value in reversed(list(zip(self.keys, values, strict=True))):
-            terms = [Q(**{f"{key.field}__{op}": value}) | (Q(**{key.field: value}) & terms[0])]
-        return terms[0]
+            op = "lt" if key.descending(self.descending) else "gt"
+            after = Q(**{f"{key.field}__{op}": value}) | (Q(**{key.field: value}) & after)
+        if self.keys:
+            first, value = self.keys[0], values[0]
+            after = Q(**{f"{first.field}__{'lte' if first.descending(self.descending) else 'gte'}": value}) & after
+        return after
 
 
 async def paginate(

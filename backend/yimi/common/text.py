@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TypeVar
 
-from yimi.common.errors import ServiceError, UserInputError
+from yimi.common.errors import ErrorCode, ServiceError, UserInputError
 
 T = TypeVar("T")
 
@@ -46,22 +46,27 @@ def visibly_empty(value: str) -> bool:
 
 def text_problem(value: str, max_length: int) -> str | None:
     """Why ``value`` cannot be taken, or None."""
+    refusal = _text_refusal(value, max_length)
+    return refusal[1] if refusal else None
+
+
+def _text_refusal(value: str, max_length: int) -> tuple[ErrorCode, str] | None:
     if len(value) > max_length:
-        return f"at most {max_length:,} characters, got {len(value):,}"
+        return ErrorCode.TOO_LONG, f"at most {max_length:,} characters, got {len(value):,}"
     if "\x00" in value:
-        return "must not contain NUL characters (U+0000)"
+        return ErrorCode.INVALID, "must not contain NUL characters (U+0000)"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return "must not contain unpaired UTF-16 surrogates (U+D800 to U+DFFF): send valid Unicode"
+        return ErrorCode.INVALID, "must not contain unpaired UTF-16 surrogates (U+D800 to U+DFFF): send valid Unicode"
     return None
 
 
 def checked_field(value: str | None, field: str, max_length: int) -> str:
-    """``value`` stripped, for a mutation's input field; ServiceError (INVALID) naming ``field`` if refused."""
+    """``value`` stripped, for a mutation's input field; ServiceError (TOO_LONG, INVALID) naming ``field``."""
     text = (value or "").strip()
-    if (problem := text_problem(text, max_length)) is not None:
-        raise ServiceError(field, "INVALID", problem)
+    if (refusal := _text_refusal(text, max_length)) is not None:
+        raise ServiceError(field, *refusal)
     return text
 
 
@@ -70,17 +75,17 @@ def required_field(value: str | None, field: str, what: str, max_length: int) ->
     spaces, format characters, whitespace of any kind) counts as empty."""
     text = checked_field(value, field, max_length)
     if visibly_empty(text):
-        raise ServiceError(field, "INVALID", f"{what} is required")
+        raise ServiceError(field, ErrorCode.REQUIRED, f"{what} is required")
     return text
 
 
 def checked_field_list(values: Sequence[str], field: str, max_items: int = MAX_LIST) -> list[str]:
-    """A mutation's list of short strings (codes, IDs); ServiceError (INVALID) naming the field or item."""
+    """A mutation's list of short strings (codes, IDs); ServiceError (TOO_MANY, ...) naming the field or item."""
     if len(values) > max_items:
-        raise ServiceError(field, "INVALID", f"at most {max_items:,} values, got {len(values):,}")
+        raise ServiceError(field, ErrorCode.TOO_MANY, f"at most {max_items:,} values, got {len(values):,}")
     for i, value in enumerate(values):
-        if (problem := text_problem(value, MAX_LIST_ITEM)) is not None:
-            raise ServiceError(f"{field}[{i}]", "INVALID", problem)
+        if (refusal := _text_refusal(value, MAX_LIST_ITEM)) is not None:
+            raise ServiceError(f"{field}[{i}]", *refusal)
     return list(values)
 
 

@@ -157,8 +157,7 @@ async def _warnings(qs, now: datetime) -> tuple[dict[int, int], datetime | None]
     ahead = marks[3:]
     # The filter first, as a CTE: SQLite numbers its parameters in the order they appear.
     sql = (
-        (f"WITH chosen AS ({sql_filter}) " if sql_filter else "")
-        + "SELECT enterprise_id, "
+        (f"WITH chosen AS ({sql_filter}) " if sql_filter else "") + "SELECT enterprise_id, "
         f"MAX(CASE WHEN deadline <= {now_at[0]} THEN 3 WHEN orange_at <= {now_at[1]} THEN 2 "
         f"WHEN yellow_at <= {now_at[2]} THEN 1 ELSE 0 END), "
         f"MIN(CASE WHEN yellow_at > {ahead[0]} THEN yellow_at WHEN orange_at > {ahead[1]} THEN orange_at "

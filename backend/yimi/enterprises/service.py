@@ -132,17 +132,21 @@ class EnterpriseService:
         actor = require_signed_in(self.actor)
         today = self.now.astimezone(ZoneInfo(self.settings.timezone)).date()
         if visited_on > today:
-            raise ServiceError("visitedOn", "INVALID", f"a visit cannot be recorded ahead of time (today is {today})")
+            raise ServiceError(
+                "visitedOn", "OUT_OF_RANGE", f"a visit cannot be recorded ahead of time (today is {today})"
+            )
         notes = checked_field(notes, "notes", MAX_DESCRIPTION)
         if len(issues) > MAX_VISIT_ISSUES:
-            raise ServiceError("issues", "INVALID", f"at most {MAX_VISIT_ISSUES} issues per visit, got {len(issues)}")
+            raise ServiceError("issues", "TOO_MANY", f"at most {MAX_VISIT_ISSUES} issues per visit, got {len(issues)}")
         drafts = [replace(d, source=IssueSource.VISIT).validated(f"issues[{i}].") for i, d in enumerate(issues)]
         scope = await enterprise_scope(enterprise_id, actor.township_scope)
         if scope is None:
             raise ServiceError("enterpriseId", "NOT_FOUND", "no such enterprise")
         if team_id is None and commissioner_id is None:
             if not has_role(actor, Role.COMMISSIONER):
-                raise ServiceError("teamId", "INVALID", "a visit is made by a team or a commissioner: give one of them")
+                raise ServiceError(
+                    "teamId", "REQUIRED", "a visit is made by a team or a commissioner: give one of them"
+                )
             commissioner_id = actor.id
         if team_id is not None and not await ServiceTeam.filter(id=team_id).exists():
             raise ServiceError("teamId", "NOT_FOUND", "no such service team")

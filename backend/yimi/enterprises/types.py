@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
+from yimi.accounts.action_rules import Scope
 from yimi.accounts.read_rules import Grant
 from yimi.accounts.types import Staff, staff_or_none
 from yimi.common.enums import OrderDirection
@@ -82,6 +83,16 @@ class Enterprise(relay.Node):
     async def commissioner_history(self, info: Info) -> list[CommissionerAssignment]:
         rows = await info.context.loaders.enterprises.commissioner_assignments.load(self.id)
         return [CommissionerAssignment.from_model(r) for r in rows]
+
+    @strawberry.field(
+        description="Whether you may report an issue for this enterprise now (reportIssue), by the rule the "
+        "mutation applies: dispatchers and admins, its own commissioner; false for partner tokens."
+    )
+    async def viewer_can_report_issue(self, info: Info) -> bool:
+        from yimi.issues.action_rules import may_report
+
+        township = await info.context.loaders.townships.by_id.load(self.row.township_id)
+        return may_report(info.context.user, Scope(township.code, self.row.commissioner_id))
 
     @strawberry.field(description="Issues not yet resolved or closed (a figure).", extensions=needs(Grant.FIGURES))
     async def open_issue_count(self, info: Info) -> int:

@@ -158,6 +158,8 @@ LIST_BOUNDS: dict[str, Bound] = {
     "Issue.coHandlers": Data("dispatches_per_issue", "the teams of some of its dispatch orders"),
     "Issue.events": Data("events_per_issue", "its rows in issue_event"),
     "Issue.extensionRequests": Data("extensions_per_issue", "its rows in extension_request"),
+    "Issue.viewerActions": Leaf("IssueAction values, each at most once"),
+    "IssueSummary.byTownship": Data("townships", "one entry per township with a matching issue, of all at most"),
     "Enterprise.commissionerHistory": Data("assignments_per_enterprise", "its rows in commissioner_assignment"),
     "Visit.issues": Data("issues_per_visit", "the issues whose visit it is"),
     "RecordVisitPayload.issues": Argument(

@@ -15,9 +15,17 @@
 
 Whoever is limited to some townships (a township scope, a token's townships) finds no enterprise
 outside them: the lookup answers NOT_FOUND, as for a missing ID, before these rules run.
+
+On an existing issue, ``refusal`` is the one rule: permission as above, then the state machine
+(``workflow.py``) and the extension preconditions (one pending request at a time; a decision needs
+one). The mutations apply it through ``check``; ``Issue.viewerActions`` lists the actions it
+allows (``allowed_actions``), so that the two cannot disagree.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
 
 from yimi.accounts.action_rules import (
     Scope,
@@ -29,9 +37,9 @@ from yimi.accounts.action_rules import (
     team_ids_of,
 )
 from yimi.accounts.models import PartnerToken, Role, Staff
-from yimi.common.errors import ServiceError
-from yimi.issues.models import IssueCategory
-from yimi.issues.workflow import Action
+from yimi.common.errors import ErrorCode, ServiceError
+from yimi.issues.models import IssueCategory, IssueStatus
+from yimi.issues.workflow import Action, IllegalTransition, next_status
 
 A = Action
 
@@ -70,30 +78,135 @@ VERBS = {
 }
 
 
-async def authorize_issue(actor: Staff | None, action: Action, scope: Scope) -> Staff:
-    """Raises unless ``actor`` may take ``action`` on an issue of the enterprise in ``scope``."""
-    actor = require_signed_in(actor)
-    check_township(actor, scope)
-    roles = roles_of(actor)
+class IssueAction(str, Enum):
+    """What a member of staff may do to an existing issue: one per mutation (``Issue.viewerActions``)."""
+
+    DISPATCH = Action.DISPATCH.value
+    ACCEPT = Action.ACCEPT.value
+    RETURN = Action.RETURN.value
+    ADD_NOTE = Action.NOTE.value
+    RESOLVE = Action.RESOLVE.value
+    # confirmIssue takes either verdict: CONFIRM (satisfied) and REJECT (unsatisfied) share their rules.
+    CONFIRM = Action.CONFIRM.value
+    REOPEN = Action.REOPEN.value
+    REQUEST_EXTENSION = Action.REQUEST_EXTENSION.value
+    DECIDE_EXTENSION = Action.DECIDE_EXTENSION.value
+    ESCALATE = Action.ESCALATE.value
+
+    @property
+    def action(self) -> Action:
+        return Action(self.value)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The acting member of staff with what the rules need about them (roles, teams)."""
+
+    staff: Staff
+    roles: frozenset[Role]
+    team_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class IssueFacts:
+    """What the rules look at on an existing issue: its enterprise and teams, status, pending extension."""
+
+    scope: Scope
+    status: IssueStatus
+    pending_extension: bool = False
+
+
+def needs_team_ids(staff: Staff) -> bool:
+    """Whether the rules look at ``staff``'s teams (only a team member's teams grant anything)."""
+    return Role.TEAM_MEMBER in roles_of(staff)
+
+
+async def actor_of(staff: Staff | None) -> Actor:
+    """The ``Actor`` for ``staff`` (one query for a team member's teams); UNAUTHENTICATED for nobody."""
+    staff = require_signed_in(staff)
+    teams = frozenset(await team_ids_of(staff)) if needs_team_ids(staff) else frozenset()
+    return Actor(staff, frozenset(roles_of(staff)), teams)
+
+
+def permission_refusal(actor: Actor, action: Action, scope: Scope) -> ServiceError | None:
+    """Why ``actor`` may not take ``action`` on an issue of the enterprise in ``scope``, or None."""
+    try:
+        check_township(actor.staff, scope)
+    except ServiceError as error:
+        return error
+    roles = set(actor.roles)
     if Role.ADMIN in roles:
-        return actor
+        return None
     granted = roles & ISSUE_ROLES[action]
     verb = VERBS[action]
     if not granted:
-        raise forbidden(f"your roles ({describe_roles(roles)}) do not allow you to {verb}")
+        return forbidden(f"your roles ({describe_roles(roles)}) do not allow you to {verb}")
     if Role.DISPATCHER in granted:
-        return actor
-    if Role.COMMISSIONER in granted and scope.commissioner_id == actor.id:
-        return actor
+        return None
+    if Role.COMMISSIONER in granted and scope.commissioner_id == actor.staff.id:
+        return None
     if Role.TEAM_MEMBER in granted:
         teams = scope.order_team_ids if action not in LEAD_ONLY else {scope.lead_team_id} - {None}
-        if teams and teams & await team_ids_of(actor):
-            return actor
+        if teams & actor.team_ids:
+            return None
     if granted == {Role.COMMISSIONER}:
-        raise forbidden(f"a commissioner may {verb} only for the enterprises they are commissioner of")
+        return forbidden(f"a commissioner may {verb} only for the enterprises they are commissioner of")
     if action in LEAD_ONLY:
-        raise forbidden(f"only members of the lead team of this issue may {verb}")
-    raise forbidden(f"only members of a team this issue is dispatched to may {verb}")
+        return forbidden(f"only members of the lead team of this issue may {verb}")
+    return forbidden(f"only members of a team this issue is dispatched to may {verb}")
+
+
+def state_refusal(action: Action, facts: IssueFacts) -> ServiceError | None:
+    """Why ``action`` does not apply to the issue as it stands, or None."""
+    try:
+        next_status(action, facts.status)
+    except IllegalTransition as error:
+        return ServiceError(None, ErrorCode.ILLEGAL_TRANSITION, str(error))
+    if action == A.REQUEST_EXTENSION and facts.pending_extension:
+        return ServiceError(
+            None, ErrorCode.DUPLICATE, "an extension request for this issue is already waiting for a decision"
+        )
+    if action == A.DECIDE_EXTENSION and not facts.pending_extension:
+        return ServiceError(
+            "extensionRequestId", ErrorCode.ILLEGAL_TRANSITION, "no extension request of this issue is pending"
+        )
+    return None
+
+
+def refusal(actor: Actor, action: Action, facts: IssueFacts) -> ServiceError | None:
+    """Why ``actor`` may not take ``action`` on the issue now (permission first, then state), or None.
+
+    The one rule both the mutations (``check``) and ``Issue.viewerActions`` (``allowed_actions``) apply.
+    """
+    return permission_refusal(actor, action, facts.scope) or state_refusal(action, facts)
+
+
+def check(actor: Actor, action: Action, facts: IssueFacts) -> None:
+    """Raises the ``refusal``, if any."""
+    if (error := refusal(actor, action, facts)) is not None:
+        raise error
+
+
+def allowed_actions(actor: Actor | None, facts: IssueFacts) -> list[IssueAction]:
+    """What ``actor`` may do to the issue now; nothing for nobody (and for partner tokens)."""
+    if actor is None:
+        return []
+    return [a for a in IssueAction if refusal(actor, a.action, facts) is None]
+
+
+def may_report(staff: Staff | None, scope: Scope) -> bool:
+    """Whether ``staff`` may report an issue for the enterprise in ``scope`` (reportIssue); teams play no part."""
+    if staff is None:
+        return False
+    return permission_refusal(Actor(staff, frozenset(roles_of(staff))), A.REPORT, scope) is None
+
+
+async def authorize_issue(staff: Staff | None, action: Action, scope: Scope) -> Staff:
+    """Raises unless ``staff`` may take ``action`` (e.g. REPORT) on an issue of the enterprise in ``scope``."""
+    actor = await actor_of(staff)
+    if (error := permission_refusal(actor, action, scope)) is not None:
+        raise error
+    return actor.staff
 
 
 def authorize_partner_report(token: PartnerToken, scope: Scope, category: IssueCategory) -> None:
@@ -106,5 +219,7 @@ def authorize_partner_report(token: PartnerToken, scope: Scope, category: IssueC
         raise forbidden("this token may not report issues (it lacks the issues:report scope)")
     if token.categories and IssueCategory(category).value not in token.categories:
         raise ServiceError(
-            "category", "FORBIDDEN", f"this token reports only issues of categories {', '.join(token.categories)}"
+            "category",
+            ErrorCode.FORBIDDEN,
+            f"this token reports only issues of categories {', '.join(token.categories)}",
         )

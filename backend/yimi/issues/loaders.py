@@ -5,6 +5,7 @@ import contextlib
 from yimi.accounts.read_rules import Access
 from yimi.common.loaders import by_id, grouped
 from yimi.issues.models import DispatchOrder, ExtensionRequest, Issue, IssueEvent
+from yimi.teams.models import TeamMember
 
 
 class IssueLoaders:
@@ -34,6 +35,12 @@ class IssueLoaders:
         self.events = grouped(events)
         self.extension_requests = grouped(extension_requests)
         self.by_visit = grouped(by_visit)
+
+        async def team_ids_of_staff(ids):
+            return await TeamMember.filter(staff_id__in=ids).values_list("staff_id", "team_id")
+
+        # The caller's teams, for Issue.viewerActions: one query per request, whatever the page size.
+        self.team_ids_of_staff = grouped(team_ids_of_staff)
 
     def forget(self, issue_id: int) -> None:
         """Drops what this request cached about an issue (after a mutation changed it)."""

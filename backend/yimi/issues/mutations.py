@@ -8,7 +8,7 @@ stay null.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 import strawberry
@@ -172,7 +172,14 @@ class DispatchIssueInput:
     instruction: str = strawberry.field(default="", description=NOTE)
     deadline: datetime | None = strawberry.field(
         default=None,
-        description="When the orders are due; by default the working days the rules give from now. " + DEADLINE,
+        description="Sets the issue's deadline (办理时限, Issue.deadline), at which the orders are due: in the "
+        "future (else OUT_OF_RANGE) and on a working day of the Chinese calendar in county time (else "
+        "NOT_A_WORKING_DAY). Without it (and without dueOn) the issue keeps its deadline. " + DEADLINE,
+    )
+    due_on: date | None = strawberry.field(
+        default=None,
+        description="As deadline, given as the day (county time): the issue is due at the close of business "
+        "(17:30) that day. Give deadline or dueOn, not both.",
     )
 
 
@@ -274,13 +281,14 @@ class IssueMutation:
             lambda wf: wf.dispatch(
                 issue_pk(input),
                 input.version,
-                global_id(input.lead_team_id, "leadTeamId", "ServiceTeam"),
+                global_id(input.lead_team_id, "leadTeamId", "ServiceTeam", "a lead team"),
                 [
                     global_id(t, f"coHandlerTeamIds[{i}]", "ServiceTeam")
                     for i, t in enumerate(input.co_handler_team_ids)
                 ],
                 input.instruction,
                 input.deadline,
+                input.due_on,
             ),
         )
 

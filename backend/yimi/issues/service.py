@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -27,12 +27,12 @@ from tortoise.transactions import in_transaction
 from yimi.accounts.action_rules import Scope, require_signed_in
 from yimi.accounts.models import PartnerToken, Staff
 from yimi.accounts.read_rules import Access, Grant
-from yimi.common.errors import ServiceError
+from yimi.common.errors import ErrorCode, ServiceError
 from yimi.common.text import MAX_DESCRIPTION, MAX_NOTE, MAX_SUMMARY, MAX_TITLE, checked_field, required_field
 from yimi.common.time import BOUNDS, to_utc
 from yimi.enterprises.models import Enterprise
-from yimi.issues.action_rules import authorize_issue, authorize_partner_report
-from yimi.issues.deadlines import DeadlineRules, deadline_for
+from yimi.issues.action_rules import IssueFacts, actor_of, authorize_issue, authorize_partner_report, check
+from yimi.issues.deadlines import CLOSE_OF_BUSINESS, DeadlineRules, deadline_for, is_working_day
 from yimi.issues.filters import snapshot
 from yimi.issues.models import (
     DispatchOrder,
@@ -49,7 +49,7 @@ from yimi.issues.models import (
     Satisfaction,
 )
 from yimi.issues.warning import thresholds
-from yimi.issues.workflow import Action, IllegalTransition, next_status
+from yimi.issues.workflow import Action, next_status
 from yimi.settings import Settings
 from yimi.teams.models import ServiceTeam
 
@@ -93,7 +93,7 @@ def aware(value: datetime, field_name: str) -> datetime:
     if value.tzinfo is None:
         raise ServiceError(field_name, "INVALID", "give a time zone (e.g. 2024-02-07T17:30:00+08:00)")
     if to_utc(value, "UTC") is None:
-        raise ServiceError(field_name, "INVALID", f"must be {BOUNDS}")
+        raise ServiceError(field_name, ErrorCode.OUT_OF_RANGE, f"must be {BOUNDS}")
     return value
 
 
@@ -107,6 +107,18 @@ def checked_idempotency_key(value: str | None) -> str | None:
     if not IDEMPOTENCY_KEY.fullmatch(value):
         raise ServiceError(
             "idempotencyKey", "INVALID", "letters, digits and ASCII punctuation only, no spaces (a UUID fits)"
+        )
+    return value
+
+
+def checked_deadline(value: datetime, now: datetime, zone: ZoneInfo, field_name: str) -> datetime:
+    """A deadline a dispatcher sets: in the future, on a working day (Chinese calendar) in county time."""
+    if value <= now:
+        raise ServiceError(field_name, ErrorCode.OUT_OF_RANGE, "the deadline must be in the future")
+    day = value.astimezone(zone).date()
+    if not is_working_day(day):
+        raise ServiceError(
+            field_name, ErrorCode.NOT_A_WORKING_DAY, f"{day:%Y-%m-%d} is not a working day (weekend or holiday)"
         )
     return value
 
@@ -353,23 +365,32 @@ class IssueWorkflow:
         co_handler_team_ids: Sequence[int] = (),
         instruction: str = "",
         deadline: datetime | None = None,
+        due_on: date | None = None,
     ) -> Issue:
         """Sends the issue to a lead team (主办) and optional co-handlers (协办).
 
-        Each order is due at ``deadline`` if given, else at the end of the working day that the
-        rules (category, priority, Chinese working days) give from now. The issue's own deadline,
-        from its report, moves only with an approved extension.
+        An issue has one deadline (办理时限): its orders are due at it. Without ``deadline`` they
+        are due at the issue's deadline as it stands (from the report, or an approved extension);
+        with one, the dispatcher sets the issue's deadline (on a working day, not in the past) and
+        the orders are due at it. ``due_on`` gives it as a day: due at the close of business then.
         """
         actor = require_signed_in(self.actor)
         if len(co_handler_team_ids) > MAX_CO_HANDLERS:
             raise ServiceError(
-                "coHandlerTeamIds", "INVALID", f"at most {MAX_CO_HANDLERS} teams, got {len(co_handler_team_ids)}"
+                "coHandlerTeamIds",
+                ErrorCode.TOO_MANY,
+                f"at most {MAX_CO_HANDLERS} teams, got {len(co_handler_team_ids)}",
             )
         co_ids = list(dict.fromkeys(co_handler_team_ids))
         if lead_team_id in co_ids:
             raise ServiceError("coHandlerTeamIds", "INVALID", "the lead team cannot also be a co-handler")
-        if deadline is not None and aware(deadline, "deadline") <= self.now:
-            raise ServiceError("deadline", "INVALID", "the deadline must be in the future")
+        if deadline is not None and due_on is not None:
+            raise ServiceError("dueOn", "INVALID", "give the deadline or the day it falls on, not both")
+        if deadline is not None:
+            deadline = checked_deadline(aware(deadline, "deadline"), self.now, self.zone, "deadline")
+        if due_on is not None:
+            end_of_day = datetime.combine(due_on, CLOSE_OF_BUSINESS, tzinfo=self.zone)
+            deadline = checked_deadline(end_of_day, self.now, self.zone, "dueOn")
         teams = {t.id: t for t in await ServiceTeam.filter(id__in=[lead_team_id, *co_ids])}
         if lead_team_id not in teams:
             raise ServiceError("leadTeamId", "NOT_FOUND", "no such service team")
@@ -379,9 +400,7 @@ class IssueWorkflow:
         instruction = checked_field(instruction, "instruction", MAX_NOTE)
 
         async def apply(conn, issue: Issue, to: IssueStatus, at: datetime) -> tuple[dict, str]:
-            due_at = deadline or deadline_for(
-                at, issue.category, issue.priority, self.settings.timezone, self.deadline_rules
-            )
+            due_at = deadline or issue.deadline
             orders = [
                 DispatchOrder(
                     issue_id=issue.id,
@@ -397,10 +416,17 @@ class IssueWorkflow:
             await DispatchOrder.bulk_create(orders, using_db=conn)
             co_names = "、".join(teams[t].name for t in co_ids)
             note = f"派单至{teams[lead_team_id].name}（主办）" + (f"，{co_names}（协办）" if co_names else "")
-            note += f"，办理时限{due_at.astimezone(self.zone):%Y-%m-%d %H:%M}"
+            changes: dict[str, Any] = {"lead_team_id": lead_team_id}
+            if due_at != issue.deadline:
+                yellow_at, orange_at = self._thresholds(issue.reported_at, due_at)
+                changes |= {"deadline": due_at, "yellow_at": yellow_at, "orange_at": orange_at}
+                note += f"，办理时限由{issue.deadline.astimezone(self.zone):%Y-%m-%d %H:%M}改为"
+            else:
+                note += "，办理时限"
+            note += f"{due_at.astimezone(self.zone):%Y-%m-%d %H:%M}"
             if instruction:
                 note += f"。{instruction}"
-            return {"lead_team_id": lead_team_id}, note
+            return changes, note
 
         return await self._transition(issue_id, version, Action.DISPATCH, apply)
 
@@ -520,12 +546,7 @@ class IssueWorkflow:
             if requested_deadline <= issue.deadline or requested_deadline <= at:
                 current = f"{issue.deadline.astimezone(self.zone):%Y-%m-%d %H:%M}"
                 raise ServiceError(
-                    "requestedDeadline", "INVALID", f"must be later than the current deadline ({current})"
-                )
-            pending = ExtensionRequest.filter(issue_id=issue.id, status=ExtensionStatus.PENDING).using_db(conn)
-            if await pending.exists():
-                raise ServiceError(
-                    None, "INVALID", "an extension request for this issue is already waiting for a decision"
+                    "requestedDeadline", ErrorCode.OUT_OF_RANGE, f"must be later than the current deadline ({current})"
                 )
             made.append(
                 await ExtensionRequest.create(
@@ -621,13 +642,11 @@ class IssueWorkflow:
             if version is not None and version != issue.version:
                 raise conflict()
             scope = await issue_scope(issue)
-            await authorize_issue(self.actor, action, scope)
-            before = snapshot(issue, scope.order_team_ids)
+            pending = await self._pending_extension(conn, issue.id).exists()
+            check(await actor_of(self.actor), action, IssueFacts(scope, issue.status, pending))
+            before = snapshot(issue, scope.order_team_ids, pending)
             from_status = issue.status
-            try:
-                to_status = next_status(action, from_status)
-            except IllegalTransition as error:
-                raise ServiceError(None, "ILLEGAL_TRANSITION", str(error)) from None
+            to_status = next_status(action, from_status)
             assert to_status is not None  # only a report starts from no status, and it is no transition
             last = (
                 await IssueEvent.filter(issue_id=issue.id)
@@ -649,6 +668,10 @@ class IssueWorkflow:
             setattr(issue, name, value)
         await self.publish(issue, action, before)
         return issue
+
+    @staticmethod
+    def _pending_extension(conn: BaseDBAsyncClient, issue_id: int) -> QuerySet[ExtensionRequest]:
+        return ExtensionRequest.filter(issue_id=issue_id, status=ExtensionStatus.PENDING).using_db(conn)
 
     def _readable(self) -> QuerySet[Issue]:
         """The issues the caller may read: those it may act on are among them."""

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry import relay
 
+from yimi.accounts.action_rules import Scope, roles_of
 from yimi.accounts.read_rules import Grant
 from yimi.accounts.types import Staff, staff_or_none
 from yimi.common.enums import OrderDirection
@@ -17,8 +20,10 @@ from yimi.common.text import LIST, MAX_SEARCH, checked_argument, checked_list
 from yimi.common.time import BOUNDS, checked_instant
 from yimi.graphql.context import Info
 from yimi.graphql.field_rules import needs
-from yimi.issues import models
-from yimi.issues.filters import IssueCriteria, IssueOrderField, needs_escalation
+from yimi.issues import models, summary
+from yimi.issues.action_rules import Actor, IssueAction, IssueFacts, allowed_actions, needs_team_ids
+from yimi.issues.deadlines import working_days_between
+from yimi.issues.filters import QUEUE_MEANINGS, IssueCriteria, IssueOrderField, IssueQueue, needs_escalation
 from yimi.issues.models import (
     DispatchRole,
     ExtensionStatus,
@@ -30,14 +35,31 @@ from yimi.issues.models import (
 )
 from yimi.issues.warning import WarningColor, warning_color
 from yimi.teams.types import ServiceTeam
+from yimi.townships.types import Township
 
 if TYPE_CHECKING:
     from yimi.enterprises.types import Enterprise
 
 EnterpriseRef = Annotated["Enterprise", strawberry.lazy("yimi.enterprises.types")]
 
-strawberry.enum(IssueOrderField, description="What to sort issues by.")
+strawberry.enum(
+    IssueOrderField,
+    description="What to sort issues by. DEADLINE puts open issues first in either direction, then by deadline.",
+)
 strawberry.enum(ExtensionStatus, description="Where an extension request (延期申请) stands.")
+strawberry.enum(
+    IssueQueue,
+    description="A work queue (待办): the issues waiting for the caller. For team members (my teams: those I am a "
+    "member of), dispatchers and commissioners:\n\n"
+    + "\n".join(f"- {q.name}: {meaning}." for q, meaning in QUEUE_MEANINGS.items()),
+)
+strawberry.enum(
+    IssueAction,
+    description="What the caller may do to an issue now (Issue.viewerActions), one value per mutation: "
+    "DISPATCH dispatchIssue, ACCEPT acceptDispatch, RETURN returnDispatch, ADD_NOTE addIssueNote, "
+    "RESOLVE resolveIssue, CONFIRM confirmIssue (either verdict), REOPEN reopenIssue, REQUEST_EXTENSION "
+    "requestExtension, DECIDE_EXTENSION decideExtension (on Issue.pendingExtensionRequest), ESCALATE escalateIssue.",
+)
 
 
 async def _team(info: Info, team_id: int) -> ServiceTeam:
@@ -49,7 +71,11 @@ class DispatchOrder:
     role: DispatchRole
     instruction: str = strawberry.field(extensions=needs(Grant.ISSUE_DETAILS))
     dispatched_at: datetime
-    due_at: datetime
+    due_at: datetime = strawberry.field(
+        description="When this order was due: the issue's deadline when it was dispatched, moved with it by an "
+        "approved extension while the order is live. A record of the order; show Issue.deadline as the "
+        "issue's 办理时限."
+    )
     accepted_at: datetime | None
     returned_at: datetime | None
     return_reason: str = strawberry.field(extensions=needs(Grant.ISSUE_DETAILS))
@@ -86,7 +112,7 @@ class IssueEvent:
 class ExtensionRequest(relay.Node):
     id: relay.NodeID[int]
     requested_at: datetime
-    requested_deadline: datetime
+    requested_deadline: datetime = strawberry.field(description="The deadline asked for; the issue's, once approved.")
     previous_deadline: datetime = strawberry.field(description="The issue's deadline when the request was made.")
     reason: str = strawberry.field(extensions=needs(Grant.ISSUE_DETAILS))
     status: ExtensionStatus
@@ -101,6 +127,14 @@ class ExtensionRequest(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids, required: bool = False):
         return await load_nodes(info.context.loaders.issues.extension_request_by_id, node_ids, cls.from_model)
+
+    @strawberry.field(
+        description="Working days (Chinese calendar, county time) the request adds to the deadline it would move."
+    )
+    def extra_working_days(self, info: Info) -> int:
+        zone = ZoneInfo(info.context.settings.timezone)
+        before, after = (d.astimezone(zone).date() for d in (self.previous_deadline, self.requested_deadline))
+        return working_days_between(before, after)
 
     @strawberry.field
     async def issue(self, info: Info) -> Issue:
@@ -126,7 +160,12 @@ class Issue(relay.Node):
     priority: IssuePriority
     status: IssueStatus
     reported_at: datetime
-    deadline: datetime
+    deadline: datetime = strawberry.field(
+        description="The issue's one deadline (办理时限), the one to show: set from category and priority in "
+        "working days when reported, set by the dispatcher at dispatch (dispatchIssue's deadline or dueOn), "
+        "moved by an approved extension. Its warning colour and being overdue follow it; the live dispatch "
+        "orders are due at it."
+    )
     resolved_at: datetime | None
     closed_at: datetime | None
     resolution: str = strawberry.field(
@@ -156,6 +195,31 @@ class Issue(relay.Node):
     @strawberry.field(description="Open, overdue and not escalated yet: flagged for escalation (督办) automatically.")
     def needs_escalation(self, info: Info) -> bool:
         return needs_escalation(self.row, info.context.now)
+
+    @strawberry.field(
+        description="What you may do to this issue now, by the same rules the mutations apply (permission, "
+        "status, pending extension): a mutation for an action not listed is refused (FORBIDDEN or "
+        "ILLEGAL_TRANSITION). Empty for partner tokens. Input checks (required fields, version) still apply."
+    )
+    async def viewer_actions(self, info: Info) -> list[IssueAction]:
+        staff = info.context.user
+        if staff is None:
+            return []
+        loaders = info.context.loaders
+        teams, facts = await asyncio.gather(
+            loaders.issues.team_ids_of_staff.load(staff.id) if needs_team_ids(staff) else _no_teams(),
+            _issue_facts(info, self.row),
+        )
+        return allowed_actions(Actor(staff, frozenset(roles_of(staff)), frozenset(teams)), facts)
+
+    @strawberry.field(
+        description="The extension request waiting for a decision (at most one), or null: a dispatcher decides it "
+        "with decideExtension when viewerActions lists DECIDE_EXTENSION."
+    )
+    async def pending_extension_request(self, info: Info) -> ExtensionRequest | None:
+        rows = await info.context.loaders.issues.extension_requests.load(self.id)
+        pending = [r for r in rows if r.status == ExtensionStatus.PENDING]
+        return ExtensionRequest.from_model(pending[-1]) if pending else None
 
     @strawberry.field(description="Requests to move the deadline, oldest first.")
     async def extension_requests(self, info: Info) -> list[ExtensionRequest]:
@@ -190,6 +254,77 @@ class Issue(relay.Node):
         return [IssueEvent.from_model(e) for e in await info.context.loaders.issues.events.load(self.id)]
 
 
+async def _no_teams() -> list[int]:
+    return []
+
+
+async def _issue_facts(info: Info, row: models.Issue) -> IssueFacts:
+    """What the action rules look at, through the request's loaders (a few queries per page, not per issue)."""
+    loaders = info.context.loaders
+    enterprise, orders, requests = await asyncio.gather(
+        loaders.enterprises.by_id.load(row.enterprise_id),
+        loaders.issues.dispatches.load(row.id),
+        loaders.issues.extension_requests.load(row.id),
+    )
+    township = await loaders.townships.by_id.load(enterprise.township_id)
+    scope = Scope(
+        township_code=township.code,
+        commissioner_id=enterprise.commissioner_id,
+        lead_team_id=row.lead_team_id,
+        order_team_ids=frozenset(o.team_id for o in orders if o.returned_at is None),
+    )
+    pending = any(r.status == ExtensionStatus.PENDING for r in requests)
+    return IssueFacts(scope, row.status, pending)
+
+
+@strawberry.type(description="Figures over a set of issues (definitions in Query.issueSummary).")
+class IssueFigures:
+    total: int = strawberry.field(description="Issues matching the filter.")
+    open: int = strawberry.field(description="Open: reported, dispatched, in progress, returned or reopened.")
+    overdue: int = strawberry.field(description="Open and past their deadline (the red warning).")
+    due_this_week: int = strawberry.field(
+        description="Open, not overdue, due before the end of this week (Monday to Sunday, county time)."
+    )
+    resolved: int = strawberry.field(description="Resolved or closed, with a resolution time.")
+    on_time: int = strawberry.field(description="Resolved no later than their deadline.")
+    on_time_rate: float | None = strawberry.field(description="onTime / resolved, 0 to 1; null when none resolved.")
+    rated: int = strawberry.field(description="With the enterprise's verdict (satisfaction) recorded.")
+    satisfied: int = strawberry.field(description="Rated satisfied or basically satisfied.")
+    satisfaction_rate: float | None = strawberry.field(description="satisfied / rated, 0 to 1; null when none rated.")
+
+    @staticmethod
+    def values(f: summary.IssueFigures) -> dict:
+        return {
+            "total": f.total,
+            "open": f.open,
+            "overdue": f.overdue,
+            "due_this_week": f.due_this_week,
+            "resolved": f.resolved,
+            "on_time": f.on_time,
+            "on_time_rate": f.on_time_rate,
+            "rated": f.rated,
+            "satisfied": f.content,
+            "satisfaction_rate": f.satisfaction_rate,
+        }
+
+
+@strawberry.type(description="The figures of one township's issues under the filter (the map's labels and shading).")
+class TownshipIssueFigures(IssueFigures):
+    township_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def township(self, info: Info) -> Township:
+        return Township.from_model(await info.context.loaders.townships.by_id.load(self.township_id))
+
+
+@strawberry.type(description="The county's figures for the filter, and each township's (Query.issueSummary).")
+class IssueSummary(IssueFigures):
+    by_township: list[TownshipIssueFigures] = strawberry.field(
+        description="One entry per township with at least one matching issue (the others' figures are 0), "
+        "by township code. Township labels count issues; these add up to the county's figures."
+    )
+
+
 @strawberry.input(description=f"A span of time, each end {BOUNDS}; without an offset, the county's local time.")
 class DateTimeRange:
     start: datetime | None = strawberry.field(default=None, name="from", description="Inclusive.")
@@ -215,17 +350,17 @@ class IssueFilter:
     needs_escalation: bool | None = strawberry.field(
         default=None, description="Open, overdue and not escalated yet (true), or not (false)."
     )
+    queue: IssueQueue | None = strawberry.field(
+        default=None, description="Only the issues of this work queue of the caller (see IssueQueue)."
+    )
+    priorities: list[IssuePriority] | None = strawberry.field(default=None, description=LIST)
+    deadline_between: DateTimeRange | None = strawberry.field(
+        default=None, description="The issue's deadline (Issue.deadline) within the span."
+    )
 
     def to_criteria(self, tz: str, argument: str = "filter") -> IssueCriteria:
-        rb = self.reported_between
-        where = f"{argument}.reportedBetween"
-        start, end = (
-            (checked_instant(rb.start, f"{where}.from", tz), checked_instant(rb.end, f"{where}.to", tz))
-            if rb
-            else (None, None)
-        )
-        if start and end and start > end:
-            raise UserInputError(where, "'from' must not be after 'to'")
+        start, end = _span(self.reported_between, f"{argument}.reportedBetween", tz)
+        due_from, due_to = _span(self.deadline_between, f"{argument}.deadlineBetween", tz)
         return IssueCriteria(
             statuses=checked_list(self.statuses, f"{argument}.statuses") or [],
             categories=checked_list(self.categories, f"{argument}.categories") or [],
@@ -240,7 +375,20 @@ class IssueFilter:
             reported_to=end,
             search=checked_argument(self.search, f"{argument}.search"),
             needs_escalation=self.needs_escalation,
+            queue=self.queue,
+            priorities=checked_list(self.priorities, f"{argument}.priorities") or [],
+            deadline_from=due_from,
+            deadline_to=due_to,
         )
+
+
+def _span(span: DateTimeRange | None, where: str, tz: str) -> tuple[datetime | None, datetime | None]:
+    if span is None:
+        return None, None
+    start, end = checked_instant(span.start, f"{where}.from", tz), checked_instant(span.end, f"{where}.to", tz)
+    if start and end and start > end:
+        raise UserInputError(where, "'from' must not be after 'to'")
+    return start, end
 
 
 @strawberry.input
