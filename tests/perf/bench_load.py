@@ -375,6 +375,11 @@ def main() -> None:
                     spy.wait(60)
                     shutil.copy(tmp / "profile.txt", ROOT / "var" / "bench" / "profile.txt")
             print_results(results, args, same)
+            for server, result in results:
+                if result["errors"]:  # keep the server's log: the errors' tracebacks are there
+                    kept = ROOT / "var" / "bench" / f"{server.log.stem}-{time.strftime('%H%M%S')}.log"
+                    shutil.copy(server.log, kept)
+                    print(f"{server.name}'s log: {kept}")
             if args.profile and (tmp / "profile.txt").exists():
                 summarize(tmp / "profile.txt")
 
