@@ -97,4 +97,5 @@ bench: install-dev frontend tests/perf/node_modules/.package-lock.json
 	$(BIN)/python tests/perf/bench_load.py --scale $(BENCH_SCALE)
 	$(BIN)/python tests/perf/bench_map.py
 	$(BIN)/python tests/perf/bench_stats.py
+	$(BIN)/python tests/perf/bench_cache.py
 	$(BIN)/python tests/perf/bench_import.py
