@@ -92,7 +92,7 @@ tests/perf/node_modules/.package-lock.json: tests/perf/package-lock.json
 BENCH_SCALE ?= province
 
 # Every benchmark runs even when one before it fails or is over its budget; make bench then fails, naming them.
-BENCHMARKS = "bench_api.py --scale $(BENCH_SCALE)" "bench_load.py --scale $(BENCH_SCALE)" bench_map.py bench_stats.py bench_import.py
+BENCHMARKS = "bench_api.py --scale $(BENCH_SCALE)" "bench_load.py --scale $(BENCH_SCALE)" bench_map.py bench_stats.py bench_cache.py bench_import.py
 
 bench: install-dev frontend tests/perf/node_modules/.package-lock.json
 	$(BIN)/python tests/perf/benchdata.py --scale $(BENCH_SCALE)
