@@ -274,7 +274,9 @@ class ResponseCaching(SchemaExtension):
                 yield
                 return
         digest = hashlib.sha256(
-            "\0".join((ec.query or "", ec.operation_name or "", variables_key(ec), scope)).encode()
+            "\0".join((ec.query or "", ec.operation_name or "", variables_key(ec), scope)).encode(
+                errors="surrogatepass"
+            )
         ).digest()
         key: Key = (digest, version, public_statistics.generation)
         cached = cache.get(key, now)
