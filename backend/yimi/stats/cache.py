@@ -12,7 +12,7 @@ at most ``MAX_AGE_SECONDS`` (a safety net should a database be swapped under a r
 ``yimi restore --force`` does). Readers arriving while a year is being computed wait for that one
 computation instead of starting their own.
 
-Whole GraphQL answers made only of these figures are cached on top of this (``yimi.stats.response_cache``):
+Whole GraphQL answers made only of these figures are cached on top of this (``yimi.graphql.response_cache``):
 ``validity_token`` and ``tracking`` tell that cache when such an answer stops holding.
 """
 
