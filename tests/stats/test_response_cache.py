@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import CSRF_HEADERS, count_sql
-from tests.stats.helpers import FULL, report_issue
+from tests.stats.helpers import FULL, release, report_issue
 from yimi.stats import response_cache as rc
 from yimi.stats.cache import public_statistics
 
@@ -54,7 +54,7 @@ async def test_a_repeated_public_query_runs_no_resolver_and_answers_the_same_bod
     with count_sql() as statements:
         second = await _post(client, query, {"year": 2024}, "RepeatedFull")
     assert calls == ["statistics"]  # no resolver ran
-    assert len(statements) == 1 and "stats_data_version" in statements[0], statements
+    assert len(statements) == 1 and "statistics_release" in statements[0], statements
     assert second.content == first.content
     # Another operation of the same document, or other variables, is another answer.
     years = await _post(client, query, {}, "Other")
@@ -93,15 +93,18 @@ async def test_an_exhausted_budget_is_refused_before_the_cache(app, client, call
     assert len(calls) == 1
 
 
-async def test_a_reported_issue_invalidates_the_cached_answer(anon, gql, calls):
-    query = "query FreshAfterReport { statistics { year total { reported { value withheld low high } } } }"
+async def test_a_reported_issue_changes_nothing_until_a_release_and_a_release_invalidates(anon, gql, settings, calls):
+    query = "query FreshAfterRelease { statistics { year releasedAt total { reported { value withheld low high } } } }"
     before = (await anon(query))["statistics"]
     assert (await anon(query))["statistics"] == before and len(calls) == 1
-    await report_issue(gql, "响应缓存测试")
+    for n in range(settings.public_min_count):
+        await report_issue(gql, f"响应缓存测试 {n}")
+    assert (await anon(query))["statistics"] == before  # released figures: no write changes them
+    assert before["year"] in await release(settings)
     after = (await anon(query))["statistics"]
-    assert len(calls) == 2  # computed again
-    assert after["year"] == before["year"]
-    assert after["total"]["reported"]["value"] == before["total"]["reported"]["value"] + 1
+    assert calls[-1] == "statistics"  # computed again
+    assert after["year"] == before["year"] and after["releasedAt"] > before["releasedAt"]
+    assert after["total"]["reported"]["value"] == before["total"]["reported"]["value"] + settings.public_min_count
 
 
 async def test_a_query_mixing_statistics_and_other_fields_is_not_cached(anon, calls):
