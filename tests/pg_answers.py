@@ -23,6 +23,10 @@ QUERIES = [
     '{ issues(first: 0, filter: {reportedBetween: {from: "2021-07-01T00:00:00+08:00", to: "2021-09-01T00:00:00+08:00"}, categories: [POWER]}) { totalCount } }',
     '{ serviceTeams(filter: {speciality: FINANCING, townshipCodes: ["410223105"]}) { totalCount nodes { name } } coverage { township { code } gaps } }',
     '{ mapLayer(filter: {townshipCodes: ["410223105", "410223107"]}) }',
+    # Orderings by a rank computed in SQL (CASE … THEN n): the numbers must reach PostgreSQL as numbers.
+    "{ issues(first: 30, orderBy: {field: PRIORITY, direction: DESC}) { nodes { number priority } } }",
+    "{ issues(first: 30, orderBy: {field: STATUS}) { nodes { number status } } }",
+    "{ issues(first: 30, orderBy: {field: DEADLINE}) { nodes { number status deadline } } }",
 ]
 SIGN_IN = "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }"
 PASSWORD = "postgres read test password"

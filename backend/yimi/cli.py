@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import NoReturn
 
@@ -110,8 +111,29 @@ def migrate() -> None:
     console.print("[green]database is up to date[/green]")
 
 
+class DemoScale(str, Enum):
+    county = "county"
+    province = "province"
+
+
 @app.command()
 def demo(
+    scale: DemoScale = typer.Option(
+        DemoScale.county,
+        "--scale",
+        help="county: the Weishi county demo (15 townships, 600 enterprises, 3,000+ issues). province: every "
+        "township of Henan (2,586), 100,000 enterprises, 1,000,000 issues with their orders and events, 300 teams "
+        "(a few minutes; about 3 GB of SQLite), into an empty database.",
+    ),
+    enterprises: int = typer.Option(None, "--enterprises", min=1, help="--scale province: how many enterprises."),
+    issues: int = typer.Option(None, "--issues", min=1, help="--scale province: how many issues."),
+    teams: int = typer.Option(
+        None, "--teams", min=1, help="--scale province: how many teams (at least one per county: 181)."
+    ),
+    seed: int = typer.Option(None, "--seed", help="--scale province: the random seed (same seed, same data)."),
+    workers: int = typer.Option(
+        None, "--workers", min=0, help="--scale province: processes generating issues (default: one per CPU)."
+    ),
     reset: bool = typer.Option(
         False,
         "--reset",
@@ -119,19 +141,23 @@ def demo(
         "Asks first; without a terminal it needs --yes.",
     ),
     yes: bool = typer.Option(False, "--yes", help="With --reset: delete without asking (for scripts)."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+    quiet: bool = typer.Option(False, "--quiet", "--no-progress", help="No progress bars."),
     login: str = typer.Option(
         None, "--login", help="Give this demo member of staff a fresh random password and print it (development only)."
     ),
 ) -> None:
-    """Load the fictional demo county (Weishi, 尉氏县) into a migrated database: townships, teams,
-    600 enterprises, 3,000+ issues. Development only: refused with YIMI_ENV=production."""
+    """Load a fictional demo into a migrated database: the Weishi county (尉氏县: townships, teams, 600
+    enterprises, 3,000+ issues), or with --scale province all of Henan (河南省) for benchmarks.
+    Development only: refused with YIMI_ENV=production."""
     from yimi import db
-    from yimi.demo.loader import load_demo
 
     settings = get_settings()
     if settings.env == "production":
         _refuse("`yimi demo` loads a fictional county (and --reset deletes every row): not in production")
+    sizes = {"n_enterprises": enterprises, "n_issues": issues, "n_teams": teams, "seed": seed}
+    sizes = {k: v for k, v in sizes.items() if v is not None}
+    if scale == DemoScale.county and (sizes or workers is not None):
+        _refuse("--enterprises, --issues, --teams, --seed and --workers go with --scale province")
     if reset and not yes:
         where = db.describe(settings.database_url)
         if not sys.stdin.isatty():
@@ -140,10 +166,21 @@ def demo(
             _refuse("nothing deleted")
 
     async def run():
-        summary = await load_demo(settings, reset=reset, progress=not quiet)
+        if scale == DemoScale.province:
+            from yimi.demo.province_loader import load_province, province_config
+
+            config = province_config(settings, **sizes)
+            summary = await load_province(settings, config, reset=reset, progress=not quiet, workers=workers)
+        else:
+            from yimi.demo.loader import load_demo
+
+            summary = await load_demo(settings, reset=reset, progress=not quiet)
         return summary, (await _demo_login(login) if login else None)
 
-    summary, password = _with_db(run, settings)
+    try:
+        summary, password = _with_db(run, settings)
+    except ValueError as error:  # sizes the generator cannot honour (too few teams, say)
+        _refuse(f"--scale {scale.value}: {error}")
     console.print(str(summary), highlight=False, soft_wrap=True)
     if password:
         console.print(f"Sign in to the web app as [bold]{login}[/bold] with the password [bold]{password}[/bold]")

@@ -158,3 +158,31 @@ async def test_commissioner_queue(actors, made):
     assert made["reported"] in open_
     statuses = set(await Issue.filter(id__in=list(open_)).values_list("status", flat=True))
     assert statuses == {IssueStatus.REPORTED}
+
+
+def test_a_change_out_of_a_queue_is_told_to_its_subscribers():
+    """``matched`` checks a queue's changeable part (status, lateness, pending request) on the state
+    before a change, so that a subscriber to a queue hears when an issue leaves it."""
+    from yimi.issues.filters import IssueCriteria, IssueQueue, matched, stable_part
+
+    now = datetime.now(UTC)
+    state = {
+        "status": "dispatched",
+        "leadTeamId": 1,
+        "teamIds": [1],
+        "deadline": (now + timedelta(days=5)).isoformat(),
+        "yellowAt": (now + timedelta(days=1)).isoformat(),
+        "orangeAt": (now + timedelta(days=4)).isoformat(),
+        "escalatedAt": None,
+        "pendingExtension": True,
+    }
+    to_accept = IssueCriteria(queue=IssueQueue.TEAM_TO_ACCEPT)
+    assert matched(to_accept, state, now)
+    assert not matched(to_accept, {**state, "status": "in_progress"}, now)
+    overdue = IssueCriteria(queue=IssueQueue.TEAM_OVERDUE)
+    assert not matched(overdue, state, now) and matched(overdue, state, now + timedelta(days=6))
+    decide = IssueCriteria(queue=IssueQueue.EXTENSIONS_TO_DECIDE)
+    assert matched(decide, state, now) and not matched(decide, {**state, "pendingExtension": False}, now)
+    # Whose enterprise it is does not change with the issue: that part stays in the SQL.
+    assert stable_part(IssueCriteria(queue=IssueQueue.MY_ENTERPRISES)).queue == IssueQueue.MY_ENTERPRISES
+    assert stable_part(to_accept).queue is None

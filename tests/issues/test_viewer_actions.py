@@ -232,3 +232,24 @@ async def test_viewer_can_report_issue_says_whether_reporting_succeeds(actors, r
     assert (payload["userErrors"] == []) == can, payload["userErrors"]
     if not can:
         assert [e["code"] for e in payload["userErrors"]] == ["FORBIDDEN"]
+
+
+async def test_a_mutations_payload_lists_the_actions_after_it(actors):
+    """The payload's issue answers viewerActions for its new state (the request's loaders forget the old)."""
+    issue = await issue_in(actors, "REPORTED")
+    p = actors.people
+    mutation = """mutation($input: DispatchIssueInput!) { dispatchIssue(input: $input) {
+      issue { status viewerActions } userErrors { code } } }"""
+    payload = (
+        await actors.dispatcher(
+            mutation,
+            {
+                "input": {
+                    "issueId": issue["id"],
+                    "version": issue["version"],
+                    "leadTeamId": gid("ServiceTeam", p.team_a),
+                }
+            },
+        )
+    )["dispatchIssue"]
+    assert payload["issue"] == {"status": "DISPATCHED", "viewerActions": ["ADD_NOTE", "ESCALATE"]}

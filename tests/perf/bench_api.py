@@ -258,13 +258,16 @@ def main() -> None:
     parser.add_argument("--scale", choices=SCALES, default=os.environ.get("BENCH_SCALE", "county"))
     parser.add_argument("--db", default="sqlite,postgres", help="Comma-separated: sqlite, postgres.")
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--sqlite-source", help="Measure a copy of this SQLite file instead of the cached demo.")
+    parser.add_argument("--pg-source", help="Measure a copy of this PostgreSQL database instead of the cached demo.")
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     labels = [b for b in args.db.split(",") if b]
     assert set(labels) <= set(BACKENDS), f"--db takes {BACKENDS}"
     rows = new_rows()
     if args.out:  # one database, in this process
-        with working_copy(args.scale, labels[0]) as url:
+        source = args.sqlite_source if labels[0] == "sqlite" else args.pg_source
+        with working_copy(args.scale, labels[0], source) as url:
             asyncio.run(measure(url, dispatcher(url), rows, labels[0], args.rounds))
         Path(args.out).write_text(json.dumps({k: asdict(r) for k, r in rows.items()}))
         return
@@ -272,11 +275,14 @@ def main() -> None:
     for label in labels:
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             argv = [sys.executable, __file__, "--scale", args.scale, "--db", label, "--rounds", str(args.rounds)]
+            for option, value in (("--sqlite-source", args.sqlite_source), ("--pg-source", args.pg_source)):
+                argv += [option, value] if value else []
             subprocess.run([*argv, "--out", out.name], check=True)
             for key, saved in json.loads(Path(out.name).read_text()).items():
                 for part in ("yimi", "base", "note", "statements"):
                     getattr(rows[key], part).update(saved[part])
-    print_table(rows, labels, f"API at {args.scale} scale")
+    sources = ", ".join(s for s in (args.sqlite_source, args.pg_source) if s)
+    print_table(rows, labels, f"API on {f'copies of {sources}' if sources else f'the {args.scale} demo'}")
 
 
 if __name__ == "__main__":

@@ -315,7 +315,7 @@ def summarize(stacks: Path, top: int = 15) -> None:
 
 def print_results(results: list[tuple[Server, dict]], args, same: list[str]) -> None:
     print(
-        f"\nDashboard mix over HTTP on loopback ({args.scale} scale, PostgreSQL): {args.connections} clients, "
+        f"\nDashboard mix over HTTP on loopback ({args.pg_source or f'the {args.scale} demo'}, PostgreSQL): {args.connections} clients, "
         f"{args.duration} s each, autocannon; one visit = {', '.join(n for n, _ in mix.yimi_requests([1]))}"
     )
     print(f"answers compared before the load: {'the same' if not same else 'DIFFERENT:'}")
@@ -359,10 +359,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--pg-source", help="Load a copy of this PostgreSQL database instead of the cached demo.")
     args = parser.parse_args()
     if not (BIN / "postgraphile").exists():
         sys.exit("PostGraphile and autocannon are missing: cd tests/perf && npm ci (make bench does it)")
-    with working_copy(args.scale, "postgres") as url, tempfile.TemporaryDirectory() as tmp_name:
+    with working_copy(args.scale, "postgres", args.pg_source) as url, tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         panels = asyncio.run(prepare(url))
         with yimi_server(url, args.workers, tmp) as yimi, postgraphile_server(url, tmp) as pg:
@@ -375,6 +376,11 @@ def main() -> None:
                     spy.wait(60)
                     shutil.copy(tmp / "profile.txt", ROOT / "var" / "bench" / "profile.txt")
             print_results(results, args, same)
+            for server, result in results:
+                if result["errors"]:  # keep the server's log: the errors' tracebacks are there
+                    kept = ROOT / "var" / "bench" / f"{server.log.stem}-{time.strftime('%H%M%S')}.log"
+                    shutil.copy(server.log, kept)
+                    print(f"{server.name}'s log: {kept}")
             if args.profile and (tmp / "profile.txt").exists():
                 summarize(tmp / "profile.txt")
 

@@ -78,7 +78,6 @@ def _generate(database_url: str, scale: str) -> None:
     print(f"generating the {scale} demo in {database_url} (once per generator version) ...", flush=True)
     yimi(database_url, "migrate")
     yimi(database_url, "demo", "--quiet", *(("--scale", scale) if scale != "county" else ()))
-    yimi(database_url, "user", "set-password", dispatcher(database_url), "--password", PASSWORD)
     print(f"generated in {time.monotonic() - started:.0f} s", flush=True)
 
 
@@ -190,11 +189,13 @@ async def _pg_drop(name: str) -> None:
 
 
 @contextmanager
-def working_copy(scale: str, backend: str) -> Iterator[str]:
-    """A database URL holding a fresh, migrated copy of the cached demo (generated first if missing),
-    dropped afterwards."""
+def working_copy(scale: str, backend: str, source: str | None = None) -> Iterator[str]:
+    """A database URL holding a fresh, migrated copy of the cached demo (generated first if missing), or
+    of ``source`` (an SQLite file or a PostgreSQL database name, for data made otherwise), with the
+    benchmarks' password set; dropped afterwards."""
     if backend == "sqlite":
-        cache = _sqlite_cache(scale)
+        cache = Path(source) if source else _sqlite_cache(scale)
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
         copy = CACHE_DIR / f"run-{uuid.uuid4().hex[:8]}.sqlite3"
         if Path(f"{cache}-wal").exists():  # a copy of the file alone would lose what is in the WAL
             with sqlite3.connect(cache) as src, sqlite3.connect(copy) as dst:
@@ -202,18 +203,42 @@ def working_copy(scale: str, backend: str) -> Iterator[str]:
         else:
             shutil.copyfile(cache, copy)
         try:
-            yimi(f"sqlite://{copy}", "migrate")
+            _ready(f"sqlite://{copy}")
             yield f"sqlite://{copy}"
         finally:
             for leftover in CACHE_DIR.glob(f"{copy.name}*"):
                 leftover.unlink()
         return
 
-    template = asyncio.run(_pg_cache(scale))
+    template = source or asyncio.run(_pg_cache(scale))
     name = f"{PG_PREFIX}run_{uuid.uuid4().hex[:8]}"
     asyncio.run(_pg_copy(template, name))
     try:
-        yimi(f"{PG}/{name}", "migrate")
+        _ready(f"{PG}/{name}")
         yield f"{PG}/{name}"
     finally:
         asyncio.run(_pg_drop(name))
+
+
+def _ready(database_url: str) -> None:
+    yimi(database_url, "migrate")
+    yimi(database_url, "user", "set-password", dispatcher(database_url), "--password", PASSWORD)
+
+
+def main() -> None:
+    """Makes the caches of a scale that are missing, for SQLite and PostgreSQL at once (`make bench` does
+    this first: generating the province takes minutes for each)."""
+    import argparse
+    from concurrent.futures import ThreadPoolExecutor
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--scale", choices=SCALES, default=os.environ.get("BENCH_SCALE", "county"))
+    args = parser.parse_args()
+    with ThreadPoolExecutor(2) as pool:
+        sqlite_cache = pool.submit(_sqlite_cache, args.scale)
+        pg_cache = pool.submit(lambda: asyncio.run(_pg_cache(args.scale)))
+        print(f"{args.scale} data: {sqlite_cache.result().name} and PostgreSQL {pg_cache.result()}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -29,6 +29,7 @@ from yimi.graphql.cost import document_shape, query_cost
 from yimi.graphql.list_bounds import (
     BYTES_PER_OBJECT,
     LIST_BOUNDS,
+    MAP_FEATURE_BYTES,
     SCALAR_WEIGHTS,
     STATISTICS,
     Argument,
@@ -38,6 +39,7 @@ from yimi.graphql.list_bounds import (
     read_sizes,
 )
 from yimi.graphql.schema import schema
+from yimi.settings import Settings
 
 AMPLIFICATION = "{ coverage { categories { teams { townships { coveringTeams { townships { name } } } } } } }"
 # 14 aliases of every township's outline once per covering team: 467 points (< 500) ran anonymously
@@ -140,6 +142,17 @@ async def test_outlines_count_by_their_size(demo):
     # One alias is within the default: the bound is proportional, not a ban.
     one = query_cost(schema._schema, parse("{ coverage { teams { townships { boundary } } } }"), sizes=sizes)
     assert one.points <= 500
+
+
+def test_a_whole_province_map_is_allowed_once_and_aliases_cannot_multiply_it():
+    # 100,000 enterprises: 20 MB of GeoJSON text per resolution.
+    province = dict.fromkeys(STATISTICS, 10) | {"enterprises": 100_000, "townships": 2_500}
+    default = Settings.model_fields["max_query_cost"].default
+    one = query_cost(schema._schema, parse("{ mapLayer }"), sizes=province)
+    assert one.points <= default // 2
+    assert one.objects * BYTES_PER_OBJECT >= 100_000 * MAP_FEATURE_BYTES / 10  # its bytes still count
+    three = query_cost(schema._schema, parse("{ a: mapLayer b: mapLayer c: mapLayer }"), sizes=province)
+    assert three.points > default
 
 
 def test_cost_and_limits_walk_each_fragment_once():

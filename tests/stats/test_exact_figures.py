@@ -172,4 +172,4 @@ async def test_a_warm_answer_costs_one_query(anon, settings):
     await anon(FULL, {"year": 2024})
     with count_sql() as statements:
         await anon(FULL, {"year": 2024})
-    assert len(statements) == 1 and "statistics_release" in statements[0], statements
+    assert len(statements) == 1 and "FROM data_version" in statements[0], statements  # the response cache

@@ -50,6 +50,18 @@ def counted(queryset_for: Callable[[list[Hashable]], Any], key_field: str) -> Da
     return DataLoader(load_fn=load)
 
 
+def figure(model: type[Model], expression: Any) -> DataLoader:
+    """A figure kept on write (a column outside the model, see yimi.common.figures) by primary key,
+    one query per batch; 0 for a missing row."""
+
+    async def load(ids: Sequence[int]) -> list[int]:
+        rows = await model.filter(id__in=list(set(ids))).annotate(n=expression).values_list("id", "n")
+        found = dict(rows)
+        return [found.get(i, 0) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
 async def load_nodes(loader: DataLoader, node_ids: Iterable, convert: Callable[[Any], Any]) -> list[Any]:
     """Node objects for the primary keys behind global IDs, in order; None where no row exists."""
     rows = await loader.load_many([int(i) for i in node_ids])

@@ -135,13 +135,14 @@ def generate_townships(
     are assigned clockwise around it in code order.
     """
     outline = geo.clean_outline(outline)
-    seeds = geo.seed_points(outline, len(rows), rng, fixed=[seat])
+    # One township is the whole county (a Voronoi diagram needs two seeds).
+    seeds = geo.seed_points(outline, len(rows), rng, fixed=[seat], iterations=6 if len(rows) > 1 else 0)
     seat_row = next((r for r in rows if township_kind(r["code"]) == TownshipKind.SUBDISTRICT), rows[0])
     others = [r for r in rows if r is not seat_row]
     # Clockwise from north around the seat.
     rest = sorted(seeds[1:], key=lambda p: math.atan2(p[0] - seat[0], p[1] - seat[1]) % (2 * math.pi))
     ordered_rows = [seat_row, *others]
-    cells = geo.township_cells(outline, [seeds[0], *rest])
+    cells = geo.township_cells(outline, [seeds[0], *rest]) if len(rows) > 1 else [geo.snap(outline)]
     by_code = {}
     for row, seed, cell in zip(ordered_rows, [seeds[0], *rest], cells, strict=True):
         by_code[row["code"]] = (seed, cell)
@@ -266,6 +267,8 @@ class TeamSpec:
     # When the team takes orders (the model keeps no dates: this only shapes the demo history).
     since: date | None = None
     until: date | None = None
+    # The codes of the townships it may cover (a county's own team in a city-wide call); empty: all.
+    townships: tuple[str, ...] = ()
 
 
 JOINT = "一米服务团"
@@ -454,10 +457,11 @@ def generate_teams(
     seat_ids = [t["id"] for t in townships if t["kind"] == TownshipKind.SUBDISTRICT][:1] or [townships[0]["id"]]
     coverage_rows: list[Row] = []
     for spec, team_row in zip(specs, team_rows, strict=True):
-        eligible = [t["id"] for t in townships if not spec.rural_only or t["kind"] != TownshipKind.SUBDISTRICT]
+        area = [t for t in townships if t["code"] in spec.townships] if spec.townships else townships
+        eligible = [t["id"] for t in area if not spec.rural_only or t["kind"] != TownshipKind.SUBDISTRICT]
         share = rng.uniform(*spec.coverage)
-        k = max(1, min(len(eligible), round(share * len(townships))))
-        must = [] if spec.rural_only else [sid for sid in seat_ids if sid in eligible]
+        k = max(1, min(len(eligible), round(share * len(area))))
+        must = [] if spec.rural_only or spec.townships else [sid for sid in seat_ids if sid in eligible]
         rest = [t for t in eligible if t not in must]
         chosen = sorted(must + rng.sample(rest, max(0, k - len(must))))
         for township_id in chosen:
@@ -511,6 +515,7 @@ def generate_enterprises(
     first_id: int = 1,
     taken_names: set[str] | None = None,
     taken_usccs: set[str] | None = None,
+    name_prefixes: Sequence[tuple[str, float]] = names.NAME_PREFIXES,
 ) -> list[Row]:
     """``n`` enterprises, exactly ``n_above_scale`` of them above scale, located in their township."""
     if n_above_scale > n:
@@ -552,7 +557,7 @@ def generate_enterprises(
         )
         for _ in range(1000):
             trade = "".join(rng.sample(names.TRADE_CHARS, 2))
-            name = f"{names.weighted(rng, names.NAME_PREFIXES)}{trade}{word}{suffix}"
+            name = f"{names.weighted(rng, name_prefixes)}{trade}{word}{suffix}"
             if name not in taken_names:
                 taken_names.add(name)
                 break

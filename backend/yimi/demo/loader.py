@@ -232,7 +232,7 @@ async def delete_all(conn: BaseDBAsyncClient, stage: Callable | None = None) -> 
             if table and table not in through:
                 through.append(table)
     for table in through:
-        await conn.execute_script(f'DELETE FROM "{table}"')
+        await conn.execute_query(f'DELETE FROM "{table}"')
     for m in order:
         await m.all().using_db(conn).delete()
         advance(1)

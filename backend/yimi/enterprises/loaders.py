@@ -5,9 +5,10 @@ from collections import defaultdict
 from strawberry.dataloader import DataLoader
 
 from yimi.accounts.read_rules import Access
-from yimi.common.loaders import by_id, counted, grouped
+from yimi.common.figures import ENTERPRISE_FIGURES, OPEN_ISSUES
+from yimi.common.loaders import by_id, counted, figure, grouped
 from yimi.enterprises.models import CommissionerAssignment, Enterprise, Visit
-from yimi.issues.models import OPEN_VALUES, Issue
+from yimi.issues.models import Issue
 
 
 def _newest_issues(access: Access):
@@ -44,12 +45,11 @@ def _newest_issues(access: Access):
 
 class EnterpriseLoaders:
     def __init__(self, access: Access):
-        self.by_id = by_id(Enterprise, rows=access.enterprises)
+        self.by_id = by_id(Enterprise, rows=lambda: access.enterprises().annotate(**ENTERPRISE_FIGURES))
         self.visit_by_id = by_id(Visit, rows=access.visits)
-        # A figure: every open issue counts, whoever asks (see yimi.accounts.read_rules).
-        self.open_issue_count = counted(
-            lambda ids: Issue.filter(status__in=OPEN_VALUES, enterprise_id__in=ids), "enterprise_id"
-        )
+        # A figure: every open issue counts, whoever asks (see yimi.accounts.read_rules); kept on
+        # write (yimi.common.figures). For rows read without it (a mutation's payload).
+        self.open_issue_count = figure(Enterprise, ENTERPRISE_FIGURES[OPEN_ISSUES])
         # The total of the `issues` connection: the issues the caller may see.
         self.issue_count = counted(lambda ids: access.issues().filter(enterprise_id__in=ids), "enterprise_id")
         # Keyed by (enterprise id, how many newest issues).

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import json
+
 import strawberry
 from strawberry.scalars import JSON
 
 from yimi.common.enums import OrderDirection
-from yimi.common.ids import to_global_id
-from yimi.common.pagination import Connection, paginate_queryset
-from yimi.enterprises.service import EnterpriseCriteria, enterprise_queryset, map_layer, ordered
+from yimi.common.pagination import Connection, paginate
+from yimi.enterprises.map_layer import map_cache_of
+from yimi.enterprises.service import EnterpriseCriteria, enterprise_queryset, ordering
 from yimi.enterprises.types import Enterprise, EnterpriseFilter, EnterpriseOrder
 from yimi.graphql.context import Info
 
@@ -25,8 +27,8 @@ class EnterpriseQuery:
         criteria = filter.to_criteria() if filter else EnterpriseCriteria()
         order = order_by or EnterpriseOrder()
         access = info.context.access
-        qs = ordered(enterprise_queryset(criteria, access), order.field, order.direction == OrderDirection.DESC, access)
-        return await paginate_queryset(qs, first, after, Enterprise.from_model)
+        order_of_list = ordering(order.field, order.direction == OrderDirection.DESC, access)
+        return await paginate(enterprise_queryset(criteria, access), order_of_list, first, after, Enterprise.from_model)
 
     @strawberry.field(
         description=(
@@ -37,6 +39,6 @@ class EnterpriseQuery:
     )
     async def map_layer(self, info: Info, filter: EnterpriseFilter | None = None) -> JSON:
         criteria = filter.to_criteria() if filter else EnterpriseCriteria()
-        return JSON(
-            await map_layer(criteria, info.context.access, info.context.now, lambda pk: to_global_id("Enterprise", pk))
-        )
+        context = info.context
+        layer = await map_cache_of(context).get(criteria, context.access, context.now, None)
+        return JSON(json.loads(layer.json))

@@ -9,8 +9,7 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tortoise.expressions import Q, Subquery
-from tortoise.functions import Count
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -19,14 +18,15 @@ from yimi.accounts.models import Role, Staff
 from yimi.accounts.read_rules import Access, Grant
 from yimi.accounts.service import has_role
 from yimi.common.errors import ServiceError
+from yimi.common.figures import ENTERPRISE_FIGURES, OPEN_ISSUES
 from yimi.common.filters import fitting
-from yimi.common.geo import BBox, feature_collection, point_feature
+from yimi.common.geo import BBox
+from yimi.common.pagination import Ordering, SortKey
 from yimi.common.text import MAX_DESCRIPTION, checked_field
 from yimi.enterprises.action_rules import authorize_assign_commissioner, authorize_visit
 from yimi.enterprises.models import CommissionerAssignment, Enterprise, RiskColor, Visit
-from yimi.issues.models import OPEN_VALUES, Issue, IssueSource
+from yimi.issues.models import Issue, IssueSource
 from yimi.issues.service import IssueDraft, IssueWorkflow, enterprise_scope, retry_numbering
-from yimi.issues.warning import SEVERITY, warning_color
 from yimi.issues.workflow import Action
 from yimi.settings import Settings
 from yimi.teams.models import ServiceTeam
@@ -54,7 +54,8 @@ class EnterpriseCriteria:
 
 
 def enterprise_queryset(criteria: EnterpriseCriteria, access: Access) -> QuerySet[Enterprise]:
-    qs = access.enterprises()
+    """The enterprises ``access`` may see that match ``criteria``, each with its open-issue count."""
+    qs = access.enterprises().annotate(**ENTERPRISE_FIGURES)
     c = criteria
     if c.township_codes is not None:
         qs = qs.filter(township__code__in=fitting(c.township_codes, Township, "code"))
@@ -76,57 +77,25 @@ def enterprise_queryset(criteria: EnterpriseCriteria, access: Access) -> QuerySe
         qs = qs.filter(lon__gte=b.west, lon__lte=b.east, lat__gte=b.south, lat__lte=b.north)
     if c.has_open_issues is not None:
         access.require(Grant.FIGURES)  # whether an enterprise has open issues is a figure
-        with_open = Subquery(Issue.filter(status__in=OPEN_VALUES).values("enterprise_id"))
-        qs = qs.filter(id__in=with_open) if c.has_open_issues else qs.exclude(id__in=with_open)
+        qs = qs.filter(**{f"{OPEN_ISSUES}__gt" if c.has_open_issues else OPEN_ISSUES: 0})
     return qs
 
 
-def ordered(
-    qs: QuerySet[Enterprise], order_field: EnterpriseOrderField, descending: bool, access: Access
-) -> QuerySet[Enterprise]:
-    sign = "-" if descending else ""
+# The sort value of each order, as it travels in cursors.
+_SORT_KEYS = {
+    EnterpriseOrderField.NAME: SortKey("name", "str"),
+    EnterpriseOrderField.USCC: SortKey("uscc", "str"),
+    EnterpriseOrderField.CREATED_AT: SortKey("created_at", "datetime"),
+    EnterpriseOrderField.OPEN_ISSUE_COUNT: SortKey(OPEN_ISSUES, "int"),
+}
+
+
+def ordering(order_field: EnterpriseOrderField, descending: bool, access: Access) -> Ordering:
+    """The order of an enterprise list (ties broken by id); an order by a figure needs the figures."""
     if order_field == EnterpriseOrderField.OPEN_ISSUE_COUNT:
         access.require(Grant.FIGURES)
-        qs = qs.annotate(open_issue_count=Count("issues", _filter=Q(issues__status__in=OPEN_VALUES)))
-    return qs.order_by(f"{sign}{order_field.value}", f"{sign}id")
-
-
-async def map_layer(criteria: EnterpriseCriteria, access: Access, now: datetime, global_id) -> dict:
-    """All matching enterprises as one GeoJSON FeatureCollection of points.
-
-    Two queries whatever the size: the points, and the open issues of the matching enterprises.
-    The warning colour and the open-issue count are figures: null for callers without them.
-    """
-    qs = enterprise_queryset(criteria, access)
-    points = await qs.order_by("id").values_list("id", "lon", "lat")
-    worst: dict[int, int] = {}
-    counts: dict[int, int] = {}
-    figures = access.allows(Grant.FIGURES)
-    open_issues = []
-    if figures:
-        open_issues = await Issue.filter(
-            status__in=OPEN_VALUES, enterprise_id__in=Subquery(qs.values("id"))
-        ).values_list("enterprise_id", "status", "yellow_at", "orange_at", "deadline")
-    for enterprise_id, status, yellow_at, orange_at, deadline in open_issues:
-        counts[enterprise_id] = counts.get(enterprise_id, 0) + 1
-        color = warning_color(status, yellow_at, orange_at, deadline, now)
-        if color is not None:  # always, for an open issue
-            worst[enterprise_id] = max(worst.get(enterprise_id, -1), SEVERITY[color])
-    by_severity = {v: k.name for k, v in SEVERITY.items()}  # the GraphQL enum names
-    return feature_collection(
-        [
-            point_feature(
-                lon,
-                lat,
-                {
-                    "id": global_id(enterprise_id),
-                    "warningColor": by_severity.get(worst.get(enterprise_id, -1)),
-                    "openIssueCount": counts.get(enterprise_id, 0) if figures else None,
-                },
-            )
-            for enterprise_id, lon, lat in points
-        ]
-    )
+    direction = "desc" if descending else "asc"
+    return Ordering(f"enterprises.{order_field.value}.{direction}", (_SORT_KEYS[order_field],), descending)
 
 
 # ------------------------------------------------------------------------------------------------

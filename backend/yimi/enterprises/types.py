@@ -10,6 +10,7 @@ from yimi.accounts.action_rules import Scope
 from yimi.accounts.read_rules import Grant
 from yimi.accounts.types import Staff, staff_or_none
 from yimi.common.enums import OrderDirection
+from yimi.common.figures import OPEN_ISSUES
 from yimi.common.geo import GeoPoint, parse_bbox
 from yimi.common.loaders import load_nodes
 from yimi.common.object_types import fill
@@ -95,7 +96,8 @@ class Enterprise(relay.Node):
 
     @strawberry.field(description="Issues not yet resolved or closed (a figure).", extensions=needs(Grant.FIGURES))
     async def open_issue_count(self, info: Info) -> int:
-        return await info.context.loaders.enterprises.open_issue_count.load(self.id)
+        count = getattr(self.row, OPEN_ISSUES, None)  # read with the row by lists and loaders
+        return count if count is not None else await info.context.loaders.enterprises.open_issue_count.load(self.id)
 
     @strawberry.field(description="This enterprise's issues you may see, newest first.", extensions=needs(Grant.ISSUES))
     async def issues(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[IssueRef]:

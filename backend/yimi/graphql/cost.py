@@ -17,7 +17,9 @@ The rule (after GitHub's GraphQL API):
 * Large scalars count by their size (``SCALAR_WEIGHTS`` of :mod:`yimi.graphql.list_bounds`): a
   township's ``boundary`` counts as its average size in bytes / ``BYTES_PER_OBJECT`` objects,
   ``mapLayer`` as 200 bytes per enterprise, each time they are resolved; so 14 aliases of
-  ``coverage { teams { townships { boundary } } }`` (20 MB of outlines) cost what they weigh.
+  ``coverage { teams { townships { boundary } } }`` (20 MB of outlines) cost what they weigh. A
+  scalar written as JSON text in one pass (``mapLayer``) counts one object per 1,000 bytes rather
+  than 100: it costs the server its bytes, not field resolutions.
   A connection in ``CONNECTION_TOTALS`` counts at most that figure (``townships(first: 100)``
   counts the county's townships).
 * ``cost = ceil(objects / 100) + fixed points``, at least 1 — except that an operation asking
@@ -213,7 +215,7 @@ class _CostWalker:
         if weight is None:
             return 0
         size_bytes = self._statistic(key, weight.statistic) * weight.bytes_per_unit
-        return min(math.ceil(size_bytes / BYTES_PER_OBJECT), SATURATION)
+        return min(math.ceil(size_bytes / (weight.bytes_per_object or BYTES_PER_OBJECT)), SATURATION)
 
     def walk(
         self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, enclosing: FieldNode | None

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from functools import reduce
 from operator import or_
 from typing import Any
 
-from tortoise.expressions import Case, Q, Subquery, When
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
 from yimi.accounts.read_rules import NO_ROWS, Access, Grant
+from yimi.common.figures import OPEN_SQL, open_deadline
 from yimi.common.filters import fitting
+from yimi.common.pagination import Ordering, SortKey
 from yimi.enterprises.models import Enterprise
 from yimi.issues.models import (
     OPEN_STATUSES,
-    OPEN_VALUES,
     DispatchOrder,
     ExtensionRequest,
     ExtensionStatus,
@@ -176,22 +177,44 @@ RANKS: dict[IssueOrderField, Sequence[Enum]] = {
 }
 
 
-def ordered(qs: QuerySet[Issue], order_field: IssueOrderField, descending: bool) -> QuerySet[Issue]:
-    sign = "-" if descending else ""
-    key = order_field.value
+# The value of each plain order as it travels in cursors.
+_SORT_KEYS = {
+    IssueOrderField.REPORTED_AT: SortKey("reported_at", "datetime"),
+    IssueOrderField.NUMBER: SortKey("number", "str"),
+}
+# After every deadline; before the value issue_open_deadline gives issues that are not open.
+_FAR = datetime(9999, 1, 1, tzinfo=UTC)
+# Open issues first whichever the direction: a closed issue's deadline no longer matters. Constants
+# spelt in the SQL: as parameters, PostgreSQL would take them for text (see the ranks below).
+_CLOSED_RANK = RawSQL(f'(CASE WHEN "issue"."status" IN {OPEN_SQL} THEN 0 ELSE 1 END)')
+
+
+def ordered(
+    qs: QuerySet[Issue], order_field: IssueOrderField, descending: bool, statuses: Sequence[IssueStatus] = ()
+) -> tuple[QuerySet[Issue], Ordering]:
+    """``qs`` ready to be ordered, and its order (ties broken by id). ``statuses``: the filter's.
+
+    Open issues by deadline walk the index of open deadlines (migration 0011) rather than sort
+    every open issue: the deadline index alone would first step over every closed issue.
+    """
+    direction = "desc" if descending else "asc"
+    name = f"issues.{order_field.value}.{direction}"
     if order_field == IssueOrderField.DEADLINE:
-        # Open issues first whichever the direction: a closed issue's deadline no longer matters.
-        qs = qs.annotate(closed_rank=Case(When(status__in=OPEN_VALUES, then=0), default=1))  # type: ignore[arg-type]
-        return qs.order_by("closed_rank", f"{sign}deadline", f"{sign}id")
+        if statuses and set(statuses) <= set(OPEN_STATUSES):
+            qs = qs.annotate(open_deadline=open_deadline()).filter(open_deadline__lt=_FAR)
+            by_deadline = SortKey("open_deadline", "datetime", attribute="deadline")
+            return qs, Ordering(f"{name}.open", (by_deadline,), descending)
+        keys = (SortKey("closed_rank", "int", ascending=True), SortKey("deadline", "datetime"))
+        return qs.annotate(closed_rank=_CLOSED_RANK), Ordering(name, keys, descending)
     if order_field in RANKS:
         key = f"{order_field.value}_rank"
-        # Tortoise's stubs leave numbers out of `then` and `default`; it sends them as SQL constants.
-        ranks = [
-            When(**{order_field.value: member.value}, then=i)  # type: ignore[arg-type]
-            for i, member in enumerate(RANKS[order_field])
-        ]
-        qs = qs.annotate(**{key: Case(*ranks, default=len(ranks))})  # type: ignore[arg-type]
-    return qs.order_by(f"{sign}{key}", f"{sign}id")
+        # Constants spelt in the SQL (enum values, never client input): as parameters, PostgreSQL
+        # would take the ranks for text and refuse to compare them with a cursor's number.
+        members = RANKS[order_field]
+        whens = " ".join(f"WHEN '{m.value}' THEN {i}" for i, m in enumerate(members))
+        rank = RawSQL(f'(CASE "issue"."{order_field.value}" {whens} ELSE {len(members)} END)')
+        return qs.annotate(**{key: rank}), Ordering(name, (SortKey(key, "int"),), descending)
+    return qs, Ordering(name, (_SORT_KEYS[order_field],), descending)
 
 
 # -- the state a change may alter ----------------------------------------------------------------

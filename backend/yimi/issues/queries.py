@@ -4,7 +4,7 @@ import strawberry
 
 from yimi.accounts.read_rules import Grant
 from yimi.common.enums import OrderDirection
-from yimi.common.pagination import Connection, paginate_queryset
+from yimi.common.pagination import Connection, paginate
 from yimi.graphql.context import Info
 from yimi.graphql.field_rules import needs
 from yimi.issues.filters import IssueCriteria, issue_queryset, ordered
@@ -25,12 +25,13 @@ class IssueQuery:
     ) -> Connection[Issue]:
         criteria = filter.to_criteria(info.context.settings.timezone) if filter else IssueCriteria()
         order = order_by or IssueOrder()
-        qs = ordered(
+        qs, order_of_list = ordered(
             issue_queryset(criteria, info.context.now, info.context.access),
             order.field,
             order.direction == OrderDirection.DESC,
+            criteria.statuses,
         )
-        return await paginate_queryset(qs, first, after, Issue.from_model)
+        return await paginate(qs, order_of_list, first, after, Issue.from_model)
 
     @strawberry.field(
         description="Figures over the issues the filter selects, counted as the `issues` query lists them (the "

@@ -5,9 +5,9 @@ indexed query per request, moves with every release, whichever process made it) 
 ``MAX_AGE_SECONDS`` (a safety net should a database be swapped under a running server, as
 ``yimi restore --force`` does). The first reader after a scheduled release instant makes that release.
 
-Whole GraphQL answers made only of these figures are cached on top of this (the response cache):
-``validity_token`` and ``tracking`` tell that cache when such an answer stops holding (a new release,
-or the next scheduled release instant).
+Whole GraphQL answers made only of these figures are cached on top of this (``yimi.graphql.response_cache``,
+keyed on the data version, which a release moves, and on ``generation``); ``tracking`` tells that cache
+when such an answer stops holding by itself (the next scheduled release instant).
 """
 
 from __future__ import annotations
@@ -111,12 +111,6 @@ class PublicStatistics:
         self._loaded = None
         self._tried_slot = None
         self.generation += 1
-
-    async def validity_token(self) -> tuple[int, int]:
-        """What an answer built from these figures is valid for: the release version (one indexed query) and
-        this cache's generation. The next release instant and the maximum age are per answer: read them with
-        ``tracking`` while building it."""
-        return await releases.version(), self.generation
 
     async def _load(self, version: int | None) -> Loaded:
         if version is None:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import strawberry
 
-from yimi.common.pagination import Connection, paginate_queryset
+from yimi.common.pagination import Connection, paginate
 from yimi.graphql.context import Info
-from yimi.teams.service import TeamCriteria, coverage_matrix, team_queryset
+from yimi.teams.service import BY_ID, TeamCriteria, coverage_matrix, team_queryset
 from yimi.teams.types import ServiceTeam, ServiceTeamFilter, TownshipCoverage
 from yimi.townships.service import township_queryset
 from yimi.townships.types import TownshipFilter
@@ -21,7 +21,7 @@ class TeamQuery:
         after: str | None = None,
     ) -> Connection[ServiceTeam]:
         qs = await team_queryset(filter.to_criteria() if filter else TeamCriteria())
-        return await paginate_queryset(qs, first, after, ServiceTeam.from_model)
+        return await paginate(qs, BY_ID, first, after, ServiceTeam.from_model)
 
     @strawberry.field(description="For each township: covering teams and, per issue category, the gaps.")
     async def coverage(self, info: Info, filter: TownshipFilter | None = None) -> list[TownshipCoverage]:

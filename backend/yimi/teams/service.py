@@ -21,6 +21,7 @@ from yimi.accounts.models import Staff
 from yimi.common.errors import ServiceError, UserInputError
 from yimi.common.filters import fitting
 from yimi.common.ids import parse_global_id
+from yimi.common.pagination import Ordering
 from yimi.common.text import checked_field_list
 from yimi.issues.deadlines import working_days_between
 from yimi.issues.models import (
@@ -60,7 +61,11 @@ async def team_queryset(criteria: TeamCriteria) -> QuerySet[ServiceTeam]:
         qs = qs.filter(id__in=ids)
     if c.search:
         qs = qs.filter(Q(name__icontains=c.search.strip()))
-    return qs.order_by("id")
+    return qs
+
+
+# Teams are listed in the order they were set up.
+BY_ID = Ordering("teams.id.asc", ())
 
 
 @dataclass

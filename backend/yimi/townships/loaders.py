@@ -1,32 +1,35 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from yimi.common.loaders import by_id, counted, grouped
-from yimi.enterprises.models import Enterprise
-from yimi.issues.models import OPEN_VALUES, Issue
-from yimi.issues.warning import overdue_q
+from strawberry.dataloader import DataLoader
+
+from yimi.common.figures import ENTERPRISES, OPEN_ISSUES, TOWNSHIP_FIGURES, overdue_by_township
+from yimi.common.loaders import by_id, figure, grouped
 from yimi.teams.models import TeamCoverage
 from yimi.townships.models import Township
 
 
 class TownshipLoaders:
     def __init__(self, now: datetime):
-        self.by_id = by_id(Township, only=Township.LIGHT_FIELDS)
+        self.by_id = by_id(
+            Township, rows=lambda: Township.all().annotate(**TOWNSHIP_FIGURES), only=Township.LIGHT_FIELDS
+        )
 
         async def boundaries(ids):
             return await Township.filter(id__in=ids).values_list("id", "boundary")
 
         self.boundary = grouped(boundaries)
-        self.enterprise_count = counted(lambda ids: Enterprise.filter(township_id__in=ids), "township_id")
-        self.open_issue_count = counted(
-            lambda ids: Issue.filter(status__in=OPEN_VALUES, enterprise__township_id__in=ids),
-            "enterprise__township_id",
-        )
-        self.overdue_issue_count = counted(
-            lambda ids: Issue.filter(overdue_q(now), enterprise__township_id__in=ids),
-            "enterprise__township_id",
-        )
+        # Figures kept on write (yimi.common.figures), for rows read without them.
+        self.enterprise_count = figure(Township, TOWNSHIP_FIGURES[ENTERPRISES])
+        self.open_issue_count = figure(Township, TOWNSHIP_FIGURES[OPEN_ISSUES])
+
+        async def overdue(ids: Sequence[int]) -> list[int]:
+            counts = await overdue_by_township(ids, now)
+            return [counts.get(i, 0) for i in ids]
+
+        self.overdue_issue_count = DataLoader(load_fn=overdue)
 
         async def team_ids(ids):
             return (

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import strawberry
 
-from yimi.common.pagination import Connection, paginate_queryset
+from yimi.common.pagination import Connection, paginate
 from yimi.graphql.context import Info
-from yimi.townships.service import TownshipCriteria, township_queryset
+from yimi.townships.service import BY_CODE, TownshipCriteria, township_queryset
 from yimi.townships.types import Township, TownshipFilter
 
 
@@ -15,4 +15,4 @@ class TownshipQuery:
         self, info: Info, filter: TownshipFilter | None = None, first: int | None = None, after: str | None = None
     ) -> Connection[Township]:
         criteria = filter.to_criteria() if filter else TownshipCriteria()
-        return await paginate_queryset(township_queryset(criteria), first, after, Township.from_model)
+        return await paginate(township_queryset(criteria), BY_CODE, first, after, Township.from_model)

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from yimi.common.figures import TOWNSHIP_FIGURES
 from yimi.common.filters import fitting
+from yimi.common.pagination import Ordering, SortKey
 from yimi.townships.models import Township, TownshipKind
 
 
@@ -30,7 +32,11 @@ def township_queryset(criteria: TownshipCriteria) -> QuerySet[Township]:
         qs = qs.filter(kind__in=[k.value for k in c.kinds])
     if c.search:
         qs = qs.filter(Q(name__icontains=c.search.strip()) | Q(code__startswith=c.search.strip()))
-    return qs.only(*Township.LIGHT_FIELDS).order_by("code")
+    return qs.only(*Township.LIGHT_FIELDS).annotate(**TOWNSHIP_FIGURES).order_by("code")
+
+
+# Townships are listed by code, as people know them.
+BY_CODE = Ordering("townships.code.asc", (SortKey("code", "str"),))
 
 
 def township_kind(code: str) -> TownshipKind:

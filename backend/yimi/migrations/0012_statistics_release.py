@@ -38,7 +38,7 @@ async def backward(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("yimi", "0010_data_version")]
+    dependencies = [("yimi", "0011_open_issue_figures")]
 
     initial = False
 

@@ -1,0 +1,199 @@
+"""The map layer: every matching enterprise as one GeoJSON FeatureCollection of points, serialised
+once and kept until the data or the clock changes it.
+
+Building it is two SQL queries whatever the size — the points with their open-issue counts (kept on
+write, yimi.common.figures), and the worst warning colour per enterprise with the next instant one
+of them changes (from the ``open_issue`` table) — and one pass writing the JSON text. The text is
+kept per (filter, caller scope) in a per-process cache, and served again while
+
+* the data version (yimi.common.data_version, read before the data) is the one it was built at;
+* no warning colour it shows has changed since: colours change with the clock, at the earliest
+  yellow, orange or deadline instant still to come among the open issues it counts;
+* it is younger than ``data_version.MAX_AGE_SECONDS``.
+
+The caller scope is what the read rules make of the answer (yimi.accounts.read_rules): the
+townships the caller may see, and whether they read figures. Grants are checked on every call,
+before the cache is looked at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import astuple, dataclass
+from datetime import datetime
+from typing import Any
+
+from yimi.accounts.read_rules import Access, Grant
+from yimi.common import data_version
+from yimi.common.figures import OPEN_ISSUES, placeholders, raw_rows
+from yimi.common.ids import to_global_id
+from yimi.enterprises.service import EnterpriseCriteria, enterprise_queryset
+from yimi.issues.warning import SEVERITY
+
+# The GraphQL enum names of the warning colours, by severity, as JSON.
+_COLOR_JSON = {severity: f'"{color.name}"' for color, severity in SEVERITY.items()}
+
+# At most this many layers, and this many bytes of them, per process (least recently used out).
+MAX_ENTRIES = 32
+MAX_BYTES = 96 << 20
+
+
+@dataclass(frozen=True)
+class Layer:
+    json: bytes  # the FeatureCollection as JSON text
+    features: int
+    version: int  # the data version it was built at
+    built_for: datetime  # the request instant it was built for
+    valid_until: datetime | None  # the next instant a colour it shows changes; None: never
+    built_at: float  # time.monotonic()
+
+    def fresh(self, version: int, now: datetime) -> bool:
+        return (
+            self.version == version
+            and self.built_for <= now
+            and (self.valid_until is None or now < self.valid_until)
+            and time.monotonic() - self.built_at < data_version.MAX_AGE_SECONDS
+        )
+
+
+def _scope(access: Access) -> tuple:
+    township_ids = None if access.township_ids is None else tuple(sorted(access.township_ids))
+    return township_ids, access.allows(Grant.FIGURES)
+
+
+def _criteria_key(criteria: EnterpriseCriteria) -> tuple:
+    return tuple(tuple(v) if isinstance(v, list) else v for v in astuple(criteria))
+
+
+class MapLayerCache:
+    """Built layers by (filter, caller scope), for one process; one build at a time per key."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES):
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._layers: OrderedDict[tuple, Layer] = OrderedDict()
+        self._bytes = 0
+        self._locks: dict[tuple, asyncio.Lock] = {}
+
+    async def get(self, criteria: EnterpriseCriteria, access: Access, now: datetime, version: int | None) -> Layer:
+        """The layer for this caller: the kept one if still fresh, else a new one (kept)."""
+        enterprise_queryset(criteria, access)  # the grants, checked on every call
+        key = (_criteria_key(criteria), _scope(access))
+        if version is None:
+            version = await data_version.current()  # before reading the data it stands for
+        layer = self._fresh(key, version, now)
+        if layer is not None:
+            return layer
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:  # the requests that arrive meanwhile wait for this build, not build again
+            layer = self._fresh(key, version, now)
+            if layer is None:
+                layer = await build_layer(criteria, access, now, version)
+                self._keep(key, layer)
+        return layer
+
+    def _fresh(self, key: tuple, version: int, now: datetime) -> Layer | None:
+        layer = self._layers.get(key)
+        if layer is None or not layer.fresh(version, now):
+            return None
+        self._layers.move_to_end(key)
+        return layer
+
+    def _keep(self, key: tuple, layer: Layer) -> None:
+        old = self._layers.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old.json)
+        if len(layer.json) > self.max_bytes:
+            return
+        self._layers[key] = layer
+        self._bytes += len(layer.json)
+        while len(self._layers) > self.max_entries or self._bytes > self.max_bytes:
+            _, dropped = self._layers.popitem(last=False)
+            self._bytes -= len(dropped.json)
+
+
+def map_cache_of(context: Any) -> MapLayerCache:
+    """The app's MapLayerCache (one per app, made on first use)."""
+    request = getattr(context, "request", None)
+    state = getattr(getattr(request, "app", None), "state", None)
+    if state is None:
+        return _DETACHED
+    cache = getattr(state, "map_layers", None)
+    if cache is None:
+        cache = state.map_layers = MapLayerCache()
+    return cache
+
+
+_DETACHED = MapLayerCache(max_entries=4)
+
+
+async def build_layer(criteria: EnterpriseCriteria, access: Access, now: datetime, version: int) -> Layer:
+    qs = enterprise_queryset(criteria, access)
+    points = await qs.order_by("id").values_list("id", "lon", "lat", OPEN_ISSUES)
+    figures = access.allows(Grant.FIGURES)
+    worst: dict[int, int] = {}
+    valid_until = None
+    if figures and points:
+        worst, valid_until = await _warnings(qs, now)
+    return Layer(
+        json=_feature_collection(points, worst, figures, lambda pk: to_global_id("Enterprise", pk)),
+        features=len(points),
+        version=version,
+        built_for=now,
+        valid_until=valid_until,
+        built_at=time.monotonic(),
+    )
+
+
+async def _warnings(qs, now: datetime) -> tuple[dict[int, int], datetime | None]:
+    """The worst warning severity of each enterprise with open issues among ``qs``, and the next
+    instant one of those colours changes (None: no change ahead)."""
+    sql_filter, params = _ids_sql(qs)
+    marks = placeholders(len(params) + 1, 6)
+    now_at = marks[:3]
+    ahead = marks[3:]
+    # The filter first, as a CTE: SQLite numbers its parameters in the order they appear.
+    sql = (
+        (f"WITH chosen AS ({sql_filter}) " if sql_filter else "") + "SELECT enterprise_id, "
+        f"MAX(CASE WHEN deadline <= {now_at[0]} THEN 3 WHEN orange_at <= {now_at[1]} THEN 2 "
+        f"WHEN yellow_at <= {now_at[2]} THEN 1 ELSE 0 END), "
+        f"MIN(CASE WHEN yellow_at > {ahead[0]} THEN yellow_at WHEN orange_at > {ahead[1]} THEN orange_at "
+        f"WHEN deadline > {ahead[2]} THEN deadline END) "
+        f"FROM open_issue {'WHERE enterprise_id IN (SELECT id FROM chosen)' if sql_filter else ''} "
+        "GROUP BY enterprise_id"
+    )
+    rows = await raw_rows(sql, [*params, now, now, now, now, now, now])
+    worst = {int(r[0]): int(r[1]) for r in rows}
+    changes = [r[2] for r in rows if r[2] is not None]
+    if not changes:
+        return worst, None
+    first = min(changes)
+    return worst, first if isinstance(first, datetime) else datetime.fromisoformat(first)
+
+
+def _ids_sql(qs) -> tuple[str, list[Any]]:
+    """The SQL and parameters selecting the ids of ``qs``; ("", []) when it selects every
+    enterprise (no filter, no township limit), which needs no subquery."""
+    ids = qs.values("id")
+    ids._choose_db_if_not_chosen()
+    ids._make_query()
+    if not ids.query._wheres:
+        return "", []
+    sql, params = ids.query.get_parameterized_sql()
+    return sql, list(params)
+
+
+def _feature_collection(points, worst: dict[int, int], figures: bool, global_id: Callable[[int], str]) -> bytes:
+    """GeoJSON text, written directly: json.dumps of 100,000 feature dicts takes longer than the SQL."""
+    parts = []
+    for pk, lon, lat, count in points:
+        color = _COLOR_JSON.get(worst.get(pk, -1), "null") if figures else "null"
+        n = str(count) if figures else "null"
+        parts.append(
+            f'{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{lon!r},{lat!r}]}},'
+            f'"properties":{{"id":"{global_id(pk)}","warningColor":{color},"openIssueCount":{n}}}}}'
+        )
+    return ('{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}").encode()

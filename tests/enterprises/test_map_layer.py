@@ -1,0 +1,136 @@
+"""The map layer: the same points, counts and colours as counting on read; kept per (filter, caller
+scope) and built again when the data version moves or a colour it shows changes with the clock."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from yimi.accounts.read_rules import PUBLIC, STAFF, Access, AccessDenied, Grant
+from yimi.common import data_version
+from yimi.common.ids import to_global_id
+from yimi.enterprises.map_layer import MapLayerCache
+from yimi.enterprises.models import Enterprise
+from yimi.enterprises.service import EnterpriseCriteria
+from yimi.issues.models import OPEN_VALUES, Issue
+from yimi.issues.warning import SEVERITY, warning_color
+
+EVERYTHING = Access(grants=STAFF)
+
+
+def features(layer) -> dict[str, dict]:
+    return {f["properties"]["id"]: f for f in json.loads(layer.json)["features"]}
+
+
+async def counted_on_read(now: datetime) -> dict[str, tuple]:
+    """(lon, lat, open count, worst colour) per enterprise, from the issues themselves."""
+    worst: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    for issue in await Issue.filter(status__in=OPEN_VALUES):
+        counts[issue.enterprise_id] = counts.get(issue.enterprise_id, 0) + 1
+        color = warning_color(issue.status, issue.yellow_at, issue.orange_at, issue.deadline, now)
+        worst[issue.enterprise_id] = max(worst.get(issue.enterprise_id, -1), SEVERITY[color])
+    names = {v: k.name for k, v in SEVERITY.items()}
+    return {
+        to_global_id("Enterprise", e.id): (e.lon, e.lat, counts.get(e.id, 0), names.get(worst.get(e.id, -1)))
+        for e in await Enterprise.all()
+    }
+
+
+async def test_the_layer_holds_what_counting_on_read_gives(demo):
+    now = datetime.now(UTC)
+    layer = await MapLayerCache().get(EnterpriseCriteria(), EVERYTHING, now, None)
+    got = {
+        k: (*f["geometry"]["coordinates"], f["properties"]["openIssueCount"], f["properties"]["warningColor"])
+        for k, f in features(layer).items()
+    }
+    assert got == await counted_on_read(now)
+    assert layer.features == len(got) == await Enterprise.all().count()
+
+
+async def test_kept_until_the_data_version_moves(demo):
+    cache = MapLayerCache()
+    now = datetime.now(UTC)
+    version = await data_version.current()
+    first = await cache.get(EnterpriseCriteria(), EVERYTHING, now, version)
+    assert await cache.get(EnterpriseCriteria(), EVERYTHING, now + timedelta(seconds=1), version) is first
+    again = await cache.get(EnterpriseCriteria(), EVERYTHING, now, version + 1)
+    assert again is not first and again.json == first.json
+
+
+async def test_built_again_when_a_colour_changes_with_the_clock(demo):
+    cache = MapLayerCache()
+    now = datetime.now(UTC)
+    version = await data_version.current()
+    first = await cache.get(EnterpriseCriteria(), EVERYTHING, now, version)
+    assert first.valid_until is not None and first.valid_until > now
+    # The next yellow, orange or deadline instant of an open issue: past it, a colour differs.
+    later = first.valid_until + timedelta(microseconds=1)
+    changed = await cache.get(EnterpriseCriteria(), EVERYTHING, later, version)
+    assert changed is not first
+    assert changed.json != first.json
+    got = {k: f["properties"]["warningColor"] for k, f in features(changed).items()}
+    assert got == {k: v[3] for k, v in (await counted_on_read(later)).items()}
+    # A request instant from before the build (another process's clock) never reads a newer layer.
+    assert await cache.get(EnterpriseCriteria(), EVERYTHING, now - timedelta(seconds=5), version) is not changed
+
+
+async def test_each_caller_scope_and_filter_has_its_own_layer(demo):
+    from yimi.townships.models import Township
+
+    cache = MapLayerCache()
+    now = datetime.now(UTC)
+    version = await data_version.current()
+    township = await Township.all().order_by("code").first()
+    assert township is not None
+    scoped = Access(grants=STAFF, township_ids=frozenset({township.id}))
+    everything = await cache.get(EnterpriseCriteria(), EVERYTHING, now, version)
+    mine = await cache.get(EnterpriseCriteria(), scoped, now, version)
+    assert mine.features == await Enterprise.filter(township_id=township.id).count() < everything.features
+    assert set(features(mine)) < set(features(everything))
+    # Without figures (a token with enterprises:read only): points without counts or colours.
+    no_figures = Access(grants=frozenset(PUBLIC | {Grant.ENTERPRISES}))
+    bare = await cache.get(EnterpriseCriteria(), no_figures, now, version)
+    assert bare.features == everything.features
+    assert all(f["properties"]["openIssueCount"] is None for f in features(bare).values())
+    assert all(f["properties"]["warningColor"] is None for f in features(bare).values())
+    # Filters: a bounding box, and one that needs figures (refused without them, even when kept).
+    busy = await cache.get(EnterpriseCriteria(has_open_issues=True), EVERYTHING, now, version)
+    on_read = await counted_on_read(now)
+    assert {
+        k: (f["properties"]["openIssueCount"], f["properties"]["warningColor"]) for k, f in features(busy).items()
+    } == {k: (v[2], v[3]) for k, v in on_read.items() if v[2] > 0}
+    with pytest.raises(AccessDenied):
+        await cache.get(EnterpriseCriteria(has_open_issues=True), no_figures, now, version)
+    with pytest.raises(AccessDenied):
+        await cache.get(EnterpriseCriteria(), Access(grants=PUBLIC), now, version)
+
+
+async def test_a_report_shows_on_the_map_at_once(gql):
+    from tests.issues.workflow_helpers import ok
+
+    query = "query($f: EnterpriseFilter) { mapLayer(filter: $f) }"
+
+    async def count(enterprise_gid: str) -> int:
+        layer = (await gql(query, {"f": {}}))["mapLayer"]
+        [feature] = [f for f in layer["features"] if f["properties"]["id"] == enterprise_gid]
+        return feature["properties"]["openIssueCount"]
+
+    enterprise = await Enterprise.all().order_by("-id").first()
+    assert enterprise is not None
+    gid = to_global_id("Enterprise", enterprise.id)
+    before = await count(gid)
+    issue = await ok(
+        gql, "reportIssue", enterpriseId=gid, category="POWER", title="反复跳闸", source="HOTLINE", priority="URGENT"
+    )
+    assert await count(gid) == before + 1
+    issue = await ok(gql, "dispatchIssue", issueId=issue["id"], version=issue["version"], leadTeamId=await _team(gql))
+    issue = await ok(gql, "acceptDispatch", issueId=issue["id"], version=issue["version"])
+    issue = await ok(gql, "resolveIssue", issueId=issue["id"], version=issue["version"], summary="已恢复供电")
+    assert await count(gid) == before
+
+
+async def _team(gql) -> str:
+    return (await gql("{ serviceTeams(first: 1) { nodes { id } } }"))["serviceTeams"]["nodes"][0]["id"]
