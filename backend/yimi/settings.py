@@ -71,9 +71,9 @@ class Settings(BaseSettings):
     # "*" for any): the client address and the https scheme of the session cookie come from them.
     forwarded_allow_ips: str = "127.0.0.1,::1"
     # Whole answers of queries kept per server process (yimi.graphql.response_cache): at most this
-    # many, and this many megabytes of JSON; 0 entries turns the cache off.
+    # many, in at most this many megabytes of memory; 0 entries turns the cache off.
     response_cache_entries: int = Field(2048, ge=0)
-    response_cache_megabytes: int = Field(64, ge=1)
+    response_cache_megabytes: int = Field(128, ge=1)
 
     @field_validator("redis_url")
     @classmethod
