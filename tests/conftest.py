@@ -45,6 +45,12 @@ def app(settings, demo):
     return create_app(settings, manage_db=False)
 
 
+@pytest.fixture
+def uncached(app, monkeypatch):
+    """Turns the response cache off for one test: for tests that count what executing a query costs."""
+    monkeypatch.setattr(app.state.response_cache, "max_entries", 0)
+
+
 @pytest.fixture(scope="session")
 async def client(app):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:

@@ -26,13 +26,16 @@ from strawberry.types.unset import UNSET
 
 from yimi.accounts.csrf import check_request
 from yimi.accounts.read_rules import PUBLIC, PUBLIC_ACCESS, Access, access_for, refreshed
-from yimi.accounts.service import SignInThrottle, session_staff
-from yimi.accounts.tokens import token_for_secret
+from yimi.accounts.service import SESSION_STAFF_ID, SESSION_VERSION, SignInThrottle, session_staff
+from yimi.accounts.tokens import call_log, check_in, hash_token, token_for_secret
+from yimi.common import data_version
 from yimi.common.errors import ServiceError
 from yimi.common.http_body import MAX_MESSAGE_DEPTH, checked_body, message_problem, refuse_subscription
 from yimi.db import DatabaseNotReady, close_db, init_ready_db, is_unavailable
-from yimi.graphql.context import Context, Loaders
+from yimi.graphql.context import Callers, Context, Loaders
+from yimi.graphql.encoding import encode_response
 from yimi.graphql.limits import RETRY_AFTER_SECONDS, Budget, caller_kind, log_unavailable, unavailable_error
+from yimi.graphql.response_cache import ResponseCache
 from yimi.graphql.schema import schema
 from yimi.imports.web import UploadSizeLimit
 from yimi.imports.web import routes as import_routes
@@ -139,6 +142,16 @@ class YimiGraphQL(GraphQL[Context, None]):
         # no CDN and no inline script, sending X-Yimi-CSRF with each request (graphql/graphiql.html).
         return HTMLResponse(GRAPHIQL_PAGE)
 
+    def create_response(self, response_data, sub_response) -> Response:
+        # As Strawberry's, with orjson and the cached answers' JSON reused (yimi.graphql.encoding).
+        response = Response(encode_response(response_data), media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
+
     def parse_json(self, data: str | bytes) -> Any:
         return checked_body(super().parse_json, data)  # a JSON object, or HTTP 400 (yimi.common.http_body)
 
@@ -148,22 +161,20 @@ class YimiGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request, response) -> Context:
         now = datetime.now(UTC)
-        user = token = None
         authorization = request.headers.get("authorization")
         record = record_of(request)
         if record is not None:  # who it claims to be, should the lookup fail
             record.caller = "partner" if authorization else "staff" if request.session.get("staff_id") else "public"
-        if authorization:
-            # A partner token replaces the cookie session: a request is either a partner's or staff's.
-            token = await _partner_token(authorization, now)
-        else:
-            user = await session_staff(request.session)
-        if self.is_websocket_request(request):
+        websocket = self.is_websocket_request(request)
+        # First: what is read below, the callers' rows included, is at least as new as this version.
+        version = await data_version.current()
+        if websocket:
             # Who the caller is, no more: every operation on the socket rebuilds the access before
             # it runs (CurrentCallerHandler.handle_subscribe), so one built now would go unused.
+            user, token = await _caller(request.session, authorization, now)
             access = PUBLIC_ACCESS if user is None and token is None else Access(grants=PUBLIC, staff=user, token=token)
         else:
-            access = await access_for(user, token)
+            user, token, access = await _known_caller(request, authorization, now, version)
         context = Context(
             settings=self.settings,
             request=request,
@@ -174,6 +185,7 @@ class YimiGraphQL(GraphQL[Context, None]):
             token=token,
             access=access,
             record=record,
+            data_version=version,
         )
         if record is not None:
             record.caller = caller_kind(context)
@@ -200,12 +212,45 @@ class YimiGraphQL(GraphQL[Context, None]):
         )
 
 
-async def _partner_token(authorization: str, now):
+async def _caller(session: dict, authorization: str | None, now: datetime) -> tuple[Any, Any]:
+    """The signed-in staff and the partner token (a request is either a partner's or staff's)."""
+    if authorization:
+        return None, await _partner_token(_secret(authorization), now)
+    return await session_staff(session), None
+
+
+async def _known_caller(request: Request, authorization: str | None, now: datetime, version: int) -> tuple:
+    """The caller and their access, from the app's Callers when it knows them at ``version``."""
+    callers: Callers = request.app.state.callers
+    if authorization:
+        secret = _secret(authorization)
+        key: tuple = ("token", hash_token(secret))
+    else:
+        staff_id, session_version = request.session.get(SESSION_STAFF_ID), request.session.get(SESSION_VERSION)
+        key = ("staff", staff_id, session_version) if isinstance(staff_id, int) else ("public",)
+    known = callers.get(key, version)
+    if known is None:
+        user, token = await _caller(request.session, authorization, now)
+        known = (user, token, await access_for(user, token))
+        callers.put(key, version, known)
+    elif known[1] is not None:
+        try:
+            await check_in(known[1], now)  # expiry is the clock's, not a write
+        except ServiceError as error:
+            raise HTTPException(401, f"Invalid token: {error.message}") from None
+    return known
+
+
+def _secret(authorization: str) -> str:
     scheme, _, secret = authorization.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise HTTPException(401, "Authorization must be 'Bearer <token>'")
+    return secret.strip()
+
+
+async def _partner_token(secret: str, now: datetime):
     try:
-        return await token_for_secret(secret.strip(), now)
+        return await token_for_secret(secret, now)
     except ServiceError as error:
         raise HTTPException(401, f"Invalid token: {error.message}") from None
 
@@ -269,6 +314,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         try:
             yield
         finally:
+            await call_log.flush()  # the partner calls not yet written (yimi.accounts.tokens.CallLog)
             await broker.close()
             await app.state.budget.close()
             await app.state.sign_in_throttle.close()
@@ -306,5 +352,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.settings = settings
     app.state.broker = broker
     app.state.budget = Budget(settings)  # API points per caller (yimi.graphql.limits)
+    app.state.callers = Callers()  # who each session and token is, per data version (yimi.graphql.context)
+    app.state.response_cache = ResponseCache(settings.response_cache_entries, settings.response_cache_megabytes << 20)
     app.state.sign_in_throttle = SignInThrottle(settings)  # failed sign-ins per username and IP
     return app

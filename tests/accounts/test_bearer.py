@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 from yimi.accounts.models import PartnerCall, PartnerToken
-from yimi.accounts.tokens import create_token, revoke_token
+from yimi.accounts.tokens import call_log, create_token, revoke_token
 
 
 async def test_partner_calls_are_authenticated_metered_and_logged(client, demo):
@@ -18,6 +18,7 @@ async def test_partner_calls_are_authenticated_metered_and_logged(client, demo):
         data = response.json()["data"]
         assert data["me"] is None and data["issues"]["totalCount"] > 0
         assert data["rateLimit"]["remaining"] == data["rateLimit"]["limit"] - data["rateLimit"]["cost"]
+        await call_log.flush()  # written in batches, off the request path
         calls = await PartnerCall.filter(token_id=token.id)
         assert [(c.operation, c.cost) for c in calls] == [("PartnerOpenIssues", data["rateLimit"]["cost"])]
         assert (await PartnerToken.get(id=token.id)).last_used_at is not None

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from yimi.accounts.models import PartnerToken
-from yimi.accounts.tokens import create_token, hash_token, log_call, revoke_token, token_for_secret
+from yimi.accounts.tokens import call_log, create_token, hash_token, log_call, revoke_token, token_for_secret
 from yimi.common.errors import ServiceError
 
 NOW = datetime(2026, 11, 25, 8, tzinfo=UTC)
@@ -22,7 +22,8 @@ async def test_token_is_shown_once_and_stored_as_a_hash(demo):
         assert stored.expires_at == NOW + timedelta(days=30)
         found = await token_for_secret(secret, NOW + timedelta(days=1))
         assert found.id == token.id and found.last_used_at is not None
-        await log_call(found, "PartnerIssues", 12, NOW)
+        log_call(found, "PartnerIssues", 12, NOW)
+        await call_log.flush()  # written in batches, off the request path
         assert [(c.operation, c.cost) for c in await found.calls.all()] == [("PartnerIssues", 12)]
     finally:
         await PartnerToken.filter(id=token.id).delete()

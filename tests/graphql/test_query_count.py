@@ -15,7 +15,7 @@ query($first: Int) {
 """
 
 
-async def test_sql_statements_do_not_grow_with_the_page(gql):
+async def test_sql_statements_do_not_grow_with_the_page(gql, uncached):
     with count_sql() as small:
         page = await gql(PAGE, {"first": 10})
     assert len(page["enterprises"]["nodes"]) == 10

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.stats.helpers import FULL, report_issue
+from tests.stats.helpers import FULL, release, report_issue
 
 
 async def test_json_is_the_graphql_answer(client, anon):
@@ -42,17 +42,22 @@ async def test_csv_parses_and_matches(client, anon):
     assert any(row["withheld"] for row in rows)
 
 
-async def test_etag_changes_with_the_data_and_answers_304(client, gql):
+async def test_etag_changes_with_a_release_and_answers_304(client, gql, settings):
     url = "/open-data/statistics/2026.json"
     first = await client.get(url)
     tag = first.headers["etag"]
     again = await client.get(url, headers={"If-None-Match": tag})
     assert again.status_code == 304 and again.headers["etag"] == tag and not again.content
-    await report_issue(gql, "开放数据测试")
+    for n in range(settings.public_min_count):
+        await report_issue(gql, f"开放数据测试 {n}")
+    unchanged = await client.get(url, headers={"If-None-Match": tag})
+    assert unchanged.status_code == 304  # released figures: a write changes nothing public
+    assert 2026 in await release(settings)
     changed = await client.get(url, headers={"If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["etag"] != tag
     total = changed.json()["total"]["reported"]
-    assert total["value"] == first.json()["total"]["reported"]["value"] + 1
+    assert total["value"] >= first.json()["total"]["reported"]["value"] + settings.public_min_count  # others' too
+    assert changed.json()["releasedAt"] > first.json()["releasedAt"]
 
 
 async def test_years_are_listed_with_their_urls(client, anon):

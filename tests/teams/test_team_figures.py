@@ -138,7 +138,7 @@ async def test_figures_with_nothing_to_count_are_zero_or_null(gql):
         }
 
 
-async def test_figures_cost_the_same_sql_for_three_teams_and_for_all(gql):
+async def test_figures_cost_the_same_sql_for_three_teams_and_for_all(gql, uncached):
     with count_sql() as small:
         page = await gql(TEAMS, {"first": 3})
     assert len(page["serviceTeams"]["nodes"]) == 3
@@ -146,12 +146,13 @@ async def test_figures_cost_the_same_sql_for_three_teams_and_for_all(gql):
         page = await gql(TEAMS, {"first": 100})
     assert len(page["serviceTeams"]["nodes"]) == await ServiceTeam.all().count() > 3
 
-    # Besides the lookup of the signed-in caller: the page, the open-issue counts, and three
-    # statements for the figures.
+    # Besides the data version and the lookup of the signed-in caller (made only when the version
+    # moved: yimi.graphql.context.Callers): the page, the open-issue counts, and three statements
+    # for the figures.
     def caller_lookup(statement: str) -> bool:
-        return ' FROM "staff" WHERE "id"=? AND "is_active"=? ' in statement
+        return ' FROM "staff" WHERE "id"=? AND "is_active"=? ' in statement or "FROM data_version" in statement
 
-    assert sum(map(caller_lookup, small)) == sum(map(caller_lookup, large)) == 1
+    assert sum(map(caller_lookup, small)) <= 2 and sum(map(caller_lookup, large)) <= 2
     small, large = [s for s in small if not caller_lookup(s)], [s for s in large if not caller_lookup(s)]
     assert len(large) == len(small) <= 5, large
 

@@ -51,6 +51,7 @@ from yimi import db
 from yimi.accounts.tokens import log_call
 from yimi.common.counters import counter_storage
 from yimi.graphql.cost import QueryCost, document_shape, find_operation, only_free_fields, operation_cost
+from yimi.graphql.documents import known_document, variables_key
 from yimi.graphql.list_bounds import sizes_of
 from yimi.ops import metrics
 
@@ -201,17 +202,32 @@ class RequestLimits(SchemaExtension):
         ec = self.execution_context
         document = ec.graphql_document
         assert document is not None
-        shape = document_shape(document)
+        # The walks below depend on the document, the operation, the variables and the list sizes
+        # only: worked out once per document (yimi.graphql.documents) for each of those.
+        known = known_document(ec)
+        walked = known.memo.get(("walked", ec.operation_name)) if known is not None else None
+        if walked is None:
+            shape = document_shape(document)
+            operation = find_operation(document, ec.operation_name)
+            free = operation is None or only_free_fields(document, operation)
+            walked = (shape, operation, free)
+            if known is not None:
+                known.remember(("walked", ec.operation_name), walked)
+        shape, operation, free = walked
         for name, depth in shape.depth.items():
             if depth > settings.max_query_depth:
                 return GraphQLError(f"'{name}' exceeds maximum operation depth of {settings.max_query_depth}")
         if shape.aliases > settings.max_query_aliases:
             return GraphQLError(f"{shape.aliases} aliases found. Allowed: {settings.max_query_aliases}")
-        operation = find_operation(document, ec.operation_name)
-        free = operation is None or only_free_fields(document, operation)
         # Only what reads data needs the figures of the database (and a database that answers).
         sizes = None if free else await sizes_of(ec.context).current()
-        cost = self.cost = operation_cost(ec.schema._schema, document, operation, ec.variables, sizes, free=free)
+        cost_key = ("cost", ec.operation_name, variables_key(ec), None if sizes is None else tuple(sizes.items()))
+        cost = known.memo.get(cost_key) if known is not None else None
+        if cost is None:
+            cost = operation_cost(ec.schema._schema, document, operation, ec.variables, sizes, free=free)
+            if known is not None:
+                known.remember(cost_key, cost)
+        self.cost = cost
         metrics.QUERY_COST.observe(cost.points)
         if getattr(ec.context, "record", None) is not None:
             ec.context.record.cost = cost.points
@@ -254,7 +270,7 @@ async def _charge(context: Any, points: int, operation: str | None) -> GraphQLEr
     context.rate_limit = status
     _set_headers(context, status)
     if getattr(context, "token", None) is not None:
-        await log_call(context.token, operation, points, datetime.now(UTC))
+        log_call(context.token, operation, points, datetime.now(UTC))  # written in batches
     if status.allowed:
         return None
     metrics.RATE_LIMIT_REFUSALS.labels(caller_kind(context)).inc()

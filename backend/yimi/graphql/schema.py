@@ -15,6 +15,8 @@ from yimi.accounts.read_rules import AccessDenied
 from yimi.common.errors import UserInputError
 from yimi.enterprises.mutations import EnterpriseMutation
 from yimi.enterprises.queries import EnterpriseQuery
+from yimi.graphql.documents import CachedDocuments
+from yimi.graphql.field_rules import guard_fields
 from yimi.graphql.limits import (
     LIMIT_CODES,
     LimitsQuery,
@@ -25,11 +27,11 @@ from yimi.graphql.limits import (
     strip_suggestions,
 )
 from yimi.graphql.node import NodeQuery
+from yimi.graphql.response_cache import ResponseCaching
 from yimi.issues.mutations import IssueMutation
 from yimi.issues.queries import IssueQuery
 from yimi.issues.subscriptions import IssueSubscription
 from yimi.stats.queries import StatisticsQuery
-from yimi.stats.response_cache import PublicResponseCache
 from yimi.teams.mutations import TeamMutation
 from yimi.teams.queries import TeamQuery
 from yimi.townships.queries import TownshipQuery
@@ -88,6 +90,14 @@ schema = YimiSchema(
     subscription=Subscription,
     config=StrawberryConfig(),
     # Classes or factories, never instances: Strawberry builds them per request. Hooks nest in list
-    # order: PublicResponseCache answers from its cache inside RequestLimits, after cost and budget.
-    extensions=[RequestLimits, PublicResponseCache, lambda: MaskErrorsWithId(should_mask_error=_should_mask)],
+    # order: RequestLimits checks the cost before CachedDocuments skips a validation already done, and
+    # ResponseCaching answers from its cache inside RequestLimits, after cost and budget.
+    extensions=[
+        RequestLimits,
+        CachedDocuments,
+        ResponseCaching,
+        lambda: MaskErrorsWithId(should_mask_error=_should_mask),
+    ],
 )
+# The grant checks of ``needs`` (yimi.graphql.field_rules), without a Strawberry extension per field.
+GUARDED_FIELDS = guard_fields(schema._schema)

@@ -1,5 +1,6 @@
-"""The response cache of public statistics: a repeated public query runs no resolver, still pays its
-cost, and changes as soon as the data does; nothing else is cached, and the cache stays bounded."""
+"""The response cache on public statistics: a repeated public query runs no resolver, still pays its
+cost, and changes as soon as the data does; answers with errors and the caller's budget are not
+cached, and the cache stays bounded."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import CSRF_HEADERS, count_sql
-from tests.stats.helpers import FULL, report_issue
-from yimi.stats import response_cache as rc
+from tests.stats.helpers import FULL, release, report_issue
+from yimi.graphql import documents as docs
+from yimi.graphql import response_cache as rc
 from yimi.stats.cache import public_statistics
 
 
@@ -54,7 +56,7 @@ async def test_a_repeated_public_query_runs_no_resolver_and_answers_the_same_bod
     with count_sql() as statements:
         second = await _post(client, query, {"year": 2024}, "RepeatedFull")
     assert calls == ["statistics"]  # no resolver ran
-    assert len(statements) == 1 and "stats_data_version" in statements[0], statements
+    assert len(statements) == 1 and "FROM data_version" in statements[0], statements
     assert second.content == first.content
     # Another operation of the same document, or other variables, is another answer.
     years = await _post(client, query, {}, "Other")
@@ -93,33 +95,40 @@ async def test_an_exhausted_budget_is_refused_before_the_cache(app, client, call
     assert len(calls) == 1
 
 
-async def test_a_reported_issue_invalidates_the_cached_answer(anon, gql, calls):
-    query = "query FreshAfterReport { statistics { year total { reported { value withheld low high } } } }"
+async def test_a_reported_issue_changes_nothing_until_a_release_and_a_release_invalidates(anon, gql, settings, calls):
+    query = "query FreshAfterRelease { statistics { year releasedAt total { reported { value withheld low high } } } }"
     before = (await anon(query))["statistics"]
     assert (await anon(query))["statistics"] == before and len(calls) == 1
-    await report_issue(gql, "响应缓存测试")
+    for n in range(settings.public_min_count):
+        await report_issue(gql, f"响应缓存测试 {n}")
+    assert (await anon(query))["statistics"] == before  # released figures: no write changes them
+    assert before["year"] in await release(settings)
     after = (await anon(query))["statistics"]
-    assert len(calls) == 2  # computed again
-    assert after["year"] == before["year"]
-    assert after["total"]["reported"]["value"] == before["total"]["reported"]["value"] + 1
+    assert calls[-1] == "statistics"  # computed again
+    assert after["year"] == before["year"] and after["releasedAt"] > before["releasedAt"]
+    # Other tests' issues since the last release come in too.
+    assert after["total"]["reported"]["value"] >= before["total"]["reported"]["value"] + settings.public_min_count
 
 
-async def test_a_query_mixing_statistics_and_other_fields_is_not_cached(anon, calls):
-    size = len(rc.response_cache)
+async def test_a_query_reading_the_budget_is_not_cached_and_other_mixes_are(app, anon, calls):
+    cache = app.state.response_cache
+    size = len(cache)
+    first = await anon("query Mixed { statistics(year: 2024) { year } rateLimit { remaining } }")
+    second = await anon("query Mixed { statistics(year: 2024) { year } rateLimit { remaining } }")
+    assert first["statistics"] == second["statistics"] == {"year": 2024}
+    assert second["rateLimit"]["remaining"] < first["rateLimit"]["remaining"]
+    assert len(calls) == 2 and len(cache) == size
     for query in (
-        "query Mixed { statistics(year: 2024) { year } rateLimit { remaining } }",
         "query Mixed2 { statistics(year: 2024) { year } townships { totalCount } }",
         "query Spread { ...F } fragment F on Query { statistics(year: 2024) { year } }",
     ):
         first = await anon(query)
-        second = await anon(query)
-        assert first["statistics"] == second["statistics"] == {"year": 2024}
-    assert len(calls) == 6
-    assert len(rc.response_cache) == size
+        assert first == await anon(query) and first["statistics"] == {"year": 2024}
+    assert len(calls) == 4 and len(cache) == size + 2
 
 
-async def test_errors_are_not_cached(anon, calls):
-    size = len(rc.response_cache)
+async def test_errors_are_not_cached(app, anon, calls):
+    size = len(app.state.response_cache)
     query = "query PartlyWrong { good: statistics(year: 2024) { year } bad: statistics(year: 1990) { year } }"
     for _ in range(2):
         body = await anon.raw(query)
@@ -128,16 +137,20 @@ async def test_errors_are_not_cached(anon, calls):
     wrong = "query Wrong { statistics(year: 1990) { year } }"
     for _ in range(2):
         assert (await anon.raw(wrong))["errors"]
-    assert len(rc.response_cache) == size
+    assert len(app.state.response_cache) == size
 
 
 def _cached(data: dict, weight: int = 1, until: datetime | None = None) -> rc.Cached:
-    return rc.Cached(data=data, until=until, stale_after=time.monotonic() + 60, weight=weight)
+    now = datetime.now(UTC)
+    until = until or now + timedelta(hours=1)
+    return rc.Cached(
+        data=data, computed_at=now - timedelta(minutes=1), until=until, stale_after=time.monotonic() + 60, size=weight
+    )
 
 
 def test_the_cache_is_least_recently_used_and_bounded():
     now = datetime.now(UTC)
-    cache = rc.ResponseCache(max_entries=3, max_weight=10)
+    cache = rc.ResponseCache(max_entries=3, max_bytes=10)
     keys = [(bytes([i]), 1, 0) for i in range(6)]
     for key in keys[:3]:
         cache.put(key, _cached({"k": key[0]}))
@@ -146,25 +159,23 @@ def test_the_cache_is_least_recently_used_and_bounded():
     assert len(cache) == 3 and cache.get(keys[1], now) is None  # the least recently used went
     assert cache.get(keys[0], now) is not None and cache.get(keys[3], now) is not None
     cache.put(keys[4], _cached({}, weight=8))  # weight 1 + 1 + 1 + 8 > 10: the oldest go
-    assert cache.total_weight <= 10 and len(cache) <= 3 and cache.get(keys[4], now) is not None
+    assert cache.total_bytes <= 10 and len(cache) <= 3 and cache.get(keys[4], now) is not None
     cache.put(keys[5], _cached({}, weight=11))  # heavier than the whole cache: not kept
-    assert cache.get(keys[5], now) is None and cache.total_weight <= 10
+    assert cache.get(keys[5], now) is None and cache.total_bytes <= 10
     # An answer stops holding at its deadline.
     cache.put(keys[1], _cached({}, until=now + timedelta(seconds=1)))
     assert cache.get(keys[1], now) is not None
     assert cache.get(keys[1], now + timedelta(seconds=1)) is None and keys[1] not in cache._entries
 
 
-async def test_endless_distinct_documents_do_not_grow_the_cache(anon, monkeypatch):
-    monkeypatch.setattr(rc.response_cache, "max_entries", 5)
+async def test_endless_distinct_documents_do_not_grow_the_caches(app, anon, monkeypatch):
+    cache = app.state.response_cache
+    monkeypatch.setattr(cache, "max_entries", 5)
+    monkeypatch.setattr(docs.documents, "max_entries", 7)
     for i in range(12):
         assert (await anon(f"query Distinct{i} {{ statisticsYears }}"))["statisticsYears"]
-        assert len(rc.response_cache) <= 5
-    assert len(rc.response_cache) == 5
-
-
-def test_weight_counts_values():
-    assert rc.weight({"a": [1, 2, {"b": None}], "c": "x"}) == 1 + 1 + 1 + 1 + 1 + 1 + 1
+        assert len(cache) <= 5 and len(docs.documents) <= 7
+    assert len(cache) == 5 and len(docs.documents) == 7
 
 
 async def test_a_public_document_is_parsed_and_validated_once(anon, monkeypatch):
@@ -188,12 +199,12 @@ async def test_a_public_document_is_parsed_and_validated_once(anon, monkeypatch)
     for _ in range(3):
         assert (await anon(query))["statisticsYears"]
     assert parsed == [query] and len(validated) == 1
-    # An invalid document, or one that is not only public figures, is parsed and validated every time.
-    for query in (
-        "query Invalid { statistics { nope } }",
-        "query NotPublic { statisticsYears townships { totalCount } }",
-    ):
-        for _ in range(2):
-            await anon.raw(query)
-        assert parsed.count(query) == 2
-    assert len(validated) == 5
+    # Any document is kept; one that does not validate is validated (and refused) every time.
+    invalid = "query Invalid { statistics { nope } }"
+    for _ in range(2):
+        assert (await anon.raw(invalid))["errors"]
+    assert parsed.count(invalid) == 1 and len(validated) == 3
+    mixed = "query NotOnlyFigures { statisticsYears townships { totalCount } }"
+    for _ in range(2):
+        await anon(mixed)
+    assert parsed.count(mixed) == 1 and len(validated) == 4

@@ -1,0 +1,131 @@
+"""Cached answers are the caller's own, stop holding when the clock changes them, and still cost."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.cache.test_invalidation import cached
+from tests.conftest import CSRF_HEADERS
+from tests.issues.workflow_helpers import gid
+from yimi.accounts.tokens import create_token
+from yimi.issues.models import OPEN_VALUES, Issue
+
+ISSUES = "query ScopeIssues { issues(first: 100) { totalCount nodes { id } } }"
+ME = "query ScopeMe { me { id name } }"
+ENTERPRISES = "query ScopeEnterprises { enterprises(first: 5) { totalCount nodes { name contactPhone } } }"
+
+
+async def test_callers_with_other_read_rules_never_share_an_answer(gql, sign_in, anon):
+    dispatcher = await sign_in("dispatcher")
+    member = await sign_in("team_member")
+    seen = (await cached(dispatcher, ISSUES))["issues"]
+    mine = (await cached(member, ISSUES))["issues"]
+    assert mine["totalCount"] < seen["totalCount"]  # a team member sees their teams' issues only
+    assert (await dispatcher(ISSUES))["issues"] == seen
+    error = await anon.error(ISSUES)  # the public reads no issues, cached answers or not
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    # Viewer-specific fields: the same document answers each caller about themselves.
+    assert (await cached(dispatcher, ME))["me"]["id"] == gid("Staff", dispatcher.staff.id)
+    assert (await cached(member, ME))["me"]["id"] == gid("Staff", member.staff.id)
+    assert (await cached(anon, ME))["me"] is None
+
+
+async def test_partner_tokens_with_other_scopes_never_share_an_answer(client):
+    _, without = await create_token("cache scope plain", ["enterprises:read"])
+    _, with_contacts = await create_token("cache scope contacts", ["enterprises:read", "enterprises:contacts"])
+
+    async def ask(secret: str) -> dict:
+        response = await client.post(
+            "/graphql", json={"query": ENTERPRISES}, headers={"Authorization": f"Bearer {secret}"}
+        )
+        return response.json()
+
+    plain = await ask(without)
+    contacts = await ask(with_contacts)
+    assert "errors" not in contacts and contacts["data"]["enterprises"]["nodes"][0]["contactPhone"]
+    assert plain != contacts  # the phone is withheld (an error at that field) without the scope
+    assert await ask(without) == plain and await ask(with_contacts) == contacts
+
+
+class Clock:
+    """The server's clock, moved by the test (yimi.app takes each request's time from it)."""
+
+    def __init__(self, now: datetime):
+        self.now_value = now
+
+    def now(self, tz=None) -> datetime:
+        return self.now_value if tz is None else self.now_value.astimezone(tz)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    import yimi.app
+
+    clock = Clock(datetime.now(UTC))
+
+    class Moved(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return clock.now(tz)
+
+    monkeypatch.setattr(yimi.app, "datetime", Moved)
+    return clock
+
+
+async def test_a_warning_colour_changes_in_a_cached_answer_when_its_time_comes(gql, clock):
+    issue = await Issue.filter(status__in=OPEN_VALUES, escalated_at__isnull=True).order_by("id").first()
+    assert issue is not None
+    kept = (issue.yellow_at, issue.orange_at, issue.deadline)
+    start = clock.now_value
+    query = "query CachedColour($id: ID!) { node(id: $id) { ... on Issue { warningColor needsEscalation } } }"
+    variables = {"id": gid("Issue", issue.id)}
+    try:
+        await Issue.filter(id=issue.id).update(
+            yellow_at=start + timedelta(hours=1),
+            orange_at=start + timedelta(hours=2),
+            deadline=start + timedelta(hours=3),
+        )
+        assert (await cached(gql, query, variables))["node"] == {"warningColor": "GREEN", "needsEscalation": False}
+        for hours, colour in ((1, "YELLOW"), (2, "ORANGE")):
+            clock.now_value = start + timedelta(hours=hours, seconds=1)
+            assert (await gql(query, variables))["node"] == {"warningColor": colour, "needsEscalation": False}
+        clock.now_value = start + timedelta(hours=3, seconds=1)
+        assert (await gql(query, variables))["node"] == {"warningColor": "RED", "needsEscalation": True}
+    finally:
+        await Issue.filter(id=issue.id).update(yellow_at=kept[0], orange_at=kept[1], deadline=kept[2])
+
+
+async def test_an_overdue_count_changes_in_a_cached_answer_when_a_deadline_passes(gql, clock):
+    issue = await Issue.filter(status__in=OPEN_VALUES).order_by("-id").first()
+    assert issue is not None
+    kept = (issue.yellow_at, issue.orange_at, issue.deadline)
+    start = clock.now_value
+    query = "query CachedOverdue { issues(first: 0, filter: {overdue: true}) { totalCount } }"
+    try:
+        await Issue.filter(id=issue.id).update(
+            yellow_at=start + timedelta(minutes=1),
+            orange_at=start + timedelta(minutes=2),
+            deadline=start + timedelta(minutes=3),
+        )
+        before = (await cached(gql, query))["issues"]["totalCount"]
+        clock.now_value = start + timedelta(minutes=3, seconds=1)
+        after = (await gql(query))["issues"]["totalCount"]
+        assert after >= before + 1  # this one, and any other whose deadline passed meanwhile
+    finally:
+        await Issue.filter(id=issue.id).update(yellow_at=kept[0], orange_at=kept[1], deadline=kept[2])
+
+
+async def test_a_cached_answer_costs_what_a_computed_one_does(gql):
+    async def post():
+        response = await gql.http.post("/graphql", json={"query": ISSUES}, headers=CSRF_HEADERS)
+        assert response.status_code == 200 and "errors" not in response.json()
+        return response
+
+    first = await post()
+    second = await post()  # from the cache
+    assert second.content == first.content
+    cost = int(first.headers["X-RateLimit-Cost"])
+    assert cost >= 1 and second.headers["X-RateLimit-Cost"] == str(cost)
+    assert int(second.headers["X-RateLimit-Remaining"]) == int(first.headers["X-RateLimit-Remaining"]) - cost
