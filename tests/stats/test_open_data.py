@@ -79,7 +79,12 @@ async def test_unknown_and_bad_years(client):
         ("/open-data/statistics/20x4.json", 400),
         ("/open-data/statistics/99999.json", 400),
         ("/open-data/statistics/2024.xml", 404),
+        ("/open-data/statistics/2024.json/", 404),
+        ("/open-data/statistics/2024.csv/", 404),
+        ("/open-data/statistics/", 404),
+        ("/open-data/nothing-here", 404),
     ):
         response = await client.get(path)
         assert response.status_code == status, path
+        assert response.headers["content-type"].startswith("application/json"), path
         assert response.json()["error"]["code"] in ("UNKNOWN_YEAR", "BAD_YEAR", "NOT_FOUND")
