@@ -123,7 +123,7 @@ def demo(
         "--scale",
         help="county: the Weishi county demo (15 townships, 600 enterprises, 3,000+ issues). province: every "
         "township of Henan (2,586), 100,000 enterprises, 1,000,000 issues with their orders and events, 300 teams "
-        "(a few minutes; about 3 GB of SQLite), into an empty database.",
+        "(minutes of CPU; 2–3 GB on disk), into an empty database.",
     ),
     enterprises: int = typer.Option(None, "--enterprises", min=1, help="--scale province: how many enterprises."),
     issues: int = typer.Option(None, "--issues", min=1, help="--scale province: how many issues."),

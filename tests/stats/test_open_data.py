@@ -37,9 +37,13 @@ async def test_csv_parses_and_matches(client, anon):
         for m in measures:
             assert row[m] == _cell(want[m]), (table, want["key"], m)
         assert row["withheld"].split() == [m for m in measures if want[m]["withheld"]]
+        assert (row["labelZh"], row["labelEn"]) == (want["labelZh"], want["labelEn"])
         for rate in ("onTimeRate", "satisfactionRate"):
             assert row[rate] == ("" if want[rate] is None else f"{want[rate]:.2f}")
     assert any(row["withheld"] for row in rows)
+    power = next(r for r in rows if r["table"] == "category" and r["label"] == "POWER")
+    assert (power["labelZh"], power["labelEn"]) == ("用电", "Power")  # the enum stays in label
+    assert next(r for r in rows if r["key"] == "2024-03")["labelEn"] == "March"
 
 
 async def test_etag_changes_with_a_release_and_answers_304(client, gql, settings):
@@ -79,7 +83,12 @@ async def test_unknown_and_bad_years(client):
         ("/open-data/statistics/20x4.json", 400),
         ("/open-data/statistics/99999.json", 400),
         ("/open-data/statistics/2024.xml", 404),
+        ("/open-data/statistics/2024.json/", 404),
+        ("/open-data/statistics/2024.csv/", 404),
+        ("/open-data/statistics/", 404),
+        ("/open-data/nothing-here", 404),
     ):
         response = await client.get(path)
         assert response.status_code == status, path
+        assert response.headers["content-type"].startswith("application/json"), path
         assert response.json()["error"]["code"] in ("UNKNOWN_YEAR", "BAD_YEAR", "NOT_FOUND")

@@ -8,7 +8,8 @@
 
 No sign-in. Every answer carries ``Cache-Control: public, max-age=300`` and an ``ETag`` (a hash of the
 body, so it changes exactly when a new release does); ``If-None-Match`` with it answers 304. A year
-that is not listed answers 404, a malformed one 400, both as JSON.
+that is not listed answers 404, a malformed one 400, any other address under /open-data/ (such as a
+trailing slash) 404, all as JSON.
 """
 
 from __future__ import annotations
@@ -89,9 +90,15 @@ async def statistics(request: Request) -> Response:
     return _answer(request, entry.csv, MEDIA[kind], f"yimi-statistics-{year}.{kind}")
 
 
+async def not_found(request: Request) -> Response:
+    """Any other address under /open-data (``2024.json/`` with a slash, a typo): a JSON 404 naming the right ones."""
+    return _error(404, "NOT_FOUND", "Use /open-data/statistics/{year}.json or .csv; /open-data/ lists the years")
+
+
 routes = [
     Route("/open-data/", index, methods=["GET", "HEAD"]),
     Route("/open-data", index, methods=["GET", "HEAD"]),
     Route("/open-data/statistics.json", index, methods=["GET", "HEAD"]),
     Route("/open-data/statistics/{name}", statistics, methods=["GET", "HEAD"]),
+    Route("/open-data/{rest:path}", not_found, methods=["GET", "HEAD"]),
 ]
