@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     tile_url: str | None = None
     # Public statistics withhold counts below this (and any count that would let one be worked out).
     public_min_count: int = Field(5, ge=3, le=100)
+    # Public figures are released monthly on this day, at midnight county time (yimi.stats.releases).
+    stats_release_day: int = Field(1, ge=1, le=28)
     # API limits (see README, "Limits"). Checked before anything runs.
     max_query_depth: int = Field(10, ge=1, le=100)
     max_query_aliases: int = Field(30, ge=0, le=1000)

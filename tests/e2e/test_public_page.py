@@ -24,7 +24,7 @@ READY = ".public-content[data-charts]"
 COUNT = "value withheld low high reason"
 ROW = f"key label reported {{ {COUNT} }} open {{ {COUNT} }} resolved {{ {COUNT} }} overdue {{ {COUNT} }} onTimeRate satisfactionRate"
 STATS = f"""query($y: Int!) {{ statistics(year: $y) {{
-  year threshold total {{ {ROW} }} byMonth {{ {ROW} }} byCategory {{ {ROW} }} byTownship {{ {ROW} }}
+  year threshold releasedAt nextReleaseAt total {{ {ROW} }} byMonth {{ {ROW} }} byCategory {{ {ROW} }} byTownship {{ {ROW} }}
   medianWorkingDaysToResolve enterprisesServed {{ {COUNT} }} visits {{ {COUNT} }} }} }}"""
 
 
@@ -200,6 +200,24 @@ def test_english_switch_and_year_in_the_url(server, page: Page, latest: dict):
         page.wait_for_selector(READY, state="attached")
         expect(page.locator("#public-year")).to_have_value(str(other))
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+
+
+def test_the_release_date_is_shown_in_both_languages(server, page: Page, latest: dict):
+    """Figures are released, not live: the page says as of when, and when the next release comes."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    released = datetime.fromisoformat(latest["releasedAt"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    open_public(page, server)
+    line = page.locator("#public-release")
+    expect(line).to_contain_text("数据截至")
+    expect(line).to_contain_text(released.strftime("%Y/%m/%d"))
+    expect(line).to_contain_text("下次发布" if latest["nextReleaseAt"] else "最终数字")
+    expect(page.locator("#def-release")).to_contain_text("按期发布")
+    open_public(page, server, "?lang=en")
+    expect(line).to_contain_text("Figures as of")
+    expect(line).to_contain_text("next release" if latest["nextReleaseAt"] else "final figures")
+    expect(page.locator("#def-release")).to_contain_text("Released, not live")
 
 
 def test_year_over_year_table_has_every_year(server, page: Page):

@@ -215,22 +215,26 @@ def test_large_scalars_count_by_their_size():
     assert cost_of("{ townships(first: 100) { nodes { seat { lon lat } } } }") == 1
 
 
-FRONTEND = Path(__file__).parents[2] / "frontend" / "src"
-GRAPHQL_CONSTANT = re.compile(r"export const (\w+) = graphql\(\s*`([^`]*)`", re.S)
+FRONTEND = Path(__file__).parents[2] / "frontend/src"
+FRONTEND_QUERIES = sorted((FRONTEND / "api").glob("*.ts")) + sorted((FRONTEND / "public").glob("*.ts"))
 
 
 def web_app_documents() -> dict[str, str]:
-    """The web app's queries and mutations by constant name, each followed by the fragments it
-    spreads (as the generated client sends them)."""
-    literals: dict[str, str] = {}
-    for path in [*sorted((FRONTEND / "api").glob("*.ts")), FRONTEND / "public" / "queries.ts"]:
-        if not path.name.endswith(".test.ts"):
-            literals.update(GRAPHQL_CONSTANT.findall(path.read_text(encoding="utf-8")))
-    fragments = {m.group(1): text for text in literals.values() if (m := re.match(r"\s*fragment\s+(\w+)", text))}
-    documents = {}
-    for name, text in literals.items():
-        if not text.lstrip().startswith(("query", "mutation")):
+    """The GraphQL documents of the web app, by constant name, each with the fragments it spreads (as codegen sends them)."""
+    constants: dict[str, str] = {}
+    fragments: dict[str, str] = {}
+    for path in FRONTEND_QUERIES:
+        if path.name.endswith(".test.ts"):
             continue
+        source = path.read_text(encoding="utf-8")
+        for name, text in re.findall(r"(?:export const (\w+) = )?graphql\(\s*`([^`]*)`", source):
+            fragment = re.match(r"\s*fragment\s+(\w+)", text)
+            if fragment:
+                fragments[fragment.group(1)] = text
+            elif name and text.lstrip().startswith(("query", "mutation")):
+                constants[name] = text
+    documents = {}
+    for name, text in constants.items():
         parts, todo = [text], [text]
         while todo:
             for spread in re.findall(r"\.\.\.\s*(\w+)", todo.pop()):
