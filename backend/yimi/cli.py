@@ -21,6 +21,8 @@ user_app = typer.Typer(help="Staff accounts: create, list, disable, set-password
 app.add_typer(user_app, name="user")
 token_app = typer.Typer(help="Partner API tokens: create, list, revoke.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+stats_app = typer.Typer(help="Public statistics: releases.", no_args_is_help=True)
+app.add_typer(stats_app, name="stats")
 console = Console()
 # Output width when not on a terminal: wide enough for any table row, so that nothing is cut.
 WIDE = 10_000
@@ -121,7 +123,7 @@ def demo(
         "--scale",
         help="county: the Weishi county demo (15 townships, 600 enterprises, 3,000+ issues). province: every "
         "township of Henan (2,586), 100,000 enterprises, 1,000,000 issues with their orders and events, 300 teams "
-        "(a few minutes; about 3 GB of SQLite), into an empty database.",
+        "(minutes of CPU; 2–3 GB on disk), into an empty database.",
     ),
     enterprises: int = typer.Option(None, "--enterprises", min=1, help="--scale province: how many enterprises."),
     issues: int = typer.Option(None, "--issues", min=1, help="--scale province: how many issues."),
@@ -338,6 +340,21 @@ def token_revoke(name: str = typer.Argument(..., help="The token's name.")) -> N
 
     _with_db(lambda: revoke_token(name))
     console.print(f"revoked {name}")
+
+
+@stats_app.command("publish")
+def stats_publish() -> None:
+    """Release the public figures now (they are otherwise released monthly, on YIMI_STATS_RELEASE_DAY)."""
+    from datetime import UTC, datetime
+
+    from yimi.stats.releases import publish
+
+    settings = get_settings()
+    years = _with_db(lambda: publish(datetime.now(UTC), settings), settings)
+    if years:
+        console.print(f"released the figures of {', '.join(map(str, years))}")
+    else:
+        console.print("nothing to release: every year is final, has no new figures, or too few issues")
 
 
 @app.command("recompute-warnings")

@@ -97,6 +97,7 @@ MODEL_MODULES = [
     "yimi.teams.models",
     "yimi.enterprises.models",
     "yimi.issues.models",
+    "yimi.stats.models",
 ]
 
 

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     tile_url: str | None = None
     # Public statistics withhold counts below this (and any count that would let one be worked out).
     public_min_count: int = Field(5, ge=3, le=100)
+    # Public figures are released monthly on this day, at midnight county time (yimi.stats.releases).
+    stats_release_day: int = Field(1, ge=1, le=28)
     # API limits (see README, "Limits"). Checked before anything runs.
     max_query_depth: int = Field(10, ge=1, le=100)
     max_query_aliases: int = Field(30, ge=0, le=1000)
@@ -69,9 +71,9 @@ class Settings(BaseSettings):
     # "*" for any): the client address and the https scheme of the session cookie come from them.
     forwarded_allow_ips: str = "127.0.0.1,::1"
     # Whole answers of queries kept per server process (yimi.graphql.response_cache): at most this
-    # many, and this many megabytes of JSON; 0 entries turns the cache off.
+    # many, in at most this many megabytes of memory; 0 entries turns the cache off.
     response_cache_entries: int = Field(2048, ge=0)
-    response_cache_megabytes: int = Field(64, ge=1)
+    response_cache_megabytes: int = Field(128, ge=1)
 
     @field_validator("redis_url")
     @classmethod

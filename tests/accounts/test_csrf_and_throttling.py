@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from contextlib import asynccontextmanager
 
@@ -216,12 +217,17 @@ async def test_failures_per_ip_throttle_every_username_from_it(throttled):
 
 async def test_sign_in_works_again_once_the_window_has_passed(throttled):
     staff = await _staff_with_password()
-    async with throttled(sign_in_max_failures_per_username=2, sign_in_failure_window_seconds=1) as (_app, client_for):
+    # A window wide enough for three sign-ins on a loaded machine (each checks an Argon2 hash);
+    # then the test waits as long as the THROTTLED answer says, and no longer.
+    async with throttled(sign_in_max_failures_per_username=2, sign_in_failure_window_seconds=10) as (_app, client_for):
         http = client_for("10.3.0.1")
         for _ in range(2):
             assert (await _sign_in(http, staff.username, "not-it-at-all"))["userErrors"][0]["code"] == "UNAUTHENTICATED"
-        assert (await _sign_in(http, staff.username, TEST_PASSWORD))["userErrors"][0]["code"] == "THROTTLED"
-        await asyncio.sleep(1.2)
+        error = (await _sign_in(http, staff.username, TEST_PASSWORD))["userErrors"][0]
+        assert error["code"] == "THROTTLED", error
+        wait = re.search(r"\(in (\d+) seconds\)", error["message"])
+        assert wait and 1 <= int(wait[1]) <= 10, error
+        await asyncio.sleep(int(wait[1]) + 0.2)
         assert (await _sign_in(http, staff.username, TEST_PASSWORD))["staff"]
 
 
@@ -232,7 +238,8 @@ async def test_redis_failure_counts_are_shared_by_two_apps(throttled):
         "redis_url": REDIS_URL,
         "rate_limit_key_prefix": f"test-{uuid.uuid4().hex}",  # this run's keys only
         "sign_in_max_failures_per_username": 2,
-        "sign_in_failure_window_seconds": 2,  # the keys expire by themselves
+        # Wide enough for four sign-ins on a loaded machine; the keys expire by themselves.
+        "sign_in_failure_window_seconds": 30,
     }
     async with throttled(**limits) as (_, first), throttled(**limits) as (_, second):
         assert (await _sign_in(first("10.4.0.1"), staff.username, "wrong-one-1"))["userErrors"][0][

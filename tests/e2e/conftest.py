@@ -24,7 +24,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "demo password 1"
 STAFF = "staff003"  # a dispatcher in the demo data; its password is set to PASSWORD below
+TEAM_MEMBER = "staff060"  # a team leader in the demo data; same password
 XSS_NAME = "<img src=x onerror=alert(1)>"
+AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def _yimi(env: dict, *args: str) -> None:
@@ -43,7 +45,12 @@ def server(tmp_path_factory):
     env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{db}", "YIMI_FRONTEND_DIST": str(DIST)}
     env.pop("YIMI_TILE_URL", None)
     yimi = [str(Path(sys.executable).parent / "yimi")]
-    for args in (["migrate"], ["demo", "--quiet"], ["user", "set-password", STAFF, "--password", PASSWORD]):
+    for args in (
+        ["migrate"],
+        ["demo", "--quiet"],
+        ["user", "set-password", STAFF, "--password", PASSWORD],
+        ["user", "set-password", TEAM_MEMBER, "--password", PASSWORD],
+    ):
         subprocess.run(yimi + args, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, timeout=300)
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE enterprise SET name = ? WHERE id = 1", (XSS_NAME,))
@@ -122,12 +129,12 @@ def sign_in_ui(page, username: str = STAFF, password: str = PASSWORD) -> None:
     page.press("#si-password", "Enter")
 
 
-def sign_in_session(page, base: str) -> None:
+def sign_in_session(page, base: str, username: str = STAFF) -> None:
     """Sign the page's browser context in without the UI: the context's request API shares its cookies."""
     r = page.context.request.post(
         f"{base}/graphql",
         headers={"X-Yimi-CSRF": "1"},
-        data={"query": SIGN_IN, "variables": {"i": {"username": STAFF, "password": PASSWORD}}},
+        data={"query": SIGN_IN, "variables": {"i": {"username": username, "password": PASSWORD}}},
     )
     body = r.json()
     assert r.ok and not body.get("errors") and not body["data"]["signIn"]["userErrors"], body
@@ -138,3 +145,15 @@ def staff_page(server, page):
     """A page whose context is already signed in as the dispatcher."""
     sign_in_session(page, server)
     return page
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's violations on the page as it is now (axe-core is pinned in frontend/package.json)."""
+    # Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not govern.
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    return page.evaluate(
+        """async () => (await axe.run(document)).violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))
+        }))"""
+    )

@@ -155,9 +155,12 @@ def test_workflow_dispatch_with_conflict(server, staff, page: Page):
     card = page.locator(f".issue-card[data-issue='{issue['id']}']")
     card.locator("details[data-action='dispatch'] > summary").click()
     form = card.locator("details[data-action='dispatch'] form")
-    # Missing lead team: the API's user error appears next to the field.
+    # Missing lead team: said next to the field, before anything is sent.
     form.locator("button[type=submit]").click()
-    expect(form.locator(".field-error, .form-status")).not_to_have_count(0)
+    expect(form.locator("select[name=leadTeamId]")).to_have_attribute("aria-invalid", "true")
+    expect(form.locator("#" + form.locator("select[name=leadTeamId]").get_attribute("aria-describedby"))).to_have_text(
+        "必填"
+    )
 
     # Someone else changes the issue meanwhile: the live update says so without wiping the form,
     # and submitting gives a clear conflict message.
@@ -244,11 +247,16 @@ def test_report_issue_shows_field_errors(server, staff, staff_page: Page):
     form.locator("select[name=category]").select_option("LAND")
     form.locator("select[name=source]").select_option("VISIT")
     form.locator("input[name=title]").fill("   ")
+    # A blank required field is caught before anything is sent.
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.post_data or "") if r.url.endswith("/graphql") else None)
     form.locator("button[type=submit]").click()
     title = form.locator("input[name=title]")
     expect(title).to_have_attribute("aria-invalid", "true")
+    expect(title).to_be_focused()
     err_id = title.get_attribute("aria-describedby")
-    expect(page.locator(f"#{err_id}")).to_contain_text("title")
+    expect(page.locator(f"#{err_id}")).to_have_text("必填")
+    assert not [b for b in sent if "ReportIssue" in b]
     shot(page, "09-field-error")
     title.fill("厂区道路用地审批咨询")
     form.locator("button[type=submit]").click()

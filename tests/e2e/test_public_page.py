@@ -17,15 +17,14 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import ARTIFACTS, ROOT, gql
+from .conftest import ARTIFACTS, axe_violations, gql
 
-AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 READY = ".public-content[data-charts]"
 
 COUNT = "value withheld low high reason"
 ROW = f"key label reported {{ {COUNT} }} open {{ {COUNT} }} resolved {{ {COUNT} }} overdue {{ {COUNT} }} onTimeRate satisfactionRate"
 STATS = f"""query($y: Int!) {{ statistics(year: $y) {{
-  year threshold total {{ {ROW} }} byMonth {{ {ROW} }} byCategory {{ {ROW} }} byTownship {{ {ROW} }}
+  year threshold releasedAt nextReleaseAt total {{ {ROW} }} byMonth {{ {ROW} }} byCategory {{ {ROW} }} byTownship {{ {ROW} }}
   medianWorkingDaysToResolve enterprisesServed {{ {COUNT} }} visits {{ {COUNT} }} }} }}"""
 
 
@@ -203,6 +202,24 @@ def test_english_switch_and_year_in_the_url(server, page: Page, latest: dict):
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
 
+def test_the_release_date_is_shown_in_both_languages(server, page: Page, latest: dict):
+    """Figures are released, not live: the page says as of when, and when the next release comes."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    released = datetime.fromisoformat(latest["releasedAt"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    open_public(page, server)
+    line = page.locator("#public-release")
+    expect(line).to_contain_text("数据截至")
+    expect(line).to_contain_text(released.strftime("%Y/%m/%d"))
+    expect(line).to_contain_text("下次发布" if latest["nextReleaseAt"] else "最终数字")
+    expect(page.locator("#def-release")).to_contain_text("按期发布")
+    open_public(page, server, "?lang=en")
+    expect(line).to_contain_text("Figures as of")
+    expect(line).to_contain_text("next release" if latest["nextReleaseAt"] else "final figures")
+    expect(page.locator("#def-release")).to_contain_text("Released, not live")
+
+
 def test_year_over_year_table_has_every_year(server, page: Page):
     ys = years(server)
     open_public(page, server)
@@ -213,29 +230,19 @@ def test_year_over_year_table_has_every_year(server, page: Page):
         expect_count(table.locator(f"tbody tr[data-key='{y}'] td").first, s["total"]["reported"])
 
 
-def _axe(page: Page) -> list[dict]:
-    # Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not govern.
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    return page.evaluate(
-        """async () => (await axe.run(document)).violations.map(v => ({
-            id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))
-        }))"""
-    )
-
-
 def test_axe_finds_no_violation(server, browser):
     for query, viewport in (("", (1400, 860)), ("?lang=en", (1400, 860)), ("", (360, 740))):
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="zh-CN")
         page = context.new_page()
         try:
             open_public(page, server, query)
-            violations = _axe(page)
+            violations = axe_violations(page)
             assert not violations, (query, viewport, violations)
             # With a withheld figure's explanation showing (keyboard focus), still none.
             if page.locator(".withheld-link").count():
                 page.locator(".withheld-link").first.focus()
                 expect(page.locator(".withheld-link:focus + .tip")).to_be_visible()
-                assert not _axe(page), "with a tooltip open"
+                assert not axe_violations(page), "with a tooltip open"
         finally:
             context.close()
 

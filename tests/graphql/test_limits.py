@@ -215,17 +215,34 @@ def test_large_scalars_count_by_their_size():
     assert cost_of("{ townships(first: 100) { nodes { seat { lon lat } } } }") == 1
 
 
-FRONTEND_QUERIES = [Path(__file__).parents[2] / "frontend/src" / f for f in ("api/queries.ts", "public/queries.ts")]
+FRONTEND = Path(__file__).parents[2] / "frontend/src"
+FRONTEND_QUERIES = sorted((FRONTEND / "api").glob("*.ts")) + sorted((FRONTEND / "public").glob("*.ts"))
 
 
 def web_app_documents() -> dict[str, str]:
-    """The GraphQL documents of the web app: its string constants, `${NAME}` filled in."""
+    """The GraphQL documents of the web app, by constant name, each with the fragments it spreads (as codegen sends them)."""
     constants: dict[str, str] = {}
+    fragments: dict[str, str] = {}
     for path in FRONTEND_QUERIES:
+        if path.name.endswith(".test.ts"):
+            continue
         source = path.read_text(encoding="utf-8")
-        for name, text in re.findall(r"const (\w+) = (?:/\* GraphQL \*/ )?['`](.*?)['`];", source, re.S):
-            constants[name] = re.sub(r"\$\{(\w+)\}", lambda m: constants[m.group(1)], text)
-    return {name: text for name, text in constants.items() if text.lstrip().startswith(("query", "mutation"))}
+        for name, text in re.findall(r"(?:export const (\w+) = )?graphql\(\s*`([^`]*)`", source):
+            fragment = re.match(r"\s*fragment\s+(\w+)", text)
+            if fragment:
+                fragments[fragment.group(1)] = text
+            elif name and text.lstrip().startswith(("query", "mutation")):
+                constants[name] = text
+    documents = {}
+    for name, text in constants.items():
+        parts, todo = [text], [text]
+        while todo:
+            for spread in re.findall(r"\.\.\.\s*(\w+)", todo.pop()):
+                if spread in fragments and fragments[spread] not in parts:
+                    parts.append(fragments[spread])
+                    todo.append(fragments[spread])
+        documents[name] = "\n".join(parts)
+    return documents
 
 
 async def test_the_web_apps_queries_stay_well_under_the_default_max_cost(demo):

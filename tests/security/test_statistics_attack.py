@@ -20,6 +20,7 @@ Three attackers, each stronger than the last on what it knows:
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 from itertools import product
 
 import pytest
@@ -84,9 +85,12 @@ class Attacker:
         return low, high
 
 
-def _attacker(stats: dict, known_classes: dict[str, bool] | None = None) -> Attacker:
-    """The relations of one year's public tables; ``known_classes`` (name -> small) adds what reasons would say."""
-    a = Attacker()
+def _attacker(
+    stats: dict, known_classes: dict[str, bool] | None = None, into: Attacker | None = None, prefix: str = ""
+) -> Attacker:
+    """The relations of one year's public tables; ``known_classes`` (name -> small) adds what reasons would say.
+    ``into`` and ``prefix``: add them to another attacker's, names prefixed (several releases of a year)."""
+    a = Attacker() if into is None else into
     total_reported = stats["total"]["reported"]
     ceiling = total_reported["value"] if not total_reported["withheld"] else stats["threshold"] - 1
     tables = {"total": [stats["total"]]}
@@ -96,23 +100,23 @@ def _attacker(stats: dict, known_classes: dict[str, bool] | None = None) -> Atta
         for row in rows:
             for m in MEASURES:
                 count = row[m]
-                name = f"{table}/{row['key']}/{m}"
+                name = f"{prefix}{table}/{row['key']}/{m}"
                 lo, hi = (count["low"], count["high"]) if count["withheld"] else (count["value"], count["value"])
                 lo, hi = max(lo, 0), min(hi, ceiling)
                 if known_classes and name in known_classes:
                     small = known_classes[name]
                     lo, hi = (lo, min(hi, stats["threshold"] - 1)) if small else (max(lo, stats["threshold"]), hi)
                 a.var(name, lo, hi)
-            p = f"{table}/{row['key']}/"
+            p = f"{prefix}{table}/{row['key']}/"
             a.eqs.append(([p + "reported"], [p + "open", p + "resolved"]))
             a.les.append((p + "overdue", p + "open"))
             if row.get("onTimeRate") is not None:  # both parts at least the threshold
                 a.lo[p + "resolved"] = max(a.lo[p + "resolved"], 2 * stats["threshold"], RATE_MIN)
     for name in ("byTownship", "byCategory", "byMonth"):
         for m in MEASURES if stats[name] else ():
-            a.eqs.append(([f"total/ALL/{m}"], [f"{name}/{r['key']}/{m}" for r in stats[name]]))
+            a.eqs.append(([f"{prefix}total/ALL/{m}"], [f"{prefix}{name}/{r['key']}/{m}" for r in stats[name]]))
     if stats["medianWorkingDaysToResolve"] is not None:
-        a.lo["total/ALL/resolved"] = max(a.lo["total/ALL/resolved"], RATE_MIN)
+        a.lo[f"{prefix}total/ALL/resolved"] = max(a.lo[f"{prefix}total/ALL/resolved"], RATE_MIN)
     return a
 
 
@@ -159,7 +163,7 @@ def test_a_reason_per_cell_would_pin_the_small_count():
 
 
 def _as_public(total: Cell, breakdowns: list[list[Row]]) -> dict:
-    from yimi.stats.cache import to_json
+    from yimi.stats.public_json import to_json
     from yimi.stats.service import Statistics, standalone
 
     _suppress(total, breakdowns)
@@ -174,7 +178,7 @@ def _as_public(total: Cell, breakdowns: list[list[Row]]) -> dict:
         enterprises_served=standalone(50, THRESHOLD),
         visits=standalone(50, THRESHOLD),
     )
-    return to_json(IssueStatistics.from_data(data))
+    return to_json(IssueStatistics.from_data(data, datetime(2025, 1, 1, tzinfo=UTC), None))
 
 
 def _read(cells: tuple[tuple[int, int, int], ...]) -> tuple[str, list[tuple[str, int, bool]]]:

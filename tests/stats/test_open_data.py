@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.stats.helpers import FULL, report_issue
+from tests.stats.helpers import FULL, release, report_issue
 
 
 async def test_json_is_the_graphql_answer(client, anon):
@@ -37,22 +37,31 @@ async def test_csv_parses_and_matches(client, anon):
         for m in measures:
             assert row[m] == _cell(want[m]), (table, want["key"], m)
         assert row["withheld"].split() == [m for m in measures if want[m]["withheld"]]
+        assert (row["labelZh"], row["labelEn"]) == (want["labelZh"], want["labelEn"])
         for rate in ("onTimeRate", "satisfactionRate"):
             assert row[rate] == ("" if want[rate] is None else f"{want[rate]:.2f}")
     assert any(row["withheld"] for row in rows)
+    power = next(r for r in rows if r["table"] == "category" and r["label"] == "POWER")
+    assert (power["labelZh"], power["labelEn"]) == ("用电", "Power")  # the enum stays in label
+    assert next(r for r in rows if r["key"] == "2024-03")["labelEn"] == "March"
 
 
-async def test_etag_changes_with_the_data_and_answers_304(client, gql):
+async def test_etag_changes_with_a_release_and_answers_304(client, gql, settings):
     url = "/open-data/statistics/2026.json"
     first = await client.get(url)
     tag = first.headers["etag"]
     again = await client.get(url, headers={"If-None-Match": tag})
     assert again.status_code == 304 and again.headers["etag"] == tag and not again.content
-    await report_issue(gql, "开放数据测试")
+    for n in range(settings.public_min_count):
+        await report_issue(gql, f"开放数据测试 {n}")
+    unchanged = await client.get(url, headers={"If-None-Match": tag})
+    assert unchanged.status_code == 304  # released figures: a write changes nothing public
+    assert 2026 in await release(settings)
     changed = await client.get(url, headers={"If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["etag"] != tag
     total = changed.json()["total"]["reported"]
-    assert total["value"] == first.json()["total"]["reported"]["value"] + 1
+    assert total["value"] >= first.json()["total"]["reported"]["value"] + settings.public_min_count  # others' too
+    assert changed.json()["releasedAt"] > first.json()["releasedAt"]
 
 
 async def test_years_are_listed_with_their_urls(client, anon):
@@ -74,7 +83,12 @@ async def test_unknown_and_bad_years(client):
         ("/open-data/statistics/20x4.json", 400),
         ("/open-data/statistics/99999.json", 400),
         ("/open-data/statistics/2024.xml", 404),
+        ("/open-data/statistics/2024.json/", 404),
+        ("/open-data/statistics/2024.csv/", 404),
+        ("/open-data/statistics/", 404),
+        ("/open-data/nothing-here", 404),
     ):
         response = await client.get(path)
         assert response.status_code == status, path
+        assert response.headers["content-type"].startswith("application/json"), path
         assert response.json()["error"]["code"] in ("UNKNOWN_YEAR", "BAD_YEAR", "NOT_FOUND")

@@ -15,7 +15,7 @@ import time as _time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ from yimi.enterprises.models import Enterprise, Visit
 from yimi.issues.deadlines import DeadlineRules
 from yimi.issues.models import DispatchOrder, Issue, IssueEvent
 from yimi.settings import Settings, get_settings
+from yimi.stats.releases import publish
 from yimi.teams.models import ServiceTeam, TeamCoverage, TeamMember
 from yimi.townships.models import Township
 
@@ -131,6 +132,8 @@ async def load_demo(
             await write(conn, data, stage)
             await _fix_sequences(conn)
             summary = await _summary(conn, loaded=True, reset=reset, today=today, started=started)
+    # An initial release of the public figures, so that the public page has something to show.
+    await publish(datetime.now(UTC), settings)
     return summary
 
 

@@ -37,4 +37,6 @@ def encode_response(response: Any) -> bytes:
     try:
         return orjson.dumps(response)
     except orjson.JSONEncodeError:
-        return json.dumps(response, separators=(",", ":"), ensure_ascii=False).encode()
+        # What orjson refuses: an integer past 64 bits, or a lone surrogate (an error message may
+        # quote the bad input), which only \u escapes can carry.
+        return json.dumps(response, separators=(",", ":")).encode()

@@ -1,28 +1,19 @@
-"""Public figures, computed once per data version and served from memory.
+"""Public figures served from memory: the latest release of every year (``yimi.stats.releases``).
 
-The database keeps a data version (table ``stats_data_version``, one row) that triggers bump in the
-transaction of every write the figures depend on: issues inserted or deleted, or updated in a column
-the figures read; visits; an enterprise moving township; townships (migration 0008). Every server
-process reads it (one primary-key query) before answering, so a write made anywhere is seen at once,
-whichever code path made it (the web app, the API, the CLI, the demo loader, plain SQL).
+Every process keeps the latest releases, read again when a release is made (``releases.version``, one
+indexed query per request, moves with every release, whichever process made it) and at least every
+``MAX_AGE_SECONDS`` (a safety net should a database be swapped under a running server, as
+``yimi restore --force`` does). The first reader after a scheduled release instant makes that release.
 
-An answer is reused while the version is the same, until the next instant its figures change by
-themselves (an open issue's deadline passing changes the overdue counts; a month beginning) and for
-at most ``MAX_AGE_SECONDS`` (a safety net should a database be swapped under a running server, as
-``yimi restore --force`` does). Readers arriving while a year is being computed wait for that one
-computation instead of starting their own.
-
-Whole GraphQL answers made only of these figures are cached on top of this (``yimi.graphql.response_cache``):
-``validity_token`` and ``tracking`` tell that cache when such an answer stops holding.
+Whole GraphQL answers made only of these figures are cached on top of this (``yimi.graphql.response_cache``,
+keyed on the data version, which a release moves, and on ``generation``); ``tracking`` tells that cache
+when such an answer stops holding by itself (the next scheduled release instant).
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import hashlib
-import io
-import json
+import logging
 import math
 import time
 from collections.abc import Iterator
@@ -30,53 +21,42 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from yimi.stats import service
-from yimi.stats.types import IssueStatistics, PublicCount, StatisticsRow
+from yimi.settings import Settings
+from yimi.stats import releases
+from yimi.stats.public_json import to_csv
+from yimi.stats.types import IssueStatistics
 
 MAX_AGE_SECONDS = 300
-CSV_TABLES = (("total", "total"), ("township", "by_township"), ("category", "by_category"), ("month", "by_month"))
-CSV_COLUMNS = ["table", "key", "label", "reported", "open", "resolved", "overdue", "onTimeRate", "satisfactionRate"]
-COUNT_FIELDS = ("reported", "open", "resolved", "overdue")
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class Entry:
-    version: int
-    computed_at: datetime
-    valid_until: datetime | None
-    stored: float
-    data: service.Statistics
-    answer: IssueStatistics
-    _json: bytes | None = None
+    """A year's latest release, ready to serve."""
+
+    release: releases.Release
     _csv: bytes | None = None
 
-    def fresh(self, version: int, now: datetime) -> bool:
-        return (
-            version == self.version
-            and self.computed_at <= now
-            and (self.valid_until is None or now < self.valid_until)
-            and time.monotonic() - self.stored < MAX_AGE_SECONDS
-        )
+    @property
+    def answer(self) -> IssueStatistics:
+        return self.release.answer
 
     @property
     def json(self) -> bytes:
-        if self._json is None:
-            self._json = json.dumps(to_json(self.answer), ensure_ascii=False, separators=(",", ":")).encode()
-        return self._json
+        return self.release.json
 
     @property
     def csv(self) -> bytes:
         if self._csv is None:
-            self._csv = to_csv(self.answer)
+            self._csv = to_csv(self.release.answer)
         return self._csv
 
 
 @dataclass
 class Used:
-    """What an answer was built from holds until the earliest ``until`` (county events: a deadline, a
-    month beginning) and, as the entries themselves, for at most ``MAX_AGE_SECONDS`` (monotonic clock)."""
+    """What an answer was built from holds until the earliest ``until`` (the next scheduled release) and, as
+    the releases read, for at most ``MAX_AGE_SECONDS`` (monotonic clock)."""
 
     until: datetime | None = None
     stale_after: float = math.inf
@@ -92,7 +72,7 @@ _used: ContextVar[Used | None] = ContextVar("yimi_stats_used", default=None)
 
 @contextmanager
 def tracking() -> Iterator[Used]:
-    """Collects the limits of every entry read while the block runs (in this task and the tasks it starts)."""
+    """Collects the limits of every release read while the block runs (in this task and the tasks it starts)."""
     used = Used()
     token = _used.set(used)
     try:
@@ -110,140 +90,67 @@ def _note(valid_until: datetime | None, stored: float) -> None:
         used.add(valid_until, stored)
 
 
-def _count_json(count: PublicCount) -> dict[str, Any]:
-    return {
-        "value": count.value,
-        "withheld": count.withheld,
-        "low": count.low,
-        "high": count.high,
-        "reason": None if count.reason is None else count.reason.value,
-    }
-
-
-def _row_json(row: StatisticsRow) -> dict[str, Any]:
-    return {
-        "key": row.key,
-        "label": row.label,
-        **{name: _count_json(getattr(row, name)) for name in COUNT_FIELDS},
-        "onTimeRate": row.on_time_rate,
-        "satisfactionRate": row.satisfaction_rate,
-    }
-
-
-def to_json(answer: IssueStatistics) -> dict[str, Any]:
-    """What GraphQL answers for ``statistics(year)`` with every field asked for (camelCase names)."""
-    return {
-        "year": answer.year,
-        "threshold": answer.threshold,
-        "total": _row_json(answer.total),
-        "byTownship": [_row_json(r) for r in answer.by_township],
-        "byCategory": [_row_json(r) for r in answer.by_category],
-        "byMonth": [_row_json(r) for r in answer.by_month],
-        "medianWorkingDaysToResolve": answer.median_working_days_to_resolve,
-        "enterprisesServed": _count_json(answer.enterprises_served),
-        "visits": _count_json(answer.visits),
-    }
-
-
-def csv_count(count: PublicCount) -> str:
-    """The exact value, or the range low–high (an en dash, so that spreadsheets do not read a date)."""
-    return str(count.value) if count.value is not None else f"{count.low}–{count.high}"
-
-
-def _rate(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"
-
-
-def to_csv(answer: IssueStatistics) -> bytes:
-    """One table: a ``table`` column (total, township, category, month), the figures, and ``withheld``
-    naming the counts given as a range; UTF-8 with a byte order mark, so that Excel reads the Chinese."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*CSV_COLUMNS, "withheld"])
-    for table, name in CSV_TABLES:
-        value = getattr(answer, name)
-        for row in value if isinstance(value, list) else [value]:
-            counts = [getattr(row, f) for f in COUNT_FIELDS]
-            writer.writerow(
-                [
-                    table,
-                    row.key,
-                    row.label,
-                    *(csv_count(c) for c in counts),
-                    _rate(row.on_time_rate),
-                    _rate(row.satisfaction_rate),
-                    " ".join(f for f, c in zip(COUNT_FIELDS, counts, strict=True) if c.withheld),
-                ]
-            )
-    return ("\ufeff" + out.getvalue()).encode()
-
-
-def etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+@dataclass
+class Loaded:
+    version: int
+    stored: float  # monotonic
+    entries: dict[int, Entry]
+    newest_slot: datetime | None
 
 
 class PublicStatistics:
-    """The process's cache of public figures, one entry per (year, threshold, time zone)."""
+    """The process's latest releases."""
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[int, int, str], Entry] = {}
-        self._locks: dict[tuple[int, int, str], asyncio.Lock] = {}
-        self._years: tuple[int, float, tuple[int, str], list[int]] | None = None
+        self._loaded: Loaded | None = None
+        self._lock = asyncio.Lock()
+        self._tried_slot: datetime | None = None  # a scheduled release is tried once per process
         self.generation = 0  # moves on clear(): answers cached from the figures before it are dropped
 
     def clear(self) -> None:
-        self._entries.clear()
-        self._years = None
+        self._loaded = None
+        self._tried_slot = None
         self.generation += 1
 
-    async def validity_token(self) -> tuple[int, int]:
-        """What an answer built from these figures is valid for: the data version (one primary-key
-        query) and this cache's generation. Deadlines, months and the maximum age are per answer:
-        read them with ``tracking`` while building it."""
-        return await service.data_version(), self.generation
-
-    async def get(self, year: int, now: datetime, timezone: str, threshold: int, version: int | None = None) -> Entry:
-        """The figures of ``year``; ``version`` is the data version when the caller has just read it."""
-        key = (year, threshold, timezone)
+    async def _load(self, version: int | None) -> Loaded:
         if version is None:
-            version = await service.data_version()
-        if (entry := self._fresh(key, version, now)) is not None:
-            return entry
-        async with self._locks.setdefault(key, asyncio.Lock()):
-            if (entry := self._fresh(key, version, now)) is not None:
-                return entry  # computed by the reader we waited for
-            # The version is read before the figures: an entry is never older than its version says.
-            version = await service.data_version()
-            data = await service.statistics(year, now, timezone, threshold)
-            entry = Entry(version, now, data.valid_until, time.monotonic(), data, IssueStatistics.from_data(data))
-            self._entries[key] = entry
-            _note(entry.valid_until, entry.stored)
-            return entry
+            version = await releases.version()
+        loaded = self._loaded
+        if loaded is not None and loaded.version == version and time.monotonic() - loaded.stored < MAX_AGE_SECONDS:
+            return loaded
+        async with self._lock:
+            loaded = self._loaded
+            if loaded is not None and loaded.version == version and time.monotonic() - loaded.stored < MAX_AGE_SECONDS:
+                return loaded  # read by the reader we waited for
+            version = await releases.version()  # before the releases: never older than its version says
+            latest = await releases.latest()
+            slots = [r.slot for r in latest.values()]
+            loaded = Loaded(
+                version, time.monotonic(), {y: Entry(r) for y, r in latest.items()}, max(slots, default=None)
+            )
+            self._loaded = loaded
+            return loaded
 
-    def _fresh(self, key: tuple[int, int, str], version: int, now: datetime) -> Entry | None:
-        """The entry of ``key`` when it still holds (its limits noted for ``tracking``), else None."""
-        entry = self._entries.get(key)
-        if entry is None or not entry.fresh(version, now):
-            return None
-        _note(entry.valid_until, entry.stored)
-        return entry
+    async def _current(self, now: datetime, settings: Settings, version: int | None) -> Loaded:
+        loaded = await self._load(version)
+        slot = releases.last_slot(now, settings)
+        if (loaded.newest_slot is None or loaded.newest_slot < slot) and self._tried_slot != slot:
+            self._tried_slot = slot
+            try:
+                if await releases.publish_if_due(now, settings, loaded.newest_slot):
+                    loaded = await self._load(None)
+            except Exception:  # the figures released before stay served; the next slot tries again
+                log.exception("scheduled statistics release of %s failed", slot.isoformat())
+        _note(releases.next_slot(now, settings), loaded.stored)
+        return loaded
 
-    async def years(self, timezone: str, threshold: int, version: int | None = None) -> list[int]:
-        if version is None:
-            version = await service.data_version()
-        cached = self._years
-        if (
-            cached is not None
-            and cached[0] == version
-            and cached[2] == (threshold, timezone)
-            and time.monotonic() - cached[1] < MAX_AGE_SECONDS
-        ):
-            _note(None, cached[1])
-            return cached[3]
-        years = await service.statistics_years(timezone, threshold)
-        self._years = (version, time.monotonic(), (threshold, timezone), years)
-        _note(None, self._years[1])
-        return years
+    async def get(self, year: int, now: datetime, settings: Settings, version: int | None = None) -> Entry | None:
+        """The latest release of ``year``, or None; ``version`` is the release version when just read."""
+        return (await self._current(now, settings, version)).entries.get(year)
+
+    async def years(self, now: datetime, settings: Settings, version: int | None = None) -> list[int]:
+        """The years released, ascending."""
+        return sorted((await self._current(now, settings, version)).entries)
 
 
 public_statistics = PublicStatistics()

@@ -18,8 +18,9 @@ FIRST_YEAR = 2000
 class StatisticsQuery:
     @strawberry.field(
         description="Public issue figures for one year: the county's total, by township, by category and by "
-        "month, with the year's headline figures. Anyone may read them; small counts, and counts that would "
-        "let one be worked out, are withheld and read as the range the published figures allow."
+        "month, with the year's headline figures, as last released (monthly; see releasedAt). Anyone may read "
+        "them; small counts, and counts that would let one be worked out, are withheld and read as the range "
+        "the published figures allow."
     )
     async def statistics(
         self,
@@ -32,12 +33,16 @@ class StatisticsQuery:
         year = this_year if year is None else year
         if not FIRST_YEAR <= year <= this_year:
             raise UserInputError("year", f"must be between {FIRST_YEAR} and {this_year}")
-        settings = ctx.settings
-        entry = await public_statistics.get(year, ctx.now, settings.timezone, settings.public_min_count)
+        entry = await public_statistics.get(year, ctx.now, ctx.settings)
+        if entry is None:
+            raise UserInputError("year", f"no figures have been released for {year}; see statisticsYears")
         return entry.answer
 
-    @strawberry.field(description="Years with public figures (at least the threshold of issues reported), ascending.")
+    @strawberry.field(
+        description="Years with released figures (released once at least the threshold of issues was reported), "
+        "ascending."
+    )
     async def statistics_years(self, info: Info) -> list[int]:
         ctx = info.context
         ctx.access.require(Grant.STATISTICS)
-        return await public_statistics.years(ctx.settings.timezone, ctx.settings.public_min_count)
+        return await public_statistics.years(ctx.now, ctx.settings)

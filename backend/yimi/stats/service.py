@@ -36,10 +36,27 @@ Anyone may read them, so they must not single out an enterprise. ``threshold`` b
   rounded to whole percent; the satisfaction rate only where reported is published. The median
   working days to resolve is published over at least ``RATE_MIN`` resolved issues (so it tells that
   many were resolved, which the ranges include);
-* one calendar year per table and no other filter: tables never overlap, so no difference of
-  two published tables isolates a withheld count, and no time window is narrow enough to isolate
-  an issue. The breakdowns share only their total (no township x category cross table); months
-  partition the year like townships and categories do;
+* one calendar year per table and no other filter: tables of a release never overlap, so no
+  difference of two of them isolates a withheld count. The breakdowns share only their total (no
+  township x category cross table); months partition the year like townships and categories do;
+* released, never live (``yimi.stats.releases``): the figures are computed monthly and kept; between
+  two releases nothing public changes, so a reader who reports an issue and reads again learns nothing.
+  Two releases of a year can still be differenced, so each release is audited together with the
+  previous release of its year, which is published knowledge:
+  - a year is released again only when at least ``threshold`` more issues were reported in it since
+    its previous release; otherwise that release stands, with its own date (a closed year's final
+    release then repeats it). So the county's change is never a count of 1 to ``threshold - 1``;
+  - the audit solves both releases together: each one's relations and published ranges, and between
+    them what anyone may assume (reported and resolved counts do not go down; a month that had ended
+    by the previous release keeps its reported count), with the change of every figure (this
+    release's value minus the previous one's: a count of issues in a group over a period, a cross
+    table) as a figure of its own. A change must read as 0, as at least ``threshold`` either way, or
+    as a range of at least ``threshold`` values; every withheld figure of the previous release must
+    keep a range of at least ``threshold`` values. Where one does not, the figure of this release
+    that pins it is withheld (or, when already withheld, one more figure around it, as for a narrow
+    range), and the rules run again. Only values the two releases publish are read;
+  - when nothing is left to withhold (the year's total can only be withheld below the threshold),
+    the previous release stands;
 * a figure standing alone (enterprises served, visits) is withheld below ``threshold`` above what
   the tables already say it is at least (an enterprise served when an issue is published), and
   reads as that many values from there;
@@ -57,8 +74,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from tortoise import connections
-
 from yimi.enterprises.models import Visit
 from yimi.issues.deadlines import working_days_between
 from yimi.issues.models import OPEN_VALUES, RESOLVED_VALUES, Issue, IssueCategory, Satisfaction
@@ -70,6 +85,32 @@ RATE_MIN = 10
 MEASURES = ("reported", "open", "resolved", "overdue")
 CONTENT = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value]
 MONTH_LABELS = [f"{m}月" for m in range(1, 13)]
+MONTH_LABELS_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+CATEGORY_LABELS = {
+    IssueCategory.FINANCING: ("融资", "Financing"),
+    IssueCategory.LABOUR: ("用工", "Labour"),
+    IssueCategory.LAND: ("用地", "Land"),
+    IssueCategory.POWER: ("用电", "Power"),
+    IssueCategory.PERMITS: ("审批", "Permits"),
+    IssueCategory.LOGISTICS: ("物流", "Logistics"),
+    IssueCategory.SALES: ("销售", "Sales"),
+    IssueCategory.TALENT: ("人才", "Talent"),
+    IssueCategory.ENVIRONMENT: ("环保", "Environment"),
+    IssueCategory.POLICY: ("政策", "Policy"),
+}
 
 
 @dataclass
@@ -134,6 +175,9 @@ class Row:
     key: str
     label: str
     cell: Cell
+    # Human labels (a category's ``label`` is its enum name); empty: the same as ``label``.
+    label_zh: str = ""
+    label_en: str = ""
 
 
 @dataclass
@@ -170,10 +214,31 @@ class Statistics:
     median_working_days: float | None = None
     # The figures hold until this instant (the next deadline of an open issue), or until data changes.
     valid_until: datetime | None = None
+    # False when these figures may not be released beside the previous release of the year (see the
+    # module's docstring): that release stands.
+    released: bool = True
 
     @property
     def breakdowns(self) -> list[list[Row]]:
         return [self.by_township, self.by_category, self.by_month]
+
+    def groups(self) -> list[tuple[str, Cell]]:
+        """(group key, cell) in ``_cells`` order: ``total:ALL``, ``township:<code>``, ``category:<name>``,
+        ``month:<YYYY-MM>``."""
+        return group_cells(self.total, self.breakdowns)
+
+    def exact(self) -> dict[str, dict[str, int]]:
+        """The true counts of every group (kept privately with a release, for the next release's audit)."""
+        return {key: {m: getattr(cell, m) for m in MEASURES} for key, cell in self.groups()}
+
+
+TABLES = ("township", "category", "month")
+
+
+def group_cells(total: Cell, breakdowns: list[list[Row]]) -> list[tuple[str, Cell]]:
+    return [("total:ALL", total)] + [
+        (f"{table}:{row.key}", row.cell) for table, rows in zip(TABLES, breakdowns, strict=True) for row in rows
+    ]
 
 
 IDENTITY = ("reported", "open", "resolved")  # reported = open + resolved
@@ -242,44 +307,129 @@ def _companions(total: Cell, breakdowns: list[list[Row]]) -> None:
         changed = any(rows_changed) or any(columns_changed)
 
 
-def _system(
-    cells: list[Cell], breakdowns: list[list[Row]], threshold: int, resolved_at_least: int = 0
-) -> tuple[System, dict[tuple[int, str], int]]:
-    """The relations the public knows between the figures (``cells`` as ``_cells`` lists them), with the
-    published ones fixed; and the variable of each (group, measure)."""
-    total = cells[0]
-    # No count exceeds the year's total; a withheld total is below the threshold (it is never a companion).
-    ceiling = total.reported if "reported" in total.shown else threshold - 1
-    system = System()
+@dataclass
+class Link:
+    """A figure of this release and the same figure of the previous release of the year (``Previous``)."""
+
+    index: int  # the group in ``_cells`` order
+    measure: str
+    low: int  # as the previous release published it
+    high: int
+    change: int  # the true change since then (this release's value minus the previous one's)
+    # Known not to change: the reported count of a month that had ended by the previous release.
+    closed: bool = False
+
+
+@dataclass
+class Previous:
+    """The previous release of the same year as the public knows it (``cells``, ``breakdowns``: its published
+    figures, withheld ones with their ranges) and, privately, its true values (``exact``: group key, measure)."""
+
+    as_of: datetime
+    total: Cell
+    breakdowns: list[list[Row]]
+    exact: dict[str, dict[str, int]]
+
+
+def _add_release(
+    system: System, cells: list[Cell], breakdowns: list[list[Row]], ceiling: int, published_ranges: bool
+) -> dict[tuple[int, str], int]:
+    """One release's figures and relations; withheld figures range over 0..ceiling, or, for a release already
+    published (``published_ranges``), over the range it published."""
     var: dict[tuple[int, str], int] = {}
     for index, cell in enumerate(cells):
         for m in MEASURES:
-            value = getattr(cell, m)
             if m in cell.shown:
+                value = getattr(cell, m)
                 var[index, m] = system.add(value, value)
+            elif published_ranges:
+                var[index, m] = system.add(cell.low[m], cell.high[m])
             else:
                 var[index, m] = system.add(0, ceiling)
         system.equal([var[index, "reported"]], [var[index, "open"], var[index, "resolved"]])
         system.at_most(var[index, "overdue"], var[index, "open"])
-    if resolved_at_least:
-        system.raise_low(var[0, "resolved"], resolved_at_least)
     start = 1
     for rows in breakdowns:
         if rows:
             for m in MEASURES:
                 system.equal([var[0, m]], [var[start + k, m] for k in range(len(rows))])
         start += len(rows)
-    return system, var
+    return var
+
+
+def _ceiling(total: Cell, threshold: int) -> int:
+    # No count exceeds the year's total; a withheld total is below the threshold (it is never a companion).
+    return total.reported if "reported" in total.shown else threshold - 1
+
+
+@dataclass
+class Audit:
+    """The relations the public knows: this release's, and with a previous release, its figures and the
+    links between the two (``change`` variables: this release's figure minus the previous one's)."""
+
+    system: System
+    var: dict[tuple[int, str], int]
+    earlier: dict[tuple[int, str], int] = field(default_factory=dict)  # withheld figures of the previous release
+    change: dict[tuple[int, str], int] = field(default_factory=dict)
+
+
+def _system(
+    cells: list[Cell],
+    breakdowns: list[list[Row]],
+    threshold: int,
+    resolved_at_least: int = 0,
+    previous: Previous | None = None,
+    links: list[Link] | None = None,
+) -> Audit:
+    """The relations the public knows between the figures (``cells`` as ``_cells`` lists them), with the
+    published ones fixed."""
+    total = cells[0]
+    ceiling = _ceiling(total, threshold)
+    system = System()
+    var = _add_release(system, cells, breakdowns, ceiling, published_ranges=False)
+    if resolved_at_least:
+        system.raise_low(var[0, "resolved"], resolved_at_least)
+    audit = Audit(system, var)
+    if previous is None or not links:
+        return audit
+    earlier_cells = _cells(previous.total, previous.breakdowns)
+    before = _add_release(
+        system, earlier_cells, previous.breakdowns, _ceiling(previous.total, threshold), published_ranges=True
+    )
+    span = ceiling + _ceiling(previous.total, threshold)
+    for link in links:
+        then, now = before[link.index, link.measure], var[link.index, link.measure]
+        if link.measure not in earlier_cells[link.index].shown:
+            audit.earlier[link.index, link.measure] = then
+        # What anyone may assume: issues are added, and resolved ones stay resolved. Only assumed where it
+        # is true (an issue may be reopened, deleted or its enterprise moved), so that the audit sees every
+        # figure as the true values allow.
+        low = -span
+        if link.measure in ("reported", "resolved") and link.change >= 0:
+            low = 0
+        if link.closed and link.change == 0:
+            low = 0
+        change = system.add(low, 0 if link.closed and link.change == 0 else span)
+        system.equal([now], [then, change])
+        audit.change[link.index, link.measure] = change
+    return audit
 
 
 def _ranges(
-    total: Cell, breakdowns: list[list[Row]], threshold: int, resolved_at_least: int = 0
-) -> list[tuple[int, str]]:
-    """Sets every withheld figure's range; returns the (group, measure) whose range is too narrow."""
+    total: Cell,
+    breakdowns: list[list[Row]],
+    threshold: int,
+    resolved_at_least: int = 0,
+    previous: Previous | None = None,
+    links: list[Link] | None = None,
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Sets every withheld figure's range; returns the (group, measure) whose range is too narrow, and those
+    that, with the previous release, pin one of its withheld figures or a small change."""
     cells = _cells(total, breakdowns)
-    system, var = _system(cells, breakdowns, threshold, resolved_at_least)
+    audit = _system(cells, breakdowns, threshold, resolved_at_least, previous, links)
+    system, var = audit.system, audit.var
     hidden = [v for (i, m), v in var.items() if m not in cells[i].shown]
-    feasible = system.tighten(hidden)
+    feasible = system.tighten([*hidden, *audit.earlier.values(), *audit.change.values()])
     assert feasible, "the true figures satisfy every relation"
     narrow = []
     for (index, m), v in var.items():
@@ -290,7 +440,16 @@ def _ranges(
         cell.low[m], cell.high[m] = low, high
         if high - low + 1 < threshold:
             narrow.append((index, m))
-    return narrow
+    across = []
+    for key, v in audit.earlier.items():
+        if system.high[v] - system.low[v] + 1 < threshold:
+            across.append(key)
+    for key, v in audit.change.items():
+        low, high = system.low[v], system.high[v]
+        exact_and_small = low == high and 0 < abs(low) < threshold
+        if exact_and_small or (low < high and high - low + 1 < threshold):
+            across.append(key)
+    return narrow, sorted(set(across) - set(narrow))
 
 
 def _widen(total: Cell, breakdowns: list[list[Row]], narrow: list[tuple[int, str]]) -> bool:
@@ -327,16 +486,43 @@ def _pattern(total: Cell, breakdowns: list[list[Row]], threshold: int = THRESHOL
     _companions(total, breakdowns)
 
 
-def _suppress(total: Cell, breakdowns: list[list[Row]], threshold: int = THRESHOLD, resolved_at_least: int = 0) -> None:
-    """``_pattern``, then the range audit (which may withhold more, and the companion rules run again)."""
+def _suppress(
+    total: Cell,
+    breakdowns: list[list[Row]],
+    threshold: int = THRESHOLD,
+    resolved_at_least: int = 0,
+    previous: Previous | None = None,
+    links: list[Link] | None = None,
+) -> bool:
+    """``_pattern``, then the range audit (which may withhold more, and the companion rules run again).
+
+    With a previous release of the year, the audit covers both releases together. False when this release
+    cannot be published beside it (nothing left to withhold): the previous release then stands."""
     _pattern(total, breakdowns, threshold)
-    while narrow := _ranges(total, breakdowns, threshold, resolved_at_least):
-        if not _widen(total, breakdowns, narrow):
+    cells = _cells(total, breakdowns)
+    while True:
+        narrow, across = _ranges(total, breakdowns, threshold, resolved_at_least, previous, links)
+        if not narrow and not across:
+            return True
+        changed = False
+        for index, m in across:
+            if index == 0 and m == "reported":
+                return False  # the year's total is never withheld above the threshold
+            if m in cells[index].shown:
+                cells[index].shown.discard(m)  # published now, it would pin the previous release's figure
+                changed = True
+            else:
+                narrow.append((index, m))
+        if _widen(total, breakdowns, narrow):
+            changed = True
+        if not changed:
+            if previous is not None:
+                return False
             # Nothing left to withhold around them: withhold every figure but the year's total reported.
-            for cell in _cells(total, breakdowns):
+            for cell in cells:
                 cell.shown &= {"reported"} if cell is total else set()
             _ranges(total, breakdowns, threshold, resolved_at_least)
-            return
+            return True
         _companions(total, breakdowns)
 
 
@@ -360,8 +546,49 @@ def median_working_days(spans: Iterable[tuple[date, date]]) -> float | None:
     return float(pystats.median(days))
 
 
-async def statistics(year: int, now: datetime, timezone: str, threshold: int = THRESHOLD) -> Statistics:
-    """The figures of the issues reported in ``year`` (county time), withheld for publication."""
+def _links(total: Cell, breakdowns: list[list[Row]], previous: Previous, timezone: str) -> list[Link]:
+    """This release's figures that the previous release published too (same group key)."""
+    earlier = dict(group_cells(previous.total, previous.breakdowns))
+    zone = ZoneInfo(timezone)
+    links = []
+    for index, (key, cell) in enumerate(group_cells(total, breakdowns)):
+        then = earlier.get(key)
+        exact = previous.exact.get(key)
+        if then is None or exact is None:
+            continue
+        closed = False
+        if key.startswith("month:"):
+            year, month = (int(x) for x in key.removeprefix("month:").split("-"))
+            closed = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone) <= previous.as_of
+        for m in MEASURES:
+            low, high = then.bounds(m)
+            links.append(Link(index, m, low, high, getattr(cell, m) - exact[m], closed and m == "reported"))
+    return links
+
+
+def suppress_beside(
+    total: Cell,
+    breakdowns: list[list[Row]],
+    threshold: int,
+    resolved_at_least: int,
+    previous: Previous | None,
+    timezone: str,
+) -> bool:
+    """``_suppress``, with the previous release of the year when there is one; False when this release may not
+    be published beside it (then that release stands)."""
+    if previous is None:
+        return _suppress(total, breakdowns, threshold, resolved_at_least)
+    if total.reported - previous.exact["total:ALL"]["reported"] < threshold:
+        return False  # fewer new issues than the threshold since then
+    links = _links(total, breakdowns, previous, timezone)
+    return _suppress(total, breakdowns, threshold, resolved_at_least, previous, links)
+
+
+async def statistics(
+    year: int, now: datetime, timezone: str, threshold: int = THRESHOLD, previous: Previous | None = None
+) -> Statistics:
+    """The figures of the issues reported in ``year`` (county time), withheld for publication; audited
+    together with the ``previous`` release of the year when there is one."""
     township_rows = await Township.all().order_by("code").only("id", "code", "name", "county_name")
     zone = ZoneInfo(timezone)
     start, end = year_bounds(year, timezone)
@@ -409,8 +636,11 @@ async def statistics(year: int, now: datetime, timezone: str, threshold: int = T
         per_month[reported_at.astimezone(zone).month - 1].add(cell)
 
     by_township = [Row(t.code, t.name, per_township[t.id]) for t in township_rows]
-    by_category = [Row(c.value, c.name, per_category[c.value]) for c in categories]
-    by_month = [Row(f"{year}-{m:02d}", MONTH_LABELS[m - 1], per_month[m - 1]) for m in range(1, 13)]
+    by_category = [Row(c.value, c.name, per_category[c.value], *CATEGORY_LABELS[c]) for c in categories]
+    by_month = [
+        Row(f"{year}-{m:02d}", MONTH_LABELS[m - 1], per_month[m - 1], MONTH_LABELS[m - 1], MONTH_LABELS_EN[m - 1])
+        for m in range(1, 13)
+    ]
     for m, row in enumerate(by_month, start=1):
         begins = datetime(year, m, 1, tzinfo=zone)
         if begins > now:
@@ -420,7 +650,9 @@ async def statistics(year: int, now: datetime, timezone: str, threshold: int = T
             valid_until = begins if valid_until is None else min(valid_until, begins)
     # Published over enough issues that the least it implies (RATE_MIN resolved) leaves the range wide.
     median = median_working_days(spans) if total.reported >= RATE_MIN + 2 * threshold else None
-    _suppress(total, [by_township, by_category, by_month], threshold, RATE_MIN if median is not None else 0)
+    breakdowns = [by_township, by_category, by_month]
+    at_least = RATE_MIN if median is not None else 0
+    released = suppress_beside(total, breakdowns, threshold, at_least, previous, timezone)
 
     visit_rows = await Visit.filter(visited_on__gte=date(year, 1, 1), visited_on__lt=date(year + 1, 1, 1)).values_list(
         "enterprise_id", flat=True
@@ -440,6 +672,7 @@ async def statistics(year: int, now: datetime, timezone: str, threshold: int = T
         enterprises_served=standalone(len(enterprises), threshold, known_served),
         visits=standalone(len(visit_rows), threshold),
         valid_until=valid_until,
+        released=released,
     )
 
 
@@ -457,11 +690,3 @@ async def statistics_years(timezone: str, threshold: int = THRESHOLD) -> list[in
         if count >= threshold:
             years.append(year)
     return years
-
-
-async def data_version() -> int:
-    """The statistics data version: bumped by the database itself (triggers, migration 0008) in the
-    transaction of every write to what the figures read (issues, visits, enterprises' townships,
-    townships), in every process."""
-    rows = await connections.get("default").execute_query_dict("SELECT version FROM stats_data_version WHERE id = 1")
-    return int(rows[0]["version"]) if rows else 0

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 
 import strawberry
@@ -53,6 +54,10 @@ def _figure(figure: service.Figure) -> PublicCount:
 class StatisticsRow:
     key: str = strawberry.field(description="Township code, category name, month (YYYY-MM), or ALL for the total.")
     label: str = strawberry.field(description="Township name, category name, month (1月..12月), or the county's name.")
+    label_zh: str = strawberry.field(description="The label in Chinese: 用电 for POWER, 1月, a township's name.")
+    label_en: str = strawberry.field(
+        description="The label in English: Power for POWER, January; a township's or the county's name as it is."
+    )
     reported: PublicCount = strawberry.field(description="Issues reported.")
     open: PublicCount = strawberry.field(description="Issues not yet resolved or closed.")
     resolved: PublicCount = strawberry.field(description="Issues resolved or closed.")
@@ -73,6 +78,8 @@ class StatisticsRow:
         return cls(
             key=row.key,
             label=row.label,
+            label_zh=row.label_zh or row.label,
+            label_en=row.label_en or row.label,
             reported=_count(cell, "reported"),
             open=_count(cell, "open"),
             resolved=_count(cell, "resolved"),
@@ -82,9 +89,19 @@ class StatisticsRow:
         )
 
 
-@strawberry.type(description="Public figures of the issues reported in one year (county time).")
+@strawberry.type(
+    description="Public figures of the issues reported in one year (county time), as last released: the "
+    "figures are released on a schedule (monthly), never live, and do not change between releases."
+)
 class IssueStatistics:
     year: int
+    released_at: datetime = strawberry.field(
+        description="When these figures were released: they are as of this instant (the release's cut-off)."
+    )
+    next_release_at: datetime | None = strawberry.field(
+        description="When the next release is scheduled; null once the year's figures are final (the first "
+        "release after the year ended)."
+    )
     threshold: int = strawberry.field(
         description="YIMI_PUBLIC_MIN_COUNT: counts below it are withheld, and so is any count that would let "
         "one be worked out."
@@ -106,9 +123,13 @@ class IssueStatistics:
     visits: PublicCount = strawberry.field(description="Visits (走访) made in the year.")
 
     @classmethod
-    def from_data(cls, data: service.Statistics) -> IssueStatistics:
+    def from_data(
+        cls, data: service.Statistics, released_at: datetime, next_release_at: datetime | None
+    ) -> IssueStatistics:
         return cls(
             year=data.year,
+            released_at=released_at,
+            next_release_at=next_release_at,
             threshold=data.threshold,
             total=StatisticsRow.of(service.Row("ALL", data.county, data.total)),
             by_township=[StatisticsRow.of(r) for r in data.by_township],

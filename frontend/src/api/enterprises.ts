@@ -23,7 +23,7 @@ export const ENTERPRISE_DETAIL = graphql(`
     node(id: $id) {
       __typename
       ... on Enterprise {
-        id name uscc industry size aboveScale chain riskColor address openIssueCount
+        id name uscc industry size aboveScale chain riskColor address openIssueCount viewerCanReportIssue
         contactPerson contactPhone
         location { lon lat }
         township { code name }

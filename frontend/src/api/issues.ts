@@ -1,15 +1,16 @@
 /** Issues: the list, the fields an issue card shows, and the workflow mutations. */
 import { graphql } from './generated';
-import type { IssueFieldsFragment } from './generated/graphql';
+import type { IssueFieldsFragment, IssueSummaryQuery } from './generated/graphql';
 
 export const ISSUE_FIELDS = graphql(`
   fragment IssueFields on Issue {
     id number title description category source priority status reportedAt deadline resolvedAt closedAt resolution
-    satisfaction version warningColor needsEscalation
+    satisfaction version warningColor needsEscalation escalatedAt viewerActions
     leadTeam { id name }
     coHandlers { id name }
     events { action fromStatus toStatus note createdAt actor { name } }
     extensionRequests { id status requestedDeadline reason }
+    pendingExtensionRequest { id requestedDeadline extraWorkingDays reason }
   }
 `);
 
@@ -92,3 +93,27 @@ export const RECORD_VISIT = graphql(`
     }
   }
 `);
+
+export const ESCALATE_ISSUE = graphql(`
+  mutation EscalateIssue($input: EscalateIssueInput!) {
+    escalateIssue(input: $input) { issue { ...IssueFields } userErrors { field code message } }
+  }
+`);
+
+export const DECIDE_EXTENSION = graphql(`
+  mutation DecideExtension($input: DecideExtensionInput!) {
+    decideExtension(input: $input) { issue { ...IssueFields } userErrors { field code message } }
+  }
+`);
+
+/** The county's figures over the issues a filter selects, and each township's (labels, shading, summary strip). */
+export const ISSUE_SUMMARY = graphql(`
+  query IssueSummary($filter: IssueFilter) {
+    issueSummary(filter: $filter) {
+      total open overdue dueThisWeek resolved onTimeRate satisfactionRate
+      byTownship { township { code } total open overdue resolved }
+    }
+  }
+`);
+
+export type IssueSummary = IssueSummaryQuery['issueSummary'];

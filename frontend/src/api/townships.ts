@@ -30,11 +30,3 @@ export const COVERAGE = graphql(`
 `);
 
 export type CoverageRow = CoverageQuery['coverage'][number];
-
-/** All issues and resolved-or-closed issues of some townships: the resolution rate's two counts. */
-export const RESOLUTION_COUNTS = graphql(`
-  query ResolutionCounts($townshipCodes: [String!]!) {
-    all: issues(filter: { townshipCodes: $townshipCodes }, first: 0) { totalCount }
-    resolved: issues(filter: { townshipCodes: $townshipCodes, statuses: [RESOLVED, CLOSED] }, first: 0) { totalCount }
-  }
-`);

@@ -87,6 +87,10 @@ const zh = {
     '每个不公开的数字都附有一个范围（如“386–390”），真实数字一定在其中；范围至少包含 {threshold} 个可能的数，而且只用已公开的数字就能推出，不多透露任何信息。图表用灰色斜线画出这个范围，不画成一个确切的数。',
   def_threshold: '公开门槛：{threshold}',
   def_privacy: '页面和开放数据中不出现任何企业名称、联系方式或诉求内容。',
+  def_release:
+    '按期发布：数字每月在固定日期发布一次（见页首），两次发布之间不变，因此新增一件诉求不会让页面上的任何数字随之变化。一年结束后的第一次发布为该年的最终数字，此后不再改变。某年新增诉求不足 {threshold} 件时不发布新数字，沿用上一次发布。每次发布都与上一次发布一起核查：两次发布的差额也是一个数字（某乡镇、某类别在一个月内新增或办结的诉求数），同样不公开小于 {threshold} 的差额，也不让两次发布合起来推出任何不公开的数字。',
+  asOf: '数据截至 {date}发布，下次发布：{next}。',
+  asOfFinal: '数据截至 {date}发布，为该年最终数字。',
   openData: '开放数据',
   openDataIntro:
     '下列地址无需登录，可直接下载与本页相同的数据（JSON 和 CSV），供媒体、研究者和其他网站引用与缓存。把地址中的年份换成其他年份即可取得该年的数据。',
@@ -192,6 +196,10 @@ const en: Record<PublicKey, string> = {
     'Each withheld figure comes with a range (such as “386–390”) that holds the true figure; it spans at least {threshold} possible values and follows from the published figures alone, so it gives nothing more away. Charts draw the range hatched in grey, never as an exact number.',
   def_threshold: 'Publication threshold: {threshold}',
   def_privacy: 'No enterprise name, contact or problem text appears on this page or in the open data.',
+  def_release:
+    "Released, not live: the figures are released once a month on a fixed day (see the top of the page) and do not change in between, so one new issue changes nothing on this page. The first release after a year has ended holds that year's final figures, which do not change afterwards. When fewer than {threshold} issues of a year were reported since its last release, no new figures are released and the last release stands. Each release is checked together with the one before it: the difference between two releases is a figure too (the issues a township or category gained or resolved in a month), so a difference below {threshold} is withheld as well, and the two releases together give no withheld figure away.",
+  asOf: 'Figures as of {date}; next release: {next}.',
+  asOfFinal: 'Figures as of {date}: the final figures of the year.',
   openData: 'Open data',
   openDataIntro:
     "The same tables as plain downloads (JSON and CSV), without signing in, for newspapers, researchers and other sites to cite and cache. Put another year in the address for that year's figures.",

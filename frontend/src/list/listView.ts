@@ -284,7 +284,7 @@ export class ListView {
       void this.load();
     });
     this.body.replaceChildren(
-      el('div', { class: 'table-wrap' }, table),
+      el('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': `tab-${s.tab}` }, table),
       el('nav', { class: 'pager', 'aria-label': t('page', { n: '' }) }, prev, next),
     );
   }

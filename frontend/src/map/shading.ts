@@ -1,4 +1,5 @@
 /** Township shading for the active metric: a value, a colour and a label per township. */
+import type { IssueSummary } from '../api/issues';
 import type { Township } from '../api/townships';
 import { formatNumber, formatPercent } from '../i18n';
 import type { Snapshot } from '../state/store';
@@ -6,17 +7,35 @@ import type { Metric } from '../state/url';
 import type { Shading } from './mapView';
 import { breaks, colorFor, GAP_RAMP, PERCENT_BREAKS, RAMP } from './scale';
 
-/** Each township's value of the metric (a rate in whole percent). */
+type Figures = IssueSummary['byTownship'][number];
+
+/** Each township's issue figures under the active filters (a township with none matching is absent). */
+export function townshipFigures(snap: Snapshot): Map<string, Figures> {
+  return new Map((snap.data.summary?.byTownship ?? []).map((f) => [f.township.code, f]));
+}
+
+/** Resolved (or closed) issues over all matching issues, by township; absent where none match. */
+export function resolutionRates(snap: Snapshot): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [code, f] of townshipFigures(snap)) if (f.total) out.set(code, f.resolved / f.total);
+  return out;
+}
+
+/**
+ * Each township's value of the metric (a rate in whole percent). Issue counts follow the active
+ * filters (the summary's byTownship); until it has loaded, the township's own unfiltered counts.
+ */
 export function metricValues(snap: Snapshot): Map<string, number> {
   const m = snap.ui.metric;
   const gaps = new Map(snap.data.coverage.map((c) => [c.township.code, c.gaps.length]));
-  const rates = snap.data.rates;
+  const figures = snap.data.summary ? townshipFigures(snap) : null;
+  const rates = resolutionRates(snap);
   const value = (tw: Township): number => {
     switch (m) {
       case 'open':
-        return tw.openIssueCount;
+        return figures ? (figures.get(tw.code)?.open ?? 0) : tw.openIssueCount;
       case 'overdue':
-        return tw.overdueIssueCount;
+        return figures ? (figures.get(tw.code)?.overdue ?? 0) : tw.overdueIssueCount;
       case 'enterprises':
         return tw.enterpriseCount;
       case 'teams':
@@ -43,7 +62,7 @@ export function shading(snap: Snapshot): Shading {
   const values = metricValues(snap);
   const bks = breaksFor(m, values);
   const ramp = rampFor(m);
-  const rates = snap.data.rates;
+  const rates = resolutionRates(snap);
   const label =
     m === 'rate'
       ? (tw: Township): string => {

@@ -15,10 +15,11 @@ import { browserUrl, filtersChanged, type Snapshot, Store } from '../state/store
 import type { ListTab } from '../state/url';
 import { el } from '../ui/dom';
 import { showClusterList } from '../views/clusterList';
-import { FilterBar } from '../views/filters';
+import { FilterBar, queuesFor } from '../views/filters';
 import { Header } from '../views/header';
 import { renderLegend } from '../views/legend';
 import { Panel } from '../views/panel';
+import { renderSummary } from '../views/summary';
 import { Toasts } from '../views/toasts';
 import { coverageMatrix } from './coverage';
 
@@ -54,6 +55,7 @@ export class App {
   private readonly mapEl = absolute(el('div', { id: 'map', class: 'map' }));
   private readonly coverageBox = el('section', { class: 'coverage-view', 'aria-label': 'coverage' });
   private readonly legendBox = el('div', { class: 'legend' });
+  private readonly summaryBox = el('section', { class: 'summary-strip', id: 'summary' });
   /** Over the map: loading on the first screen, or what failed with a retry. */
   private readonly mapStatus = el('div', { class: 'map-status', id: 'map-status', role: 'status', hidden: '' });
   private readonly tileUrl = document.querySelector<HTMLMetaElement>('meta[name="yimi-tile-url"]')?.content || null;
@@ -75,7 +77,7 @@ export class App {
     setLang(store.state.lang);
     const toast = (text: string, isError = false): void => this.toasts.show(text, isError);
     this.header = new Header(store, me, { signedOut: () => host.signedOut(), toast });
-    this.filters = new FilterBar(store, this.tileUrl);
+    this.filters = new FilterBar(store, this.tileUrl, queuesFor(me.roles));
     this.mapBox.append(this.mapEl, this.mapStatus);
     const at = store.state.at;
     if (at) this.mapEl.dataset.restored = '1';
@@ -155,7 +157,7 @@ export class App {
   }
 
   async start(): Promise<void> {
-    this.root.replaceChildren(this.filters.root, this.workspace, this.toasts.root);
+    this.root.replaceChildren(this.filters.root, this.summaryBox, this.workspace, this.toasts.root);
     this.workspace.append(this.mapBox, this.list.root, this.coverageBox, this.panel.root);
     document.querySelector('header.site-header')?.replaceWith(this.header.root);
     this.renderChrome();
@@ -167,10 +169,15 @@ export class App {
     this.resizeObserver.observe(this.mapBox);
     this.mapEl.setAttribute('aria-busy', 'true');
     this.workspace.setAttribute('aria-busy', 'true');
-    await Promise.all([this.loaders.townships(), this.loaders.points(), this.loaders.teams(), this.loaders.coverage()]);
+    await Promise.all([
+      this.loaders.townships(),
+      this.loaders.points(),
+      this.loaders.teams(),
+      this.loaders.coverage(),
+      this.loaders.summary(),
+    ]);
     if (this.disposed) return;
     this.workspace.setAttribute('aria-busy', 'false');
-    if (this.store.state.metric === 'rate') void this.loaders.rates();
     this.list.render();
     this.panel.render();
     this.renderCoverage();
@@ -201,6 +208,7 @@ export class App {
         if (s.filters.townships.length === 1) this.mapView.zoomToTownship(s.filters.townships[0]!);
       }
       void this.loaders.points();
+      void this.loaders.summary();
       this.renderCoverage();
     }
     if (p.view !== s.view) {
@@ -208,7 +216,6 @@ export class App {
       this.header.renderNav();
     }
     if (p.metric !== s.metric) {
-      if (s.metric === 'rate' && !next.data.rates.size) void this.loaders.rates();
       this.restyleTownships(next);
       this.filters.sync();
     }
@@ -225,8 +232,8 @@ export class App {
       this.restyleTownships(next);
       this.filters.fillTownships();
       if (!was.townships.length && next.ui.township) this.panel.render();
-    } else if (d.rates !== was.rates || d.coverage !== was.coverage) {
-      if (next.ui.metric === 'rate' || next.ui.metric === 'gaps') this.restyleTownships(next);
+    } else if (d.summary !== was.summary || d.coverage !== was.coverage) {
+      this.restyleTownships(next);
     }
     if (d.coverage !== was.coverage && next.ui.view === 'coverage') this.renderCoverage();
     if (d.points !== was.points) {
@@ -241,7 +248,7 @@ export class App {
       if (pts === 'error') this.mapView.setPoints([]);
     }
     if (next.loads.points !== prev.loads.points || next.loads.townships !== prev.loads.townships) this.renderMapStatus(next);
-    if (next.loads.rates === 'error' && prev.loads.rates !== 'error') this.toasts.show(t('loadFailed') + (next.errors.rates ?? ''), true);
+    if (d.summary !== was.summary || next.loads.summary !== prev.loads.summary) renderSummary(this.summaryBox, next);
   }
 
   private renderMapStatus(snap: Snapshot): void {
@@ -303,6 +310,7 @@ export class App {
       if (this.disposed) return;
       void this.loaders.points();
       void this.loaders.townships();
+      void this.loaders.summary();
       if (this.store.state.view === 'list') void this.list.load();
       if (this.livePanelStale) this.panel.refreshSafely();
       this.livePanelStale = false;
@@ -335,6 +343,7 @@ export class App {
     this.header.render();
     this.filters.render();
     renderLegend(this.legendBox, this.store.snapshot);
+    renderSummary(this.summaryBox, this.store.snapshot);
   }
 
   private renderCoverage(): void {

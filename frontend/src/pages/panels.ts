@@ -123,9 +123,24 @@ export function issueCard(i: IssueDetail, actions: HTMLElement | null): HTMLElem
       [t('reportedAt'), formatDateTime(i.reportedAt)],
       [t('deadline'), formatDateTime(i.deadline)],
       [t('leadTeam'), i.leadTeam?.name ?? '—'],
+      ...(i.escalatedAt ? [[t('escalatedAt'), formatDateTime(i.escalatedAt)] as [string, string]] : []),
       ...(i.satisfaction ? [[t('satisfaction'), enumLabel(i.satisfaction)] as [string, string]] : []),
     ]),
   );
+  if (i.extensionRequests.length) {
+    const ul = el('ul', { class: 'extension-list' });
+    for (const r of i.extensionRequests) {
+      ul.append(
+        el(
+          'li',
+          { 'data-extension': r.id, 'data-status': r.status },
+          `${formatDateTime(r.requestedDeadline)} · ${enumLabel(r.status)}`,
+          r.reason ? el('div', { class: 'note' }, r.reason) : null,
+        ),
+      );
+    }
+    card.append(el('div', { class: 'extensions' }, el('h5', {}, t('extensionRequests')), ul));
+  }
   const tl = el('details', { class: 'timeline' }, el('summary', {}, `${t('timeline')}（${i.events.length}）`));
   const ol = el('ol', {});
   for (const ev of i.events) {

@@ -6,8 +6,8 @@
  * dashboard's bundle; tables show before (and without) the charts.
  */
 import '../public/public.css';
-import { getLang, setLang, t } from '../i18n';
-import { pt } from '../i18n/public';
+import { formatDate, formatDateTime, getLang, setLang, t } from '../i18n';
+import { pt, translatePublic } from '../i18n/public';
 import { renderDefinitions } from '../public/definitions';
 import { countText, daysText, isPublished, rangeText, rateText } from '../public/format';
 import { fetchOutlines, fetchStatistics, fetchYearOverYear, fetchYears } from '../public/queries';
@@ -188,6 +188,7 @@ export class PublicPage {
       { class: 'public-hero', 'aria-labelledby': 'public-title' },
       el('h1', { id: 'public-title' }, this.heading(stats)),
       el('p', { class: 'public-intro' }, pt('intro')),
+      stats ? el('p', { class: 'public-release', id: 'public-release' }, releaseText(stats, getLang())) : '',
       controls,
     );
   }
@@ -379,4 +380,12 @@ export class PublicPage {
       ),
     );
   }
+}
+
+/** "数据截至 …发布，下次发布：…" / "Figures as of …; next release: …" (county time). */
+export function releaseText(stats: Pick<IssueStatistics, 'releasedAt' | 'nextReleaseAt'>, lang: Lang): string {
+  const date = formatDateTime(stats.releasedAt, lang);
+  return stats.nextReleaseAt
+    ? translatePublic(lang, 'asOf', { date, next: formatDate(stats.nextReleaseAt, lang) })
+    : translatePublic(lang, 'asOfFinal', { date });
 }

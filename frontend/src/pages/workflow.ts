@@ -4,11 +4,14 @@ import {
   type AcceptDispatchInput,
   type AddIssueNoteInput,
   type ConfirmIssueInput,
+  type DecideExtensionInput,
   type DispatchIssueInput,
+  type EscalateIssueInput,
+  IssueAction,
   type IssueCategory,
   IssuePriority,
   IssueSource,
-  IssueStatus,
+  type IssueStatus,
   type ReopenIssueInput,
   type ReportIssueInput,
   type RequestExtensionInput,
@@ -20,7 +23,9 @@ import {
   ACCEPT_DISPATCH,
   ADD_ISSUE_NOTE,
   CONFIRM_ISSUE,
+  DECIDE_EXTENSION,
   DISPATCH_ISSUE,
+  ESCALATE_ISSUE,
   RECORD_VISIT,
   REOPEN_ISSUE,
   REPORT_ISSUE,
@@ -29,7 +34,8 @@ import {
   RETURN_DISPATCH,
 } from '../api/issues';
 import type { TeamRef } from '../api/teams';
-import { enumLabel, type Key, t } from '../i18n';
+import { enumLabel, getLang, type Key, t } from '../i18n';
+import { userErrorText } from '../i18n/userErrors';
 import { CATEGORIES } from '../state/url';
 import { el } from '../ui/dom';
 import { errorText } from '../views/errors';
@@ -54,8 +60,8 @@ interface FieldSpec<Name extends string> {
 export interface ActionSpec {
   key: string;
   label: Key;
-  /** The statuses the action is offered in. */
-  statuses: readonly IssueStatus[];
+  /** The issue action it takes: offered only when the issue's viewerActions list it (the server's rules). */
+  action?: IssueAction;
   fields: Array<FieldSpec<string>>;
   /** Sends an `idempotencyKey`: a retry or a double submit of the same input makes one issue, not two. */
   idempotent?: boolean;
@@ -75,8 +81,6 @@ function action<Input>(
   return { ...spec, send: (input) => spec.send(input as Input) };
 }
 
-const S = IssueStatus;
-const OPEN: readonly IssueStatus[] = [S.Reported, S.Dispatched, S.InProgress, S.Returned, S.Reopened];
 const options = (values: Record<string, string>) => (): Array<[string, string]> => Object.values(values).map((v) => [v, enumLabel(v)]);
 
 export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
@@ -84,10 +88,10 @@ export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
     action<DispatchIssueInput>({
       key: 'dispatch',
       label: 'a_dispatch',
-      statuses: [S.Reported, S.Returned],
+      action: IssueAction.Dispatch,
       fields: [
         { name: 'leadTeamId', label: 'f_leadTeam', kind: 'select', required: true, options: () => teams().map((x) => [x.id, x.name]) },
-        { name: 'deadline', label: 'f_dispatchDeadline', kind: 'datetime' },
+        { name: 'dueOn', label: 'f_dispatchDueOn', kind: 'date' },
         { name: 'instruction', label: 'f_instruction', kind: 'textarea' },
       ],
       send: async (input) => (await request(DISPATCH_ISSUE, { input })).dispatchIssue,
@@ -95,28 +99,28 @@ export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
     action<AcceptDispatchInput>({
       key: 'accept',
       label: 'a_accept',
-      statuses: [S.Dispatched],
+      action: IssueAction.Accept,
       fields: [{ name: 'note', label: 'f_note', kind: 'text' }],
       send: async (input) => (await request(ACCEPT_DISPATCH, { input })).acceptDispatch,
     }),
     action<ReturnDispatchInput>({
       key: 'return',
       label: 'a_return',
-      statuses: [S.Dispatched],
+      action: IssueAction.Return,
       fields: [{ name: 'reason', label: 'f_reason', kind: 'textarea', required: true }],
       send: async (input) => (await request(RETURN_DISPATCH, { input })).returnDispatch,
     }),
     action<ResolveIssueInput>({
       key: 'resolve',
       label: 'a_resolve',
-      statuses: [S.InProgress, S.Reopened],
+      action: IssueAction.Resolve,
       fields: [{ name: 'summary', label: 'f_summary', kind: 'textarea', required: true }],
       send: async (input) => (await request(RESOLVE_ISSUE, { input })).resolveIssue,
     }),
     action<RequestExtensionInput>({
       key: 'extension',
       label: 'a_extension',
-      statuses: [S.Dispatched, S.InProgress, S.Reopened],
+      action: IssueAction.RequestExtension,
       fields: [
         { name: 'requestedDeadline', label: 'f_deadline', kind: 'datetime', required: true },
         { name: 'reason', label: 'f_reason', kind: 'textarea', required: true },
@@ -126,7 +130,7 @@ export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
     action<ConfirmIssueInput>({
       key: 'confirm',
       label: 'a_confirm',
-      statuses: [S.Resolved],
+      action: IssueAction.Confirm,
       fields: [
         { name: 'satisfaction', label: 'f_satisfaction', kind: 'select', required: true, options: options(Satisfaction) },
         { name: 'comment', label: 'f_comment', kind: 'textarea' },
@@ -136,14 +140,21 @@ export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
     action<ReopenIssueInput>({
       key: 'reopen',
       label: 'a_reopen',
-      statuses: [S.Resolved, S.Closed],
+      action: IssueAction.Reopen,
       fields: [{ name: 'reason', label: 'f_reason', kind: 'textarea', required: true }],
       send: async (input) => (await request(REOPEN_ISSUE, { input })).reopenIssue,
+    }),
+    action<EscalateIssueInput>({
+      key: 'escalate',
+      label: 'a_escalate',
+      action: IssueAction.Escalate,
+      fields: [{ name: 'reason', label: 'f_escalateReason', kind: 'textarea', required: true }],
+      send: async (input) => (await request(ESCALATE_ISSUE, { input })).escalateIssue,
     }),
     action<AddIssueNoteInput>({
       key: 'note',
       label: 'a_note',
-      statuses: [...OPEN, S.Resolved, S.Closed],
+      action: IssueAction.AddNote,
       fields: [{ name: 'note', label: 'f_note', kind: 'textarea', required: true }],
       send: async (input) => (await request(ADD_ISSUE_NOTE, { input })).addIssueNote,
     }),
@@ -155,13 +166,18 @@ export function localToIso(value: string): string {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(value) ? `${value}:00+08:00` : value;
 }
 
+/** The required fields left empty (or only spaces), in the form's order. */
+export function missingRequired(fields: ReadonlyArray<{ name: string; required?: boolean }>, value: (name: string) => string): string[] {
+  return fields.filter((f) => f.required && value(f.name).trim() === '').map((f) => f.name);
+}
+
 /** Split user errors into those that belong to a known field and the rest (shown for the form). */
 export function placeErrors(errors: UserError[], fields: string[]): { byField: Map<string, string[]>; general: UserError[] } {
   const byField = new Map<string, string[]>();
   const general: UserError[] = [];
   for (const e of errors) {
     const f = e.field?.replace(/^input\./, '') ?? null;
-    if (f && fields.includes(f) && e.code !== 'CONFLICT') byField.set(f, [...(byField.get(f) ?? []), e.message]);
+    if (f && fields.includes(f) && e.code !== 'CONFLICT') byField.set(f, [...(byField.get(f) ?? []), userErrorText(e, getLang(), 'field')]);
     else general.push(e);
   }
   return { byField, general };
@@ -188,22 +204,52 @@ export interface IssueRef {
   version: number;
   status: IssueStatus;
   number: string;
+  /** What the signed-in person may do now (the server's permission and workflow rules). */
+  viewerActions: readonly IssueAction[];
+  pendingExtensionRequest?: { id: string } | null;
 }
 
 /** One disclosure per action available in the issue's status. */
 export function renderActions(issue: IssueRef, specs: ActionSpec[], onDone: () => void, onReload: () => void): HTMLElement {
   const wrap = el('div', { class: 'actions' });
-  for (const spec of specs.filter((x) => x.statuses.includes(issue.status))) {
+  const may = new Set(issue.viewerActions);
+  for (const spec of specs.filter((x) => x.action && may.has(x.action))) {
     wrap.append(renderForm(spec, { issueId: issue.id, version: issue.version }, onDone, onReload));
   }
+  const pending = issue.pendingExtensionRequest;
+  if (pending && may.has(IssueAction.DecideExtension)) {
+    wrap.append(renderForm(decideExtensionSpec(), { extensionRequestId: pending.id, version: issue.version }, onDone, onReload));
+  }
   return wrap;
+}
+
+/** The dispatcher's decision on a pending extension request: approve (the deadline moves) or reject. */
+export function decideExtensionSpec(): ActionSpec {
+  return action<Omit<DecideExtensionInput, 'approve'> & { approve: 'true' | 'false' }>({
+    key: 'decide-extension',
+    label: 'a_decideExtension',
+    fields: [
+      {
+        name: 'approve',
+        label: 'f_decision',
+        kind: 'select',
+        required: true,
+        options: () => [
+          ['true', t('approve')],
+          ['false', t('reject')],
+        ],
+      },
+      { name: 'note', label: 'f_note', kind: 'textarea' },
+    ],
+    send: async ({ approve, ...rest }) =>
+      (await request(DECIDE_EXTENSION, { input: { ...rest, approve: approve === 'true' } })).decideExtension,
+  });
 }
 
 export function reportSpec(): ActionSpec {
   return action<ReportIssueInput>({
     key: 'report',
     label: 'a_report',
-    statuses: [],
     idempotent: true,
     fields: [
       { name: 'category', label: 'category', kind: 'select', required: true, options: () => CATEGORIES.map((c) => [c, enumLabel(c)]) },
@@ -235,7 +281,6 @@ export function visitSpec(teams: () => TeamRef[]): ActionSpec {
   return action<VisitForm & { enterpriseId: string }>({
     key: 'visit',
     label: 'a_visit',
-    statuses: [],
     fields: [
       { name: 'visitedOn', label: 'f_visitedOn', kind: 'date', required: true, initial: () => countyToday() },
       { name: 'teamId', label: 'f_visitTeam', kind: 'select', options: () => teams().map((x) => [x.id, x.name]) },
@@ -305,6 +350,16 @@ export function renderForm(spec: ActionSpec, base: Record<string, unknown>, onDo
         }
         status.replaceChildren();
         status.className = 'form-status';
+        // Required fields are checked here first: nothing is sent while one is empty.
+        const missing = missingRequired(spec.fields, (name) => inputs.get(name)!.value);
+        for (const name of missing) {
+          errorSlots.get(name)!.textContent = t('fieldRequired');
+          inputs.get(name)!.setAttribute('aria-invalid', 'true');
+        }
+        if (missing.length) {
+          inputs.get(missing[0]!)!.focus();
+          return;
+        }
         const input: Record<string, unknown> = { ...base };
         for (const field of spec.fields) {
           const v = inputs.get(field.name)!.value;
@@ -335,7 +390,7 @@ export function renderForm(spec: ActionSpec, base: Record<string, unknown>, onDo
                 const reload = el('button', { type: 'button', class: 'btn' }, t('reload'));
                 reload.addEventListener('click', onReload);
                 status.append(reload);
-              } else status.append(general.map((e) => e.message).join(' '));
+              } else status.append(general.map((e) => userErrorText(e, getLang())).join(' '));
             }
             const firstBad = [...inputs.entries()].find(([n]) => byField.has(n));
             firstBad?.[1].focus();

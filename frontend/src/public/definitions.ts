@@ -17,6 +17,7 @@ const ITEMS: ReadonlyArray<[string, PublicKey]> = [
   ['def-visits', 'def_visits'],
   [WITHHELD_DEF_ID, 'def_withheld'],
   ['def-range', 'def_range'],
+  ['def-release', 'def_release'],
   ['def-privacy', 'def_privacy'],
 ];
 

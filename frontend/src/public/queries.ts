@@ -29,7 +29,7 @@ export const STATISTICS_YEARS = graphql(`
 export const STATISTICS = graphql(`
   query PublicStatistics($year: Int!) {
     statistics(year: $year) {
-      year threshold
+      year threshold releasedAt nextReleaseAt
       total { ...StatisticsRowFields }
       byMonth { ...StatisticsRowFields }
       byCategory { ...StatisticsRowFields }

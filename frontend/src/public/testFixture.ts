@@ -32,6 +32,8 @@ const months = Array.from({ length: 12 }, (_, i) => {
 export const STATS: IssueStatistics = {
   year: 2024,
   threshold: 5,
+  releasedAt: '2024-12-01T00:00:00+00:00',
+  nextReleaseAt: '2025-01-01T00:00:00+00:00',
   total: {
     ...row('ALL', '尉氏县', shown(390), hidden(386, 390, 'PROTECTS_ANOTHER'), hidden(0, 4)),
     onTimeRate: 0.87,

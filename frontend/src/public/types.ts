@@ -30,6 +30,10 @@ export interface StatisticsRow {
 export interface IssueStatistics {
   year: number;
   threshold: number;
+  /** When these figures were released (ISO 8601): they are as of then, and change only at the next release. */
+  releasedAt: string;
+  /** The next scheduled release; null once the year's figures are final. */
+  nextReleaseAt: string | null;
   total: StatisticsRow;
   byTownship: StatisticsRow[];
   byCategory: StatisticsRow[];

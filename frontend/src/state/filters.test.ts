@@ -48,4 +48,9 @@ describe('filters → GraphQL variables', () => {
     expect(warningMatches(['RED'], 'YELLOW')).toBe(false);
     expect(warningMatches([], 'YELLOW')).toBe(true);
   });
+  it('sends the chosen statuses and queue; a warning colour keeps only the open ones', () => {
+    const f = { ...emptyFilters(), statuses: ['IN_PROGRESS' as const, 'CLOSED' as const], queue: 'TEAM_OVERDUE' as const };
+    expect(issueFilter(f)).toEqual({ statuses: ['IN_PROGRESS', 'CLOSED'], queue: 'TEAM_OVERDUE' });
+    expect(issueFilter({ ...f, warnings: ['RED'] })).toEqual({ statuses: ['IN_PROGRESS'], warningColors: ['RED'], queue: 'TEAM_OVERDUE' });
+  });
 });

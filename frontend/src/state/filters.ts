@@ -37,7 +37,11 @@ export function issueFilter(f: Filters, townshipsInView: string[] | null = null)
   if (colours.length) {
     out.warningColors = colours;
   }
-  if (f.hasOpen === true || colours.length) out.statuses = [...OPEN_STATUSES];
+  // A warning colour (or "has open issues") means an open issue: the chosen statuses, of those.
+  const open = f.hasOpen === true || colours.length > 0;
+  if (f.statuses.length) out.statuses = open ? f.statuses.filter((s) => OPEN_STATUSES.includes(s)) : [...f.statuses];
+  else if (open) out.statuses = [...OPEN_STATUSES];
+  if (f.queue) out.queue = f.queue;
   if (f.search.trim()) out.search = f.search.trim();
   return out;
 }

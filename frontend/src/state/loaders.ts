@@ -4,11 +4,12 @@
  */
 import { request } from '../api/client';
 import { MAP_LAYER } from '../api/enterprises';
+import { ISSUE_SUMMARY } from '../api/issues';
 import { ALL_TEAMS } from '../api/teams';
-import { COVERAGE, RESOLUTION_COUNTS, TOWNSHIPS, type Township } from '../api/townships';
+import { COVERAGE, TOWNSHIPS, type Township } from '../api/townships';
 import type { PointFeature } from '../map/clusters';
 import { errorText } from '../views/errors';
-import { enterpriseFilter, warningMatches } from './filters';
+import { enterpriseFilter, issueFilter, warningMatches } from './filters';
 import type { Resource, Store } from './store';
 
 export class Loaders {
@@ -46,19 +47,10 @@ export class Loaders {
     return this.run('teams', async () => ({ teams: (await request(ALL_TEAMS)).serviceTeams.nodes }));
   }
 
-  /** Resolution rate per township: resolved or closed issues over all issues, one small request per township. */
-  rates(): Promise<void> {
-    const townships = this.store.data.townships;
-    if (!townships.length) return Promise.resolve();
-    return this.run('rates', async () => {
-      const pairs = await Promise.all(
-        townships.map(async (tw): Promise<[string, number]> => {
-          const data = await request(RESOLUTION_COUNTS, { townshipCodes: [tw.code] });
-          return [tw.code, data.all.totalCount ? data.resolved.totalCount / data.all.totalCount : 0];
-        }),
-      );
-      return { rates: new Map(pairs) };
-    });
+  /** The issue figures of the current filters (the summary strip, township labels and shading). */
+  summary(): Promise<void> {
+    const filters = this.store.state.filters;
+    return this.run('summary', async () => ({ summary: (await request(ISSUE_SUMMARY, { filter: issueFilter(filters) })).issueSummary }));
   }
 
   private async run(resource: Resource, load: () => Promise<Parameters<Store['setData']>[0]>): Promise<void> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { IssueSummary } from '../api/issues';
 import type { Township } from '../api/townships';
 import { metricValues, shading } from '../map/shading';
 import { filtersChanged, hasActiveFilters, type Snapshot, Store, type UrlPort } from './store';
@@ -35,6 +36,22 @@ function township(code: string, open: number, overdue = 0): Township {
     openIssueCount: open,
     overdueIssueCount: overdue,
     coveringTeams: [],
+  };
+}
+
+/** A summary whose townships have [code, total, open, overdue, resolved]. */
+function summary(rows: Array<[string, number, number, number, number]>): IssueSummary {
+  const byTownship = rows.map(([code, total, open, overdue, resolved]) => ({ township: { code }, total, open, overdue, resolved }));
+  const sum = (k: 'total' | 'open' | 'overdue' | 'resolved'): number => byTownship.reduce((n, r) => n + r[k], 0);
+  return {
+    total: sum('total'),
+    open: sum('open'),
+    overdue: sum('overdue'),
+    resolved: sum('resolved'),
+    dueThisWeek: 0,
+    onTimeRate: null,
+    satisfactionRate: null,
+    byTownship,
   };
 }
 
@@ -134,9 +151,23 @@ describe('the dashboard store', () => {
       ['410223102', 0],
     ]);
     store.update({ metric: 'rate' });
-    store.setData({ rates: new Map([['410223101', 0.5]]) });
+    store.setData({ summary: summary([['410223101', 8, 2, 1, 4]]) });
     const sh = shading(store.snapshot);
     expect(sh.values.get('410223101')).toBe(50);
     expect(sh.label(store.data.townships[1]!, 0)).toBe('—');
+  });
+
+  it('makes township figures follow the filters once their summary is in', () => {
+    const store = new Store(fakeUrl('?cat=FINANCING&w=RED'));
+    store.setData({ townships: [township('410223101', 31, 4), township('410223102', 15, 0)] });
+    // Before the filtered figures arrive, the townships' own counts.
+    expect(metricValues(store.snapshot).get('410223101')).toBe(31);
+    store.setData({ summary: summary([['410223101', 6, 6, 3, 0]]) }, 'summary');
+    expect([...metricValues(store.snapshot)]).toEqual([
+      ['410223101', 6],
+      ['410223102', 0],
+    ]);
+    store.update({ metric: 'overdue' });
+    expect(metricValues(store.snapshot).get('410223101')).toBe(3);
   });
 });

@@ -3,6 +3,7 @@
  * it. The map, the list, the panels and the legend read it and subscribe to its changes; only the
  * store writes the URL, so a link reproduces the screen and Back restores the previous one.
  */
+import type { IssueSummary } from '../api/issues';
 import type { TeamRef } from '../api/teams';
 import type { CoverageRow, Township } from '../api/townships';
 import type { PointFeature } from '../map/clusters';
@@ -26,7 +27,7 @@ export function browserUrl(): UrlPort {
 }
 
 /** What the dashboard loads; each resource is loading, ready or failed. */
-export type Resource = 'townships' | 'points' | 'coverage' | 'teams' | 'rates';
+export type Resource = 'townships' | 'points' | 'coverage' | 'teams' | 'summary';
 export type LoadStatus = 'loading' | 'ready' | 'error';
 
 export interface DashboardData {
@@ -35,8 +36,8 @@ export interface DashboardData {
   /** Enterprise points of the map, already filtered. */
   points: PointFeature[];
   teams: TeamRef[];
-  /** Resolution rate (0..1) by township code. */
-  rates: ReadonlyMap<string, number>;
+  /** The issue figures of the active filters: the county's and each township's (null until loaded). */
+  summary: IssueSummary | null;
 }
 
 export interface Snapshot {
@@ -50,7 +51,7 @@ export interface Snapshot {
 export type Listener = (next: Snapshot, prev: Snapshot) => void;
 
 export function emptyData(): DashboardData {
-  return { townships: [], coverage: [], points: [], teams: [], rates: new Map() };
+  return { townships: [], coverage: [], points: [], teams: [], summary: null };
 }
 
 export class Store {

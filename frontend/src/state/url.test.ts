@@ -14,6 +14,8 @@ describe('URL state', () => {
         search: '猪 运输',
         aboveScale: true,
         hasOpen: false,
+        statuses: ['DISPATCHED', 'IN_PROGRESS'],
+        queue: 'TEAM_OVERDUE',
       },
       onlyMap: true,
       sort: { field: 'DEADLINE', dir: 'ASC' },
@@ -32,7 +34,11 @@ describe('URL state', () => {
   });
 
   it('drops invalid values instead of trusting them', () => {
-    const s = parseState('?view=evil&t=410223001,123,abc&cat=LAND,DROP&w=RED,PINK&above=maybe&sort=x;y&sel=<img>&at=91,0,3');
+    const s = parseState(
+      '?view=evil&t=410223001,123,abc&cat=LAND,DROP&w=RED,PINK&above=maybe&sort=x;y&sel=<img>&at=91,0,3&st=CLOSED,GONE&queue=ALL',
+    );
+    expect(s.filters.statuses).toEqual(['CLOSED']);
+    expect(s.filters.queue).toBeNull();
     expect(s.view).toBe('map');
     expect(s.filters.townships).toEqual(['410223001']);
     expect(s.filters.categories).toEqual(['LAND']);

@@ -1,5 +1,5 @@
 /** App state that lives in the URL: a link reproduces the screen, Back restores the previous one. */
-import { IssueCategory, WarningColor } from '../api/generated/graphql';
+import { IssueCategory, IssueQueue, IssueStatus, WarningColor } from '../api/generated/graphql';
 
 export type View = 'map' | 'list' | 'coverage';
 export type ListTab = 'enterprises' | 'issues' | 'teams';
@@ -14,6 +14,8 @@ export const METRICS: readonly Metric[] = ['open', 'overdue', 'enterprises', 'te
 /** Worst first, as the filter and the legend list them. */
 export const WARNINGS: readonly WarningName[] = [...Object.values(WarningColor).reverse(), 'NONE'];
 export const CATEGORIES: readonly IssueCategory[] = Object.values(IssueCategory);
+export const STATUSES: readonly IssueStatus[] = Object.values(IssueStatus);
+export const QUEUES: readonly IssueQueue[] = Object.values(IssueQueue);
 export type Category = IssueCategory;
 
 export interface Filters {
@@ -23,6 +25,10 @@ export interface Filters {
   search: string;
   aboveScale: boolean | null;
   hasOpen: boolean | null;
+  /** Issue statuses (the issue list and figures). */
+  statuses: IssueStatus[];
+  /** One of the signed-in person's work queues (待办), or none. */
+  queue: IssueQueue | null;
 }
 
 export interface Sort {
@@ -48,7 +54,7 @@ export interface AppState {
 }
 
 export function emptyFilters(): Filters {
-  return { townships: [], categories: [], warnings: [], search: '', aboveScale: null, hasOpen: null };
+  return { townships: [], categories: [], warnings: [], search: '', aboveScale: null, hasOpen: null, statuses: [], queue: null };
 }
 
 export function defaultState(): AppState {
@@ -116,6 +122,8 @@ export function parseState(search: string): AppState {
       search: (p.get('q') ?? '').slice(0, 100),
       aboveScale: tri(p.get('above')),
       hasOpen: tri(p.get('open')),
+      statuses: list(p.get('st'), STATUSES),
+      queue: pick<IssueQueue | ''>(p.get('queue'), QUEUES, '') || null,
     },
     onlyMap: p.get('inmap') === '1',
     sort,
@@ -140,6 +148,8 @@ export function serializeState(state: AppState): string {
   if (f.search) p.set('q', f.search);
   if (f.aboveScale !== null) p.set('above', f.aboveScale ? '1' : '0');
   if (f.hasOpen !== null) p.set('open', f.hasOpen ? '1' : '0');
+  if (f.statuses.length) p.set('st', f.statuses.join(','));
+  if (f.queue) p.set('queue', f.queue);
   if (state.onlyMap) p.set('inmap', '1');
   if (state.sort) p.set('sort', `${state.sort.field}.${state.sort.dir}`);
   if (state.township) p.set('sel', state.township);

@@ -1,9 +1,34 @@
 /** The filter bar: township, category, warning, above-scale, search; the shading metric and the tiles switch. */
+
+import type { IssueQueue, IssueStatus } from '../api/generated/graphql';
 import { enumLabel, type Key, t } from '../i18n';
 import type { Store } from '../state/store';
-import { CATEGORIES, type Category, METRICS, type Metric, WARNINGS, type WarningName } from '../state/url';
+import { CATEGORIES, type Category, METRICS, type Metric, STATUSES, WARNINGS, type WarningName } from '../state/url';
 import { el } from '../ui/dom';
 import { METRIC_KEY } from './legend';
+
+const QUEUE_KEY: Record<IssueQueue, Key> = {
+  TEAM_TO_ACCEPT: 'q_teamToAccept',
+  TEAM_IN_PROGRESS: 'q_teamInProgress',
+  TEAM_OVERDUE: 'q_teamOverdue',
+  TO_DISPATCH: 'q_toDispatch',
+  RETURNED: 'q_returned',
+  EXTENSIONS_TO_DECIDE: 'q_extensionsToDecide',
+  TO_CONFIRM: 'q_toConfirm',
+  MY_ENTERPRISES: 'q_myEnterprises',
+};
+
+/** The work queues of each role, in the order they are offered. */
+const ROLE_QUEUES: Record<string, readonly IssueQueue[]> = {
+  team_member: ['TEAM_TO_ACCEPT', 'TEAM_IN_PROGRESS', 'TEAM_OVERDUE'],
+  dispatcher: ['TO_DISPATCH', 'RETURNED', 'EXTENSIONS_TO_DECIDE', 'TO_CONFIRM'],
+  admin: ['TO_DISPATCH', 'RETURNED', 'EXTENSIONS_TO_DECIDE', 'TO_CONFIRM'],
+  commissioner: ['MY_ENTERPRISES', 'TO_CONFIRM'],
+};
+
+export function queuesFor(roles: readonly string[]): IssueQueue[] {
+  return [...new Set(roles.flatMap((r) => ROLE_QUEUES[r] ?? []))];
+}
 
 export class FilterBar {
   readonly root = el('form', { class: 'filter-bar', role: 'search' });
@@ -12,6 +37,8 @@ export class FilterBar {
   constructor(
     private readonly store: Store,
     private readonly tileUrl: string | null,
+    /** The work queues of the signed-in person's roles (none: no queue choice). */
+    private readonly queues: readonly IssueQueue[] = [],
   ) {
     this.root.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -41,6 +68,25 @@ export class FilterBar {
     for (const w of WARNINGS) warn.append(el('option', { value: w }, enumLabel(w === 'NONE' ? null : w)));
     warn.addEventListener('change', () => this.store.setFilters({ warnings: warn.value ? [warn.value as WarningName] : [] }));
     f.append(field('f-warning', 'warning', warn));
+
+    const st = el('select', { id: 'f-status' }, el('option', { value: '' }, t('allStatuses')));
+    for (const x of STATUSES) st.append(el('option', { value: x }, enumLabel(x)));
+    st.addEventListener('change', () => this.store.setFilters({ statuses: st.value ? [st.value as IssueStatus] : [] }));
+    f.append(field('f-status', 'status', st));
+
+    if (this.queues.length) {
+      const queue = el('select', { id: 'f-queue' }, el('option', { value: '' }, t('noQueue')));
+      for (const x of this.queues) queue.append(el('option', { value: x }, t(QUEUE_KEY[x])));
+      // A queue is a list of issues to work through: it opens the issue list.
+      queue.addEventListener('change', () => {
+        const q = (queue.value || null) as IssueQueue | null;
+        this.store.update({
+          filters: { ...this.store.state.filters, queue: q },
+          ...(q ? { view: 'list' as const, tab: 'issues' as const } : {}),
+        });
+      });
+      f.append(field('f-queue', 'myQueue', queue));
+    }
 
     const above = el(
       'select',
@@ -98,6 +144,8 @@ export class FilterBar {
     set('f-township', f.townships[0] ?? '');
     set('f-category', f.categories[0] ?? '');
     set('f-warning', f.warnings[0] ?? '');
+    set('f-status', f.statuses[0] ?? '');
+    set('f-queue', f.queue ?? '');
     set('f-above', f.aboveScale === null ? '' : f.aboveScale ? '1' : '0');
     set('f-search', f.search);
     set('metric', s.metric);

@@ -45,7 +45,8 @@ export class Panel {
     const close = el('button', { type: 'button', class: 'btn ghost close', id: 'panel-close', 'aria-label': t('close') }, '✕');
     close.addEventListener('click', () => this.close());
     const title = el('h2', { id: 'panel-title', tabindex: '-1' });
-    const body = el('div', { class: 'panel-body' });
+    // Focusable so that a keyboard can scroll it even when it holds no control (a township's figures).
+    const body = el('div', { class: 'panel-body', tabindex: '0', role: 'region', 'aria-labelledby': 'panel-title' });
     this.root.replaceChildren(el('div', { class: 'panel-head' }, title, close), body);
     const focus = (): void => {
       if (wasHidden) title.focus();
@@ -88,7 +89,8 @@ export class Panel {
           el(
             'div',
             { class: 'report-box' },
-            renderForm(reportSpec(), { enterpriseId: e.id }, rerender, rerender),
+            // Reporting is offered only to those the server lets report for this enterprise.
+            e.viewerCanReportIssue ? renderForm(reportSpec(), { enterpriseId: e.id }, rerender, rerender) : null,
             renderForm(visitSpec(teams), { enterpriseId: e.id }, rerender, rerender),
           ),
         );
