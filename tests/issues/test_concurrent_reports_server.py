@@ -62,7 +62,8 @@ def _start(env: dict, log) -> tuple[subprocess.Popen, str]:
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    # Generous: importing the app takes over 20 s on a loaded machine; a server that dies is seen at once (poll).
+    deadline = time.monotonic() + 120
     while True:
         assert process.poll() is None, log.read_text(errors="replace")
         try:
