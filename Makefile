@@ -74,8 +74,13 @@ lint: install-dev
 test-frontend: frontend
 	cd frontend && npm run lint && npm run typecheck && npm test
 
+# Every test on SQLite, then every database test again on PostgreSQL (127.0.0.1:5432, or
+# YIMI_TEST_POSTGRES_URL; .ci/run starts it): tests/conftest.py leaves the tests that use no
+# database out of the second pass. The browser tests are among them: they drive the web app
+# against a SQLite server of their own, and the API they call is checked on both databases.
 test-python: install-dev
 	$(BIN)/pytest
+	YIMI_TEST_DATABASE=postgres $(BIN)/pytest
 
 test: lint test-frontend test-python
 

@@ -1,26 +1,136 @@
-"""Shared fixtures: one migrated SQLite database with the demo county, the app in-process."""
+"""Shared fixtures: one migrated database with the demo county, the app in-process.
+
+The database is SQLite, or PostgreSQL when YIMI_TEST_DATABASE=postgres (tests/databases.py);
+`make test-python` runs the suite on both. A test that holds only on one of them says so with
+``@pytest.mark.sqlite_only("why")`` or ``@pytest.mark.postgres_only("why")``.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import contextmanager
 
 import httpx
 import pytest
 
+from tests.databases import (
+    BACKEND,
+    BACKENDS,
+    ON_POSTGRES,
+    PostgresUnavailable,
+    admin_connection,
+    run_sync,
+    scratch_database,
+)
 from yimi import db
 from yimi.app import create_app
 from yimi.settings import Settings
 
+ONLY_MARKERS = {"sqlite_only": "sqlite", "postgres_only": "postgres"}
+
+
+def pytest_configure(config):
+    if BACKEND not in BACKENDS:
+        raise pytest.UsageError(f"YIMI_TEST_DATABASE={BACKEND!r}: use one of {', '.join(BACKENDS)}")
+    for marker, backend in ONLY_MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}(reason): the test holds only on {backend}; it says why")
+
+
+def pytest_report_header(config):
+    return f"database: {BACKEND} (YIMI_TEST_DATABASE)"
+
+
+def pytest_sessionstart(session):
+    if ON_POSTGRES:
+        try:
+            run_sync(_ping_postgres())
+        except PostgresUnavailable as error:
+            # A failed run, not skipped tests: a missing server must not pass for a green suite.
+            pytest.exit(f"YIMI_TEST_DATABASE=postgres: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+async def _ping_postgres() -> None:
+    await (await admin_connection()).close()
+
+
+def pytest_collection_modifyitems(config, items):
+    if ON_POSTGRES:
+        # The PostgreSQL pass runs the database tests only: the others (pure functions, --help, the
+        # browser tests on servers of their own) would learn nothing new from a second run.
+        no_database = [item for item in items if not uses_database(item)]
+        if no_database:
+            config.hook.pytest_deselected(items=no_database)
+            items[:] = [item for item in items if uses_database(item)]
+            config.stash[_NO_DATABASE] = len(no_database)
+    for item in items:
+        for marker, backend in ONLY_MARKERS.items():
+            mark = item.get_closest_marker(marker)
+            if mark is None:
+                continue
+            reason = mark.args[0] if mark.args else mark.kwargs.get("reason")
+            if not reason:
+                raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.{marker} needs a reason")
+            if backend != BACKEND:
+                # It ran (or runs) in the other pass of `make test-python`.
+                item.add_marker(pytest.mark.skip(reason=f"{backend} only: {reason}"))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if config.stash.get(_NO_DATABASE, 0):
+        terminalreporter.write_line(
+            f"{config.stash[_NO_DATABASE]} tests that use no database were left out: they run in the SQLite pass"
+        )
+
+
+_NO_DATABASE = pytest.StashKey[int]()
+
+
+def uses_database(item: pytest.Item) -> bool:
+    return "database_backend" in getattr(item, "fixturenames", ())
+
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory) -> Settings:
-    path = tmp_path_factory.mktemp("db") / "yimi-test.sqlite3"
+def database_backend() -> str:
+    """The run's backend, sqlite or postgres. Every fixture that gives a test a database asks for
+    it (directly or not): that is how a test says it uses one."""
+    return BACKEND
+
+
+@pytest.fixture(autouse=True)
+def _no_database_unasked(request):
+    """A test that sends SQL without asking for a database fixture (e.g. ``demo``) would pass only
+    after some other test opened the database, and never run in the PostgreSQL pass: it fails."""
+    if uses_database(request.node):
+        yield
+        return
+    with count_sql() as statements:
+        yield
+    assert not statements, f"SQL sent without a database fixture (ask for `demo`): {statements[0][:200]}"
+
+
+@pytest.fixture(scope="session")
+def database_url(database_backend, tmp_path_factory):
+    """The session database: a SQLite file, or a fresh PostgreSQL database dropped at the end."""
+    with scratch_database(tmp_path_factory.mktemp("db"), "session") as url:
+        yield url
+
+
+@pytest.fixture
+def scratch_database_url(database_backend, tmp_path):
+    """A database of the test's own on the run's backend, empty (not even migrated): a SQLite path
+    that does not exist yet, or a new PostgreSQL database, dropped after the test."""
+    with scratch_database(tmp_path, "scratch") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url, tmp_path_factory) -> Settings:
     dist = tmp_path_factory.mktemp("dist")
     (dist / "index.html").write_text("<!doctype html><title>Yimi test shell</title>", encoding="utf-8")
     # The whole suite runs as one anonymous caller against this app: give it room.
     return Settings(
-        database_url=f"sqlite://{path}",
+        database_url=database_url,
         frontend_dist=dist,
         rate_limit_points=100_000,
         max_query_cost=5_000,
@@ -146,6 +256,9 @@ async def anon(client) -> GraphQLClient:
     return GraphQLClient(client)
 
 
+_PG_PLACEHOLDER = re.compile(r"\$\d+\b")
+
+
 class _SQLCounter(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)
@@ -154,7 +267,8 @@ class _SQLCounter(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
         if text.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
-            self.statements.append(text)
+            # PostgreSQL's placeholders ($1, $2, …) read as SQLite's: tests match one text on both.
+            self.statements.append(_PG_PLACEHOLDER.sub("?", text))
 
 
 @contextmanager

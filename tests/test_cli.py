@@ -1,3 +1,4 @@
+import json
 import os
 import pty
 import re
@@ -6,6 +7,9 @@ import subprocess
 import sys
 
 import pytest
+
+from tests.databases import query
+from yimi.db import describe
 
 COMMANDS = [
     "migrate",
@@ -61,23 +65,20 @@ def test_every_command_has_help(command):
     assert "Usage" in result.stdout
 
 
-def test_migrate_then_demo_twice_does_not_duplicate(tmp_path):
-    path = tmp_path / "cli.sqlite3"
-    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+def test_migrate_then_demo_twice_does_not_duplicate(scratch_database_url):
+    url = scratch_database_url
+    env = {**os.environ, "YIMI_DATABASE_URL": url}
     assert run("migrate", env=env).returncode == 0
     first = run("demo", env=env)
     assert first.returncode == 0, first.stderr
     assert first.stdout.count("Loaded the Weishi county demo") == 1, first.stdout  # the summary, once
 
     def counts():
-        return (
-            sqlite3.connect(path)
-            .execute(
-                "select (select count(*) from township), (select count(*) from enterprise), (select count(*) from issue),"
-                " (select count(*) from issue_event), (select count(*) from service_team)"
-            )
-            .fetchone()
-        )
+        return query(
+            url,
+            "select (select count(*) from township), (select count(*) from enterprise), (select count(*) from issue),"
+            " (select count(*) from issue_event), (select count(*) from service_team)",
+        )[0]
 
     before = counts()
     second = run("demo", "--quiet", "--login", "staff003", env=env)
@@ -89,7 +90,7 @@ def test_migrate_then_demo_twice_does_not_duplicate(tmp_path):
     password = second.stdout.split("with the password")[1].split()[0]
     from yimi.accounts.passwords import verify_password
 
-    stored = sqlite3.connect(path).execute("select password_hash from staff where username = 'staff003'").fetchone()[0]
+    ((stored,),) = query(url, "select password_hash from staff where username = 'staff003'")
     assert verify_password(password, stored) and password not in stored
     refused = run("demo", "--quiet", "--login", "staff003", env={**env, **PRODUCTION})
     assert refused.returncode == 1 and "not in production" in refused.stderr and not refused.stdout
@@ -98,9 +99,9 @@ def test_migrate_then_demo_twice_does_not_duplicate(tmp_path):
     assert nobody.stdout.splitlines()[-1] == "error: --login: no active member of staff 'nobody'", nobody.stdout
 
 
-def test_user_commands(tmp_path):
-    path = tmp_path / "users.sqlite3"
-    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+def test_user_commands(scratch_database_url):
+    url = scratch_database_url
+    env = {**os.environ, "YIMI_DATABASE_URL": url}
     assert run("migrate", env=env).returncode == 0
     created = run(
         "user",
@@ -117,9 +118,9 @@ def test_user_commands(tmp_path):
         env=env,
     )
     assert created.returncode == 0, created.stderr
-    stored = sqlite3.connect(path).execute("select password_hash, roles from staff where username='li.na'").fetchone()
+    (stored,) = query(url, "select password_hash, roles from staff where username='li.na'")
     assert stored[0].startswith("$argon2") and "a long password" not in stored[0]
-    assert stored[1] == '["dispatcher"]'
+    assert json.loads(stored[1]) == ["dispatcher"]
     taken = run(
         "user",
         "create",
@@ -150,22 +151,21 @@ def test_user_commands(tmp_path):
     row = next(line for line in listing.stdout.splitlines() if "zhang.wei.commissioner" in line)
     assert "team_member, commissioner, viewer" in row and "张伟（县人社局驻企服务专员）" in row
     assert "县人力资源和社会保障局" in row and "…" not in listing.stdout
-    assert sqlite3.connect(path).execute("select is_active from staff where username='li.na'").fetchone() == (0,)
+    assert query(url, "select is_active from staff where username='li.na'") == [(False,)]
 
 
-def test_recompute_warnings_after_a_threshold_change(tmp_path):
-    path = tmp_path / "warn.sqlite3"
-    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+def test_recompute_warnings_after_a_threshold_change(scratch_database_url):
+    url = scratch_database_url
+    env = {**os.environ, "YIMI_DATABASE_URL": url}
     assert run("migrate", env=env).returncode == 0
     assert run("demo", "--quiet", env=env).returncode == 0
     unchanged = run("recompute-warnings", env=env)
     assert unchanged.returncode == 0 and unchanged.stdout.startswith("0 issues"), unchanged.stdout + unchanged.stderr
     changed = run("recompute-warnings", env={**env, "YIMI_WARN_YELLOW_AT": "0.6", "YIMI_WARN_ORANGE_AT": "0.9"})
     assert changed.returncode == 0, changed.stderr
-    db = sqlite3.connect(path)
-    total = db.execute("select count(*) from issue").fetchone()[0]
+    ((total,),) = query(url, "select count(*) from issue")
     assert changed.stdout.startswith(f"{total:,} issues")
-    row = db.execute("select reported_at, deadline, yellow_at, orange_at from issue order by id limit 1").fetchone()
+    (row,) = query(url, "select reported_at, deadline, yellow_at, orange_at from issue order by id limit 1")
     from datetime import datetime
 
     reported, deadline, yellow, orange = (datetime.fromisoformat(v) for v in row)
@@ -173,14 +173,13 @@ def test_recompute_warnings_after_a_threshold_change(tmp_path):
     assert abs((orange - reported) / (deadline - reported) - 0.9) < 1e-6
 
 
-def counts_of(path, *tables):
-    with sqlite3.connect(path) as conn:
-        return tuple(conn.execute(f"select count(*) from {table}").fetchone()[0] for table in tables)
+def counts_of(url, *tables):
+    return tuple(query(url, f"select count(*) from {table}")[0][0] for table in tables)
 
 
-def test_demo_never_runs_in_production_and_reset_asks_first(tmp_path):
-    path = tmp_path / "prod.sqlite3"
-    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+def test_demo_never_runs_in_production_and_reset_asks_first(scratch_database_url):
+    path = url = scratch_database_url
+    env = {**os.environ, "YIMI_DATABASE_URL": url}
     assert run("migrate", env=env).returncode == 0
     admin = ["user", "create", "root.admin", "--name", "管理员", "--department", "县数据局", "--role", "admin"]
     assert run(*admin, "--password", "a long password", env=env).returncode == 0
@@ -190,7 +189,7 @@ def test_demo_never_runs_in_production_and_reset_asks_first(tmp_path):
 
     # Development: --reset without a terminal to ask on needs --yes.
     line = one_line(run("demo", "--reset", "--quiet", env=env), "--yes")
-    assert f"every row in sqlite://{path}" in line
+    assert f"every row in {describe(url)}" in line
     assert counts_of(path, "staff", "township") == (1, 0)
     # On a terminal it asks, naming the database; anything but yes deletes nothing.
     primary, secondary = pty.openpty()
@@ -200,7 +199,7 @@ def test_demo_never_runs_in_production_and_reset_asks_first(tmp_path):
     finally:
         os.close(primary)
         os.close(secondary)
-    assert f"Delete every row in sqlite://{path}? [y/N]" in declined.stdout, declined.stdout
+    assert f"Delete every row in {describe(url)}? [y/N]" in declined.stdout, declined.stdout
     assert declined.returncode == 1 and "nothing deleted" in declined.stderr
     assert counts_of(path, "staff", "township") == (1, 0)
 
@@ -208,8 +207,7 @@ def test_demo_never_runs_in_production_and_reset_asks_first(tmp_path):
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     staff, townships = counts_of(path, "staff", "township")
     assert townships == 15 and staff > 1
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("select count(*) from staff where username = 'root.admin'").fetchone() == (0,)
+    assert query(url, "select count(*) from staff where username = 'root.admin'") == [(0,)]
     help_text = run("demo", "--help", env=env).stdout
     assert "DELETE EVERY ROW" in help_text and "--yes" in help_text and "production" in help_text
 
@@ -240,15 +238,14 @@ def test_commands_outside_the_install_directory_say_to_migrate_and_create_nothin
         one_line(run(*command, env=env, cwd=tmp_path), "lacks migrations 0001_initial", "run `yimi migrate`")
 
 
-def test_token_list_never_cuts_a_name(tmp_path):
-    path = tmp_path / "tokens.sqlite3"
-    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+def test_token_list_never_cuts_a_name(scratch_database_url):
+    env = {**os.environ, "YIMI_DATABASE_URL": scratch_database_url}
     assert run("migrate", env=env).returncode == 0
     name = "工行开封分行小微企业金融服务中心（尉氏县支行）"
     scopes = "issues:read,enterprises:read,issues:details"
     created = run("token", "create", "--name", name, "--scopes", scopes, env=env)
     assert created.returncode == 0, created.stderr
-    prefix = sqlite3.connect(path).execute("select prefix from partner_token").fetchone()[0]
+    ((prefix,),) = query(scratch_database_url, "select prefix from partner_token")
     piped = run("token", "list", env=env)
     assert piped.returncode == 0, piped.stderr
     row = next(line for line in piped.stdout.splitlines() if name in line)  # whole, on one line
@@ -264,9 +261,8 @@ def test_token_list_never_cuts_a_name(tmp_path):
     assert run("token", "revoke", name, env=env).returncode == 0
 
 
-def test_user_list_in_an_80_column_terminal_splits_no_role(tmp_path):
-    path = tmp_path / "users80.sqlite3"
-    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+def test_user_list_in_an_80_column_terminal_splits_no_role(scratch_database_url):
+    env = {**os.environ, "YIMI_DATABASE_URL": scratch_database_url}
     assert run("migrate", env=env).returncode == 0
     many = ["--role", "team_member", "--role", "commissioner", "--role", "dispatcher"]
     created = run(

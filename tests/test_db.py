@@ -1,11 +1,16 @@
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
 from yimi.issues.models import Issue
 
 BEIJING = timezone(timedelta(hours=8))
 
 
+@pytest.mark.sqlite_only(
+    "SQLite stores instants as text, which sorts right only in one offset; PostgreSQL has timestamptz"
+)
 async def test_sqlite_keeps_every_instant_in_utc(settings, demo):
     issue = await Issue.all().order_by("id").first()
     original = issue.deadline

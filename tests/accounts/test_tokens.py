@@ -1,9 +1,10 @@
+import json
 import os
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.databases import query
 from yimi.accounts.models import PartnerToken
 from yimi.accounts.tokens import call_log, create_token, hash_token, log_call, revoke_token, token_for_secret
 from yimi.common.errors import ServiceError
@@ -65,23 +66,23 @@ async def test_bad_token_requests_name_the_field(demo, kwargs, field):
     assert not await PartnerToken.exists(name="x")
 
 
-def test_token_commands(tmp_path):
+def test_token_commands(scratch_database_url):
     from tests.test_cli import run
 
-    path = tmp_path / "tokens.sqlite3"
-    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+    url = scratch_database_url
+    env = {**os.environ, "YIMI_DATABASE_URL": url}
     assert run("migrate", env=env).returncode == 0
     created = run(
         "token", "create", "--name", "bank", "--scopes", "issues:read,enterprises:read", "--expires", "90d", env=env
     )
     assert created.returncode == 0, created.stderr
     secret = created.stdout.strip().splitlines()[-1]
-    stored = sqlite3.connect(path).execute("select token_hash, scopes from partner_token").fetchone()
-    assert stored == (hash_token(secret), '["enterprises:read","issues:read"]')
+    ((token_hash, scopes),) = query(url, "select token_hash, scopes from partner_token")
+    assert (token_hash, json.loads(scopes)) == (hash_token(secret), ["enterprises:read", "issues:read"])
     listing = run("token", "list", env=env)
     assert "bank" in listing.stdout and secret not in listing.stdout
     assert run("token", "revoke", "bank", env=env).returncode == 0
-    assert sqlite3.connect(path).execute("select revoked_at is not null from partner_token").fetchone() == (1,)
+    assert query(url, "select revoked_at is not null from partner_token") == [(True,)]
     assert run("token", "revoke", "nobody", env=env).returncode == 1
 
 

@@ -57,6 +57,14 @@ def test_a_filter_changes_the_summary_strip_and_the_township_labels(server, staf
     if others:
         expect(label(page, others[0])).to_have_text("0")
     shot(page, "53-filtered-figures")
+    # The township's panel reads the same filtered figure as its label.
+    page.goto(page.url + ("&" if "?" in page.url else "?") + f"sel={code}")
+    wait_map(page)
+    expect(page.locator("#panel[data-kind='township'] .stat-value").nth(1)).to_have_text(
+        f"{narrow_by_township[code]:,}"
+    )
+    page.goto(server + "/")
+    wait_map(page)
 
     page.click("#f-reset")
     expect(stat(page, "open")).to_have_text(f"{county['open']:,}")

@@ -134,3 +134,19 @@ async def test_a_report_shows_on_the_map_at_once(gql):
 
 async def _team(gql) -> str:
     return (await gql("{ serviceTeams(first: 1) { nodes { id } } }"))["serviceTeams"]["nodes"][0]["id"]
+
+
+async def test_a_moved_enterprise_moves_on_the_map(demo):
+    cache = MapLayerCache()
+    now = datetime.now(UTC)
+    enterprise = await Enterprise.all().order_by("id").first()
+    assert enterprise is not None
+    gid = to_global_id("Enterprise", enterprise.id)
+    first = await cache.get(EnterpriseCriteria(), EVERYTHING, now, await data_version.current())
+    assert features(first)[gid]["geometry"]["coordinates"] == [enterprise.lon, enterprise.lat]
+    try:
+        await Enterprise.filter(id=enterprise.id).update(lon=enterprise.lon + 0.001)
+        moved = await cache.get(EnterpriseCriteria(), EVERYTHING, now, await data_version.current())
+        assert features(moved)[gid]["geometry"]["coordinates"] == [enterprise.lon + 0.001, enterprise.lat]
+    finally:
+        await Enterprise.filter(id=enterprise.id).update(lon=enterprise.lon)

@@ -130,7 +130,10 @@ class World:
             for iid in issues:
                 w.visiting_team[iid] = w.visit[vid][1]
         w.with_actor_events = set(
-            await IssueEvent.filter(actor_id__not_isnull=True).distinct().values_list("issue_id", flat=True)
+            await IssueEvent.filter(actor_id__not_isnull=True)
+            .distinct()
+            .order_by("issue_id")
+            .values_list("issue_id", flat=True)
         )
         return w
 

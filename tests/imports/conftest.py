@@ -1,20 +1,21 @@
-"""Import tests run `yimi` in subprocesses on their own SQLite files: the ORM of the test process
-stays on the shared demo database, and each test starts from a copy of a prepared one."""
+"""Import tests run `yimi` in subprocesses on databases of their own (SQLite files or PostgreSQL
+databases, as the run's backend): the ORM of the test process stays on the shared demo database, and
+each test starts from a copy of a prepared one. A database is named by its URL."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from tests.databases import ON_POSTGRES, create_database, database_name, drop_database, run_sync, scratch_database
 
-def yimi(db: Path, *args: object, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{db}", "COLUMNS": "250", "USER": "tester"}
+
+def yimi(db: str, *args: object, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "YIMI_DATABASE_URL": db, "COLUMNS": "250", "USER": "tester"}
     env.pop("YIMI_ENV", None)
     return subprocess.run(
         [sys.executable, "-m", "yimi.cli", *(str(a) for a in args)],
@@ -31,11 +32,6 @@ def ok(result: subprocess.CompletedProcess) -> str:
     return result.stdout
 
 
-def query(db: Path, sql: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
 def summary(output: str) -> dict[str, int]:
     """The numbers of the summary table: rows read, created, updated, unchanged, skipped, warnings."""
     out = {}
@@ -47,30 +43,40 @@ def summary(output: str) -> dict[str, int]:
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory) -> Path:
-    """The demo county, loaded by `yimi demo`; exported once to files the tests import."""
-    folder = tmp_path_factory.mktemp("import-demo")
-    db = folder / "demo.sqlite3"
-    ok(yimi(db, "migrate"))
-    ok(yimi(db, "demo", "--quiet"))
-    ok(yimi(db, "export", "townships", folder / "townships.geojson"))
-    ok(yimi(db, "export", "teams", folder / "teams.xlsx"))
-    return db
+def import_files(tmp_path_factory):
+    """A folder for the files the session's databases are made from."""
+    return tmp_path_factory.mktemp("import-demo")
 
 
 @pytest.fixture(scope="session")
-def base_db(demo_db, tmp_path_factory) -> Path:
+def demo_db(database_backend, import_files) -> str:
+    """The demo county, loaded by `yimi demo`; exported once to files the tests import."""
+    with scratch_database(import_files, "import_demo") as db:
+        ok(yimi(db, "migrate"))
+        ok(yimi(db, "demo", "--quiet"))
+        ok(yimi(db, "export", "townships", import_files / "townships.geojson"))
+        ok(yimi(db, "export", "teams", import_files / "teams.xlsx"))
+        yield db
+
+
+@pytest.fixture(scope="session")
+def base_db(demo_db, import_files) -> str:
     """A migrated database with the demo's townships and teams and nothing else."""
-    db = tmp_path_factory.mktemp("import-base") / "base.sqlite3"
-    ok(yimi(db, "migrate"))
-    ok(yimi(db, "import", "townships", demo_db.parent / "townships.geojson", "--quiet"))
-    ok(yimi(db, "import", "teams", demo_db.parent / "teams.xlsx", "--quiet"))
-    return db
+    with scratch_database(import_files, "import_base") as db:
+        ok(yimi(db, "migrate"))
+        ok(yimi(db, "import", "townships", import_files / "townships.geojson", "--quiet"))
+        ok(yimi(db, "import", "teams", import_files / "teams.xlsx", "--quiet"))
+        yield db
 
 
 @pytest.fixture
-def db(base_db, tmp_path) -> Path:
+def db(base_db, tmp_path) -> str:
     """A fresh copy of the base database for one test (no process has the base open)."""
-    copy = tmp_path / "yimi.sqlite3"
-    shutil.copy(base_db, copy)
-    return copy
+    if not ON_POSTGRES:
+        copy = tmp_path / "yimi.sqlite3"
+        shutil.copy(base_db.removeprefix("sqlite://"), copy)
+        yield f"sqlite://{copy}"
+        return
+    url = run_sync(create_database("import", template=database_name(base_db)))
+    yield url
+    run_sync(drop_database(url))

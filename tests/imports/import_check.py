@@ -1,8 +1,7 @@
 """The all-or-nothing rule, by a failure injected mid-file, in a process of its own (Tortoise keeps
 global state). Run by test_transactions.py on SQLite and PostgreSQL.
 
-Usage: python import_check.py DATABASE_URL TOWNSHIPS.geojson REGISTER.csv
-With a postgres:// URL naming the server only, it creates a scratch database and always drops it.
+Usage: python import_check.py DATABASE_URL TOWNSHIPS.geojson REGISTER.csv (an empty database)
 Imports the townships, then the register in batches of 5 with the third batch's write failing,
 then the register again without the failure, then once more. Prints one JSON object.
 """
@@ -12,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from yimi import db
 from yimi.enterprises.models import Enterprise
@@ -104,32 +101,13 @@ async def issues_round(settings: Settings, folder: Path) -> dict:
 
 
 async def main(url: str, townships: Path, register: Path) -> None:
-    if not url.startswith("postgres"):
-        settings = Settings(database_url=url)
-        await db.migrate(settings)
-        await db.init_db(settings)
-        try:
-            print(json.dumps(await check(settings, townships, register)))
-        finally:
-            await db.close_db()
-        return
-    import asyncpg
-
-    name = f"yimi_import_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    settings = Settings(database_url=url)
+    await db.migrate(settings)
+    await db.init_db(settings)
     try:
-        settings = Settings(database_url=urlunsplit(urlsplit(url)._replace(path=f"/{name}")))
-        await db.migrate(settings)
-        await db.init_db(settings)
-        try:
-            result = await check(settings, townships, register)
-        finally:
-            await db.close_db()
-        print(json.dumps({"database": name, **result}))
+        print(json.dumps(await check(settings, townships, register)))
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await db.close_db()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ import math
 
 import eviltransform
 
-from tests.imports.conftest import ok, query, summary, yimi
+from tests.databases import query
+from tests.imports.conftest import ok, summary, yimi
 from tests.imports.fixtures import HEADER, make_uscc, register_rows, write_csv
 
 
@@ -17,11 +18,12 @@ def points(db, per_township: int = 2) -> list[tuple[str, float, float]]:
 
 
 def stored(db) -> list[tuple]:
-    return query(
+    rows = query(
         db,
-        "SELECT e.name, uscc, t.name, address, round(lon, 6), round(lat, 6), industry, size, above_scale, chain, "
+        "SELECT e.name, uscc, t.name, address, lon, lat, industry, size, above_scale, chain, "
         "contact_person, contact_phone FROM enterprise e JOIN township t ON t.id = e.township_id ORDER BY uscc",
     )
+    return [(*row[:4], round(row[4], 6), round(row[5], 6), *row[6:]) for row in rows]
 
 
 def metres(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

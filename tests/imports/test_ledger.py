@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import xlsxwriter
 
-from tests.imports.conftest import ok, query, summary, yimi
+from tests.databases import query
+from tests.imports.conftest import ok, summary, yimi
 from tests.imports.fixtures import HEADER, register_rows, write_csv
 from yimi.imports.values import DEADLINE_FORMS
 from yimi.issues.models import IssueStatus
@@ -18,14 +19,14 @@ from yimi.issues.workflow import replay
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-def with_register(db: Path, tmp_path: Path) -> list[list[str]]:
+def with_register(db: str, tmp_path: Path) -> list[list[str]]:
     seats = query(db, "SELECT name, seat_lon, seat_lat FROM township ORDER BY code")
     rows = register_rows([(n, x, y) for n, x, y in seats])
     ok(yimi(db, "import", "enterprises", write_csv(tmp_path / "register.csv", HEADER, rows), "--quiet"))
     return rows
 
 
-def teams(db: Path) -> list[str]:
+def teams(db: str) -> list[str]:
     return [name for (name,) in query(db, "SELECT name FROM service_team ORDER BY id")]
 
 
@@ -119,7 +120,7 @@ def ledger_rows(register: list[list[str]], team: list[str]) -> list[list[object]
     ]
 
 
-def issues(db: Path) -> dict[str, tuple]:
+def issues(db: str) -> dict[str, tuple]:
     rows = query(
         db,
         "SELECT e.name, i.id, status, reported_at, resolved_at, closed_at, satisfaction, deadline, lead_team_id, "
@@ -190,7 +191,7 @@ def test_an_excel_ledger_with_merged_headers_becomes_issues_with_an_imported_tim
     assert (got[e[0]][0], "co_handler", 0) in orders
     assert (got[e[2]][0], "lead", 1) in orders
     # Warnings work on imported history: the open issues of 2023 are all overdue now.
-    now = datetime.now(UTC).isoformat(" ")
+    now = datetime.now(UTC)
     overdue = query(
         db,
         "SELECT count(*) FROM issue WHERE status IN ('dispatched','in_progress','returned','reopened','reported') AND deadline < ?",

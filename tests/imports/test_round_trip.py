@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from python_calamine import CalamineWorkbook
 
-from tests.imports.conftest import ok, query, summary, yimi
+from tests.databases import query
+from tests.imports.conftest import ok, summary, yimi
 
 TOWNSHIPS = (
     "SELECT code, name, kind, county_code, county_name, seat_lon, seat_lat, boundary FROM township ORDER BY code"
@@ -38,12 +39,12 @@ COVERAGE = (
 )
 
 
-def test_demo_data_exported_and_imported_into_an_empty_database_is_the_same(demo_db, tmp_path):
+def test_demo_data_exported_and_imported_into_an_empty_database_is_the_same(demo_db, scratch_database_url, tmp_path):
     files = {}
     for kind, suffix in (("townships", "geojson"), ("teams", "xlsx"), ("enterprises", "xlsx"), ("issues", "xlsx")):
         files[kind] = tmp_path / f"{kind}.{suffix}"
         ok(yimi(demo_db, "export", kind, files[kind]))
-    empty = tmp_path / "empty.sqlite3"
+    empty = scratch_database_url
     ok(yimi(empty, "migrate"))
     for kind, path in files.items():
         result = ok(yimi(empty, "import", kind, path, "--quiet"))
@@ -92,7 +93,7 @@ def test_the_issue_export_is_the_ledger_layout_in_county_time(demo_db, tmp_path)
     assert "<cols>" in sheet and 'width="50.7109375"' in sheet  # the description column is wide
 
 
-def test_a_template_has_the_headers_the_importer_reads(base_db, tmp_path):
+def test_a_template_has_the_headers_the_importer_reads(base_db, scratch_database_url, tmp_path):
     for kind in ("enterprises", "issues", "teams"):
         path = tmp_path / f"{kind}.xlsx"
         ok(yimi(base_db, "import", "template", kind, path))
@@ -105,7 +106,7 @@ def test_a_template_has_the_headers_the_importer_reads(base_db, tmp_path):
         )
     path = tmp_path / "townships.geojson"
     ok(yimi(base_db, "import", "template", "townships", path))
-    empty = tmp_path / "empty.sqlite3"
+    empty = scratch_database_url
     ok(yimi(empty, "migrate"))
     result = ok(yimi(empty, "import", "townships", path, "--dry-run"))
     assert summary(result)["created"] == 1 and "dry run: nothing written" in result

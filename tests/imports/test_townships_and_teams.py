@@ -6,8 +6,10 @@ import json
 import sqlite3
 
 import eviltransform
+import pytest
 
-from tests.imports.conftest import ok, query, summary, yimi
+from tests.databases import query
+from tests.imports.conftest import ok, summary, yimi
 from tests.imports.fixtures import HEADER, register_rows, write_csv
 
 
@@ -31,8 +33,8 @@ def write(path, features: list[dict]):
     return path
 
 
-def test_gcj02_outlines_bad_features_and_a_rejected_file_that_imports_once_fixed(tmp_path):
-    db = tmp_path / "empty.sqlite3"
+def test_gcj02_outlines_bad_features_and_a_rejected_file_that_imports_once_fixed(scratch_database_url, tmp_path):
+    db = scratch_database_url
     ok(yimi(db, "migrate"))
     wgs = square(114.2, 34.4)[0]
     gcj = [list(reversed(eviltransform.wgs2gcj(lat, lon))) for lon, lat in wgs]
@@ -71,8 +73,8 @@ def test_gcj02_outlines_bad_features_and_a_rejected_file_that_imports_once_fixed
     assert summary(again)["created"] == 1
 
 
-def test_a_team_list_with_sub_teams_and_update(base_db, tmp_path):
-    db = tmp_path / "teams.sqlite3"
+def test_a_team_list_with_sub_teams_and_update(base_db, scratch_database_url, tmp_path):
+    db = scratch_database_url
     ok(yimi(db, "migrate"))
     townships = query(base_db, "SELECT code, name FROM township ORDER BY code LIMIT 3")
     outlines = tmp_path / "townships.geojson"
@@ -102,10 +104,10 @@ def test_a_team_list_with_sub_teams_and_update(base_db, tmp_path):
         "SELECT t.name, t.kind, p.name, d.name, t.specialities FROM service_team t LEFT JOIN service_team p "
         "ON p.id = t.parent_id JOIN department d ON d.id = t.lead_department_id ORDER BY t.id",
     )
-    assert got == [
-        ("一米服务团", "joint", None, "县政府办公室", "[]"),
-        ("工业企业服务分团", "joint", "一米服务团", "县工信局", '["power","labour"]'),
-        ("金融服务团", "specialised", None, "县财政局", '["financing","policy"]'),
+    assert [(*row[:4], json.loads(row[4])) for row in got] == [
+        ("一米服务团", "joint", None, "县政府办公室", []),
+        ("工业企业服务分团", "joint", "一米服务团", "县工信局", ["power", "labour"]),
+        ("金融服务团", "specialised", None, "县财政局", ["financing", "policy"]),
     ]
     assert query(db, "SELECT count(*) FROM team_coverage") == [(5,)]
     rows[2][5] = "、".join(n for _, n in townships)
@@ -130,6 +132,9 @@ def test_enterprises_round_trip_through_csv_and_geojson_exports(db, tmp_path):
     assert summary(again)["unchanged"] == 15
 
 
+@pytest.mark.sqlite_only(
+    "the write lock of a SQLite file; PostgreSQL has no database-wide lock a dry run could wait for"
+)
 def test_a_dry_run_does_not_block_the_database(db, tmp_path):
     """A dry run takes no write lock: it reads and reports while another process holds it."""
     seats = query(db, "SELECT name, seat_lon, seat_lat FROM township ORDER BY code")
@@ -137,7 +142,7 @@ def test_a_dry_run_does_not_block_the_database(db, tmp_path):
     path = write_csv(tmp_path / "r.csv", HEADER, rows)
     result = ok(yimi(db, "import", "enterprises", path, "--dry-run"))
     assert "dry run: nothing written" in result
-    with sqlite3.connect(db, timeout=0.1) as conn:
+    with sqlite3.connect(db.removeprefix("sqlite://"), timeout=0.1) as conn:
         conn.execute("BEGIN IMMEDIATE")
         proc = yimi(db, "import", "enterprises", path, "--dry-run", timeout=60)
         conn.rollback()

@@ -1,21 +1,19 @@
-"""All or nothing: a failure injected in the middle of a file leaves nothing behind, on SQLite and
-PostgreSQL (127.0.0.1:5432; set YIMI_TEST_POSTGRES_URL for another server)."""
+"""All or nothing: a failure injected in the middle of a file leaves nothing behind (on the run's
+database: SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.imports.conftest import query
+from tests.databases import query
 from tests.imports.fixtures import HEADER, register_rows, write_csv
 
 SCRIPT = Path(__file__).with_name("import_check.py")
-ADMIN_URL = os.environ.get("YIMI_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 
 
 def register(base_db, tmp_path) -> Path:
@@ -50,40 +48,6 @@ def expect(result: dict) -> None:
     assert ledger["later_event_is_last"]
 
 
-def test_a_failure_mid_file_leaves_nothing_on_sqlite(demo_db, base_db, tmp_path):
-    expect(
-        run(
-            f"sqlite://{tmp_path / 'scratch.sqlite3'}",
-            demo_db.parent / "townships.geojson",
-            register(base_db, tmp_path),
-        )
-    )
-
-
 @pytest.mark.timeout(180)
-def test_a_failure_mid_file_leaves_nothing_on_postgresql(demo_db, base_db, tmp_path):
-    import asyncio
-
-    import asyncpg
-
-    async def reachable() -> bool:
-        try:
-            conn = await asyncpg.connect(ADMIN_URL, timeout=3)
-        except (TimeoutError, OSError, asyncpg.PostgresError):
-            return False
-        await conn.close()
-        return True
-
-    if not asyncio.run(reachable()):
-        pytest.fail(f"no PostgreSQL at {ADMIN_URL}: .ci/run starts it; set YIMI_TEST_POSTGRES_URL to use another")
-    result = run(ADMIN_URL, demo_db.parent / "townships.geojson", register(base_db, tmp_path))
-    expect(result)
-
-    async def gone() -> bool:
-        conn = await asyncpg.connect(ADMIN_URL)
-        try:
-            return not await conn.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", result["database"])
-        finally:
-            await conn.close()
-
-    assert asyncio.run(gone())
+def test_a_failure_mid_file_leaves_nothing(import_files, base_db, scratch_database_url, tmp_path):
+    expect(run(scratch_database_url, import_files / "townships.geojson", register(base_db, tmp_path)))

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import query
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in_ui
-from tests.imports.conftest import ok, query, yimi
+from tests.imports.conftest import ok, yimi
 from tests.imports.fixtures import HEADER, register_rows, write_csv
 from tests.servers import yimi_serve
 
@@ -21,12 +22,12 @@ PASSWORD = "import password 1"
 def server(tmp_path_factory):
     if not (DIST / "index.html").exists():
         pytest.fail("frontend/dist/index.html is missing: run `make frontend` before the browser tests")
-    db = tmp_path_factory.mktemp("web-import") / "yimi.sqlite3"
+    db = f"sqlite://{tmp_path_factory.mktemp('web-import') / 'yimi.sqlite3'}"
     ok(yimi(db, "migrate"))
     ok(yimi(db, "demo", "--quiet"))
     admin = next(u for u, roles in query(db, "SELECT username, roles FROM staff ORDER BY id") if "admin" in roles)
     ok(yimi(db, "user", "set-password", admin, "--password", PASSWORD))
-    with yimi_serve(f"sqlite://{db}", DIST) as live:
+    with yimi_serve(db, DIST) as live:
         yield live.url, db, admin
 
 

@@ -1,31 +1,20 @@
-"""reportIssue with an idempotency key: a retry gets the first call's issue, never a duplicate.
-
-On SQLite in-process through GraphQL, and on PostgreSQL (127.0.0.1:5432, or YIMI_TEST_POSTGRES_URL)
-in a subprocess running this module (Tortoise keeps global state; the rest of the suite is SQLite):
-``python -m tests.issues.test_idempotent_report URL`` creates, checks and drops its own database.
-"""
+"""reportIssue with an idempotency key: a retry gets the first call's issue, never a duplicate."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
 import uuid
 from contextlib import aclosing
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from tests.accounts.test_partner_access import partner
 from tests.issues.workflow_helpers import call, gid
 from tests.live.conftest import wait_for_subscribers
 from yimi.enterprises.models import Enterprise
-from yimi.issues.models import Issue, IssueEvent
+from yimi.issues.models import Issue, IssueEvent, IssueReportKey
 
-ADMIN_URL = os.environ.get("YIMI_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = """mutation($input: ReportIssueInput!) { reportIssue(input: $input) {
   issue { id number title } userErrors { field code message } } }"""
@@ -132,92 +121,5 @@ async def test_concurrent_calls_with_one_key_make_one_issue(gql, enterprise):
     assert all(p["userErrors"] == [] for p in payloads), payloads
     assert len({p["issue"]["id"] for p in payloads}) == 1
     assert [events for _, events in await stored(title)] == [1]
-
-
-async def test_concurrent_calls_with_one_key_make_one_issue_on_postgresql():
-    try:
-        admin = await asyncpg.connect(ADMIN_URL, timeout=3)
-    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
-        pytest.fail(f"no PostgreSQL at {ADMIN_URL} ({error}): .ci/run starts it; set YIMI_TEST_POSTGRES_URL")
-    await admin.close()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.issues.test_idempotent_report",
-        ADMIN_URL,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 110)
-    assert proc.returncode == 0, err.decode()[-3000:]
-    seen = json.loads(out.decode().strip().splitlines()[-1])
-    assert seen["same_issue"] and seen["issues"] == seen["events"] == seen["published"] == 1
-    assert seen["reused"] == "IDEMPOTENCY_KEY_REUSED"
-    assert seen["keys_in_use"] == 1  # the one key that won; the rolled-back attempts left nothing
-    admin = await asyncpg.connect(ADMIN_URL)
-    try:
-        assert not await admin.fetchval("SELECT count(*) FROM pg_database WHERE datname = $1", seen["database"])
-    finally:
-        await admin.close()
-
-
-# -- the PostgreSQL check, run in a process of its own -------------------------------------------
-
-
-async def check_postgresql(admin_url: str) -> dict:
-    from tests.issues.pg_workflow_check import seed, with_database
-    from yimi import db
-    from yimi.common.errors import ServiceError
-    from yimi.issues.models import IssueCategory, IssueReportKey, IssueSource
-    from yimi.issues.service import IssueDraft, IssueWorkflow
-    from yimi.settings import Settings
-
-    class Recorder:
-        def __init__(self) -> None:
-            self.messages: list[dict] = []
-
-        async def publish(self, channel: str, message: dict) -> None:
-            self.messages.append(message)
-
-    name = f"yimi_idem_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    settings = Settings(database_url=with_database(admin_url, name, "maxsize=10"))
-    try:
-        await db.migrate(settings)
-        await db.init_db(settings)
-        try:
-            people = await seed()
-            broker = Recorder()
-            draft = IssueDraft(IssueCategory.POWER, "汛后厂区反复跳闸", IssueSource.HOTLINE)
-
-            def report(draft: IssueDraft = draft):
-                return IssueWorkflow(people["dispatcher"], settings, broker=broker).report(
-                    people["enterprise"], draft, "retry-after-timeout"
-                )
-
-            issues = await asyncio.gather(*(report() for _ in range(8)))
-            try:
-                await report(IssueDraft(IssueCategory.POWER, "另一件事", IssueSource.HOTLINE))
-                reused = "ok"
-            except ServiceError as error:
-                reused = error.code
-            return {
-                "database": name,
-                "same_issue": len({i.id for i in issues}) == 1,
-                "issues": await Issue.all().count(),
-                "events": await IssueEvent.all().count(),
-                "published": len(broker.messages),
-                "reused": reused,
-                "keys_in_use": await IssueReportKey.all().count(),
-            }
-        finally:
-            await db.close_db()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-if __name__ == "__main__":
-    print(json.dumps(asyncio.run(check_postgresql(sys.argv[1]))))
+    # The one key that won: the rolled-back attempts left nothing.
+    assert await IssueReportKey.filter(key=input["idempotencyKey"]).count() == 1

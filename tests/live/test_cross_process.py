@@ -1,7 +1,7 @@
 """Two server processes sharing one database and one Redis deliver the same events.
 
-Each test module run gets its own SQLite file (migrated, demo loaded), its own Redis channel
-prefix, and two `uvicorn yimi.app:create_app` processes on free ports, always stopped at the end.
+Each test module run gets its own database on the run's backend (migrated, demo loaded), its own
+Redis channel prefix, and two `uvicorn yimi.app:create_app` processes on free ports, always stopped at the end.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import httpx
 import pytest
 import redis
 
+from tests.databases import query, scratch_database
 from tests.live.conftest import SubscriptionClient, eventually
 from tests.servers import free_port
 from yimi.app import SESSION_COOKIE
@@ -103,7 +103,7 @@ class Server:
 @dataclass
 class Cluster:
     env: dict
-    database: Path
+    database: str
     redis_url: str
     dispatcher: str
     servers: list[Server] = field(default_factory=list)
@@ -134,14 +134,18 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory, redis_url):
+def cluster(database_backend, tmp_path_factory, redis_url):
     base = tmp_path_factory.mktemp("cluster")
+    with scratch_database(base, "cluster") as database:
+        yield from _cluster(base, database, redis_url)
+
+
+def _cluster(base: Path, database: str, redis_url: str):
     (base / "dist").mkdir()
     (base / "dist" / "index.html").write_text("<!doctype html><title>test</title>", encoding="utf-8")
-    database = base / "shared.sqlite3"
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIMI_")}
     env.update(
-        YIMI_DATABASE_URL=f"sqlite://{database}",
+        YIMI_DATABASE_URL=database,
         YIMI_REDIS_URL=redis_url,
         YIMI_FRONTEND_DIST=str(base / "dist"),
         # Budgets of this run's servers must not linger under the development prefix.
@@ -196,9 +200,8 @@ async def wait_for_subscribers(broker: RedisBroker, count: int) -> None:
     await eventually(ready, f"{count} subscriber(s) across the servers", timeout=10)
 
 
-def _row(database: Path, sql: str, *args):
-    with sqlite3.connect(database, timeout=10) as db:
-        return db.execute(sql, args).fetchone()
+def _row(database: str, sql: str, *args):
+    return query(database, sql, *args)[0]
 
 
 async def test_an_event_published_to_redis_reaches_subscribers_on_both_servers(cluster, numsub):
@@ -210,8 +213,7 @@ async def test_an_event_published_to_redis_reaches_subscribers_on_both_servers(c
     (other_id,) = _row(cluster.database, "SELECT id FROM issue WHERE category != ? ORDER BY id", category)
     # Changed behind the servers' backs: what they deliver must come from the database now.
     title = f"cross-process {time.time_ns()}"
-    with sqlite3.connect(cluster.database, timeout=10) as db:
-        db.execute("UPDATE issue SET title = ? WHERE id = ?", (title, issue_id))
+    query(cluster.database, "UPDATE issue SET title = ? WHERE id = ?", title, issue_id)
 
     variables = {"filter": {"categories": [category.upper()]}}
     session = await dispatcher_session(cluster)

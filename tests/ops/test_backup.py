@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [
+    pytest.mark.timeout(180),
+    pytest.mark.sqlite_only("yimi backup and restore copy a SQLite file; on PostgreSQL they point to pg_dump"),
+]
 
 # Writes as the server does (BEGIN IMMEDIATE … COMMIT, WAL) and prints each write's number once
 # it is committed: its acknowledgement. No automatic checkpoint, so that the writes stay in the

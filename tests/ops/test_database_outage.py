@@ -11,15 +11,15 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 
-import asyncpg
 import httpx
 import pytest
 
+from tests.databases import admin_connection, database_name
 from tests.servers import free_port
 
-PG = "postgres://postgres@127.0.0.1:5432"
+pytestmark = pytest.mark.postgres_only("takes the database away (ALLOW_CONNECTIONS false): a SQLite file has no server")
+
 PASSWORD = "correct horse battery"
 CSRF = {"X-Yimi-CSRF": "1"}
 
@@ -32,25 +32,19 @@ def yimi(*args, env):
 
 
 @pytest.fixture
-async def pg_admin():
+async def pg_admin(scratch_database_url):
+    """A connection that may take the test's database away: (connection, database name)."""
+    admin = await admin_connection()
     try:
-        admin = await asyncpg.connect(f"{PG}/test")
-    except OSError as error:
-        pytest.fail(f"PostgreSQL is not answering on 127.0.0.1:5432 ({error}); .ci/run starts it")
-    name = f"yimi_outage_{uuid.uuid4().hex[:8]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin, name
+        yield admin, database_name(scratch_database_url)
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
 
 @pytest.fixture
-def server(pg_admin, tmp_path):
-    _, name = pg_admin
+def server(pg_admin, scratch_database_url, tmp_path):
     port = free_port()
-    env = {**os.environ, "YIMI_DATABASE_URL": f"{PG}/{name}", "YIMI_LOG_FORMAT": "json"}
+    env = {**os.environ, "YIMI_DATABASE_URL": scratch_database_url, "YIMI_LOG_FORMAT": "json"}
     yimi("migrate", env=env)
     yimi(
         "user",

@@ -5,6 +5,8 @@ import sqlite3
 import subprocess
 import sys
 
+from tests.databases import query
+
 
 def serve(tmp_path, *args, **env):
     result = subprocess.run(
@@ -68,16 +70,15 @@ def test_any_unusable_database_url_is_one_line_naming_the_setting(tmp_path):
     assert notes.read_text().startswith("not a database")
 
 
-def test_data_of_a_newer_yimi_is_refused(tmp_path):
-    path = tmp_path / "yimi.sqlite3"
-    env = {**os.environ, "YIMI_DATABASE_URL": f"sqlite://{path}"}
+def test_data_of_a_newer_yimi_is_refused(scratch_database_url, tmp_path):
+    env = {**os.environ, "YIMI_DATABASE_URL": scratch_database_url}
     migrated = subprocess.run([sys.executable, "-m", "yimi.cli", "migrate"], capture_output=True, env=env, timeout=120)
     assert migrated.returncode == 0, migrated.stderr
-    with sqlite3.connect(path) as conn:  # what a later version's migration would leave
-        conn.execute(
-            "INSERT INTO tortoise_migrations (app, name, applied_at) VALUES ('yimi', '0099_future', '2030-01-01')"
-        )
-    status, lines = serve(tmp_path)
+    query(  # what a later version's migration would leave
+        scratch_database_url,
+        "INSERT INTO tortoise_migrations (app, name, applied_at) VALUES ('yimi', '0099_future', '2030-01-01')",
+    )
+    status, lines = serve(tmp_path, YIMI_DATABASE_URL=scratch_database_url)
     assert status == 1 and len(lines) == 1, lines
     assert "newer version of Yimi (0099_future unknown to this one)" in lines[0]
 

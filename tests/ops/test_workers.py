@@ -16,19 +16,21 @@ import time
 import uuid
 from contextlib import ExitStack
 
-import asyncpg
 import httpx
 import pytest
 
+from tests.databases import postgres_database
 from tests.live.conftest import SubscriptionClient, eventually, redis_url  # noqa: F401 (a fixture)
 from tests.servers import ROOT, LiveServer, yimi_serve
 from yimi.app import SESSION_COOKIE
 from yimi.common.ids import to_global_id
 from yimi.live.broker import RedisBroker
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [
+    pytest.mark.timeout(90),
+    pytest.mark.postgres_only("several workers share PostgreSQL in production; test_sqlite_workers.py has SQLite's"),
+]
 
-PG = os.environ.get("YIMI_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 PASSWORD = "several workers test password"
 POINTS = 100  # each caller's budget: small, so that a partner spends it in a few requests
 MAX_FAILED_SIGN_INS = 3
@@ -56,33 +58,11 @@ class Deployment:
         return server.url.replace("http://", "ws://") + "/graphql"
 
 
-async def _create_database(name: str) -> None:
-    try:
-        admin = await asyncpg.connect(f"{PG}/test")
-    except OSError as error:
-        pytest.fail(f"PostgreSQL is not answering at {PG} ({error}); .ci/run starts it", pytrace=False)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-
-
-async def _drop_database(name: str) -> None:
-    admin = await asyncpg.connect(f"{PG}/test")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 @pytest.fixture(scope="module")
-async def deployment(tmp_path_factory, redis_url):  # noqa: F811
-    name = f"yimi_workers_{uuid.uuid4().hex[:8]}"
-    database_url = f"{PG}/{name}"
+async def deployment(database_backend, tmp_path_factory, redis_url):  # noqa: F811
     dist = tmp_path_factory.mktemp("dist")
     (dist / "index.html").write_text("<!doctype html><title>test</title>", encoding="utf-8")
-    await _create_database(name)
-    try:
+    async with postgres_database("workers") as database_url:
         seeded = await asyncio.to_thread(
             subprocess.run,
             [sys.executable, "-m", "tests.ops.seed", PASSWORD],
@@ -114,8 +94,6 @@ async def deployment(tmp_path_factory, redis_url):  # noqa: F811
                     raise outcome
             a, b = started
             yield Deployment(a, b, redis_url, json.loads(seeded.stdout))
-    finally:
-        await _drop_database(name)
 
 
 def client(server: LiveServer, **headers: str) -> httpx.AsyncClient:

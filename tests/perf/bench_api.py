@@ -44,6 +44,7 @@ from yimi.app import create_app
 from yimi.settings import Settings
 
 DEEP_PAGE = 500
+NOTE = "mutation($input: AddIssueNoteInput!) { addIssueNote(input: $input) { userErrors { message } } }"
 REPORT = (
     """mutation($input: ReportIssueInput!) { reportIssue(input: $input) { issue { id } userErrors { message } } }"""
 )
@@ -176,24 +177,20 @@ async def _measure(api: Api, rows: dict[str, Row], label: str, rounds: int) -> N
 
     first = (await api(w.ENTERPRISES_PAGE))["enterprises"]["nodes"][0]["id"]
     reported = 0
+    refused: list[str] = []  # why reportIssue was refused, once it was: later writes add a note instead
+    open_issue = (await api(w.ISSUES_PAGE, statuses))["issues"]["nodes"][0]["id"]
 
     async def write() -> None:
         nonlocal reported
         reported += 1
-        payload = (
-            await api(
-                REPORT,
-                {
-                    "input": {
-                        "enterpriseId": first,
-                        "category": "POWER",
-                        "title": f"bench write {reported}",
-                        "source": "HOTLINE",
-                    }
-                },
-            )
-        )["reportIssue"]
-        assert payload["issue"], payload
+        if not refused:
+            report = {"enterpriseId": first, "category": "POWER", "title": f"bench {reported}", "source": "HOTLINE"}
+            payload = (await api(REPORT, {"input": report}))["reportIssue"]
+            if payload["issue"]:
+                return
+            refused.append(payload["userErrors"][0]["message"])
+        payload = (await api(NOTE, {"input": {"issueId": open_issue, "note": f"bench {reported}"}}))["addIssueNote"]
+        assert not payload["userErrors"], payload
 
     map_layer = lambda: api.fetch(w.MAP_LAYER, {"filter": {}})  # noqa: E731
     rows["map_cold"].yimi[label] = await p50(map_layer, max(3, rounds // 5), before=write)
@@ -203,6 +200,8 @@ async def _measure(api: Api, rows: dict[str, Row], label: str, rounds: int) -> N
     rows["map_warm"].yimi[label] = await p50(map_layer, rounds)
     points = len((await api(w.MAP_LAYER, {"filter": {}}))["mapLayer"]["features"])
     rows["map_cold"].note[label] = rows["map_warm"].note[label] = f"{points:,} points"
+    if refused:
+        rows["map_cold"].note[label] += f"; the write: a note (reportIssue refused: {refused[0]})"
     rows["map_cold"].base[label] = rows["map_warm"].base[label] = await p50(
         lambda: w.raw(w.MAP_SQL, w.sql_time(now)), max(3, rounds // 5)
     )

@@ -3,6 +3,8 @@
 -- colour, a query for open issues by deadline, and the map layer as one GeoJSON value, as a
 -- PostGraphile user would write them. Same rules as Yimi: open = reported, dispatched, in_progress,
 -- returned, reopened; red once the deadline has passed, orange from orange_at, yellow from yellow_at.
+-- Where Yimi keeps a figure in a column (migration 0011: enterprise.open_issue_count, township.
+-- enterprise_count and open_issue_count), PostGraphile serves that column, as Yimi does; else it counts.
 
 CREATE OR REPLACE FUNCTION issue_is_open(status text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$ SELECT status IN ('reported', 'dispatched', 'in_progress', 'returned', 'reopened') $$;
@@ -20,20 +22,35 @@ $$;
 CREATE OR REPLACE FUNCTION issue_needs_escalation(i issue) RETURNS boolean
 LANGUAGE sql STABLE AS $$ SELECT issue_is_open(i.status) AND i.deadline <= now() AND i.escalated_at IS NULL $$;
 
-CREATE OR REPLACE FUNCTION enterprise_open_issue_count(e enterprise) RETURNS integer
+DO $do$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'enterprise' AND column_name = 'open_issue_count') THEN
+    EXECUTE $fn$CREATE OR REPLACE FUNCTION enterprise_open_issue_count(e enterprise) RETURNS integer
 LANGUAGE sql STABLE AS $$
   SELECT count(*)::integer FROM issue WHERE enterprise_id = e.id
     AND status IN ('reported', 'dispatched', 'in_progress', 'returned', 'reopened')
-$$;
+$$$fn$;
+  END IF;
+END $do$;
 
-CREATE OR REPLACE FUNCTION township_enterprise_count(t township) RETURNS integer
-LANGUAGE sql STABLE AS $$ SELECT count(*)::integer FROM enterprise WHERE township_id = t.id $$;
 
-CREATE OR REPLACE FUNCTION township_open_issue_count(t township) RETURNS integer
+DO $do$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'township' AND column_name = 'enterprise_count') THEN
+    EXECUTE $fn$CREATE OR REPLACE FUNCTION township_enterprise_count(t township) RETURNS integer
+LANGUAGE sql STABLE AS $$ SELECT count(*)::integer FROM enterprise WHERE township_id = t.id $$$fn$;
+  END IF;
+END $do$;
+
+
+DO $do$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'township' AND column_name = 'open_issue_count') THEN
+    EXECUTE $fn$CREATE OR REPLACE FUNCTION township_open_issue_count(t township) RETURNS integer
 LANGUAGE sql STABLE AS $$
   SELECT count(*)::integer FROM issue JOIN enterprise e ON e.id = issue.enterprise_id
   WHERE e.township_id = t.id AND issue.status IN ('reported', 'dispatched', 'in_progress', 'returned', 'reopened')
-$$;
+$$$fn$;
+  END IF;
+END $do$;
+
 
 CREATE OR REPLACE FUNCTION township_overdue_issue_count(t township) RETURNS integer
 LANGUAGE sql STABLE AS $$

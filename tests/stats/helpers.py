@@ -12,7 +12,7 @@ from yimi.stats.models import StatisticsRelease
 from yimi.stats.releases import publish
 
 C = "{ value withheld low high reason }"
-ROW = f"key label reported {C} open {C} resolved {C} overdue {C} onTimeRate satisfactionRate"
+ROW = f"key label labelZh labelEn reported {C} open {C} resolved {C} overdue {C} onTimeRate satisfactionRate"
 FULL = f"""query($year: Int) {{ statistics(year: $year) {{
   year threshold releasedAt nextReleaseAt total {{ {ROW} }} byTownship {{ {ROW} }} byCategory {{ {ROW} }} byMonth {{ {ROW} }}
   medianWorkingDaysToResolve enterprisesServed {C} visits {C}

@@ -37,9 +37,13 @@ async def test_csv_parses_and_matches(client, anon):
         for m in measures:
             assert row[m] == _cell(want[m]), (table, want["key"], m)
         assert row["withheld"].split() == [m for m in measures if want[m]["withheld"]]
+        assert (row["labelZh"], row["labelEn"]) == (want["labelZh"], want["labelEn"])
         for rate in ("onTimeRate", "satisfactionRate"):
             assert row[rate] == ("" if want[rate] is None else f"{want[rate]:.2f}")
     assert any(row["withheld"] for row in rows)
+    power = next(r for r in rows if r["table"] == "category" and r["label"] == "POWER")
+    assert (power["labelZh"], power["labelEn"]) == ("用电", "Power")  # the enum stays in label
+    assert next(r for r in rows if r["key"] == "2024-03")["labelEn"] == "March"
 
 
 async def test_etag_changes_with_a_release_and_answers_304(client, gql, settings):

@@ -160,7 +160,7 @@ async def test_bad_team_ids_are_user_errors(sign_in, team_id, code):
     assert await TeamCoverage.all().count() == before
 
 
-async def test_a_failure_midway_leaves_the_coverage_as_it_was(monkeypatch):
+async def test_a_failure_midway_leaves_the_coverage_as_it_was(demo, monkeypatch):
     dispatcher = next(s for s in await Staff.filter(is_active=True).order_by("id") if "dispatcher" in s.roles)
     team, gain, _, lose, _ = await pick_team()
     original = await covered_codes(team.id)

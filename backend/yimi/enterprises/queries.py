@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import json
 
+import orjson
 import strawberry
+from starlette.websockets import WebSocket
 from strawberry.scalars import JSON
 
 from yimi.common.enums import OrderDirection
@@ -40,5 +42,9 @@ class EnterpriseQuery:
     async def map_layer(self, info: Info, filter: EnterpriseFilter | None = None) -> JSON:
         criteria = filter.to_criteria() if filter else EnterpriseCriteria()
         context = info.context
-        layer = await map_cache_of(context).get(criteria, context.access, context.now, None)
-        return JSON(json.loads(layer.json))
+        layer = await map_cache_of(context).get(criteria, context.access, context.now, context.data_version)
+        if isinstance(context.request, WebSocket):
+            # Strawberry's encoder writes WebSocket messages, and it cannot embed JSON text.
+            return JSON(json.loads(layer.json))
+        # Embedded as it is by the HTTP encoder (orjson, yimi.graphql.encoding): no second encoding.
+        return JSON(orjson.Fragment(layer.json))

@@ -30,6 +30,8 @@ def _row_json(row: StatisticsRow) -> dict[str, Any]:
     return {
         "key": row.key,
         "label": row.label,
+        "labelZh": row.label_zh,
+        "labelEn": row.label_en,
         **{name: _count_json(getattr(row, name)) for name in COUNT_FIELDS},
         "onTimeRate": row.on_time_rate,
         "satisfactionRate": row.satisfaction_rate,
@@ -67,6 +69,8 @@ def _row(data: dict[str, Any]) -> StatisticsRow:
     return StatisticsRow(
         key=data["key"],
         label=data["label"],
+        label_zh=data.get("labelZh", data["label"]),  # releases made before the labels were added
+        label_en=data.get("labelEn", data["label"]),
         **{name: _count(data[name]) for name in COUNT_FIELDS},
         on_time_rate=data["onTimeRate"],
         satisfaction_rate=data["satisfactionRate"],
@@ -101,11 +105,12 @@ def _rate(value: float | None) -> str:
 
 
 def to_csv(answer: IssueStatistics) -> bytes:
-    """One table: a ``table`` column (total, township, category, month), the figures, and ``withheld``
-    naming the counts given as a range; UTF-8 with a byte order mark, so that Excel reads the Chinese."""
+    """One table: a ``table`` column (total, township, category, month), the figures, ``withheld`` naming
+    the counts given as a range, and the labels in Chinese and English; UTF-8 with a byte order mark, so that
+    Excel reads the Chinese."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*CSV_COLUMNS, "withheld"])
+    writer.writerow([*CSV_COLUMNS, "withheld", "labelZh", "labelEn"])
     for table, name in CSV_TABLES:
         value = getattr(answer, name)
         for row in value if isinstance(value, list) else [value]:
@@ -119,6 +124,8 @@ def to_csv(answer: IssueStatistics) -> bytes:
                     _rate(row.on_time_rate),
                     _rate(row.satisfaction_rate),
                     " ".join(f for f, c in zip(COUNT_FIELDS, counts, strict=True) if c.withheld),
+                    row.label_zh,
+                    row.label_en,
                 ]
             )
     return ("\ufeff" + out.getvalue()).encode()

@@ -85,6 +85,32 @@ RATE_MIN = 10
 MEASURES = ("reported", "open", "resolved", "overdue")
 CONTENT = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value]
 MONTH_LABELS = [f"{m}月" for m in range(1, 13)]
+MONTH_LABELS_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+CATEGORY_LABELS = {
+    IssueCategory.FINANCING: ("融资", "Financing"),
+    IssueCategory.LABOUR: ("用工", "Labour"),
+    IssueCategory.LAND: ("用地", "Land"),
+    IssueCategory.POWER: ("用电", "Power"),
+    IssueCategory.PERMITS: ("审批", "Permits"),
+    IssueCategory.LOGISTICS: ("物流", "Logistics"),
+    IssueCategory.SALES: ("销售", "Sales"),
+    IssueCategory.TALENT: ("人才", "Talent"),
+    IssueCategory.ENVIRONMENT: ("环保", "Environment"),
+    IssueCategory.POLICY: ("政策", "Policy"),
+}
 
 
 @dataclass
@@ -149,6 +175,9 @@ class Row:
     key: str
     label: str
     cell: Cell
+    # Human labels (a category's ``label`` is its enum name); empty: the same as ``label``.
+    label_zh: str = ""
+    label_en: str = ""
 
 
 @dataclass
@@ -607,8 +636,11 @@ async def statistics(
         per_month[reported_at.astimezone(zone).month - 1].add(cell)
 
     by_township = [Row(t.code, t.name, per_township[t.id]) for t in township_rows]
-    by_category = [Row(c.value, c.name, per_category[c.value]) for c in categories]
-    by_month = [Row(f"{year}-{m:02d}", MONTH_LABELS[m - 1], per_month[m - 1]) for m in range(1, 13)]
+    by_category = [Row(c.value, c.name, per_category[c.value], *CATEGORY_LABELS[c]) for c in categories]
+    by_month = [
+        Row(f"{year}-{m:02d}", MONTH_LABELS[m - 1], per_month[m - 1], MONTH_LABELS[m - 1], MONTH_LABELS_EN[m - 1])
+        for m in range(1, 13)
+    ]
     for m, row in enumerate(by_month, start=1):
         begins = datetime(year, m, 1, tzinfo=zone)
         if begins > now:

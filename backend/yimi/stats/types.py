@@ -54,6 +54,10 @@ def _figure(figure: service.Figure) -> PublicCount:
 class StatisticsRow:
     key: str = strawberry.field(description="Township code, category name, month (YYYY-MM), or ALL for the total.")
     label: str = strawberry.field(description="Township name, category name, month (1月..12月), or the county's name.")
+    label_zh: str = strawberry.field(description="The label in Chinese: 用电 for POWER, 1月, a township's name.")
+    label_en: str = strawberry.field(
+        description="The label in English: Power for POWER, January; a township's or the county's name as it is."
+    )
     reported: PublicCount = strawberry.field(description="Issues reported.")
     open: PublicCount = strawberry.field(description="Issues not yet resolved or closed.")
     resolved: PublicCount = strawberry.field(description="Issues resolved or closed.")
@@ -74,6 +78,8 @@ class StatisticsRow:
         return cls(
             key=row.key,
             label=row.label,
+            label_zh=row.label_zh or row.label,
+            label_en=row.label_en or row.label,
             reported=_count(cell, "reported"),
             open=_count(cell, "open"),
             resolved=_count(cell, "resolved"),

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from tortoise.expressions import F, Q, Subquery
+from tortoise.expressions import F, Q, RawSQL, Subquery
 from tortoise.functions import Coalesce, Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -239,9 +239,11 @@ async def team_figures(
     if since is not None:
         leads = leads.filter(issue__reported_at__gte=since)
     # Wrapped in COALESCE, the timestamps come back as the driver gives them (ISO text on SQLite)
-    # and skip Tortoise's per-value conversion, which cost four times the query itself.
+    # and skip Tortoise's per-value conversion, which cost four times the query itself. The second
+    # argument is a NULL literal: a bound text value would make PostgreSQL refuse the query.
+    null = RawSQL("NULL")
     lead_rows = await leads.annotate(
-        at=Coalesce("dispatched_at", "dispatched_at"), until=Coalesce("issue__resolved_at", "issue__resolved_at")
+        at=Coalesce("dispatched_at", null), until=Coalesce("issue__resolved_at", null)
     ).values_list("id", "issue_id", "team_id", "issue__lead_team_id", "at", "until")
     latest: dict[int, tuple[datetime, int]] = {}
     spans: dict[int, tuple[int, datetime, datetime]] = {}

@@ -234,6 +234,8 @@ export class App {
       if (!was.townships.length && next.ui.township) this.panel.render();
     } else if (d.summary !== was.summary || d.coverage !== was.coverage) {
       this.restyleTownships(next);
+      // The township panel's figures follow the filters as the map's labels do.
+      if (next.ui.township && !next.ui.enterprise) this.panel.render();
     }
     if (d.coverage !== was.coverage && next.ui.view === 'coverage') this.renderCoverage();
     if (d.points !== was.points) {

@@ -21,9 +21,15 @@ export function warningBadge(color: string | null): HTMLElement {
   return b;
 }
 
-export function townshipPanel(tw: Township, cov: CoverageRow | undefined): HTMLElement[] {
+/**
+ * ``issues`` are the township's open and overdue issues under the active filters (the summary's
+ * byTownship, as the map's labels show them); null until the summary has loaded.
+ */
+export function townshipPanel(tw: Township, cov: CoverageRow | undefined, issues: { open: number; overdue: number } | null): HTMLElement[] {
   const out: HTMLElement[] = [];
   out.push(el('p', { class: 'subtitle' }, `${enumLabel(tw.kind)} · ${tw.code}`));
+  const open = issues ? issues.open : tw.openIssueCount;
+  const overdue = issues ? issues.overdue : tw.overdueIssueCount;
   const stats = el('div', { class: 'stat-grid' });
   const stat = (label: string, value: number, cls = ''): HTMLElement =>
     el(
@@ -32,11 +38,7 @@ export function townshipPanel(tw: Township, cov: CoverageRow | undefined): HTMLE
       el('span', { class: 'stat-value' }, formatNumber(value)),
       el('span', { class: 'stat-label' }, label),
     );
-  stats.append(
-    stat(t('m_enterprises'), tw.enterpriseCount),
-    stat(t('m_open'), tw.openIssueCount),
-    stat(t('m_overdue'), tw.overdueIssueCount, tw.overdueIssueCount ? 'warn' : ''),
-  );
+  stats.append(stat(t('m_enterprises'), tw.enterpriseCount), stat(t('m_open'), open), stat(t('m_overdue'), overdue, overdue ? 'warn' : ''));
   out.push(el('section', { 'aria-label': t('figures') }, stats));
 
   const teams = el('section', { class: 'panel-section' }, el('h3', {}, `${t('coveringTeams')}（${tw.coveringTeams.length}）`));

@@ -3,6 +3,7 @@ import { request } from '../api/client';
 import { ENTERPRISE_DETAIL } from '../api/enterprises';
 import type { TeamRef } from '../api/teams';
 import { formatNumber, t } from '../i18n';
+import { townshipFigures } from '../map/shading';
 import { enterpriseProfile, issueCard, townshipPanel } from '../pages/panels';
 import { actionsFor, renderActions, renderForm, reportSpec, visitSpec } from '../pages/workflow';
 import type { Store } from '../state/store';
@@ -63,6 +64,7 @@ export class Panel {
         ...townshipPanel(
           tw,
           this.store.data.coverage.find((c) => c.township.code === tw.code),
+          this.store.data.summary ? (townshipFigures(this.store.snapshot).get(tw.code) ?? { open: 0, overdue: 0 }) : null,
         ),
       );
       focus();
