@@ -100,6 +100,7 @@ class ChunkRows:
     visits: list[tuple] = field(default_factory=list)
     issues: list[tuple] = field(default_factory=list)
     years: list[int] = field(default_factory=list)  # the year each issue was reported (local time)
+    counties: list[str] = field(default_factory=list)  # the county code of each issue's enterprise
     orders: list[tuple] = field(default_factory=list)
     events: list[tuple] = field(default_factory=list)
 
@@ -281,6 +282,7 @@ class ProvinceIssueFactory(IssueFactory):
             yellow_at, orange_at = thresholds(reported_at, deadline, *warn)
             status = issue.status._value_
             out.years.append(self.clock.date_of(issue.reported).year)
+            out.counties.append(self.townships[issue.enterprise["township_id"]]["county_code"])
             out.issues.append(
                 (
                     issue_id,
@@ -338,12 +340,16 @@ class ProvinceIssueFactory(IssueFactory):
 
 
 class IssueNumbers:
-    """Numbers issues ``<prefix>-<year>-<sequence in the year>`` and moves chunk-local visit ids,
-    chunk after chunk, in the order the chunks are written."""
+    """Numbers issues ``<county code>-<year>-<sequence in the county and year>`` (410223-2026-00042)
+    and moves chunk-local visit ids, chunk after chunk, in the order the chunks are written.
 
-    def __init__(self, prefix: str, first_visit_id: int = 1):
-        self.prefix = prefix
-        self.per_year: dict[int, int] = defaultdict(int)
+    Each county numbers its own issues: a province reports some 150,000 a year, more than the five
+    digits of the app's ``<prefix>-<year>-<sequence>`` numbers hold, and numbers of another form
+    stay out of the range the app allocates from, so ``reportIssue`` goes on numbering from 00001.
+    """
+
+    def __init__(self, first_visit_id: int = 1):
+        self.per_county_year: dict[tuple[str, int], int] = defaultdict(int)
         self.next_visit = first_visit_id
 
     def apply(self, rows: ChunkRows) -> tuple[list[tuple], list[tuple]]:
@@ -352,13 +358,13 @@ class IssueNumbers:
         visits = [(base + v[0], *v[1:]) for v in rows.visits]
         self.next_visit += len(visits)
         issues = []
-        for row, year in zip(rows.issues, rows.years, strict=True):
-            self.per_year[year] += 1
+        for row, year, county in zip(rows.issues, rows.years, rows.counties, strict=True):
+            self.per_county_year[county, year] += 1
             visit = row[ISSUE_VISIT]
             issues.append(
                 (
                     row[0],
-                    f"{self.prefix}-{year}-{self.per_year[year]:05d}",
+                    f"{county}-{year}-{self.per_county_year[county, year]:05d}",
                     *row[2:ISSUE_VISIT],
                     None if visit is None else base + visit,
                     *row[ISSUE_VISIT + 1 :],

@@ -256,7 +256,7 @@ async def _write_issues(
         bulk.Table.of(IssueEvent, EVENT_COLUMNS),
     )
     visits_table, issues_table, orders_table, events_table = tables
-    numbers = IssueNumbers(factory.config.number_prefix)
+    numbers = IssueNumbers()
     advance = stage("Issues with orders and events", sum(c.size for c in chunks))
     async with aclosing(_chunks(factory, chunks, workers)) as stream:
         async for rows in stream:
