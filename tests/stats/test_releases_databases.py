@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -64,13 +64,25 @@ async def steps(database_url: str) -> dict:
         too_few = await releases.publish(datetime.now(UTC), settings)
         await add(settings.public_min_count)
         before = await data_version.current()
-        # One scheduled slot released twice at once (as two server processes would): one set stands.
-        slot = datetime.now(UTC).replace(microsecond=0)
+        # One scheduled slot released twice at once (as two server processes would): one set stands. The
+        # schedule's own slot: a forced release (the demo's) takes its second as its slot.
+        slot = releases.last_slot(datetime.now(UTC), settings)
         both = await asyncio.gather(
             releases.publish(datetime.now(UTC), settings, slot), releases.publish(datetime.now(UTC), settings, slot)
         )
         after = await data_version.current()
         newest = json.loads((await releases.latest())[this_year].json)
+        rows = await StatisticsRelease.all().count()
+
+        # Two forced releases within one second (an operator's, a test's): both are made, the second cut off later.
+        await add(settings.public_min_count)
+        forced = await releases.publish(datetime.now(UTC), settings)
+        await add(settings.public_min_count)
+        first = await StatisticsRelease.filter(year=this_year).order_by("-id").first()
+        assert first is not None
+        same_second = await releases.publish(first.released_at + timedelta(milliseconds=500), settings)
+        second = await StatisticsRelease.filter(year=this_year).order_by("-id").first()
+        assert second is not None
         return {
             "initial": initial,
             "finals": finals,
@@ -80,7 +92,10 @@ async def steps(database_url: str) -> dict:
             "both": sorted(both),
             "versionMoved": after > before,
             "newTotal": newest["total"]["reported"]["value"],
-            "rows": await StatisticsRelease.all().count(),
+            "rows": rows,
+            "forced": forced,
+            "sameSecond": same_second,
+            "laterCutOff": second.released_at > first.released_at,
         }
     finally:
         await db.close_db()
@@ -121,6 +136,7 @@ async def test_releases_behave_alike_on_sqlite_and_postgresql(pg_url, tmp_path):
     assert sqlite["versionMoved"]
     assert sqlite["newTotal"] == sqlite["initialTotal"] + 1 + 5
     assert sqlite["rows"] == len(sqlite["initial"]) + 1
+    assert sqlite["forced"] == sqlite["sameSecond"] == [this_year] and sqlite["laterCutOff"]
     assert postgres == sqlite
 
 

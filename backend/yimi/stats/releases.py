@@ -7,8 +7,9 @@ between releases.
 
 * Schedule: monthly, on ``YIMI_STATS_RELEASE_DAY`` (default 1) at midnight county time. The first
   reader after that instant makes the release (one process does: a release is unique per year and
-  instant); its cut-off is the moment it is computed. ``yimi stats publish`` forces one (operators,
-  the demo, tests).
+  instant); its cut-off is the moment it is computed, in whole seconds, each after the previous
+  release's (a release within the same second waits for the next). ``yimi stats publish`` forces one
+  (operators, the demo, tests); a forced release's slot is its cut-off.
 * A release covers every year with at least the threshold of issues reported that is not final. The
   first release made after a year has ended is its final one: the year stays as it is from then on.
 * Each release of a year is audited together with the previous release of that year (see
@@ -23,7 +24,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -130,11 +131,24 @@ def _body(data: service.Statistics, released_at: datetime, next_release: datetim
     return json.dumps(to_json(answer), ensure_ascii=False, separators=(",", ":")).encode()
 
 
+async def _after_latest(now: datetime) -> datetime:
+    """``now``, or, when a release was made within the same second, the next second once it has come.
+
+    Cut-offs are whole seconds: a second release within one second would carry the first one's date with newer
+    figures and, forced, take its slot too (refused as made already by another process: never made)."""
+    latest = await StatisticsRelease.all().order_by("-released_at").first()
+    if latest is None or latest.released_at != now:
+        return now
+    later = now + timedelta(seconds=1)
+    await asyncio.sleep(max(0.0, (later - datetime.now(UTC)).total_seconds()))
+    return later
+
+
 async def publish(now: datetime, settings: Settings, slot: datetime | None = None) -> list[int]:
     """Makes the releases of ``slot`` (``now`` when forced), cut off at ``now``; returns the years released.
 
     Another process making the same slot's releases first is not an error: its releases stand."""
-    now = now.replace(microsecond=0)
+    now = await _after_latest(now.replace(microsecond=0))
     slot = now if slot is None else slot
     threshold, timezone = settings.public_min_count, settings.timezone
     rows: list[StatisticsRelease] = []
