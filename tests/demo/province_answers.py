@@ -218,9 +218,9 @@ async def main(workers: int) -> None:
     made = {}
     generate = province_loader.generate_province_base
 
-    def remembered(today, config, stage):
+    def remembered(config, stage):
         if "base" not in made:
-            made["base"] = generate(today, config, stage)
+            made["base"] = generate(config, stage)
         return made["base"]
 
     province_loader.generate_province_base = remembered  # type: ignore[assignment]
