@@ -27,7 +27,8 @@ from yimi.accounts.service import set_password
 from yimi.app import create_app
 from yimi.common.errors import ServiceError
 from yimi.demo import province_issues, province_loader
-from yimi.demo.province_loader import TABLES, load_province, province_config
+from yimi.demo.loader import TABLES
+from yimi.demo.province_loader import load_province, province_config
 from yimi.settings import Settings
 
 TODAY = date(2026, 11, 25)

@@ -112,6 +112,15 @@ def _wait(url: str, process: subprocess.Popen, log: Path, ready, seconds: float 
         time.sleep(0.2)
 
 
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 @contextmanager
 def yimi_server(database_url: str, workers: int, tmp: Path) -> Iterator[Server]:
     port = free_port()
@@ -156,12 +165,7 @@ def yimi_server(database_url: str, workers: int, tmp: Path) -> Iterator[Server]:
         server.headers = {"cookie": cookie, "x-yimi-csrf": "1"}
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        _stop(process)
 
 
 @contextmanager
@@ -180,12 +184,7 @@ def postgraphile_server(database_url: str, tmp: Path) -> Iterator[Server]:
         _wait(server.url, process, log, lambda url: httpx.post(url, json={"query": "{__typename}"}).status_code == 200)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        _stop(process)
 
 
 async def prepare(database_url: str) -> list[int]:
