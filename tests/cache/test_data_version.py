@@ -13,7 +13,7 @@ from yimi.townships.models import Township
 
 # Tables the API never reads, and the bookkeeping of the database itself.
 # open_issue is written only by the triggers of issue and enterprise writes, which bump the version.
-NOT_READ = {"partner_call", "data_version", "stats_data_version", "tortoise_migrations", "open_issue"}
+NOT_READ = {"partner_call", "data_version", "tortoise_migrations", "open_issue"}
 
 
 async def _tables_and_triggers() -> tuple[set[str], dict[str, set[str]]]:

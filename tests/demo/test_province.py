@@ -12,16 +12,14 @@ import csv
 import json
 import os
 import sys
-import uuid
 from datetime import date
 from pathlib import Path
 
-import asyncpg
 import pytest
 
+from tests.databases import postgres_database
 from yimi.demo.generator import DATA_DIR
 
-PG = "postgres://postgres@127.0.0.1:5432"
 ROOT = Path(__file__).resolve().parents[2]
 OPEN = ("reported", "dispatched", "in_progress", "returned", "reopened")
 
@@ -51,19 +49,10 @@ async def _answers(database_url: str, workers: int) -> dict:
 @pytest.fixture(scope="module")
 async def answers(tmp_path_factory):
     """{"sqlite": ..., "postgres": ...}: both loads run side by side."""
-    name = f"yimi_province_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = await asyncpg.connect(f"{PG}/test")
-    except OSError as error:
-        pytest.fail(f"PostgreSQL is not answering on 127.0.0.1:5432 ({error}); .ci/run starts it")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
+    async with postgres_database("province") as pg_url:
         path = tmp_path_factory.mktemp("province") / "province.sqlite3"
-        on_sqlite, on_postgres = await asyncio.gather(_answers(f"sqlite://{path}", 0), _answers(f"{PG}/{name}", 2))
+        on_sqlite, on_postgres = await asyncio.gather(_answers(f"sqlite://{path}", 0), _answers(pg_url, 2))
         yield {"sqlite": on_sqlite, "postgres": on_postgres}
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 BACKENDS = ("sqlite", "postgres")

@@ -36,6 +36,7 @@ import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.issues.workflow_helpers import SIGN_IN
 from tests.perf import mix
 from tests.perf.benchdata import PASSWORD, SCALES, dispatcher, working_copy
 from tests.servers import free_port
@@ -112,6 +113,15 @@ def _wait(url: str, process: subprocess.Popen, log: Path, ready, seconds: float 
         time.sleep(0.2)
 
 
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 @contextmanager
 def yimi_server(database_url: str, workers: int, tmp: Path) -> Iterator[Server]:
     port = free_port()
@@ -146,7 +156,7 @@ def yimi_server(database_url: str, workers: int, tmp: Path) -> Iterator[Server]:
         signed_in = httpx.post(
             server.url,
             json={
-                "query": "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }",
+                "query": SIGN_IN,
                 "variables": {"u": dispatcher(database_url), "p": PASSWORD},
             },
             headers={"X-Yimi-CSRF": "1"},
@@ -156,12 +166,7 @@ def yimi_server(database_url: str, workers: int, tmp: Path) -> Iterator[Server]:
         server.headers = {"cookie": cookie, "x-yimi-csrf": "1"}
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        _stop(process)
 
 
 @contextmanager
@@ -180,12 +185,7 @@ def postgraphile_server(database_url: str, tmp: Path) -> Iterator[Server]:
         _wait(server.url, process, log, lambda url: httpx.post(url, json={"query": "{__typename}"}).status_code == 200)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        _stop(process)
 
 
 async def prepare(database_url: str) -> list[int]:

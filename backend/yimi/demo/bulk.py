@@ -4,9 +4,9 @@
 given or have a constant default, so that a column added to a model later fails here loudly rather
 than being left empty), then ``await insert(conn, table, rows)`` writes tuples in that order.
 
-On SQLite, the data-version triggers (migrations 0008 and 0010: one UPDATE per inserted row) are set
-aside while loading and put back, followed by a single bump of each version, in the same transaction:
-the versions move exactly as they would have, only once rather than a million times.
+On SQLite, the data-version triggers (migration 0010: one UPDATE per inserted row) are set aside while
+loading and put back, followed by a single bump of the version, in the same transaction: the version
+moves exactly as it would have, only once rather than a million times.
 
 The secondary (non-unique) indexes of the big tables are set aside too and rebuilt once the rows are
 in, in the same transaction: building an index from sorted rows is several times faster than keeping
@@ -30,7 +30,7 @@ from tortoise.fields import JSONField
 from tortoise.models import Model
 
 # The version rows the SQLite triggers bump (table name -> trigger name prefix).
-VERSION_TRIGGERS = {"data_version": "data_version_", "stats_data_version": "stats_bump_"}
+VERSION_TRIGGERS = {"data_version": "data_version_"}
 
 
 @dataclass(frozen=True)

@@ -818,7 +818,15 @@ class IssueFactory:
         """Teams covering the township and handling the category (empty when uncovered)."""
         return [t for t in self.covering[township_id] if category.value in self.teams[t]["specialities"]]
 
-    def pick_lead(self, township_id: int, category: IssueCategory, exclude: set[int]) -> int:
+    def nearby_teams_for(self, township_id: int, category: IssueCategory) -> list[int]:
+        """Teams beyond the township's handling the category, co-handlers when its own are too few:
+        the county's."""
+        return [t for t in self.teams if category.value in self.teams[t]["specialities"]]
+
+    def lead_candidates(
+        self, township_id: int, category: IssueCategory, exclude: set[int]
+    ) -> tuple[list[int], list[float]]:
+        """The teams a lead is drawn from, and their weights."""
         candidates = [t for t in self.teams_for(township_id, category) if t not in exclude]
         if not candidates:
             # Nobody covers this township for this category: the centre sends it county-wide.
@@ -829,6 +837,10 @@ class IssueFactory:
             2.0 if self.teams[t]["kind"] == TeamKind.SPECIALISED else 1.5 if self.teams[t]["parent_id"] else 0.5
             for t in candidates
         ]
+        return candidates, weights
+
+    def pick_lead(self, township_id: int, category: IssueCategory, exclude: set[int]) -> int:
+        candidates, weights = self.lead_candidates(township_id, category, exclude)
         return self.rng.choices(candidates, weights=weights)[0]
 
     def pick_wrong_lead(self, township_id: int, category: IssueCategory, exclude: set[int]) -> int:
@@ -848,9 +860,7 @@ class IssueFactory:
         candidates = [t for t in self.teams_for(township_id, category) if t not in exclude]
         if len(candidates) < k:
             candidates += [
-                t
-                for t in self.teams
-                if t not in exclude and t not in candidates and category.value in self.teams[t]["specialities"]
+                t for t in self.nearby_teams_for(township_id, category) if t not in exclude and t not in candidates
             ]
         if len(candidates) < k:
             candidates += [t for t in self.covering[township_id] if t not in exclude and t not in candidates]

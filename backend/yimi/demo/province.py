@@ -123,8 +123,6 @@ class County:
 class ProvinceBase:
     """Everything but the issues: townships, accounts, teams, enterprises."""
 
-    as_of: datetime
-    counties: list[County]
     townships: list[Row] = field(default_factory=list)
     cells: list[MultiPolygon] = field(default_factory=list)
     departments: list[Row] = field(default_factory=list)
@@ -265,14 +263,12 @@ def _team_specs(city: str, counties: Sequence[County], n_specialised: int) -> li
 
 def generate_province_teams(
     config: ProvinceConfig, counties: Sequence[County], base: ProvinceBase, team_members: Sequence[Row]
-) -> tuple[Teams, dict[str, list[Row]]]:
-    """The teams of every city, and the team members each city's teams draw on."""
+) -> Teams:
+    """The teams of every city, each city's drawing on a share of the team members."""
     cities: dict[str, list[County]] = defaultdict(list)
     for c in counties:
         cities[c.city_code].append(c)
     city_codes = sorted(cities)
-    if config.n_teams < len(counties):
-        raise ValueError(f"teams: at least {len(counties)} (one joint team per county), not {config.n_teams}")
     township_counts = [sum(len(c.rows) for c in cities[code]) for code in city_codes]
     specialised = _allocate(config.n_teams - len(counties), township_counts)
     sizes = [len(cities[code]) + k for code, k in zip(city_codes, specialised, strict=True)]
@@ -281,12 +277,10 @@ def generate_province_teams(
     config.rng("team members").shuffle(pool)
     township_by_code = {t["code"]: t for t in base.townships}
     teams = Teams([], [], [], {})
-    members_of_city: dict[str, list[Row]] = {}
     start = 0
     for code, n_specialised, n_members in zip(city_codes, specialised, member_counts, strict=True):
         city_staff = sorted(pool[start : start + n_members], key=lambda s: s["id"])
         start += n_members
-        members_of_city[code] = city_staff
         townships = [township_by_code[r["code"]] for c in cities[code] for r in c.rows]
         specs = _team_specs(cities[code][0].city, cities[code], n_specialised)
         made = generate_teams(
@@ -305,7 +299,7 @@ def generate_province_teams(
         m["id"] = i
     for i, row in enumerate(teams.coverage, start=1):
         row["id"] = i
-    return teams, members_of_city
+    return teams
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,9 +362,9 @@ def generate_province_enterprises(
 
 
 def generate_province_base(
-    today, config: ProvinceConfig | None = None, on_stage: Callable[[str, int], Callable[[int], None]] | None = None
+    config: ProvinceConfig | None = None, on_stage: Callable[[str, int], Callable[[int], None]] | None = None
 ) -> ProvinceBase:
-    """Townships, departments, staff, teams and enterprises of the province as of ``today``.
+    """Townships, departments, staff, teams and enterprises of the province (the same whatever the day).
 
     ``on_stage(name, total)`` is called before each stage and returns ``advance(n)``.
     """
@@ -381,11 +375,7 @@ def generate_province_base(
     counties = read_counties(config)
     if config.n_teams < len(counties):
         raise ValueError(f"too few teams: {config.n_teams} (at least {len(counties)}, one joint team per county)")
-    base = ProvinceBase(
-        as_of=datetime.combine(today, time(0, 0), tzinfo=zone),
-        counties=counties,
-        city_of_county={c.code: c.city_code for c in counties},
-    )
+    base = ProvinceBase(city_of_county={c.code: c.city_code for c in counties})
     carve_missing_outlines(counties, config)
 
     advance = stage("Generating townships", sum(len(c.rows) for c in counties))
@@ -407,7 +397,7 @@ def generate_province_base(
         n_viewers=config.n_viewers,
         created_at=created,
     )
-    base.teams, _ = generate_province_teams(config, counties, base, staff_with_role(base.staff, Role.TEAM_MEMBER))
+    base.teams = generate_province_teams(config, counties, base, staff_with_role(base.staff, Role.TEAM_MEMBER))
     advance(config.n_staff + config.n_teams)
 
     advance = stage("Generating enterprises", config.n_enterprises)

@@ -36,7 +36,6 @@ from yimi.demo.province import ProvinceBase, ProvinceConfig, _allocate
 from yimi.demo.templates import IssueTemplate
 from yimi.issues.models import OPEN_STATUSES, IssueCategory
 from yimi.issues.warning import thresholds
-from yimi.teams.models import TeamKind
 
 VISIT_COLUMNS = ("id", "enterprise_id", "team_id", "commissioner_id", "visited_on", "notes")
 ISSUE_COLUMNS = (
@@ -130,7 +129,7 @@ class ProvinceIssueFactory(IssueFactory):
         for c in base.teams.coverage:
             city_teams[city_of_township[c["township_id"]]].add(c["team_id"])
         self.city_teams = {city: sorted(teams) for city, teams in city_teams.items()}
-        self.city_teams_for: dict[tuple[str, IssueCategory], list[int]] = {}
+        self._city_teams_for: dict[tuple[str, str], list[int]] = {}
         self.county_short = {t["county_code"]: t["county_name"].removesuffix("县") for t in base.townships}
         self._teams_for: dict[tuple[int, str], list[int]] = {}
         self._leads: dict[tuple[int, str, frozenset[int]], tuple[list[int], list[float]]] = {}
@@ -164,20 +163,12 @@ class ProvinceIssueFactory(IssueFactory):
         return teams
 
     def pick_lead(self, township_id: int, category: IssueCategory, exclude: set[int]) -> int:
-        """As the county's (the same candidates and weights), remembered per township, category
-        and exclusion."""
+        """As the county's, with the candidates and weights remembered per township, category and
+        exclusion."""
         key = (township_id, category._value_, frozenset(exclude))
         entry = self._leads.get(key)
         if entry is None:
-            candidates = [t for t in self.teams_for(township_id, category) if t not in exclude]
-            if not candidates:
-                candidates = [t for t in self.teams if category in self.teams[t]["specialities"] and t not in exclude]
-            if not candidates:
-                candidates = [t for t in self.teams if t not in exclude] or list(self.teams)
-            weights = [
-                2.0 if self.teams[t]["kind"] == TeamKind.SPECIALISED else 1.5 if self.teams[t]["parent_id"] else 0.5
-                for t in candidates
-            ]
+            candidates, weights = self.lead_candidates(township_id, category, exclude)
             entry = self._leads[key] = (candidates, list(itertools.accumulate(weights)))
         return self.rng.choices(entry[0], cum_weights=entry[1])[0]
 
@@ -187,24 +178,15 @@ class ProvinceIssueFactory(IssueFactory):
             return super()._weighted(weights)
         return self.rng.choices(cached[0], cum_weights=cached[1])[0]
 
-    def pick_co_handlers(self, township_id: int, category: IssueCategory, lead: int, exclude: set[int]) -> list[int]:
-        """As the county's, with the fallbacks drawn from the teams of the township's city."""
-        k = self.rng.choices((0, 1, 2), weights=(55, 30, 15))[0]
-        if not k:
-            return []
-        exclude = exclude | {lead}
-        candidates = [t for t in self.teams_for(township_id, category) if t not in exclude]
-        city = self.city_of_township[township_id]
-        if len(candidates) < k:
-            key = (city, category)
-            if key not in self.city_teams_for:
-                self.city_teams_for[key] = [
-                    t for t in self.city_teams[city] if category.value in self.teams[t]["specialities"]
-                ]
-            candidates += [t for t in self.city_teams_for[key] if t not in exclude and t not in candidates]
-        if len(candidates) < k:
-            candidates += [t for t in self.covering[township_id] if t not in exclude and t not in candidates]
-        return self.rng.sample(candidates, min(k, len(candidates)))
+    def nearby_teams_for(self, township_id: int, category: IssueCategory) -> list[int]:
+        """The teams of the township's city handling the category (not the whole province's)."""
+        key = (self.city_of_township[township_id], category._value_)
+        teams = self._city_teams_for.get(key)
+        if teams is None:
+            teams = self._city_teams_for[key] = [
+                t for t in self.city_teams[key[0]] if category.value in self.teams[t]["specialities"]
+            ]
+        return teams
 
     def fill(self, text: str, enterprise: Row, team_id: int | None = None, numbers: dict | None = None) -> str:
         values = dict(numbers or {})

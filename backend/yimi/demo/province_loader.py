@@ -29,7 +29,7 @@ from tortoise.transactions import in_transaction
 from yimi.accounts.models import Department, Staff
 from yimi.common.errors import ServiceError
 from yimi.demo import bulk
-from yimi.demo.loader import _fix_sequences, _progress, delete_all, demo_config
+from yimi.demo.loader import TABLES, _fix_sequences, _progress, delete_all, demo_config
 from yimi.demo.province import ProvinceBase, ProvinceConfig, generate_province_base
 from yimi.demo.province_issues import (
     EVENT_COLUMNS,
@@ -47,20 +47,6 @@ from yimi.settings import Settings, get_settings
 from yimi.teams.models import ServiceTeam, TeamCoverage, TeamMember
 from yimi.townships.models import Township
 
-# The tables the demo fills, parents first, with what the summary calls them.
-TABLES = (
-    ("townships", Township),
-    ("departments", Department),
-    ("staff", Staff),
-    ("teams", ServiceTeam),
-    ("team_members", TeamMember),
-    ("team_coverage", TeamCoverage),
-    ("enterprises", Enterprise),
-    ("visits", Visit),
-    ("issues", Issue),
-    ("dispatch_orders", DispatchOrder),
-    ("issue_events", IssueEvent),
-)
 # The tables whose non-unique indexes are rebuilt after the load rather than kept up to date.
 BIG_MODELS = (Enterprise, Visit, Issue, DispatchOrder, IssueEvent)
 # SQLite's page cache while loading (the default, 2 MB, spills to the WAL over and over).
@@ -120,7 +106,7 @@ async def load_province(
     today = today or datetime.now(ZoneInfo(settings.timezone)).date()
     with _progress(progress) as stage:
         # A minute of CPU or so for a full province: off the event loop, and before the write lock.
-        base = await asyncio.to_thread(generate_province_base, today, config, stage)
+        base = await asyncio.to_thread(generate_province_base, config, stage)
         factory = await asyncio.to_thread(ProvinceIssueFactory, config, today, base)
         chunks = factory.plan_chunks()
         async with in_transaction() as conn:
@@ -187,16 +173,16 @@ def _workers(workers: int | None, config: ProvinceConfig) -> int:
 
 async def _write_base(conn: BaseDBAsyncClient, base: ProvinceBase, stage: Callable) -> None:
     tables = (
-        ("townships", Township, base.townships),
-        ("departments", Department, base.departments),
-        ("staff", Staff, base.staff),
-        ("teams", ServiceTeam, base.teams.teams),
-        ("team members", TeamMember, base.teams.members),
-        ("team coverage", TeamCoverage, base.teams.coverage),
-        ("enterprises", Enterprise, base.enterprises),
+        (Township, base.townships),
+        (Department, base.departments),
+        (Staff, base.staff),
+        (ServiceTeam, base.teams.teams),
+        (TeamMember, base.teams.members),
+        (TeamCoverage, base.teams.coverage),
+        (Enterprise, base.enterprises),
     )
-    advance = stage("Inserting townships … enterprises", sum(len(rows) for _, _, rows in tables))
-    for _, model, rows in tables:
+    advance = stage("Inserting townships … enterprises", sum(len(rows) for _, rows in tables))
+    for model, rows in tables:
         table, values = bulk.dict_rows(model, rows)
         for start in range(0, len(values), 20_000):
             advance(await bulk.insert(conn, table, values[start : start + 20_000]))
