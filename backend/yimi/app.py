@@ -165,15 +165,15 @@ class YimiGraphQL(GraphQL[Context, None]):
         record = record_of(request)
         if record is not None:  # who it claims to be, should the lookup fail
             record.caller = "partner" if authorization else "staff" if request.session.get("staff_id") else "public"
-        websocket = self.is_websocket_request(request)
-        # First: what is read below, the callers' rows included, is at least as new as this version.
-        version = await data_version.current()
-        if websocket:
+        version = None  # a socket's operations share this context for hours: each reads its own version
+        if self.is_websocket_request(request):
             # Who the caller is, no more: every operation on the socket rebuilds the access before
             # it runs (CurrentCallerHandler.handle_subscribe), so one built now would go unused.
             user, token = await _caller(request.session, authorization, now)
             access = PUBLIC_ACCESS if user is None and token is None else Access(grants=PUBLIC, staff=user, token=token)
         else:
+            # First: what is read below, the callers' rows included, is at least as new as this version.
+            version = await data_version.current()
             user, token, access = await _known_caller(request, authorization, now, version)
         context = Context(
             settings=self.settings,

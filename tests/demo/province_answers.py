@@ -21,6 +21,7 @@ import httpx
 from shapely.geometry import Point, shape
 from tortoise import connections
 
+from tests.issues.workflow_helpers import SIGN_IN
 from yimi import db
 from yimi.accounts.models import Department, Staff
 from yimi.accounts.service import set_password
@@ -34,7 +35,6 @@ from yimi.settings import Settings
 TODAY = date(2026, 11, 25)
 SIZES = {"n_enterprises": 1_200, "n_issues": 3_000, "chunk_issues": 600}
 PASSWORD = "province answers password"
-SIGN_IN = "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }"
 TOWNSHIPS = """query($after: String) { townships(first: 100, after: $after) {
   totalCount pageInfo { hasNextPage endCursor } nodes { code enterpriseCount openIssueCount overdueIssueCount } } }"""
 ISSUES = "query($s: [IssueStatus!]) { issues(first: 1, filter: {statuses: $s}) { totalCount } }"
@@ -218,9 +218,9 @@ async def main(workers: int) -> None:
     made = {}
     generate = province_loader.generate_province_base
 
-    def remembered(today, config, stage):
+    def remembered(config, stage):
         if "base" not in made:
-            made["base"] = generate(today, config, stage)
+            made["base"] = generate(config, stage)
         return made["base"]
 
     province_loader.generate_province_base = remembered  # type: ignore[assignment]

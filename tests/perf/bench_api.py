@@ -37,6 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.conftest import count_sql
+from tests.issues.workflow_helpers import SIGN_IN
 from tests.perf import workload as w
 from tests.perf.benchdata import BACKENDS, PASSWORD, SCALES, dispatcher, working_copy
 from yimi import db
@@ -89,10 +90,7 @@ class Api:
 async def sign_in(app, username: str) -> Api:
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
     api = Api(http)
-    data = await api(
-        "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }",
-        {"u": username, "p": PASSWORD},
-    )
+    data = await api(SIGN_IN, {"u": username, "p": PASSWORD})
     assert data["signIn"]["staff"], data
     return api
 

@@ -30,6 +30,7 @@ from yimi.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.conftest import count_sql
+from tests.issues.workflow_helpers import SIGN_IN
 
 QUERIES = {
     "15 townships with counts": "{ townships(first: 100) { nodes { code name enterpriseCount openIssueCount } } }",
@@ -54,7 +55,7 @@ async def _signed_in(app) -> httpx.AsyncClient:
     response = await client.post(
         "/graphql",
         json={
-            "query": "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }",
+            "query": SIGN_IN,
             "variables": {"u": staff.username, "p": PASSWORD},
         },
         headers={"X-Yimi-CSRF": "1"},

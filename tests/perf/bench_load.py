@@ -36,6 +36,7 @@ import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.issues.workflow_helpers import SIGN_IN
 from tests.perf import mix
 from tests.perf.benchdata import PASSWORD, SCALES, dispatcher, working_copy
 from tests.servers import free_port
@@ -155,7 +156,7 @@ def yimi_server(database_url: str, workers: int, tmp: Path) -> Iterator[Server]:
         signed_in = httpx.post(
             server.url,
             json={
-                "query": "mutation($u: String!, $p: String!) { signIn(input: {username: $u, password: $p}) { staff { id } } }",
+                "query": SIGN_IN,
                 "variables": {"u": dispatcher(database_url), "p": PASSWORD},
             },
             headers={"X-Yimi-CSRF": "1"},

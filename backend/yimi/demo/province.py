@@ -123,8 +123,6 @@ class County:
 class ProvinceBase:
     """Everything but the issues: townships, accounts, teams, enterprises."""
 
-    as_of: datetime
-    counties: list[County]
     townships: list[Row] = field(default_factory=list)
     cells: list[MultiPolygon] = field(default_factory=list)
     departments: list[Row] = field(default_factory=list)
@@ -364,9 +362,9 @@ def generate_province_enterprises(
 
 
 def generate_province_base(
-    today, config: ProvinceConfig | None = None, on_stage: Callable[[str, int], Callable[[int], None]] | None = None
+    config: ProvinceConfig | None = None, on_stage: Callable[[str, int], Callable[[int], None]] | None = None
 ) -> ProvinceBase:
-    """Townships, departments, staff, teams and enterprises of the province as of ``today``.
+    """Townships, departments, staff, teams and enterprises of the province (the same whatever the day).
 
     ``on_stage(name, total)`` is called before each stage and returns ``advance(n)``.
     """
@@ -377,11 +375,7 @@ def generate_province_base(
     counties = read_counties(config)
     if config.n_teams < len(counties):
         raise ValueError(f"too few teams: {config.n_teams} (at least {len(counties)}, one joint team per county)")
-    base = ProvinceBase(
-        as_of=datetime.combine(today, time(0, 0), tzinfo=zone),
-        counties=counties,
-        city_of_county={c.code: c.city_code for c in counties},
-    )
+    base = ProvinceBase(city_of_county={c.code: c.city_code for c in counties})
     carve_missing_outlines(counties, config)
 
     advance = stage("Generating townships", sum(len(c.rows) for c in counties))

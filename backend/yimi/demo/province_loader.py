@@ -106,7 +106,7 @@ async def load_province(
     today = today or datetime.now(ZoneInfo(settings.timezone)).date()
     with _progress(progress) as stage:
         # A minute of CPU or so for a full province: off the event loop, and before the write lock.
-        base = await asyncio.to_thread(generate_province_base, today, config, stage)
+        base = await asyncio.to_thread(generate_province_base, config, stage)
         factory = await asyncio.to_thread(ProvinceIssueFactory, config, today, base)
         chunks = factory.plan_chunks()
         async with in_transaction() as conn:

@@ -43,7 +43,7 @@ class Context:
     record: Any = None  # yimi.ops.requests.RequestRecord: the request's log line (HTTP only)
     # One instant per request, so that every warning colour in a response agrees.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    # The data version read as the request began (yimi.common.data_version), or None.
+    # The data version read as the HTTP request began (yimi.common.data_version); None on a socket.
     data_version: int | None = None
     loaders: Loaders = None  # type: ignore[assignment]
 

@@ -66,6 +66,10 @@ class Satisfaction(str, Enum):
     UNSATISFIED = "unsatisfied"
 
 
+# The verdicts counted as content (the satisfaction rate's part).
+CONTENT_VALUES = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value]
+
+
 class DispatchRole(str, Enum):
     LEAD = "lead"
     CO_HANDLER = "co_handler"

@@ -5,7 +5,7 @@ shows, so they are counted over exactly the `issues` query's rows (``issue_query
 criteria and the same read rules) in one GROUP BY township statement; the county's figures are the
 sum of the townships'.
 
-Definitions (the same as the teams' figures, yimi.teams.service):
+Definitions (``figure_counts``, which the teams' figures, yimi.teams.service, count too):
 - open: status reported, dispatched, in progress, returned or reopened;
 - overdue: open and its deadline passed (the red warning);
 - due this week: open, not overdue, and due before the end of this week (Monday to Sunday, county
@@ -26,10 +26,8 @@ from tortoise.functions import Count
 
 from yimi.accounts.read_rules import Access
 from yimi.issues.filters import IssueCriteria, issue_queryset
-from yimi.issues.models import OPEN_VALUES, RESOLVED_VALUES, Satisfaction
+from yimi.issues.models import CONTENT_VALUES, OPEN_VALUES, RESOLVED_VALUES
 from yimi.issues.warning import overdue_q
-
-CONTENT_VALUES = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value]
 
 
 @dataclass(frozen=True)
@@ -66,38 +64,32 @@ def end_of_week(now: datetime, timezone: str) -> datetime:
     return datetime.combine(monday, time(0), tzinfo=zone).astimezone(UTC)
 
 
+def figure_counts(now: datetime) -> dict[str, Count]:
+    """Open, overdue at ``now``, resolved, on time, rated and content, as annotations of a GROUP BY."""
+    resolved = Q(status__in=RESOLVED_VALUES, resolved_at__isnull=False)
+    return {
+        "n_open": Count("id", _filter=Q(status__in=OPEN_VALUES)),
+        "n_overdue": Count("id", _filter=overdue_q(now)),
+        "n_resolved": Count("id", _filter=resolved),
+        "n_on_time": Count("id", _filter=resolved & Q(resolved_at__lte=F("deadline"))),
+        "n_rated": Count("id", _filter=Q(satisfaction__isnull=False)),
+        "n_content": Count("id", _filter=Q(satisfaction__in=CONTENT_VALUES)),
+    }
+
+
 async def issue_summary(
     criteria: IssueCriteria, now: datetime, access: Access, timezone: str
 ) -> tuple[IssueFigures, dict[int, IssueFigures]]:
     """The figures of the issues ``access`` may read that match ``criteria``: the county's, and each
     township's by township id (townships without such an issue are left out). One SQL statement."""
     now = now.astimezone(UTC)
-    open_ = Q(status__in=OPEN_VALUES)
-    resolved = Q(status__in=RESOLVED_VALUES, resolved_at__isnull=False)
+    this_week = Q(status__in=OPEN_VALUES, deadline__gt=now, deadline__lt=end_of_week(now, timezone))
+    counts = {"n_total": Count("id"), **figure_counts(now), "n_due_this_week": Count("id", _filter=this_week)}
     rows = await (
         issue_queryset(criteria, now, access)
-        .annotate(
-            n_total=Count("id"),
-            n_open=Count("id", _filter=open_),
-            n_overdue=Count("id", _filter=overdue_q(now)),
-            n_due_this_week=Count("id", _filter=open_ & Q(deadline__gt=now, deadline__lt=end_of_week(now, timezone))),
-            n_resolved=Count("id", _filter=resolved),
-            n_on_time=Count("id", _filter=resolved & Q(resolved_at__lte=F("deadline"))),
-            n_rated=Count("id", _filter=Q(satisfaction__isnull=False)),
-            n_content=Count("id", _filter=Q(satisfaction__in=CONTENT_VALUES)),
-        )
+        .annotate(**counts)
         .group_by("enterprise__township_id")
-        .values(
-            "enterprise__township_id",
-            "n_total",
-            "n_open",
-            "n_overdue",
-            "n_due_this_week",
-            "n_resolved",
-            "n_on_time",
-            "n_rated",
-            "n_content",
-        )
+        .values("enterprise__township_id", *counts)
     )
     by_township = {
         row["enterprise__township_id"]: IssueFigures(*(int(row[f"n_{f.name}"] or 0) for f in fields(IssueFigures)))

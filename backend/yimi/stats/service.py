@@ -76,14 +76,13 @@ from zoneinfo import ZoneInfo
 
 from yimi.enterprises.models import Visit
 from yimi.issues.deadlines import working_days_between
-from yimi.issues.models import OPEN_VALUES, RESOLVED_VALUES, Issue, IssueCategory, Satisfaction
+from yimi.issues.models import CONTENT_VALUES, OPEN_VALUES, RESOLVED_VALUES, Issue, IssueCategory
 from yimi.stats.bounds import System
 from yimi.townships.models import Township
 
 THRESHOLD = 5
 RATE_MIN = 10
 MEASURES = ("reported", "open", "resolved", "overdue")
-CONTENT = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value]
 MONTH_LABELS = [f"{m}月" for m in range(1, 13)]
 MONTH_LABELS_EN = [
     "January",
@@ -623,7 +622,7 @@ async def statistics(
             overdue=int(is_open and deadline <= now),
             on_time=int(is_resolved and resolved_at is not None and resolved_at <= deadline),
             rated=int(satisfaction is not None),
-            content=int(satisfaction in CONTENT),
+            content=int(satisfaction in CONTENT_VALUES),
         )
         if is_open and deadline > now and (valid_until is None or deadline < valid_until):
             valid_until = deadline  # the overdue counts change then

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from tortoise.expressions import F, Q, RawSQL, Subquery
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.functions import Coalesce, Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -25,15 +25,13 @@ from yimi.common.pagination import Ordering
 from yimi.common.text import checked_field_list
 from yimi.issues.deadlines import working_days_between
 from yimi.issues.models import (
-    OPEN_VALUES,
     RESOLVED_VALUES,
     DispatchOrder,
     DispatchRole,
     Issue,
     IssueCategory,
-    Satisfaction,
 )
-from yimi.issues.warning import overdue_q
+from yimi.issues.summary import figure_counts
 from yimi.teams.action_rules import authorize_set_coverage
 from yimi.teams.models import ServiceTeam, TeamCoverage, TeamKind
 from yimi.townships.models import Township
@@ -105,8 +103,6 @@ async def coverage_matrix(townships: list[Township]) -> list[TownshipCoverage]:
 
 # --------------------------------------------------------------------------------------------
 # Team figures
-
-CONTENT_VALUES = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY_SATISFIED.value]
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -196,24 +192,13 @@ async def team_figures(
         # On SQLite timestamps compare as ISO text, stored in UTC: a bound with another offset
         # would compare wrongly, so it goes in as UTC too.
         since = since.astimezone(UTC)
-    resolved = Q(status__in=RESOLVED_VALUES, resolved_at__isnull=False)
 
     # 1. Counts over the issues each team leads, in one GROUP BY.
     issues = Issue.filter(lead_team_id__in=ids)
     if since is not None:
         issues = issues.filter(reported_at__gte=since)
-    issue_rows = await (
-        issues.annotate(
-            n_open=Count("id", _filter=Q(status__in=OPEN_VALUES)),
-            n_overdue=Count("id", _filter=overdue_q(now)),
-            n_resolved=Count("id", _filter=resolved),
-            n_on_time=Count("id", _filter=resolved & Q(resolved_at__lte=F("deadline"))),
-            n_rated=Count("id", _filter=Q(satisfaction__isnull=False)),
-            n_content=Count("id", _filter=Q(satisfaction__in=CONTENT_VALUES)),
-        )
-        .group_by("lead_team_id")
-        .values("lead_team_id", "n_open", "n_overdue", "n_resolved", "n_on_time", "n_rated", "n_content")
-    )
+    counts = figure_counts(now)
+    issue_rows = await issues.annotate(**counts).group_by("lead_team_id").values("lead_team_id", *counts)
 
     # 2. Lead orders and returned ones per team, in one GROUP BY. Only a lead team returns an
     # order; co-handler orders recalled with the lead's return are not the co-handler's refusal.
