@@ -91,6 +91,26 @@ def page(browser):
     assert not errors, errors
 
 
+MAP_READY = "#map[data-ready='1']"
+
+
+def wait_map(page) -> None:
+    page.wait_for_selector(MAP_READY, state="attached", timeout=20000)
+
+
+def shot(page, name: str, full_page: bool = False) -> None:
+    """A screenshot in test-artifacts/ for a person to look at (nothing asserts on it)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(400)  # let a zoom or fade animation finish
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def reported_issue(server: str, client: httpx.Client) -> dict:
+    """The first issue still REPORTED (nothing done on it yet): its id, number and enterprise's id."""
+    query = "{ issues(first: 1, filter: {statuses: [REPORTED]}) { nodes { id number enterprise { id } } } }"
+    return gql(server, query, client=client)["issues"]["nodes"][0]
+
+
 def gql(base: str, query: str, variables: dict | None = None, client: httpx.Client | None = None) -> dict:
     c = client or httpx
     r = c.post(

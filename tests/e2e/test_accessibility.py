@@ -11,8 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import axe_violations, gql, sign_in_session
-from .test_dashboard import shot, wait_map
+from .conftest import axe_violations, reported_issue, shot, sign_in_session, wait_map
 
 
 def check(page: Page, view: str, found: dict[str, list[dict]]) -> None:
@@ -22,9 +21,7 @@ def check(page: Page, view: str, found: dict[str, list[dict]]) -> None:
 
 
 def test_axe_finds_no_violation_on_any_view(server, staff, browser):
-    ent = gql(
-        server, "{ issues(first: 1, filter: {statuses: [REPORTED]}) { nodes { enterprise { id } } } }", client=staff
-    )["issues"]["nodes"][0]["enterprise"]["id"]
+    ent = reported_issue(server, staff)["enterprise"]["id"]
     found: dict[str, list[dict]] = {}
     for width, height in ((1400, 860), (360, 740)):
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")

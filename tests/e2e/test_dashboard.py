@@ -13,18 +13,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from .conftest import ARTIFACTS, XSS_NAME, gql, sign_in_client, sign_in_ui
-
-MAP_READY = "#map[data-ready='1']"
-
-
-def wait_map(page: Page) -> None:
-    page.wait_for_selector(MAP_READY, state="attached", timeout=20000)
-
-
-def shot(page: Page, name: str) -> None:
-    page.wait_for_timeout(400)  # let a zoom or fade animation finish
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+from .conftest import XSS_NAME, gql, reported_issue, shot, sign_in_client, sign_in_ui, wait_map
 
 
 def test_demo_loads_with_polygons_and_points(server, staff_page: Page):
@@ -140,12 +129,7 @@ def test_xss_name_renders_as_text(server, staff_page: Page):
 
 
 def test_workflow_dispatch_with_conflict(server, staff, page: Page):
-    data = gql(
-        server,
-        "{ issues(first: 1, filter: {statuses: [REPORTED]}) { nodes { id number enterprise { id } } } }",
-        client=staff,
-    )
-    issue = data["issues"]["nodes"][0]
+    issue = reported_issue(server, staff)
     # Opened signed out: the sign-in screen, then the enterprise of the link with its workflow forms.
     page.goto(server + f"/?ent={issue['enterprise']['id']}")
     sign_in_ui(page)

@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 import httpx
 from playwright.sync_api import Page, expect
 
-from .conftest import ARTIFACTS, TEAM_MEMBER, gql, sign_in_client, sign_in_session
-from .test_dashboard import shot, wait_map
+from .conftest import ARTIFACTS, TEAM_MEMBER, gql, reported_issue, shot, sign_in_client, sign_in_session, wait_map
 
 ISSUES = """{ issues(first: 50, filter: {statuses: [IN_PROGRESS]}) {
   nodes { id version deadline enterprise { id } extensionRequests { status } } } }"""
@@ -89,9 +88,7 @@ def test_dispatcher_is_offered_no_accept_and_a_team_member_no_dispatch(server, s
             client=member,
         )["issues"]["nodes"][0]
     assert "ACCEPT" in waiting["viewerActions"]
-    reported = gql(
-        server, "{ issues(first: 1, filter: {statuses: [REPORTED]}) { nodes { id enterprise { id } } } }", client=staff
-    )["issues"]["nodes"][0]
+    reported = reported_issue(server, staff)
 
     # The dispatcher: dispatch on a reported issue; no accept or return on the dispatched one.
     page = staff_page

@@ -7,8 +7,7 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import Page, expect
 
-from .conftest import ARTIFACTS, TEAM_MEMBER, gql, sign_in_client, sign_in_session
-from .test_dashboard import shot, wait_map
+from .conftest import ARTIFACTS, TEAM_MEMBER, gql, shot, sign_in_client, sign_in_session, wait_map
 
 SUMMARY = """query($f: IssueFilter) { issueSummary(filter: $f) {
   total open overdue dueThisWeek byTownship { township { code } open } } }"""

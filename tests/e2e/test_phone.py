@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import ARTIFACTS, gql, sign_in_session
-from .test_dashboard import wait_map
+from .conftest import reported_issue, shot, sign_in_session, wait_map
 
 WIDTH = 360
 
@@ -51,13 +50,7 @@ def fits(page: Page) -> None:
     assert page.evaluate(OVERFLOW) == []
 
 
-def snap(page: Page, name: str) -> None:
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-
 def test_issue_list_fits_a_phone(server, phone: Page):
-    ARTIFACTS.mkdir(exist_ok=True)
     page = phone
     page.goto(server + "/?view=list&tab=issues")
     wait_map(page)
@@ -68,21 +61,18 @@ def test_issue_list_fits_a_phone(server, phone: Page):
     cell = rows.first.locator("td").nth(3)
     assert page.evaluate("(td) => getComputedStyle(td, '::before').content", cell.element_handle()) == '"诉求类别"'
     assert page.evaluate(SMALL_TARGETS, ".list-head") == []
-    snap(page, "30-phone-issue-list")
+    shot(page, "30-phone-issue-list")
 
 
 def test_enterprise_page_visit_and_workflow_forms_fit_a_phone(server, staff, phone: Page):
-    ARTIFACTS.mkdir(exist_ok=True)
     page = phone
-    issue = gql(
-        server, "{ issues(first: 1, filter: {statuses: [REPORTED]}) { nodes { id enterprise { id } } } }", client=staff
-    )["issues"]["nodes"][0]
+    issue = reported_issue(server, staff)
     page.goto(server + f"/?ent={issue['enterprise']['id']}")
     wait_map(page)
     panel = page.locator("#panel")
     expect(panel.locator(".issue-card").first).to_be_visible()
     fits(page)
-    snap(page, "31-phone-enterprise")
+    shot(page, "31-phone-enterprise")
 
     # A workflow form: the dispatch form of a reported issue.
     card = panel.locator(f".issue-card[data-issue='{issue['id']}']")
@@ -94,7 +84,7 @@ def test_enterprise_page_visit_and_workflow_forms_fit_a_phone(server, staff, pho
     assert (
         page.evaluate(SMALL_TARGETS, f".issue-card[data-issue='{issue['id']}'] details[data-action='dispatch']") == []
     )
-    snap(page, "32-phone-dispatch-form")
+    shot(page, "32-phone-dispatch-form")
 
     # Recording a visit (走访) with an issue raised during it, on the phone.
     visit = panel.locator(".report-box details[data-action='visit']")
@@ -108,10 +98,10 @@ def test_enterprise_page_visit_and_workflow_forms_fit_a_phone(server, staff, pho
     vform.scroll_into_view_if_needed()
     fits(page)
     assert page.evaluate(SMALL_TARGETS, ".report-box details[data-action='visit']") == []
-    snap(page, "33-phone-visit-form")
+    shot(page, "33-phone-visit-form")
     vform.locator("button[type=submit]").tap()
     raised = panel.locator(".issue-card", has_text="春节后招工困难")
     expect(raised).to_have_count(1, timeout=10000)
     expect(raised).to_contain_text("已登记")
     fits(page)
-    snap(page, "34-phone-visit-recorded")
+    shot(page, "34-phone-visit-recorded")

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import ARTIFACTS, axe_violations, gql
+from .conftest import ARTIFACTS, axe_violations, gql, shot
 
 READY = ".public-content[data-charts]"
 
@@ -55,11 +55,6 @@ def expect_count(cell, c: dict, lang: str = "zh") -> None:
 def open_public(page: Page, server: str, query: str = "") -> None:
     page.goto(f"{server}/public{query}")
     page.wait_for_selector(READY, state="attached", timeout=20000)
-
-
-def shot(page: Page, name: str, full_page: bool = True) -> None:
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 @pytest.fixture
@@ -135,7 +130,7 @@ def test_signed_out_page_shows_the_api_figures(server, page: Page, latest: dict)
         expect(box).to_have_attribute("role", "img")
         expect(box).to_have_attribute("aria-label", re.compile("数据表"))
         assert box.locator("canvas").count() >= 1
-    shot(page, "public-01-zh")
+    shot(page, "public-01-zh", full_page=True)
 
 
 def test_csv_and_json_downloads_match_the_api(server, page: Page, latest: dict):
@@ -181,7 +176,7 @@ def test_english_switch_and_year_in_the_url(server, page: Page, latest: dict):
     expect_count(page.locator(f"#by-township-table tbody tr[data-key='{row['key']}'] td").first, row["reported"], "en")
     expect(page.locator("#definitions-title")).to_have_text("How these numbers are made")
     page.wait_for_selector(READY + "[data-charts='ready']", state="attached")
-    shot(page, "public-02-en")
+    shot(page, "public-02-en", full_page=True)
 
     ys = years(server)
     if len(ys) > 1:
@@ -299,8 +294,8 @@ def test_phone_and_print(server, browser):
         expect(page.locator(READY)).to_have_attribute("data-charts", "ready")
         # Nothing wider than the phone: wide tables scroll inside their own box.
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        shot(page, "public-03-phone-top", full_page=False)
-        shot(page, "public-03-phone")
+        shot(page, "public-03-phone-top")
+        shot(page, "public-03-phone", full_page=True)
     finally:
         context.close()
 
@@ -314,7 +309,7 @@ def test_phone_and_print(server, browser):
         for hidden in ("#public-year", "#public-lang", ".downloads >> nth=0", ".public-toc"):
             expect(page.locator(hidden)).to_be_hidden()
         expect(page.locator("#chart-township canvas").first).to_be_visible()
-        shot(page, "public-04-print")
+        shot(page, "public-04-print", full_page=True)
         pdf = page.pdf(format="A4", print_background=True)
         (ARTIFACTS / "public-04-print.pdf").write_bytes(pdf)
         assert pdf.startswith(b"%PDF") and len(pdf) > 20_000

@@ -8,8 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, expect
 
-from .conftest import STAFF, XSS_NAME, gql, sign_in_ui
-from .test_dashboard import MAP_READY, shot, wait_map
+from .conftest import MAP_READY, STAFF, XSS_NAME, gql, shot, sign_in_ui, wait_map
 
 DATA_FIELDS = (
     "enterprises",

@@ -10,8 +10,7 @@ import json
 
 from playwright.sync_api import Page, Route, expect
 
-from .conftest import sign_in_session
-from .test_dashboard import MAP_READY, shot, wait_map
+from .conftest import MAP_READY, shot, sign_in_session, wait_map
 
 
 def operation(route: Route) -> str:

@@ -7,19 +7,13 @@
  * that the page refetches what it shows instead of showing what may be stale.
  */
 import { graphql } from './generated';
-
-export interface IssueChangeEvent {
-  action: string;
-  version: number;
-  issue: { id: string; number: string; status: string; warningColor: string | null; enterprise: { id: string } };
-}
+import type { LiveSubscription } from './generated/graphql';
 
 /** What the server sends: a change, or (action `resync`, no issue) "refetch, you may have missed changes". */
-interface IssueChangePayload {
-  action: string;
-  version: number | null;
-  issue: IssueChangeEvent['issue'] | null;
-}
+type IssueChangePayload = LiveSubscription['issueChanged'];
+
+/** A change to one issue: a payload that has its issue. */
+export type IssueChangeEvent = IssueChangePayload & { issue: NonNullable<IssueChangePayload['issue']> };
 
 export const ISSUE_CHANGED = graphql(`
   subscription Live {

@@ -1,5 +1,6 @@
 /** Service teams: the list and the names the dispatch form offers. */
 import { graphql } from './generated';
+import type { AllTeamsQuery } from './generated/graphql';
 
 export const TEAMS = graphql(`
   query Teams($filter: ServiceTeamFilter, $first: Int, $after: String) {
@@ -17,7 +18,4 @@ export const ALL_TEAMS = graphql(`
   }
 `);
 
-export interface TeamRef {
-  id: string;
-  name: string;
-}
+export type TeamRef = AllTeamsQuery['serviceTeams']['nodes'][number];

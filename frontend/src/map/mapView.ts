@@ -80,23 +80,19 @@ export class MapView {
     const pane = this.map.createPane('clusters');
     pane.style.zIndex = '620';
     this.clusterBox = L.DomUtil.create('div', 'cluster-box leaflet-zoom-hide', pane);
-    L.DomEvent.on(this.clusterBox, 'click', (ev) => {
+    // Badges and points are buttons for the keyboard: Enter on a point opens the enterprise, on a
+    // cluster the list of its enterprises (zooming in, as a click does, would lose the focus).
+    const activate = (ev: Event, cluster: (id: number) => void): void => {
       const target = (ev.target as HTMLElement).closest<HTMLElement>('[data-cluster], [data-point]');
       if (!target) return;
       L.DomEvent.stop(ev);
       if (target.dataset.point) this.cb.onEnterprise(target.dataset.point);
-      else this.expandCluster(Number(target.dataset.cluster));
-    });
-    // Badges and points are buttons for the keyboard: Enter on a point opens the enterprise, on a
-    // cluster the list of its enterprises (zooming in, as a click does, would lose the focus).
+      else cluster(Number(target.dataset.cluster));
+    };
+    L.DomEvent.on(this.clusterBox, 'click', (ev) => activate(ev, (id) => this.expandCluster(id)));
     L.DomEvent.on(this.clusterBox, 'keydown', (ev) => {
-      const kev = ev as KeyboardEvent;
-      if (kev.key !== 'Enter' && kev.key !== ' ') return;
-      const target = (kev.target as HTMLElement).closest<HTMLElement>('[data-cluster], [data-point]');
-      if (!target) return;
-      L.DomEvent.stop(ev);
-      if (target.dataset.point) this.cb.onEnterprise(target.dataset.point);
-      else this.listCluster(Number(target.dataset.cluster));
+      const key = (ev as KeyboardEvent).key;
+      if (key === 'Enter' || key === ' ') activate(ev, (id) => this.listCluster(id));
     });
     L.DomEvent.on(this.clusterBox, 'mouseover', (ev) => {
       const target = (ev.target as HTMLElement).closest<HTMLElement>('[data-point]');
@@ -255,28 +251,27 @@ export class MapView {
     };
     for (const item of items) {
       const [lon, lat] = item.geometry.coordinates as [number, number];
-      const p = item.properties as Partial<PointFeatureProps>;
-      if (p.cluster) {
+      const p = item.properties;
+      if ('cluster' in p) {
         clusters++;
-        const count = p.point_count ?? 0;
-        const colour = WARNING_HEX[RANK_WARNING[p.rank ?? 0] ?? 'NONE']!;
+        const count = p.point_count;
+        const colour = WARNING_HEX[RANK_WARNING[p.rank] ?? 'NONE']!;
         const size = count < 10 ? 26 : count < 100 ? 32 : count < 1000 ? 40 : 48;
         const badge = document.createElement('div');
         badge.className = 'cluster-inner';
         badge.dataset.cluster = String(p.cluster_id);
-        badge.textContent = String(p.point_count_abbreviated ?? count);
+        badge.textContent = String(p.point_count_abbreviated);
         badge.setAttribute('aria-label', this.labels.cluster(count));
-        this.clusterCentres.set(p.cluster_id!, [lon, lat]);
-        this.clusterCounts.set(p.cluster_id!, count);
+        this.clusterCentres.set(p.cluster_id, [lon, lat]);
+        this.clusterCounts.set(p.cluster_id, count);
         place(badge, size, lat, lon, colour);
       } else {
         singles++;
-        const props = item.properties as PointFeature['properties'];
         const dot = document.createElement('div');
         dot.className = 'point-inner';
-        dot.dataset.point = props.id;
-        dot.setAttribute('aria-label', this.labels.point(props.warningColor, props.openIssueCount ?? 0));
-        place(dot, warningRank(props.warningColor) >= 3 ? 14 : 12, lat, lon, WARNING_HEX[props.warningColor ?? 'NONE']!);
+        dot.dataset.point = p.id;
+        dot.setAttribute('aria-label', this.labels.point(p.warningColor, p.openIssueCount ?? 0));
+        place(dot, warningRank(p.warningColor) >= 3 ? 14 : 12, lat, lon, WARNING_HEX[p.warningColor ?? 'NONE']!);
       }
     }
     this.clusterBox.replaceChildren(fragment);
@@ -339,12 +334,4 @@ export class MapView {
   get townshipCount(): number {
     return this.townships.length;
   }
-}
-
-interface PointFeatureProps {
-  cluster: boolean;
-  cluster_id: number;
-  point_count: number;
-  point_count_abbreviated: string | number;
-  rank: number;
 }

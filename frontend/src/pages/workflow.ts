@@ -8,7 +8,7 @@ import {
   type DispatchIssueInput,
   type EscalateIssueInput,
   IssueAction,
-  type IssueCategory,
+  IssueCategory,
   IssuePriority,
   IssueSource,
   type IssueStatus,
@@ -36,7 +36,6 @@ import {
 import type { TeamRef } from '../api/teams';
 import { enumLabel, getLang, type Key, t } from '../i18n';
 import { userErrorText } from '../i18n/userErrors';
-import { CATEGORIES } from '../state/url';
 import { el } from '../ui/dom';
 import { errorText } from '../views/errors';
 
@@ -82,6 +81,7 @@ function action<Input>(
 }
 
 const options = (values: Record<string, string>) => (): Array<[string, string]> => Object.values(values).map((v) => [v, enumLabel(v)]);
+const teamOptions = (teams: () => TeamRef[]) => (): Array<[string, string]> => teams().map((x) => [x.id, x.name]);
 
 export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
   return [
@@ -90,7 +90,7 @@ export function actionsFor(teams: () => TeamRef[]): ActionSpec[] {
       label: 'a_dispatch',
       action: IssueAction.Dispatch,
       fields: [
-        { name: 'leadTeamId', label: 'f_leadTeam', kind: 'select', required: true, options: () => teams().map((x) => [x.id, x.name]) },
+        { name: 'leadTeamId', label: 'f_leadTeam', kind: 'select', required: true, options: teamOptions(teams) },
         { name: 'dueOn', label: 'f_dispatchDueOn', kind: 'date' },
         { name: 'instruction', label: 'f_instruction', kind: 'textarea' },
       ],
@@ -252,7 +252,7 @@ export function reportSpec(): ActionSpec {
     label: 'a_report',
     idempotent: true,
     fields: [
-      { name: 'category', label: 'category', kind: 'select', required: true, options: () => CATEGORIES.map((c) => [c, enumLabel(c)]) },
+      { name: 'category', label: 'category', kind: 'select', required: true, options: options(IssueCategory) },
       { name: 'title', label: 'title', kind: 'text', required: true },
       { name: 'source', label: 'f_source', kind: 'select', required: true, options: options(IssueSource) },
       { name: 'priority', label: 'priority', kind: 'select', options: options(IssuePriority) },
@@ -283,9 +283,9 @@ export function visitSpec(teams: () => TeamRef[]): ActionSpec {
     label: 'a_visit',
     fields: [
       { name: 'visitedOn', label: 'f_visitedOn', kind: 'date', required: true, initial: () => countyToday() },
-      { name: 'teamId', label: 'f_visitTeam', kind: 'select', options: () => teams().map((x) => [x.id, x.name]) },
+      { name: 'teamId', label: 'f_visitTeam', kind: 'select', options: teamOptions(teams) },
       { name: 'notes', label: 'f_visitNotes', kind: 'textarea' },
-      { name: 'issueCategory', label: 'f_visitIssueCategory', kind: 'select', options: () => CATEGORIES.map((c) => [c, enumLabel(c)]) },
+      { name: 'issueCategory', label: 'f_visitIssueCategory', kind: 'select', options: options(IssueCategory) },
       { name: 'issueTitle', label: 'f_visitIssueTitle', kind: 'text' },
     ],
     send: async ({ issueCategory, issueTitle, ...visit }) => {
@@ -304,111 +304,109 @@ export function visitSpec(teams: () => TeamRef[]): ActionSpec {
 
 /** A disclosure with one mutation form; `base` is merged into the input (ids, version). */
 export function renderForm(spec: ActionSpec, base: Record<string, unknown>, onDone: () => void, onReload: () => void): HTMLElement {
-  {
-    const id = `f${++formSeq}`;
-    const details = el('details', { class: 'action', 'data-action': spec.key });
-    details.append(el('summary', {}, t(spec.label)));
-    const form = el('form', { novalidate: '', 'aria-describedby': `${id}-status` });
-    const inputs = new Map<string, HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>();
-    const errorSlots = new Map<string, HTMLElement>();
-    let attempt: { body: string; key: string } | null = null;
-    for (const field of spec.fields) {
-      const fid = `${id}-${field.name}`;
-      const label = el(
-        'label',
-        { for: fid },
-        t(field.label),
-        field.required ? el('span', { 'aria-hidden': 'true', class: 'req' }, ' *') : null,
-      );
-      let input: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
-      if (field.kind === 'textarea') input = el('textarea', { id: fid, name: field.name, rows: '2' });
-      else if (field.kind === 'select') {
-        input = el('select', { id: fid, name: field.name });
-        input.append(el('option', { value: '' }, '—'));
-        for (const [v, l] of field.options?.() ?? []) input.append(el('option', { value: v }, l));
-      } else {
-        const type = field.kind === 'datetime' ? 'datetime-local' : field.kind === 'date' ? 'date' : 'text';
-        input = el('input', { id: fid, name: field.name, type });
-      }
-      if (field.initial) input.value = field.initial();
-      if (field.required) input.setAttribute('aria-required', 'true');
-      const err = el('p', { id: `${fid}-err`, class: 'field-error', 'aria-live': 'polite' });
-      input.setAttribute('aria-describedby', `${fid}-err`);
-      inputs.set(field.name, input);
-      errorSlots.set(field.name, err);
-      form.append(el('div', { class: 'field' }, label, input, err));
+  const id = `f${++formSeq}`;
+  const details = el('details', { class: 'action', 'data-action': spec.key });
+  details.append(el('summary', {}, t(spec.label)));
+  const form = el('form', { novalidate: '', 'aria-describedby': `${id}-status` });
+  const inputs = new Map<string, HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>();
+  const errorSlots = new Map<string, HTMLElement>();
+  let attempt: { body: string; key: string } | null = null;
+  for (const field of spec.fields) {
+    const fid = `${id}-${field.name}`;
+    const label = el(
+      'label',
+      { for: fid },
+      t(field.label),
+      field.required ? el('span', { 'aria-hidden': 'true', class: 'req' }, ' *') : null,
+    );
+    let input: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
+    if (field.kind === 'textarea') input = el('textarea', { id: fid, name: field.name, rows: '2' });
+    else if (field.kind === 'select') {
+      input = el('select', { id: fid, name: field.name });
+      input.append(el('option', { value: '' }, '—'));
+      for (const [v, l] of field.options?.() ?? []) input.append(el('option', { value: v }, l));
+    } else {
+      const type = field.kind === 'datetime' ? 'datetime-local' : field.kind === 'date' ? 'date' : 'text';
+      input = el('input', { id: fid, name: field.name, type });
     }
-    const status = el('div', { id: `${id}-status`, class: 'form-status', role: 'status' });
-    const submit = el('button', { type: 'submit', class: 'btn primary' }, t(spec.label));
-    form.append(el('div', { class: 'form-row' }, submit), status);
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      void (async () => {
-        for (const [name, slot] of errorSlots) {
-          slot.textContent = '';
-          inputs.get(name)?.removeAttribute('aria-invalid');
-        }
-        status.replaceChildren();
-        status.className = 'form-status';
-        // Required fields are checked here first: nothing is sent while one is empty.
-        const missing = missingRequired(spec.fields, (name) => inputs.get(name)!.value);
-        for (const name of missing) {
-          errorSlots.get(name)!.textContent = t('fieldRequired');
-          inputs.get(name)!.setAttribute('aria-invalid', 'true');
-        }
-        if (missing.length) {
-          inputs.get(missing[0]!)!.focus();
-          return;
-        }
-        const input: Record<string, unknown> = { ...base };
-        for (const field of spec.fields) {
-          const v = inputs.get(field.name)!.value;
-          if (v === '' && !field.required) continue;
-          input[field.name] = field.kind === 'datetime' ? localToIso(v) : v;
-        }
-        if (spec.idempotent) {
-          attempt = keyFor(attempt, input);
-          input.idempotencyKey = attempt.key;
-        }
-        submit.disabled = true;
-        try {
-          const payload = await spec.send(input);
-          if (payload.userErrors.length) {
-            const { byField, general } = placeErrors(
-              payload.userErrors,
-              spec.fields.map((f) => f.name),
-            );
-            for (const [name, msgs] of byField) {
-              errorSlots.get(name)!.textContent = msgs.join(' ');
-              inputs.get(name)!.setAttribute('aria-invalid', 'true');
-            }
-            if (general.length) {
-              status.className = 'form-status alert';
-              status.setAttribute('role', 'alert');
-              if (general.some((e) => e.code === 'CONFLICT')) {
-                status.append(el('strong', {}, t('conflict')), ' ');
-                const reload = el('button', { type: 'button', class: 'btn' }, t('reload'));
-                reload.addEventListener('click', onReload);
-                status.append(reload);
-              } else status.append(general.map((e) => userErrorText(e, getLang())).join(' '));
-            }
-            const firstBad = [...inputs.entries()].find(([n]) => byField.has(n));
-            firstBad?.[1].focus();
-          } else {
-            attempt = null; // done: the next report is another one, even with the same text
-            status.className = 'form-status ok';
-            status.textContent = t('done');
-            onDone();
-          }
-        } catch (err) {
-          status.className = 'form-status alert';
-          status.textContent = errorText(err);
-        } finally {
-          submit.disabled = false;
-        }
-      })();
-    });
-    details.append(form);
-    return details;
+    if (field.initial) input.value = field.initial();
+    if (field.required) input.setAttribute('aria-required', 'true');
+    const err = el('p', { id: `${fid}-err`, class: 'field-error', 'aria-live': 'polite' });
+    input.setAttribute('aria-describedby', `${fid}-err`);
+    inputs.set(field.name, input);
+    errorSlots.set(field.name, err);
+    form.append(el('div', { class: 'field' }, label, input, err));
   }
+  const status = el('div', { id: `${id}-status`, class: 'form-status', role: 'status' });
+  const submit = el('button', { type: 'submit', class: 'btn primary' }, t(spec.label));
+  form.append(el('div', { class: 'form-row' }, submit), status);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void (async () => {
+      for (const [name, slot] of errorSlots) {
+        slot.textContent = '';
+        inputs.get(name)?.removeAttribute('aria-invalid');
+      }
+      status.replaceChildren();
+      status.className = 'form-status';
+      // Required fields are checked here first: nothing is sent while one is empty.
+      const missing = missingRequired(spec.fields, (name) => inputs.get(name)!.value);
+      for (const name of missing) {
+        errorSlots.get(name)!.textContent = t('fieldRequired');
+        inputs.get(name)!.setAttribute('aria-invalid', 'true');
+      }
+      if (missing.length) {
+        inputs.get(missing[0]!)!.focus();
+        return;
+      }
+      const input: Record<string, unknown> = { ...base };
+      for (const field of spec.fields) {
+        const v = inputs.get(field.name)!.value;
+        if (v === '' && !field.required) continue;
+        input[field.name] = field.kind === 'datetime' ? localToIso(v) : v;
+      }
+      if (spec.idempotent) {
+        attempt = keyFor(attempt, input);
+        input.idempotencyKey = attempt.key;
+      }
+      submit.disabled = true;
+      try {
+        const payload = await spec.send(input);
+        if (payload.userErrors.length) {
+          const { byField, general } = placeErrors(
+            payload.userErrors,
+            spec.fields.map((f) => f.name),
+          );
+          for (const [name, msgs] of byField) {
+            errorSlots.get(name)!.textContent = msgs.join(' ');
+            inputs.get(name)!.setAttribute('aria-invalid', 'true');
+          }
+          if (general.length) {
+            status.className = 'form-status alert';
+            status.setAttribute('role', 'alert');
+            if (general.some((e) => e.code === 'CONFLICT')) {
+              status.append(el('strong', {}, t('conflict')), ' ');
+              const reload = el('button', { type: 'button', class: 'btn' }, t('reload'));
+              reload.addEventListener('click', onReload);
+              status.append(reload);
+            } else status.append(general.map((e) => userErrorText(e, getLang())).join(' '));
+          }
+          const firstBad = [...inputs.entries()].find(([n]) => byField.has(n));
+          firstBad?.[1].focus();
+        } else {
+          attempt = null; // done: the next report is another one, even with the same text
+          status.className = 'form-status ok';
+          status.textContent = t('done');
+          onDone();
+        }
+      } catch (err) {
+        status.className = 'form-status alert';
+        status.textContent = errorText(err);
+      } finally {
+        submit.disabled = false;
+      }
+    })();
+  });
+  details.append(form);
+  return details;
 }

@@ -4,16 +4,12 @@ import type { Filters, WarningName } from './url';
 
 export type BBox = [number, number, number, number];
 
-export type EnterpriseFilterVars = EnterpriseFilter;
-export type IssueFilterVars = IssueFilter;
-export type TeamFilterVars = ServiceTeamFilter;
-
 const RESOLVED: readonly IssueStatus[] = [IssueStatus.Resolved, IssueStatus.Closed];
 /** Statuses of issues still being worked on: all but resolved and closed. */
 export const OPEN_STATUSES: IssueStatus[] = Object.values(IssueStatus).filter((s) => !RESOLVED.includes(s));
 
-export function enterpriseFilter(f: Filters, bbox: BBox | null = null): EnterpriseFilterVars {
-  const out: EnterpriseFilterVars = {};
+export function enterpriseFilter(f: Filters, bbox: BBox | null = null): EnterpriseFilter {
+  const out: EnterpriseFilter = {};
   if (f.townships.length) out.townshipCodes = [...f.townships];
   if (f.search.trim()) out.search = f.search.trim();
   if (f.aboveScale !== null) out.aboveScale = f.aboveScale;
@@ -27,8 +23,8 @@ export function enterpriseFilter(f: Filters, bbox: BBox | null = null): Enterpri
 }
 
 /** Issues: the township filter, or the townships in view when "only what the map shows" is on. */
-export function issueFilter(f: Filters, townshipsInView: string[] | null = null): IssueFilterVars {
-  const out: IssueFilterVars = {};
+export function issueFilter(f: Filters, townshipsInView: string[] | null = null): IssueFilter {
+  const out: IssueFilter = {};
   let codes = f.townships.length ? [...f.townships] : null;
   if (townshipsInView) codes = codes ? codes.filter((c) => townshipsInView.includes(c)) : [...townshipsInView];
   if (codes) out.townshipCodes = codes;
@@ -46,8 +42,8 @@ export function issueFilter(f: Filters, townshipsInView: string[] | null = null)
   return out;
 }
 
-export function teamFilter(f: Filters, townshipsInView: string[] | null = null): TeamFilterVars {
-  const out: TeamFilterVars = {};
+export function teamFilter(f: Filters, townshipsInView: string[] | null = null): ServiceTeamFilter {
+  const out: ServiceTeamFilter = {};
   let codes = f.townships.length ? [...f.townships] : null;
   if (townshipsInView) codes = codes ? codes.filter((c) => townshipsInView.includes(c)) : [...townshipsInView];
   if (codes) out.townshipCodes = codes;
