@@ -33,7 +33,7 @@ from yimi.common.errors import ServiceError
 from yimi.common.http_body import MAX_MESSAGE_DEPTH, checked_body, message_problem, refuse_subscription
 from yimi.db import DatabaseNotReady, close_db, init_ready_db, is_unavailable
 from yimi.graphql.context import Callers, Context, Loaders
-from yimi.graphql.encoding import encode_response
+from yimi.graphql.encoding import JSONBody, cached_data, compressed, encode_response
 from yimi.graphql.limits import RETRY_AFTER_SECONDS, Budget, caller_kind, log_unavailable, unavailable_error
 from yimi.graphql.response_cache import ResponseCache
 from yimi.graphql.schema import schema
@@ -144,7 +144,8 @@ class YimiGraphQL(GraphQL[Context, None]):
 
     def create_response(self, response_data, sub_response) -> Response:
         # As Strawberry's, with orjson and the cached answers' JSON reused (yimi.graphql.encoding).
-        response = Response(encode_response(response_data), media_type="application/json")
+        response = JSONBody(encode_response(response_data), media_type="application/json")
+        response.encoded = cached_data(response_data)
         response.headers.raw.extend(sub_response.headers.raw)
         if sub_response.background:
             response.background = sub_response.background
@@ -193,7 +194,7 @@ class YimiGraphQL(GraphQL[Context, None]):
 
     async def run(self, request, context=UNSET, root_value=UNSET):
         try:
-            return await super().run(request, context, root_value)
+            response = await super().run(request, context, root_value)
         except Exception as exc:
             # The session or token lookup in get_context runs before GraphQL can answer with an
             # error: without this, a signed-in caller would get a bare 500 while the database is down.
@@ -204,6 +205,7 @@ class YimiGraphQL(GraphQL[Context, None]):
                     await close_unavailable(request, exc)
                 return request
             return _unavailable(request, exc)
+        return compressed(request, response) if isinstance(response, JSONBody) else response
 
     async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):
         check_request(request, context, request_data)  # mutations need proof of origin (yimi.accounts.csrf)

@@ -47,6 +47,9 @@ BIN = HERE / "node_modules" / ".bin"
 REDIS = os.environ.get("YIMI_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 # JSON as JSON (not strings), no log line per query (Yimi's servers write no access log either).
 POSTGRAPHILE_OPTIONS = ("--host", "127.0.0.1", "--dynamic-json", "--disable-query-log")
+# What a browser sends with every request: either server may answer compressed (KB per answer counts the
+# bytes sent).
+BROWSER_HEADERS = {"accept-encoding": "gzip, deflate, br"}
 PANELS = 200  # enterprises whose panel the clients open, in turn
 
 
@@ -229,7 +232,7 @@ def load(server: Server, requests: list[tuple[str, list[dict]]], connections: in
         json.dumps(
             {
                 "url": server.url,
-                "headers": server.headers,
+                "headers": BROWSER_HEADERS | server.headers,
                 "connections": connections,
                 "duration": duration,
                 "requests": [{"name": n, "bodies": [json.dumps(b) for b in bodies]} for n, bodies in requests],

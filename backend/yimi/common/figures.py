@@ -67,3 +67,21 @@ async def overdue_by_township(township_ids: Sequence[int], now: datetime) -> dic
         f"AND deadline <= {marks[-1]} GROUP BY township_id"
     )
     return {int(r[0]): int(r[1]) for r in await raw_rows(sql, [*ids, now])}
+
+
+async def next_colour_change(now: datetime, enterprises_sql: str = "", params: Sequence[Any] = ()) -> datetime | None:
+    """The next instant after ``now`` an open issue turns yellow, orange or overdue (None: none ahead), among
+    the enterprises ``enterprises_sql`` selects (their ids; every enterprise when empty): answers that depend
+    on the clock hold until then. One range of the open_issue table, never the issue table."""
+    chosen = f"WITH chosen AS ({enterprises_sql}) " if enterprises_sql else ""
+    among = "AND enterprise_id IN (SELECT id FROM chosen)" if enterprises_sql else ""
+    # The filter first, as a CTE: SQLite numbers its parameters in the order they appear.
+    marks = placeholders(len(params) + 1, 3)
+    sql = (
+        f"{chosen}SELECT MIN(CASE WHEN yellow_at > {marks[0]} THEN yellow_at WHEN orange_at > {marks[1]} "
+        f"THEN orange_at ELSE deadline END) FROM open_issue WHERE deadline > {marks[2]} {among}"
+    )
+    first = (await raw_rows(sql, [*params, now, now, now]))[0][0]
+    if first is None or isinstance(first, datetime):
+        return first
+    return datetime.fromisoformat(first)

@@ -18,7 +18,8 @@ Answers also change without any write, as time passes: warning colours, overdue 
 by itself (``ClockLimit``): the earliest yellow, orange or deadline instant of an open issue still to
 come (the stored thresholds of ``yimi.issues.warning``: every clock-dependent value is derived from
 them), and the next midnight in the county (days, months and years begin then). That instant is
-worked out once per data version (three indexed one-row queries) and again only once it has passed.
+worked out once per data version (``yimi.common.figures.next_colour_change``: one query of the open
+issues) and again only once it has passed.
 Entries built from the public figures also stop at the limits those figures carry
 (``yimi.stats.cache.tracking``), and every entry at ``MAX_AGE_SECONDS`` (a database restored under a
 running server can bring an old version number back).
@@ -43,7 +44,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from strawberry.extensions import SchemaExtension
@@ -61,10 +62,10 @@ from graphql import (
 from graphql import ExecutionResult as GraphQLExecutionResult
 from yimi.accounts.read_rules import Grant
 from yimi.common import data_version
+from yimi.common.figures import next_colour_change
 from yimi.graphql.cost import find_operation
 from yimi.graphql.documents import known_document, variables_key
 from yimi.graphql.encoding import encoded
-from yimi.issues.models import OPEN_VALUES, Issue
 from yimi.stats.cache import public_statistics, tracking
 
 MAX_ENTRIES = 2048
@@ -121,14 +122,8 @@ class ClockLimit:
             if (known := self._known(version, now, timezone)) is not None:
                 return known
             instants = [next_midnight(now, timezone)]
-            for column in ("yellow_at", "orange_at", "deadline"):
-                found = (
-                    await Issue.filter(status__in=OPEN_VALUES, **{f"{column}__gt": now})
-                    .order_by(column)
-                    .limit(1)
-                    .values_list(column, flat=True)
-                )
-                instants += cast(list[datetime], found)
+            if (change := await next_colour_change(now)) is not None:
+                instants.append(change)
             self._version, self._timezone, self._since, self._next = version, timezone, now, min(instants)
             return self._next
 
@@ -302,5 +297,5 @@ class ResponseCaching(SchemaExtension):
             return
         result.data = data
         stale_after = min(used.stale_after, time.monotonic() + MAX_AGE_SECONDS)
-        size = int(len(data.json) * MEMORY_PER_JSON_BYTE)
+        size = int(len(data.body) * MEMORY_PER_JSON_BYTE)
         cache.put(key, Cached(data=data, computed_at=now, until=until, stale_after=stale_after, size=size))
