@@ -62,7 +62,7 @@ def yimi_requests(enterprise_pks: list[int]) -> list[tuple[str, list[dict]]]:
         web_app_document, ("Townships", "MapLayer", "Enterprises", "Issues", "Enterprise")
     )
     return [
-        ("townships", [{"query": TOWNSHIPS, "variables": {}}]),
+        ("townships", [{"query": TOWNSHIPS, "variables": {"first": 100}}]),  # the first of its pages
         ("mapLayer", [{"query": MAP_LAYER, "variables": {"filter": {}}}]),
         (
             "enterprises page",
@@ -105,6 +105,7 @@ def pk_of(global_id: str) -> int:
 
 PG_TOWNSHIPS = """query Townships {
   allTownships(first: 100, orderBy: CODE_ASC) {
+    totalCount
     nodes {
       id code name kind seatLon seatLat boundary enterpriseCount openIssueCount overdueIssueCount
       teamCoveragesByTownshipId(orderBy: TEAM_ID_ASC) { nodes { serviceTeamByTeamId { id name kind specialities } } }

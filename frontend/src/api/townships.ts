@@ -3,8 +3,10 @@ import { graphql } from './generated';
 import type { CoverageQuery, TownshipsQuery } from './generated/graphql';
 
 export const TOWNSHIPS = graphql(`
-  query Townships {
-    townships(first: 100) {
+  query Townships($first: Int, $after: String) {
+    townships(first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
       nodes {
         id code name kind seat { lon lat } boundary enterpriseCount openIssueCount overdueIssueCount
         coveringTeams { id name kind specialities }

@@ -2,7 +2,7 @@
  * Loading the dashboard's data into the store. Each load marks its resource loading, then ready or
  * failed (with the message); an answer to an older request than the latest is dropped.
  */
-import { request } from '../api/client';
+import { fetchAll, request } from '../api/client';
 import { MAP_LAYER } from '../api/enterprises';
 import { ISSUE_SUMMARY } from '../api/issues';
 import { ALL_TEAMS } from '../api/teams';
@@ -24,8 +24,9 @@ export class Loaders {
 
   townships(): Promise<void> {
     return this.run('townships', async () => {
-      const data = await request(TOWNSHIPS);
-      return { townships: data.townships.nodes.map((n) => ({ ...n, boundary: n.boundary as Township['boundary'] })) };
+      // Every page: a county has 15 townships, a province programme 2,500.
+      const nodes = await fetchAll(TOWNSHIPS, (d) => d.townships, {});
+      return { townships: nodes.map((n) => ({ ...n, boundary: n.boundary as Township['boundary'] })) };
     });
   }
 
