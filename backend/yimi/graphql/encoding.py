@@ -21,12 +21,14 @@ from starlette.responses import Response
 
 # Bodies at least this long are sent gzipped to clients that accept it, once compressed.
 GZIP_MIN_BYTES = 32 * 1024
-# zlib's default: a 17 MB map layer to about a tenth, in a fraction of a second off the event loop.
-GZIP_LEVEL = 6
+# nginx's default: a 17 MB map layer to 1.6 MB in 37 ms off the event loop (level 6: 1.3 MB in 100 ms).
+GZIP_LEVEL = 1
 
 
 class EncodedData(dict):
-    """The ``data`` of an answer, with its response body ``{"data": …}`` already encoded (``body``)."""
+    """The ``data`` of an answer as its response body ``{"data": …}`` (``body``), and no objects: nothing
+    reads an answer's objects once it is encoded, and the cache then keeps its JSON alone (the objects
+    weighed 5.5 times it)."""
 
     body: bytes
     _gzip: asyncio.Task[bytes] | None = None
@@ -49,7 +51,7 @@ def encoded(data: dict[str, Any]) -> EncodedData | None:
         body = orjson.dumps({"data": data})
     except orjson.JSONEncodeError:
         return None
-    result = EncodedData(data)
+    result = EncodedData()
     result.body = body
     return result
 

@@ -70,9 +70,9 @@ from yimi.stats.cache import public_statistics, tracking
 
 MAX_ENTRIES = 2048
 MAX_BYTES = 128 * 1024 * 1024
-# An answer is kept as Python objects (what Strawberry hands on) and as its JSON (what a hit sends):
-# measured, the objects take about 5.5 times the bytes of the JSON, so an entry weighs 6.5 times them.
-MEMORY_PER_JSON_BYTE = 6.5
+# An answer is kept as its JSON (what a hit sends; yimi.graphql.encoding) and, once a client has asked
+# for it, its gzip: at most a fifth more for the large answers that are compressed.
+MEMORY_PER_JSON_BYTE = 1.2
 MAX_AGE_SECONDS = data_version.MAX_AGE_SECONDS
 # Root fields whose answer is the same for every caller allowed to read them (yimi.stats).
 PUBLIC_FIGURES = frozenset({"statistics", "statisticsYears", "__typename"})
