@@ -69,13 +69,20 @@ async def overdue_by_township(township_ids: Sequence[int], now: datetime) -> dic
     return {int(r[0]): int(r[1]) for r in await raw_rows(sql, [*ids, now])}
 
 
+def among_enterprises(enterprises_sql: str) -> tuple[str, str]:
+    """(the CTE to start with, the condition to add) that keep open_issue rows to the enterprises
+    ``enterprises_sql`` selects (their ids; every enterprise when it is empty). The filter comes first,
+    as a CTE: SQLite numbers its parameters in the order they appear."""
+    if not enterprises_sql:
+        return "", ""
+    return f"WITH chosen AS ({enterprises_sql}) ", "AND enterprise_id IN (SELECT id FROM chosen)"
+
+
 async def next_colour_change(now: datetime, enterprises_sql: str = "", params: Sequence[Any] = ()) -> datetime | None:
     """The next instant after ``now`` an open issue turns yellow, orange or overdue (None: none ahead), among
     the enterprises ``enterprises_sql`` selects (their ids; every enterprise when empty): answers that depend
     on the clock hold until then. One range of the open_issue table, never the issue table."""
-    chosen = f"WITH chosen AS ({enterprises_sql}) " if enterprises_sql else ""
-    among = "AND enterprise_id IN (SELECT id FROM chosen)" if enterprises_sql else ""
-    # The filter first, as a CTE: SQLite numbers its parameters in the order they appear.
+    chosen, among = among_enterprises(enterprises_sql)
     marks = placeholders(len(params) + 1, 3)
     sql = (
         f"{chosen}SELECT MIN(CASE WHEN yellow_at > {marks[0]} THEN yellow_at WHEN orange_at > {marks[1]} "

@@ -32,7 +32,7 @@ from typing import Any
 
 from yimi.accounts.read_rules import Access, Grant
 from yimi.common import data_version
-from yimi.common.figures import OPEN_ISSUES, next_colour_change, placeholders, raw_rows
+from yimi.common.figures import OPEN_ISSUES, among_enterprises, next_colour_change, placeholders, raw_rows
 from yimi.enterprises.service import EnterpriseCriteria, enterprise_queryset
 from yimi.issues.warning import SEVERITY
 
@@ -181,9 +181,7 @@ async def _warnings(qs, now: datetime) -> tuple[dict[int, int], datetime | None]
     """The worst warning severity of each enterprise among ``qs`` with an open issue yellow or worse (the others
     with open issues are green), and the next instant one of those colours changes (None: no change ahead)."""
     sql_filter, params = _ids_sql(qs)
-    # The filter first, as a CTE: SQLite numbers its parameters in the order they appear.
-    chosen = f"WITH chosen AS ({sql_filter}) " if sql_filter else ""
-    among = "AND enterprise_id IN (SELECT id FROM chosen)" if sql_filter else ""
+    chosen, among = among_enterprises(sql_filter)
     marks = placeholders(len(params) + 1, 3)
     # Each coloured issue's severity, the worst taken here: SQLite's GROUP BY walks the enterprise index and
     # looks every row up (twice the time).
