@@ -78,13 +78,16 @@ class Api:
         return body["data"]
 
     async def fetch(self, query: str, variables: dict | None = None) -> bytes:
-        """The answer's bytes, as a client receives them (not parsed: that is the client's time, not the server's)."""
-        response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers={"X-Yimi-CSRF": "1"}
-        )
-        if response.status_code != 200 or b'"errors":' in response.content:
-            raise RuntimeError(f"{query[:60]}…: {response.status_code} {response.text[:500]}")
-        return response.content
+        """The answer's bytes as they come over the wire, gzipped or not (inflating and parsing them is the
+        client's time, not the server's); a compressed answer is a cached one, never an error."""
+        body = {"query": query, "variables": variables or {}}
+        async with self.http.stream("POST", "/graphql", json=body, headers={"X-Yimi-CSRF": "1"}) as response:
+            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+        if response.status_code != 200 or (
+            response.headers.get("content-encoding") != "gzip" and raw.startswith(b'{"errors":')
+        ):
+            raise RuntimeError(f"{query[:60]}…: {response.status_code} {raw[:500]!r}")
+        return raw
 
 
 async def sign_in(app, username: str) -> Api:

@@ -13,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import logging
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+
+log = logging.getLogger(__name__)
 
 # Bodies at least this long are sent gzipped to clients that accept it, once compressed.
 GZIP_MIN_BYTES = 32 * 1024
@@ -38,11 +41,17 @@ class EncodedData(dict):
         (this one is not kept waiting: a cold answer stays as fast as it was)."""
         task = self._gzip
         if task is None:
-            self._gzip = asyncio.ensure_future(asyncio.to_thread(gzip.compress, self.body, GZIP_LEVEL, mtime=0))
+            task = self._gzip = asyncio.ensure_future(asyncio.to_thread(gzip.compress, self.body, GZIP_LEVEL, mtime=0))
+            task.add_done_callback(_log_failure)
             return None
         if not task.done() or task.cancelled() or task.exception() is not None:
             return None
         return task.result()
+
+
+def _log_failure(task: asyncio.Future[bytes]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.warning("gzip of a cached answer failed (%s): it is sent uncompressed", error)
 
 
 def encoded(data: dict[str, Any]) -> EncodedData | None:
@@ -81,19 +90,23 @@ class JSONBody(Response):
 
 
 def accepts_gzip(request: Request) -> bool:
+    """Whether Accept-Encoding allows gzip (RFC 9110 12.5.3): its own weight if it is named, else ``*``'s."""
+    weights: dict[str, float] = {}
     for part in request.headers.get("accept-encoding", "").split(","):
         coding, _, params = part.partition(";")
-        if coding.strip().lower() in ("gzip", "*"):
-            quality = params.strip().removeprefix("q=").strip()
-            return not quality or _quality(quality) > 0
-    return False
+        weights[coding.strip().lower()] = _quality(params)
+    return weights.get("gzip", weights.get("*", 0.0)) > 0
 
 
-def _quality(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return 0.0
+def _quality(params: str) -> float:
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 def compressed(request: Request, response: Response) -> Response:
