@@ -74,13 +74,21 @@ lint: install-dev
 test-frontend: frontend
 	cd frontend && npm run lint && npm run typecheck && npm test
 
-# Every test on SQLite, then every database test again on PostgreSQL (127.0.0.1:5432, or
-# YIMI_TEST_POSTGRES_URL; .ci/run starts it): tests/conftest.py leaves the tests that use no
+# Every test on SQLite and, at the same time, every database test again on PostgreSQL (127.0.0.1:5432,
+# or YIMI_TEST_POSTGRES_URL; .ci/run starts it): tests/conftest.py leaves the tests that use no
 # database out of the second pass. The browser tests are among them: they drive the web app
 # against a SQLite server of their own, and the API they call is checked on both databases.
+# Side by side the two passes take 11 minutes on two cores instead of 17; the PostgreSQL pass's
+# output follows the SQLite pass's, and either failing fails the target.
 test-python: install-dev
-	$(BIN)/pytest
-	YIMI_TEST_DATABASE=postgres $(BIN)/pytest
+	@tmp=$$(mktemp -d); \
+	YIMI_TEST_DATABASE=postgres $(BIN)/pytest --basetemp=$$tmp/postgres > $$tmp/postgres.log 2>&1 & pg=$$!; \
+	$(BIN)/pytest --basetemp=$$tmp/sqlite; sqlite=$$?; \
+	wait $$pg; postgres=$$?; \
+	echo; echo "=== the PostgreSQL pass (YIMI_TEST_DATABASE=postgres) ==="; cat $$tmp/postgres.log; \
+	rm -rf $$tmp; \
+	if [ $$sqlite -ne 0 ] || [ $$postgres -ne 0 ]; then \
+		echo "make test-python: SQLite pass exit $$sqlite, PostgreSQL pass exit $$postgres" >&2; exit 1; fi
 
 test: lint test-frontend test-python
 
