@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.conftest import count_sql
 from yimi.accounts.read_rules import PUBLIC, STAFF, Access, AccessDenied, Grant
 from yimi.common import data_version
 from yimi.common.ids import to_global_id
@@ -68,8 +69,12 @@ async def test_built_again_when_a_colour_changes_with_the_clock(demo):
     assert first.valid_until is not None and first.valid_until > now
     # The next yellow, orange or deadline instant of an open issue: past it, a colour differs.
     later = first.valid_until + timedelta(microseconds=1)
-    changed = await cache.get(EnterpriseCriteria(), EVERYTHING, later, version)
+    with count_sql() as sent:
+        changed = await cache.get(EnterpriseCriteria(), EVERYTHING, later, version)
     assert changed is not first
+    # Only the clock moved: the colours are read again, the points (same data version) are not.
+    assert sent and not any('FROM "enterprise"' in statement for statement in sent), sent
+    assert all("open_issue" in statement for statement in sent), sent
     assert changed.json != first.json
     got = {k: f["properties"]["warningColor"] for k, f in features(changed).items()}
     assert got == {k: v[3] for k, v in (await counted_on_read(later)).items()}

@@ -25,7 +25,7 @@ from base64 import b64encode
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -52,11 +52,22 @@ class Layer:
     built_for: datetime  # the request instant it was built for
     valid_until: datetime | None  # the next instant a colour it shows changes; None: never
     built_at: float  # time.monotonic()
+    # Its points (id, lon, lat, open issues), in id order, and when they were read (time.monotonic()): they
+    # change with the data version only.
+    points: list = field(default_factory=list, repr=False, compare=False)
+    points_read_at: float = 0.0
 
-    def fresh(self, version: int, now: datetime) -> bool:
+    def same_data(self, version: int, now: datetime) -> bool:
+        """Whether its points are those of ``version`` (its colours may be behind the clock)."""
         return (
             self.version == version
             and self.built_for <= now
+            and time.monotonic() - self.points_read_at < data_version.MAX_AGE_SECONDS
+        )
+
+    def fresh(self, version: int, now: datetime) -> bool:
+        return (
+            self.same_data(version, now)
             and (self.valid_until is None or now < self.valid_until)
             and time.monotonic() - self.built_at < data_version.MAX_AGE_SECONDS
         )
@@ -96,7 +107,11 @@ class MapLayerCache:
         async with lock:  # the requests that arrive meanwhile wait for this build, not build again
             layer = self._fresh(key, version, now)
             if layer is None:
-                layer = await build_layer(criteria, access, now, version, self.points)
+                # Only the clock moved (at province scale a colour changes every few seconds): the same
+                # points, their colours read again.
+                kept = self._layers.get(key)
+                same = kept if kept is not None and kept.same_data(version, now) else None
+                layer = await build_layer(criteria, access, now, version, self.points, same)
                 self._keep(key, layer)
         return layer
 
@@ -133,20 +148,31 @@ def map_cache_of(context: Any) -> MapLayerCache:
 
 
 async def build_layer(
-    criteria: EnterpriseCriteria, access: Access, now: datetime, version: int, texts: PointTexts | None = None
+    criteria: EnterpriseCriteria,
+    access: Access,
+    now: datetime,
+    version: int,
+    texts: PointTexts | None = None,
+    same_data: Layer | None = None,
 ) -> Layer:
+    """The layer at ``now``; the points of ``same_data`` (a layer of the same data version) are not read again."""
     qs = enterprise_queryset(criteria, access)
-    # The driver's rows as they come: building 100,000 Tortoise values takes longer than the query. In id
-    # order, sorted here: PostgreSQL sorts 100,000 rows on disk with its default work_mem (twice the scan).
-    sql, params = _sql_of(qs.values_list("id", "lon", "lat", OPEN_ISSUES))
-    rows = await raw_rows(sql, params)
+    rows = None
+    points = None if same_data is None else same_data.points
+    points_read_at = time.monotonic() if same_data is None else same_data.points_read_at
+    if points is None:
+        # The driver's rows as they come: building 100,000 Tortoise values takes longer than the query. In
+        # id order, sorted here: PostgreSQL sorts 100,000 rows on disk with its default work_mem (twice the scan).
+        sql, params = _sql_of(qs.values_list("id", "lon", "lat", OPEN_ISSUES))
+        rows = await raw_rows(sql, params)
     figures = access.allows(Grant.FIGURES)
     worst: dict[int, int] = {}
     valid_until = None
-    if figures and rows:
+    if figures and (points or rows):
         worst, valid_until = await _warnings(qs, now)
     with _gc_paused():
-        points = sorted(rows, key=itemgetter(0))
+        if points is None:
+            points = sorted(rows or [], key=itemgetter(0))
         body = (texts or PointTexts()).collection(points, worst, figures)
     return Layer(
         json=body,
@@ -155,6 +181,8 @@ async def build_layer(
         built_for=now,
         valid_until=valid_until,
         built_at=time.monotonic(),
+        points=points,
+        points_read_at=points_read_at,
     )
 
 
