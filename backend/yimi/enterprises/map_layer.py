@@ -157,22 +157,16 @@ async def build_layer(
 ) -> Layer:
     """The layer at ``now``; the points of ``same_data`` (a layer of the same data version) are not read again."""
     qs = enterprise_queryset(criteria, access)
-    rows = None
-    points = None if same_data is None else same_data.points
-    points_read_at = time.monotonic() if same_data is None else same_data.points_read_at
-    if points is None:
-        # The driver's rows as they come: building 100,000 Tortoise values takes longer than the query. In
-        # id order, sorted here: PostgreSQL sorts 100,000 rows on disk with its default work_mem (twice the scan).
-        sql, params = _sql_of(qs.values_list("id", "lon", "lat", OPEN_ISSUES))
-        rows = await raw_rows(sql, params)
+    if same_data is None:
+        points, points_read_at = await _points(qs), time.monotonic()
+    else:
+        points, points_read_at = same_data.points, same_data.points_read_at
     figures = access.allows(Grant.FIGURES)
     worst: dict[int, int] = {}
     valid_until = None
-    if figures and (points or rows):
+    if figures and points:
         worst, valid_until = await _warnings(qs, now)
     with _gc_paused():
-        if points is None:
-            points = sorted(rows or [], key=itemgetter(0))
         body = (texts or PointTexts()).collection(points, worst, figures)
     return Layer(
         json=body,
@@ -184,6 +178,16 @@ async def build_layer(
         points=points,
         points_read_at=points_read_at,
     )
+
+
+async def _points(qs) -> list:
+    """(id, lon, lat, open issues) of each enterprise of ``qs``, in id order: the driver's rows as they come
+    (building 100,000 Tortoise values takes longer than the query), sorted here (PostgreSQL sorts 100,000
+    rows on disk with its default work_mem: twice the scan)."""
+    sql, params = _sql_of(qs.values_list("id", "lon", "lat", OPEN_ISSUES))
+    rows = await raw_rows(sql, params)
+    with _gc_paused():
+        return sorted(rows, key=itemgetter(0))
 
 
 @contextmanager
