@@ -33,7 +33,7 @@ from yimi.common.errors import ServiceError
 from yimi.common.http_body import MAX_MESSAGE_DEPTH, checked_body, message_problem, refuse_subscription
 from yimi.db import DatabaseNotReady, close_db, init_ready_db, is_unavailable
 from yimi.graphql.context import Callers, Context, Loaders
-from yimi.graphql.encoding import JSONBody, cached_data, compressed, encode_response
+from yimi.graphql.encoding import compressed, json_body
 from yimi.graphql.limits import RETRY_AFTER_SECONDS, Budget, caller_kind, log_unavailable, unavailable_error
 from yimi.graphql.response_cache import ResponseCache
 from yimi.graphql.schema import schema
@@ -144,8 +144,7 @@ class YimiGraphQL(GraphQL[Context, None]):
 
     def create_response(self, response_data, sub_response) -> Response:
         # As Strawberry's, with orjson and the cached answers' JSON reused (yimi.graphql.encoding).
-        response = JSONBody(encode_response(response_data), media_type="application/json")
-        response.encoded = cached_data(response_data)
+        response = json_body(response_data)
         response.headers.raw.extend(sub_response.headers.raw)
         if sub_response.background:
             response.background = sub_response.background
@@ -205,7 +204,7 @@ class YimiGraphQL(GraphQL[Context, None]):
                     await close_unavailable(request, exc)
                 return request
             return _unavailable(request, exc)
-        return compressed(request, response) if isinstance(response, JSONBody) else response
+        return compressed(request, response)
 
     async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):
         check_request(request, context, request_data)  # mutations need proof of origin (yimi.accounts.csrf)

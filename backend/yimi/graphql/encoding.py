@@ -2,7 +2,7 @@
 answers (a township page with outlines, the map layer), and UTF-8 instead of \\u escapes for Chinese.
 
 An answer the response cache keeps (``yimi.graphql.response_cache``) is encoded once: its data is an
-``EncodedData``, a dict that carries the whole response body (``body``), which ``encode_response``
+``EncodedData``, a dict that carries the whole response body (``body``), which ``json_body``
 sends as it is — a cached province map layer (17 MB) is then not copied again for each request — and,
 once a client has asked for it, that body gzipped (``compressed``).
 WebSocket messages keep Strawberry's encoder (text frames, as graphql-transport-ws requires).
@@ -65,16 +65,7 @@ def encoded(data: dict[str, Any]) -> EncodedData | None:
     return result
 
 
-def cached_data(response: Any) -> EncodedData | None:
-    """The ``EncodedData`` of a response that is only it (a cached answer), else None."""
-    if isinstance(response, dict) and response.keys() == {"data"} and isinstance(response["data"], EncodedData):
-        return response["data"]
-    return None
-
-
-def encode_response(response: Any) -> bytes:
-    if (data := cached_data(response)) is not None:
-        return data.body
+def _encode(response: Any) -> bytes:
     try:
         return orjson.dumps(response)
     except orjson.JSONEncodeError:
@@ -87,6 +78,16 @@ class JSONBody(Response):
     """A GraphQL answer over HTTP; ``encoded`` is the cached answer it sends, if it is one."""
 
     encoded: EncodedData | None = None
+
+
+def json_body(response: Any) -> JSONBody:
+    """The HTTP answer of a GraphQL response: a cached answer's body as it is, anything else encoded now."""
+    data = response.get("data") if isinstance(response, dict) and response.keys() == {"data"} else None
+    if isinstance(data, EncodedData):
+        body = JSONBody(data.body, media_type="application/json")
+        body.encoded = data
+        return body
+    return JSONBody(_encode(response), media_type="application/json")
 
 
 def accepts_gzip(request: Request) -> bool:
@@ -109,8 +110,9 @@ def _quality(params: str) -> float:
     return 1.0
 
 
-def compressed(request: Request, response: Response) -> Response:
-    """A large cached answer gzipped for a client that accepts it, once its gzip is ready (see EncodedData)."""
+def compressed(request: Request, response: Any) -> Any:
+    """A large cached answer gzipped for a client that accepts it, once its gzip is ready (see EncodedData);
+    any other answer (or WebSocket) as it is."""
     data = response.encoded if isinstance(response, JSONBody) else None
     if data is None or len(data.body) < GZIP_MIN_BYTES:
         return response
