@@ -220,7 +220,7 @@ class RequestLimits(SchemaExtension):
         if shape.aliases > settings.max_query_aliases:
             return GraphQLError(f"{shape.aliases} aliases found. Allowed: {settings.max_query_aliases}")
         # Only what reads data needs the figures of the database (and a database that answers).
-        sizes = None if free else await sizes_of(ec.context).current()
+        sizes = None if free else await sizes_of(ec.context).current(getattr(ec.context, "data_version", None))
         cost_key = ("cost", ec.operation_name, variables_key(ec), None if sizes is None else tuple(sizes.items()))
         cost = known.memo.get(cost_key) if known is not None else None
         if cost is None:

@@ -11,10 +11,10 @@ without one), of one of these kinds:
 * ``Page`` — the ``nodes``/``edges`` of a connection: the connection's ``first`` already counts them.
 * ``Argument`` — as many as a list argument holds: ``nodes(ids)``, or the issues sent with
   ``recordVisit(input: {issues})`` (an argument of the field enclosing the payload).
-* ``Data`` — a figure of the database, read with one SQL query at most every
-  ``SIZES_MAX_AGE_SECONDS`` and shared by the requests of one app: the number of townships, or
-  the most children any one parent has (the most events of any issue). Such a bound is exact as of
-  its reading; rows added since (by staff or tokens allowed to write) are counted at the next one.
+* ``Data`` — a figure of the database, read with one SQL query once per data version (at most every
+  ``SIZES_MAX_AGE_SECONDS`` without one) and shared by the requests of one app: the number of
+  townships, or the most children any one parent has (the most events of any issue). Such a bound is
+  exact as of its reading; rows added since are counted at the next one, after the write's version.
 * ``Leaf`` — strings or enum values, no objects: one resolver returns the list, nothing is resolved
   per item, so the count of objects does not change; the row the values come from bounds them.
 * ``Fixed`` — a number the code guarantees.
@@ -37,6 +37,7 @@ from typing import Any
 
 from tortoise import connections
 
+from yimi.common import data_version
 from yimi.issues.models import IssueCategory
 
 
@@ -200,7 +201,8 @@ SIZES_MAX_AGE_SECONDS = 10.0
 
 
 class ListSizes:
-    """The figures ``Data`` bounds need, read at most every ``SIZES_MAX_AGE_SECONDS``.
+    """The figures ``Data`` bounds need, read again when the data version has moved (a write may have
+    changed them) or after ``max_age`` seconds (requests without a version: WebSocket operations).
 
     While the database does not answer, the last figures serve (the request then fails in its
     resolvers anyway); with none yet, the error reaches the caller as any database outage does.
@@ -209,20 +211,30 @@ class ListSizes:
     def __init__(self, max_age: float = SIZES_MAX_AGE_SECONDS):
         self.max_age = max_age
         self._sizes: dict[str, int] | None = None
+        self._version: int | None = None
         self._read_at = 0.0
         self._lock = asyncio.Lock()
 
-    async def current(self) -> Mapping[str, int]:
-        if self._sizes is not None and time.monotonic() - self._read_at < self.max_age:
+    def _fresh(self, version: int | None) -> bool:
+        if self._sizes is None:
+            return False
+        if version is not None and version == self._version:
+            return time.monotonic() - self._read_at < data_version.MAX_AGE_SECONDS
+        return version is None and time.monotonic() - self._read_at < self.max_age
+
+    async def current(self, version: int | None = None) -> Mapping[str, int]:
+        if self._fresh(version):
+            assert self._sizes is not None
             return self._sizes
         async with self._lock:  # one reading for the requests that arrive meanwhile
-            if self._sizes is None or time.monotonic() - self._read_at >= self.max_age:
+            if not self._fresh(version):
                 try:
                     self._sizes = await read_sizes()
-                    self._read_at = time.monotonic()
+                    self._version, self._read_at = version, time.monotonic()
                 except Exception:
                     if self._sizes is None:
                         raise
+            assert self._sizes is not None
             return self._sizes
 
 
