@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import count_sql
 from yimi.accounts.read_rules import PUBLIC, STAFF, Access, AccessDenied, Grant
 from yimi.common import data_version
+from yimi.common.figures import next_colour_change
 from yimi.common.ids import to_global_id
 from yimi.enterprises.map_layer import MapLayerCache
 from yimi.enterprises.models import Enterprise
@@ -67,8 +68,17 @@ async def test_built_again_when_a_colour_changes_with_the_clock(demo):
     version = await data_version.current()
     first = await cache.get(EnterpriseCriteria(), EVERYTHING, now, version)
     assert first.valid_until is not None and first.valid_until > now
-    # The next yellow, orange or deadline instant of an open issue: past it, a colour differs.
-    later = first.valid_until + timedelta(microseconds=1)
+    # Past the layer's valid_until an issue's colour changes, but its enterprise's worst colour may not
+    # (a worse issue beside it): step over warning instants to the first one that changes what is shown.
+    shown = {k: v[3] for k, v in (await counted_on_read(now)).items()}
+    later = first.valid_until
+    for _ in range(1000):
+        later += timedelta(microseconds=1)
+        if {k: v[3] for k, v in (await counted_on_read(later)).items()} != shown:
+            break
+        following = await next_colour_change(later)
+        assert following is not None, "no open issue changes an enterprise's colour ahead"
+        later = following
     with count_sql() as sent:
         changed = await cache.get(EnterpriseCriteria(), EVERYTHING, later, version)
     assert changed is not first
