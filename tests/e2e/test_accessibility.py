@@ -116,6 +116,22 @@ def test_escape_closes_a_cluster_list_and_returns_to_the_badge(server, staff_pag
     assert page.evaluate("document.activeElement.classList.contains('cluster-inner')")
 
 
+def test_a_focused_badge_keeps_the_focus_when_the_map_draws_again(server, staff_page: Page):
+    page = staff_page
+    page.goto(server + "/")
+    wait_map(page)
+    badge = page.locator(".cluster-inner").first
+    cluster = badge.get_attribute("data-cluster")
+    badge.focus()
+    draws = page.locator("#map").get_attribute("data-draws")
+    # A resize moves the map (Leaflet's moveend), and every badge is drawn anew.
+    size = page.viewport_size
+    assert size is not None
+    page.set_viewport_size({"width": size["width"] - 40, "height": size["height"]})
+    expect(page.locator("#map")).not_to_have_attribute("data-draws", draws or "")
+    assert page.evaluate("document.activeElement.dataset.cluster") == cluster
+
+
 def test_township_labels_do_not_hide_cluster_badges(server, staff_page: Page):
     page = staff_page
     page.goto(server + "/")

@@ -50,6 +50,7 @@ export class MapView {
   /** Townships the filter keeps; others are dimmed. Empty = all. */
   focus: ReadonlySet<string> = new Set();
   private fitted = false;
+  private draws = 0;
 
   constructor(
     readonly container: HTMLElement,
@@ -274,11 +275,22 @@ export class MapView {
         place(dot, warningRank(p.warningColor) >= 3 ? 14 : 12, lat, lon, WARNING_HEX[p.warningColor ?? 'NONE']!);
       }
     }
+    // Drawing anew (new points, a move) must not drop a keyboard user's place: the same badge or
+    // point, when it is still drawn, keeps the focus.
+    const focused =
+      document.activeElement instanceof HTMLElement && this.clusterBox.contains(document.activeElement) ? document.activeElement : null;
     this.clusterBox.replaceChildren(fragment);
+    if (focused) {
+      const key = focused.dataset.cluster
+        ? `[data-cluster="${focused.dataset.cluster}"]`
+        : `[data-point="${CSS.escape(focused.dataset.point ?? '')}"]`;
+      this.clusterBox.querySelector<HTMLElement>(key)?.focus({ preventScroll: true });
+    }
     const ms = performance.now() - t0;
     this.container.dataset.clusters = String(clusters);
     this.container.dataset.singles = String(singles);
     this.container.dataset.clusterMs = ms.toFixed(2);
+    this.container.dataset.draws = String(++this.draws);
     this.container.dataset.getClustersMs = clusterMs.toFixed(2);
     this.container.dataset.clusterZoom = String(zoom);
   }

@@ -238,9 +238,12 @@ export class App {
       if (next.ui.township && !next.ui.enterprise) this.panel.render();
     }
     if (d.coverage !== was.coverage && next.ui.view === 'coverage') this.renderCoverage();
-    if (d.points !== was.points) {
-      this.mapView.setPoints(d.points);
-      if (!this.mapEl.dataset.ready) performance.mark('yimi-map-ready');
+    if (d.points !== was.points) this.mapView.setPoints(d.points);
+    // Ready once the points are drawn in the first view: the townships' arrival fits the map to them,
+    // which draws every badge anew (a badge focused before that would be gone).
+    const settled = (r: 'points' | 'townships'): boolean => next.loads[r] === 'ready' || next.loads[r] === 'error';
+    if (!this.mapEl.dataset.ready && next.loads.points === 'ready' && settled('townships')) {
+      performance.mark('yimi-map-ready');
       this.mapEl.dataset.ready = '1';
     }
     const pts = next.loads.points;
