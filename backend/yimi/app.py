@@ -180,7 +180,7 @@ class YimiGraphQL(GraphQL[Context, None]):
             request=request,
             response=response,
             broker=self.broker,
-            now=now,
+            at=now,
             user=user,
             token=token,
             access=access,

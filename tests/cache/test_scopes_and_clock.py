@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.cache.test_invalidation import cached
-from tests.conftest import CSRF_HEADERS
+from tests.conftest import CSRF_HEADERS, count_sql
 from tests.issues.workflow_helpers import gid
 from yimi.accounts.tokens import create_token
 from yimi.issues.models import OPEN_VALUES, Issue
@@ -115,6 +115,46 @@ async def test_an_overdue_count_changes_in_a_cached_answer_when_a_deadline_passe
         assert after >= before + 1  # this one, and any other whose deadline passed meanwhile
     finally:
         await Issue.filter(id=issue.id).update(yellow_at=kept[0], orange_at=kept[1], deadline=kept[2])
+
+
+async def test_an_answer_is_kept_while_only_issues_it_does_not_show_change_colour(gql, clock):
+    """At province scale some open issue changes colour every second or two: an answer showing a page of
+    issues (or no colour at all) holds until one of its own values changes, not until any issue's does."""
+    shown, other = await Issue.filter(status__in=OPEN_VALUES).order_by("id").limit(2)
+    kept = {i.id: (i.yellow_at, i.orange_at, i.deadline) for i in (shown, other)}
+    start = clock.now_value
+    colour = "query KeptColour($id: ID!) { node(id: $id) { ... on Issue { warningColor needsEscalation } } }"
+    variables = {"id": gid("Issue", shown.id)}
+    try:
+        # The other issue turns yellow in a minute; the shown one only in an hour.
+        await Issue.filter(id=other.id).update(
+            yellow_at=start + timedelta(minutes=1),
+            orange_at=start + timedelta(minutes=2),
+            deadline=start + timedelta(minutes=3),
+        )
+        await Issue.filter(id=shown.id).update(
+            yellow_at=start + timedelta(hours=1),
+            orange_at=start + timedelta(hours=2),
+            deadline=start + timedelta(hours=3),
+        )
+        assert (await cached(gql, colour, variables))["node"]["warningColor"] == "GREEN"
+        no_clock = (await cached(gql, ENTERPRISES))["enterprises"]
+        counted = "query KeptOverdue { issues(first: 0, filter: {overdue: true}) { totalCount } }"
+        overdue = (await cached(gql, counted))["issues"]["totalCount"]
+
+        clock.now_value = start + timedelta(minutes=3, seconds=1)  # the other issue is red now
+        with count_sql() as statements:
+            assert (await gql(colour, variables))["node"]["warningColor"] == "GREEN"
+            assert (await gql(ENTERPRISES))["enterprises"] == no_clock
+        assert all("FROM data_version" in statement for statement in statements), statements  # both kept
+        # A count over every issue is not kept past the other issue's deadline.
+        assert (await gql(counted))["issues"]["totalCount"] >= overdue + 1
+
+        clock.now_value = start + timedelta(hours=1, seconds=1)  # the shown issue's own yellow instant
+        assert (await gql(colour, variables))["node"]["warningColor"] == "YELLOW"
+    finally:
+        for issue_id, (yellow_at, orange_at, deadline) in kept.items():
+            await Issue.filter(id=issue_id).update(yellow_at=yellow_at, orange_at=orange_at, deadline=deadline)
 
 
 async def test_a_cached_answer_costs_what_a_computed_one_does(gql):

@@ -11,6 +11,7 @@ from typing import Any
 import strawberry
 
 from yimi.accounts.read_rules import PUBLIC_ACCESS, Access
+from yimi.common import clock
 from yimi.enterprises.loaders import EnterpriseLoaders
 from yimi.issues.loaders import IssueLoaders
 from yimi.settings import Settings
@@ -41,15 +42,26 @@ class Context:
     event_cost: int = 1  # what each event of a subscription costs (yimi.graphql.limits)
     broker: Any = None  # yimi.live.broker.Broker for live updates
     record: Any = None  # yimi.ops.requests.RequestRecord: the request's log line (HTTP only)
-    # One instant per request, so that every warning colour in a response agrees.
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # One instant per request, so that every warning colour in a response agrees. Read it as ``now``
+    # unless the value read says itself how long it holds (yimi.common.clock).
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # The data version read as the HTTP request began (yimi.common.data_version); None on a socket.
     data_version: int | None = None
     loaders: Loaders = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         if self.loaders is None:
-            self.loaders = Loaders(self.now, self.access)
+            self.loaders = Loaders(self.at, self.access)
+
+    @property
+    def now(self) -> datetime:
+        """The request time, for a value that holds only until any open issue changes colour (or midnight)."""
+        clock.depends_on_every_issue()
+        return self.at
+
+    @now.setter
+    def now(self, instant: datetime) -> None:
+        self.at = instant
 
 
 Info = strawberry.Info[Context, None]

@@ -14,12 +14,18 @@ errors, keyed by
 * the generation of the public figures' cache (``yimi.stats.cache``).
 
 Answers also change without any write, as time passes: warning colours, overdue counts and flags,
-``needsEscalation``, "this year". An entry holds only until the next instant any answer could change
-by itself (``ClockLimit``): the earliest yellow, orange or deadline instant of an open issue still to
-come (the stored thresholds of ``yimi.issues.warning``: every clock-dependent value is derived from
-them), and the next midnight in the county (days, months and years begin then). That instant is
-worked out once per data version (``yimi.common.figures.next_colour_change``: one query of the open
-issues) and again only once it has passed.
+``needsEscalation``, "this year". An entry holds only until the first value it shows could change by
+itself, as the values said while it was computed (``yimi.common.clock``):
+
+* values of single issues (a page of issues with their colours) hold until the earliest yellow,
+  orange or deadline instant among those issues;
+* values over many issues or dates (overdue counts, colour filters, summaries, the map) hold until
+  the next instant any answer could change (``ClockLimit``): the earliest such instant of any open
+  issue (the stored thresholds of ``yimi.issues.warning``: every clock-dependent value is derived from
+  them), and the next midnight in the county (days, months and years begin then). That instant is
+  worked out once per data version (``yimi.common.figures.next_colour_change``: one query of the open
+  issues) and again only once it has passed;
+* an answer that read nothing of the clock holds as long as the data version.
 Entries built from the public figures also stop at the limits those figures carry
 (``yimi.stats.cache.tracking``), and every entry at ``MAX_AGE_SECONDS`` (a database restored under a
 running server can bring an old version number back).
@@ -61,7 +67,7 @@ from graphql import (
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
 from yimi.accounts.read_rules import Grant
-from yimi.common import data_version
+from yimi.common import clock, data_version
 from yimi.common.figures import next_colour_change
 from yimi.graphql.cost import find_operation
 from yimi.graphql.documents import known_document, variables_key
@@ -86,12 +92,14 @@ Key = tuple[bytes, int, int]
 class Cached:
     data: dict[str, Any]
     computed_at: datetime  # the request time it was computed for
-    until: datetime  # wall clock, compared with the request's `now`
+    until: datetime | None  # wall clock, compared with the request's `now`; None: the clock changes nothing
     stale_after: float  # monotonic
     size: int  # bytes of memory, estimated from its JSON (MEMORY_PER_JSON_BYTE)
 
     def fresh(self, now: datetime) -> bool:
-        return self.computed_at <= now < self.until and time.monotonic() < self.stale_after
+        return (
+            self.computed_at <= now and (self.until is None or now < self.until) and time.monotonic() < self.stale_after
+        )
 
 
 class ClockLimit:
@@ -257,7 +265,7 @@ class ResponseCaching(SchemaExtension):
         ):
             yield
             return
-        now: datetime = getattr(context, "now", None) or datetime.now(UTC)
+        now: datetime = getattr(context, "at", None) or datetime.now(UTC)
         scope = "*" if fields <= PUBLIC_FIGURES and Grant.STATISTICS in access.grants else scope_of(context)
         # The version first: the answer computed below is never older than the version it is kept under.
         # (yimi.app reads it as the request begins, before it looks the caller up.)
@@ -280,18 +288,18 @@ class ResponseCaching(SchemaExtension):
             ec.result = GraphQLExecutionResult(data=cached.data)
             yield
             return
-        try:
-            until = await cache.clock.next_change(version, now, settings.timezone)
-        except Exception:  # as above
-            yield
-            return
-        with tracking() as used:
+        with tracking() as used, clock.reading() as read:
             yield
         result = ec.result
         if not isinstance(result, GraphQLExecutionResult) or result.errors or result.data is None:
             return  # errors are never cached
-        if used.until is not None and used.until < until:
-            until = used.until
+        limits = [used.until, read.until]
+        if read.every_issue:
+            try:
+                limits.append(await cache.clock.next_change(version, now, settings.timezone))
+            except Exception:  # the database stopped answering: the answer goes out, uncached
+                return
+        until = min((limit for limit in limits if limit is not None), default=None)
         data = encoded(result.data)  # the response then sends this JSON as it is (yimi.graphql.encoding)
         if data is None:
             return

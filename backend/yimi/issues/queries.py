@@ -26,7 +26,7 @@ class IssueQuery:
         criteria = filter.to_criteria(info.context.settings.timezone) if filter else IssueCriteria()
         order = order_by or IssueOrder()
         qs, order_of_list = ordered(
-            issue_queryset(criteria, info.context.now, info.context.access),
+            issue_queryset(criteria, info.context.at, info.context.access),
             order.field,
             order.direction == OrderDirection.DESC,
             criteria.statuses,

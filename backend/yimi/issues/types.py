@@ -11,6 +11,7 @@ from strawberry import relay
 from yimi.accounts.action_rules import Scope, roles_of
 from yimi.accounts.read_rules import Grant
 from yimi.accounts.types import Staff, staff_or_none
+from yimi.common import clock
 from yimi.common.enums import OrderDirection
 from yimi.common.errors import UserInputError
 from yimi.common.ids import parse_global_id
@@ -33,7 +34,7 @@ from yimi.issues.models import (
     IssueStatus,
     Satisfaction,
 )
-from yimi.issues.warning import WarningColor, warning_color
+from yimi.issues.warning import WarningColor, next_warning_change, warning_color
 from yimi.teams.types import ServiceTeam
 from yimi.townships.types import Township
 
@@ -190,11 +191,11 @@ class Issue(relay.Node):
     @strawberry.field(description="Four-colour warning; null once resolved or closed.")
     def warning_color(self, info: Info) -> WarningColor | None:
         m = self.row
-        return warning_color(m.status, m.yellow_at, m.orange_at, m.deadline, info.context.now)
+        return warning_color(m.status, m.yellow_at, m.orange_at, m.deadline, _as_of(info, m))
 
     @strawberry.field(description="Open, overdue and not escalated yet: flagged for escalation (督办) automatically.")
     def needs_escalation(self, info: Info) -> bool:
-        return needs_escalation(self.row, info.context.now)
+        return needs_escalation(self.row, _as_of(info, self.row))
 
     @strawberry.field(
         description="What you may do to this issue now, by the same rules the mutations apply (permission, "
@@ -252,6 +253,13 @@ class Issue(relay.Node):
     @strawberry.field(description="The timeline, oldest first.", extensions=needs(Grant.ISSUE_DETAILS))
     async def events(self, info: Info) -> list[IssueEvent]:
         return [IssueEvent.from_model(e) for e in await info.context.loaders.issues.events.load(self.id)]
+
+
+def _as_of(info: Info, m: models.Issue) -> datetime:
+    """The request time, for a value of this issue alone: it holds until the issue's next colour change."""
+    at = info.context.at
+    clock.holds_until(next_warning_change(m.status, m.yellow_at, m.orange_at, m.deadline, at))
+    return at
 
 
 async def _no_teams() -> list[int]:

@@ -45,6 +45,16 @@ def warning_color(
     return WarningColor.GREEN
 
 
+def next_warning_change(
+    status: IssueStatus, yellow_at: datetime, orange_at: datetime, deadline: datetime, now: datetime
+) -> datetime | None:
+    """The first instant after ``now`` at which ``warning_color`` gives another colour (None: never, as
+    long as the issue stays as it is)."""
+    if status not in OPEN_STATUSES:
+        return None
+    return next((t for t in (yellow_at, orange_at, deadline) if t > now), None)
+
+
 def warning_q(color: WarningColor, now: datetime, prefix: str = "") -> Q:
     """A filter for open issues showing ``color`` at ``now``; ``prefix`` reaches issues via a relation."""
 
