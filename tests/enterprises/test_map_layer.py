@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import count_sql
+from tests.databases import ON_POSTGRES
 from yimi.accounts.read_rules import PUBLIC, STAFF, Access, AccessDenied, Grant
 from yimi.common import data_version
 from yimi.common.figures import next_colour_change
@@ -165,3 +166,24 @@ async def test_a_moved_enterprise_moves_on_the_map(demo):
         assert features(moved)[gid]["geometry"]["coordinates"] == [enterprise.lon + 0.001, enterprise.lat]
     finally:
         await Enterprise.filter(id=enterprise.id).update(lon=enterprise.lon)
+
+
+async def test_the_next_colour_change_is_the_earliest_threshold_still_ahead(demo):
+    from yimi.townships.models import Township
+
+    issues = await Issue.filter(status__in=OPEN_VALUES)
+    township = await Township.all().order_by("code").first()
+    assert township is not None
+    theirs = {e.id for e in await Enterprise.filter(township_id=township.id)}
+    start = datetime.now(UTC)
+    for later in (timedelta(0), timedelta(hours=5), timedelta(days=3), timedelta(days=30), timedelta(days=400)):
+        at = start + later
+        ahead = [next(t for t in (i.yellow_at, i.orange_at, i.deadline) if t > at) for i in issues if i.deadline > at]
+        assert await next_colour_change(at) == min(ahead, default=None)
+        mine = [
+            next(t for t in (i.yellow_at, i.orange_at, i.deadline) if t > at)
+            for i in issues
+            if i.deadline > at and i.enterprise_id in theirs
+        ]
+        chosen = 'SELECT id FROM "enterprise" WHERE township_id = ' + ("$1" if ON_POSTGRES else "?")
+        assert await next_colour_change(at, chosen, [township.id]) == min(mine, default=None)

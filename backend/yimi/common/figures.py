@@ -81,13 +81,15 @@ def among_enterprises(enterprises_sql: str) -> tuple[str, str]:
 async def next_colour_change(now: datetime, enterprises_sql: str = "", params: Sequence[Any] = ()) -> datetime | None:
     """The next instant after ``now`` an open issue turns yellow, orange or overdue (None: none ahead), among
     the enterprises ``enterprises_sql`` selects (their ids; every enterprise when empty): answers that depend
-    on the clock hold until then. One range of the open_issue table, never the issue table."""
+    on the clock hold until then. The earliest threshold still ahead, whichever it is (yellow, orange and
+    deadline come in that order for each issue): three seeks of the open_issue threshold indexes."""
     chosen, among = among_enterprises(enterprises_sql)
     marks = placeholders(len(params) + 1, 3)
-    sql = (
-        f"{chosen}SELECT MIN(CASE WHEN yellow_at > {marks[0]} THEN yellow_at WHEN orange_at > {marks[1]} "
-        f"THEN orange_at ELSE deadline END) FROM open_issue WHERE deadline > {marks[2]} {among}"
+    firsts = " UNION ALL ".join(
+        f"SELECT MIN({column}) AS t FROM open_issue WHERE {column} > {mark} {among}"
+        for column, mark in zip(("yellow_at", "orange_at", "deadline"), marks, strict=True)
     )
+    sql = f"{chosen}SELECT MIN(t) FROM ({firsts}) AS firsts"
     first = (await raw_rows(sql, [*params, now, now, now]))[0][0]
     if first is None or isinstance(first, datetime):
         return first
