@@ -187,3 +187,29 @@ async def test_the_next_colour_change_is_the_earliest_threshold_still_ahead(demo
         ]
         chosen = 'SELECT id FROM "enterprise" WHERE township_id = ' + ("$1" if ON_POSTGRES else "?")
         assert await next_colour_change(at, chosen, [township.id]) == min(mine, default=None)
+
+
+async def test_colours_updated_step_by_step_with_the_clock_equal_colours_read_afresh(demo):
+    """Clock-only builds read again only the enterprises whose issues crossed a threshold since the last
+    build: over many steps, small and large, they show what counting on read shows."""
+    from yimi.townships.models import Township
+
+    cache = MapLayerCache()
+    version = await data_version.current()
+    township = await Township.all().order_by("-code").first()
+    assert township is not None
+    scoped = Access(grants=STAFF, township_ids=frozenset({township.id}))
+    at = datetime.now(UTC)
+    steps = [timedelta(microseconds=1)] * 12 + [timedelta(hours=6), timedelta(days=2), timedelta(days=9)]
+    for step in steps:
+        for access in (EVERYTHING, scoped):
+            layer = await cache.get(EnterpriseCriteria(), access, at, version)
+            assert layer.built_for <= at
+            on_read = await counted_on_read(at)
+            assert {k: f["properties"]["warningColor"] for k, f in features(layer).items()} == {
+                k: on_read[k][3] for k in features(layer)
+            }
+        following = await next_colour_change(at)
+        if following is None:
+            break
+        at = max(following, at) + step

@@ -56,6 +56,8 @@ class Layer:
     # change with the data version only.
     points: list = field(default_factory=list, repr=False, compare=False)
     points_read_at: float = 0.0
+    # The worst severity of each enterprise with an open issue yellow or worse, at built_for.
+    worst: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
     def same_data(self, version: int, now: datetime) -> bool:
         """Whether its points are those of ``version`` (its colours may be behind the clock)."""
@@ -165,7 +167,12 @@ async def build_layer(
     worst: dict[int, int] = {}
     valid_until = None
     if figures and points:
-        worst, valid_until = await _warnings(qs, now)
+        if same_data is None:
+            worst = await _warnings(qs, now)
+        else:
+            worst = await _warnings_since(qs, same_data.worst, same_data.built_for, now)
+        sql_filter, params = _ids_sql(qs)
+        valid_until = await next_colour_change(now, sql_filter, params)
     with _gc_paused():
         body = (texts or PointTexts()).collection(points, worst, figures)
     return Layer(
@@ -177,6 +184,7 @@ async def build_layer(
         built_at=time.monotonic(),
         points=points,
         points_read_at=points_read_at,
+        worst=worst,
     )
 
 
@@ -205,9 +213,9 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-async def _warnings(qs, now: datetime) -> tuple[dict[int, int], datetime | None]:
+async def _warnings(qs, now: datetime) -> dict[int, int]:
     """The worst warning severity of each enterprise among ``qs`` with an open issue yellow or worse (the others
-    with open issues are green), and the next instant one of those colours changes (None: no change ahead)."""
+    with open issues are green)."""
     sql_filter, params = _ids_sql(qs)
     chosen, among = among_enterprises(sql_filter)
     marks = placeholders(len(params) + 1, 3)
@@ -221,7 +229,37 @@ async def _warnings(qs, now: datetime) -> tuple[dict[int, int], datetime | None]
     for enterprise_id, severity in await raw_rows(sql, [*params, now, now, now]):
         if severity > worst.get(enterprise_id, 0):
             worst[enterprise_id] = severity
-    return worst, await next_colour_change(now, sql_filter, params)
+    return worst
+
+
+async def _warnings_since(qs, worst_then: dict[int, int], then: datetime, now: datetime) -> dict[int, int]:
+    """``_warnings`` at ``now`` from those at ``then`` with no write between: only the enterprises with an issue
+    that crossed a threshold since (three index ranges of open_issue) are read again, a handful in a
+    busy minute of the province instead of every coloured issue."""
+    sql_filter, params = _ids_sql(qs)
+    chosen, among = among_enterprises(sql_filter)
+    marks = placeholders(len(params) + 1, 9)
+    crossed = " UNION ".join(
+        f"SELECT enterprise_id FROM open_issue WHERE {column} > {marks[3 + 2 * i]} AND {column} <= {marks[4 + 2 * i]}"
+        f" {among}"
+        for i, column in enumerate(("yellow_at", "orange_at", "deadline"))
+    )
+    sql = (
+        f"{chosen}SELECT enterprise_id, CASE WHEN deadline <= {marks[0]} THEN 3 WHEN orange_at <= {marks[1]} "
+        f"THEN 2 WHEN yellow_at <= {marks[2]} THEN 1 ELSE 0 END FROM open_issue WHERE enterprise_id IN ({crossed})"
+    )
+    fresh: dict[int, int] = {}
+    for enterprise_id, severity in await raw_rows(sql, [*params, now, now, now, *[then, now] * 3]):
+        fresh[enterprise_id] = max(severity, fresh.get(enterprise_id, 0))
+    if not fresh:
+        return worst_then
+    worst = dict(worst_then)
+    for enterprise_id, severity in fresh.items():
+        if severity:
+            worst[enterprise_id] = severity
+        else:
+            worst.pop(enterprise_id, None)
+    return worst
 
 
 def _sql_of(query) -> tuple[str, list[Any]]:
