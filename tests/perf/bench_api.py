@@ -8,7 +8,9 @@ GraphQL), signed in as the demo's first dispatcher with the web app's CSRF heade
   by following the API's opaque cursors (the last page when there are fewer), each beside the raw
   keyset SQL of the same rows;
 - `mapLayer` of every enterprise: cold (the first answer after a write: an issue reported through the
-  API) and warm (nothing changed), beside the raw SQL of the same points, counts and colours;
+  API), warm (nothing changed), and after the clock moved to the next instant a colour changes (no
+  write: at province scale that is every second or two in the working day), beside the raw SQL of the
+  same points, counts and colours;
 - `townships` with enterprise, open and overdue counts: every township, following the cursors, beside
   one SQL statement computing the same figures.
 
@@ -27,9 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,7 @@ from tests.perf import workload as w
 from tests.perf.benchdata import BACKENDS, PASSWORD, SCALES, dispatcher, working_copy
 from yimi import db
 from yimi.app import create_app
+from yimi.common.figures import next_colour_change
 from yimi.settings import Settings
 
 DEEP_PAGE = 500
@@ -206,6 +210,13 @@ async def _measure(api: Api, rows: dict[str, Row], label: str, rounds: int) -> N
     rows["map_cold"].base[label] = rows["map_warm"].base[label] = await p50(
         lambda: w.raw(w.MAP_SQL, w.sql_time(now)), max(3, rounds // 5)
     )
+    with moved_clock() as clock:
+        r = rows["map_clock"]
+        r.yimi[label] = await p50(map_layer, max(3, rounds // 5), before=clock.to_next_colour_change)
+        r.base[label] = rows["map_cold"].base[label]
+        await clock.to_next_colour_change()
+        r.statements[label] = await statements(map_layer)
+        r.note[label] = f"{clock.steps} colour changes, {clock.moved()}"
 
     async def all_townships() -> int:
         after, count = None, 0
@@ -223,6 +234,42 @@ async def _measure(api: Api, rows: dict[str, Row], label: str, rounds: int) -> N
     r.base[label] = await p50(lambda: w.raw(w.TOWNSHIPS_SQL, w.sql_time(now)), max(3, rounds // 3))
 
 
+class MovedClock:
+    """The app's clock (yimi.app takes each request's time from it), moved from now to the instants at which
+    a colour changes, as the day goes by, with no write."""
+
+    def __init__(self) -> None:
+        self.start = self.at = datetime.now(UTC)
+        self.steps = 0
+
+    async def to_next_colour_change(self) -> None:
+        following = await next_colour_change(self.at)
+        self.at = (following or self.at + timedelta(minutes=1)) + timedelta(microseconds=1)
+        self.steps += 1
+
+    def moved(self) -> str:
+        return f"the clock moved {(self.at - self.start).total_seconds():.0f} s"
+
+
+@contextmanager
+def moved_clock() -> Iterator[MovedClock]:
+    import yimi.app
+
+    clock = MovedClock()
+
+    class Moved(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return clock.at if tz is None else clock.at.astimezone(tz)
+
+    kept = yimi.app.datetime
+    yimi.app.datetime = Moved  # type: ignore[misc]
+    try:
+        yield clock
+    finally:
+        yimi.app.datetime = kept  # type: ignore[misc]
+
+
 def new_rows() -> dict[str, Row]:
     return {
         "enterprises": Row("enterprises page (100, township, commissioner, openIssueCount)", "<10 ms, ≤8× SQL"),
@@ -230,6 +277,7 @@ def new_rows() -> dict[str, Row]:
         "issuesN": Row("issues deep page (cursors followed)", "≈ page 1"),
         "map_cold": Row("mapLayer, cold (after a write)", "<250 ms"),
         "map_warm": Row("mapLayer, warm (nothing changed)", "<10 ms"),
+        "map_clock": Row("mapLayer, a colour changed with the clock (no write)", "<250 ms"),
         "townships": Row("townships + enterprise/open/overdue counts, all pages", "<50 ms"),
     }
 
