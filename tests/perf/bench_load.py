@@ -50,7 +50,7 @@ POSTGRAPHILE_OPTIONS = ("--host", "127.0.0.1", "--dynamic-json", "--disable-quer
 # What a browser sends with every request: either server may answer compressed (KB per answer counts the
 # bytes sent).
 BROWSER_HEADERS = {"accept-encoding": "gzip, deflate, br"}
-PANELS = 200  # enterprises whose panel the clients open, in turn
+PANELS = int(os.environ.get("BENCH_PANELS", "200"))  # enterprises whose panel the clients open, in turn
 
 
 @dataclass
