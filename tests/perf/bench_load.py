@@ -10,8 +10,12 @@ On a fresh copy of the cached demo in PostgreSQL (benchdata.py):
   and each process's peak resident memory (RSS) under the load.
 
 Run: .venv/bin/python tests/perf/bench_load.py [--scale county|province] [--workers 2] [--connections 50]
-[--duration 30] [--profile] (`--profile`: where one Yimi worker spends its time under the load, sampled
-by py-spy if it is installed in the venv; the stacks are kept in var/bench/profile.txt).
+[--duration 30] [--profile] [--busy-hour] (`--profile`: where one Yimi worker spends its time under the
+load, sampled by py-spy if it is installed in the venv; the stacks are kept in var/bench/profile.txt;
+`--busy-hour`: the open issues' thresholds moved so that the run falls in the busiest hour of the next
+day, when at province scale a warning colour changes every second or two and answers that show colours
+must be built again; the number of changes in the run's hour is printed). BENCH_PANELS (200) is how many
+enterprises' panels the clients open in turn.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.issues.workflow_helpers import SIGN_IN
 from tests.perf import mix
+from tests.perf import workload as w
 from tests.perf.benchdata import PASSWORD, SCALES, dispatcher, working_copy
 from tests.servers import free_port
 
@@ -191,10 +196,36 @@ def postgraphile_server(database_url: str, tmp: Path) -> Iterator[Server]:
         _stop(process)
 
 
-async def prepare(database_url: str) -> list[int]:
-    """Installs postgraphile.sql; returns the enterprises whose panels are opened (those with issues first)."""
+# The open issues' yellow, orange and deadline instants of the busiest hour of the next day, and before
+# the run: those of the hour of the run, after the thresholds are moved (--busy-hour).
+BUSIEST_HOUR_SQL = """
+SELECT date_trunc('hour', t) AS hour, COUNT(*) AS n FROM (
+  SELECT yellow_at AS t FROM open_issue UNION ALL SELECT orange_at FROM open_issue UNION ALL SELECT deadline FROM open_issue
+) thresholds WHERE t > now() AND t < now() + interval '1 day' GROUP BY 1 ORDER BY 2 DESC LIMIT 1"""
+CHANGES_IN_THE_NEXT_HOUR_SQL = """
+SELECT COUNT(*) FROM (
+  SELECT yellow_at AS t FROM open_issue UNION ALL SELECT orange_at FROM open_issue UNION ALL SELECT deadline FROM open_issue
+) thresholds WHERE t > now() AND t < now() + interval '1 hour'"""
+
+
+async def prepare(database_url: str, busy_hour: bool) -> list[int]:
+    """Installs postgraphile.sql; with ``busy_hour``, moves the open issues' thresholds so that the busiest
+    hour of the next day begins as the run does; returns the enterprises whose panels are opened (those with
+    issues first)."""
     conn = await asyncpg.connect(database_url)
     try:
+        if busy_hour:
+            busiest = await conn.fetchrow(BUSIEST_HOUR_SQL)
+            if busiest is not None:
+                # The open_issue table follows the issue table (its triggers).
+                await conn.execute(
+                    "UPDATE issue SET yellow_at = yellow_at - $1::interval, orange_at = orange_at - $1::interval, "
+                    "deadline = deadline - $1::interval "
+                    f"WHERE status IN ({w.OPEN_SQL})",
+                    busiest["hour"] - await conn.fetchval("SELECT now()"),
+                )
+        changes = await conn.fetchval(CHANGES_IN_THE_NEXT_HOUR_SQL)
+        print(f"colour changes in the hour of the run: {changes:,} (one every {3600 / max(changes, 1):.1f} s)")
         await conn.execute((HERE / "postgraphile.sql").read_text(encoding="utf-8"))
         rows = await conn.fetch(
             "SELECT e.id FROM enterprise e ORDER BY EXISTS (SELECT 1 FROM issue i WHERE i.enterprise_id = e.id) DESC, "
@@ -362,13 +393,18 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--busy-hour",
+        action="store_true",
+        help="Move the open issues' thresholds so that the run falls in the busiest hour of colour changes",
+    )
     parser.add_argument("--pg-source", help="Load a copy of this PostgreSQL database instead of the cached demo.")
     args = parser.parse_args()
     if not (BIN / "postgraphile").exists():
         sys.exit("PostGraphile and autocannon are missing: cd tests/perf && npm ci (make bench does it)")
     with working_copy(args.scale, "postgres", args.pg_source) as url, tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        panels = asyncio.run(prepare(url))
+        panels = asyncio.run(prepare(url, args.busy_hour))
         with yimi_server(url, args.workers, tmp) as yimi, postgraphile_server(url, tmp) as pg:
             same = compare(yimi, pg, panels)
             results = []
