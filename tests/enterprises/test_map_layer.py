@@ -213,3 +213,21 @@ async def test_colours_updated_step_by_step_with_the_clock_equal_colours_read_af
         if following is None:
             break
         at = max(following, at) + step
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+def test_the_text_of_a_layer_is_its_features_as_geojson(n):
+    from yimi.enterprises.map_layer import PointTexts
+
+    points = [(i + 1, 114.0 + i / 10, 34.5, i) for i in range(n)]
+    texts = PointTexts()
+    for _ in range(2):  # written, then joined from the kept texts
+        layer = json.loads(texts.collection(points, {2: 3}, True))
+        assert layer["type"] == "FeatureCollection"
+        assert [
+            (f["properties"]["id"], f["geometry"]["coordinates"], f["properties"]["warningColor"])
+            for f in layer["features"]
+        ] == [
+            (to_global_id("Enterprise", pk), [lon, lat], ("RED" if pk == 2 else "GREEN" if count else None))
+            for pk, lon, lat, count in points
+        ]
