@@ -3,6 +3,7 @@ introspection. Apps with changed limit settings are fresh instances, so the sess
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
@@ -490,3 +491,24 @@ async def test_queries_over_graphql_transport_ws_are_metered(settings, demo):
         server.should_exit = True
         await asyncio.wait_for(task, 10)
         sock.close()
+
+
+async def test_list_sizes_are_read_again_after_writes_at_most_every_max_age(monkeypatch):
+    """Reading them groups millions of rows at province scale: a burst of writes reads them once."""
+    import yimi.graphql.list_bounds as list_bounds
+
+    reads = []
+
+    async def read() -> dict[str, int]:
+        reads.append(1)
+        return {"enterprises": len(reads)}
+
+    monkeypatch.setattr(list_bounds, "read_sizes", read)
+    sizes = list_bounds.ListSizes(max_age=0.2)
+    assert (await sizes.current(1))["enterprises"] == 1
+    for version in (1, 2, 3, 4):  # writes in a burst
+        assert (await sizes.current(version))["enterprises"] == 1
+    await asyncio.sleep(0.25)
+    assert (await sizes.current(4))["enterprises"] == 2  # the version moved since the last reading
+    await asyncio.sleep(0.25)
+    assert (await sizes.current(4))["enterprises"] == 2  # it did not since: kept

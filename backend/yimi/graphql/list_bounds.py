@@ -201,8 +201,11 @@ SIZES_MAX_AGE_SECONDS = 10.0
 
 
 class ListSizes:
-    """The figures ``Data`` bounds need, read again when the data version has moved (a write may have
-    changed them) or after ``max_age`` seconds (requests without a version: WebSocket operations).
+    """The figures ``Data`` bounds need. Kept while the data version stays (only a write changes them), and
+    once it has moved, read again when they are ``max_age`` seconds old: at province scale reading them
+    groups millions of rows (half a second), and a busy county writes several times a second. Bounds up to
+    ten seconds behind a write only bound a cost a little less tightly. Requests without a version
+    (WebSocket operations) read them again every ``max_age`` seconds.
 
     While the database does not answer, the last figures serve (the request then fails in its
     resolvers anyway); with none yet, the error reaches the caller as any database outage does.
@@ -218,9 +221,10 @@ class ListSizes:
     def _fresh(self, version: int | None) -> bool:
         if self._sizes is None:
             return False
+        age = time.monotonic() - self._read_at
         if version is not None and version == self._version:
-            return time.monotonic() - self._read_at < data_version.MAX_AGE_SECONDS
-        return version is None and time.monotonic() - self._read_at < self.max_age
+            return age < data_version.MAX_AGE_SECONDS
+        return age < self.max_age
 
     async def current(self, version: int | None = None) -> Mapping[str, int]:
         if self._fresh(version):
