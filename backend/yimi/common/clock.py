@@ -1,4 +1,4 @@
-"""How long an answer that read the clock stays true: what the response cache keeps it for.
+"""How long an answer stays true without a write: what the response cache keeps it for.
 
 Values derived from the request time change with no write: an issue's warning colour and
 ``needsEscalation`` at its own yellow, orange and deadline instants; an overdue count, a colour
@@ -16,10 +16,14 @@ While a request executes (``reading``), each clock-dependent value says how long
 ``yimi.graphql.context.Context.now`` counts as the second: code that reads the request time
 without saying how long its value holds is kept for the shortest time. Precise code reads
 ``Context.at`` and says so itself.
+
+Values read from a process's memory rather than the database (the public figures' releases,
+``yimi.stats.cache``) also say how long they may be served (``stale_after``, monotonic).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,6 +35,7 @@ from datetime import datetime
 class ClockReading:
     until: datetime | None = None  # the earliest instant a value read changes by itself
     every_issue: bool = False  # a value held only until any open issue's next change (or midnight)
+    stale_after: float = math.inf  # time.monotonic() past which a value read from memory may be stale
 
 
 # A mutable reading, shared with the tasks a request starts (they copy the variable, not the object).
@@ -39,7 +44,7 @@ _reading: ContextVar[ClockReading | None] = ContextVar("yimi_clock_reading", def
 
 @contextmanager
 def reading() -> Iterator[ClockReading]:
-    """Collects what the block (and the tasks it starts) read of the clock."""
+    """Collects how long what the block (and the tasks it starts) read holds."""
     read = ClockReading()
     token = _reading.set(read)
     try:
@@ -56,6 +61,13 @@ def holds_until(instant: datetime | None) -> None:
     read = _reading.get()
     if read is not None and instant is not None and (read.until is None or instant < read.until):
         read.until = instant
+
+
+def stale_after(monotonic: float) -> None:
+    """A value read from memory may be served until ``monotonic`` (time.monotonic())."""
+    read = _reading.get()
+    if read is not None and monotonic < read.stale_after:
+        read.stale_after = monotonic
 
 
 def depends_on_every_issue() -> None:

@@ -26,9 +26,10 @@ itself, as the values said while it was computed (``yimi.common.clock``):
   worked out once per data version (``yimi.common.figures.next_colour_change``: one query of the open
   issues) and again only once it has passed;
 * an answer that read nothing of the clock holds as long as the data version.
-Entries built from the public figures also stop at the limits those figures carry
-(``yimi.stats.cache.tracking``), and every entry at ``MAX_AGE_SECONDS`` (a database restored under a
-running server can bring an old version number back).
+Entries built from the public figures also stop at the limits those figures carry (the next
+scheduled release, and how long the releases in memory may be served: ``yimi.stats.cache``), and
+every entry at ``MAX_AGE_SECONDS`` (a database restored under a running server can bring an old
+version number back).
 
 Never cached: mutations and subscriptions, answers with errors, operations that read ``rateLimit``
 (the caller's budget), WebSocket operations. ``ResponseCaching`` runs inside ``RequestLimits``: cost
@@ -72,7 +73,7 @@ from yimi.common.figures import next_colour_change
 from yimi.graphql.cost import find_operation
 from yimi.graphql.documents import known_document, variables_key
 from yimi.graphql.encoding import encoded
-from yimi.stats.cache import public_statistics, tracking
+from yimi.stats.cache import public_statistics
 
 MAX_ENTRIES = 2048
 MAX_BYTES = 128 * 1024 * 1024
@@ -288,22 +289,22 @@ class ResponseCaching(SchemaExtension):
             ec.result = GraphQLExecutionResult(data=cached.data)
             yield
             return
-        with tracking() as used, clock.reading() as read:
+        with clock.reading() as read:
             yield
         result = ec.result
         if not isinstance(result, GraphQLExecutionResult) or result.errors or result.data is None:
             return  # errors are never cached
-        limits = [used.until, read.until]
+        until = read.until
         if read.every_issue:
             try:
-                limits.append(await cache.clock.next_change(version, now, settings.timezone))
+                change = await cache.clock.next_change(version, now, settings.timezone)
             except Exception:  # the database stopped answering: the answer goes out, uncached
                 return
-        until = min((limit for limit in limits if limit is not None), default=None)
+            until = change if until is None else min(until, change)
         data = encoded(result.data)  # the response then sends this JSON as it is (yimi.graphql.encoding)
         if data is None:
             return
         result.data = data
-        stale_after = min(used.stale_after, time.monotonic() + MAX_AGE_SECONDS)
+        stale_after = min(read.stale_after, time.monotonic() + MAX_AGE_SECONDS)
         size = int(len(data.body) * MEMORY_PER_JSON_BYTE)
         cache.put(key, Cached(data=data, computed_at=now, until=until, stale_after=stale_after, size=size))

@@ -6,22 +6,19 @@ indexed query per request, moves with every release, whichever process made it) 
 ``yimi restore --force`` does). The first reader after a scheduled release instant makes that release.
 
 Whole GraphQL answers made only of these figures are cached on top of this (``yimi.graphql.response_cache``,
-keyed on the data version, which a release moves, and on ``generation``); ``tracking`` tells that cache
-when such an answer stops holding by itself (the next scheduled release instant).
+keyed on the data version, which a release moves, and on ``generation``); reading them tells that cache
+when such an answer stops holding by itself (the next scheduled release instant; ``yimi.common.clock``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
+from yimi.common import clock
 from yimi.settings import Settings
 from yimi.stats import releases
 from yimi.stats.public_json import to_csv
@@ -51,43 +48,6 @@ class Entry:
         if self._csv is None:
             self._csv = to_csv(self.release.answer)
         return self._csv
-
-
-@dataclass
-class Used:
-    """What an answer was built from holds until the earliest ``until`` (the next scheduled release) and, as
-    the releases read, for at most ``MAX_AGE_SECONDS`` (monotonic clock)."""
-
-    until: datetime | None = None
-    stale_after: float = math.inf
-
-    def add(self, valid_until: datetime | None, stored: float) -> None:
-        if valid_until is not None and (self.until is None or valid_until < self.until):
-            self.until = valid_until
-        self.stale_after = min(self.stale_after, stored + MAX_AGE_SECONDS)
-
-
-_used: ContextVar[Used | None] = ContextVar("yimi_stats_used", default=None)
-
-
-@contextmanager
-def tracking() -> Iterator[Used]:
-    """Collects the limits of every release read while the block runs (in this task and the tasks it starts)."""
-    used = Used()
-    token = _used.set(used)
-    try:
-        yield used
-    finally:
-        try:
-            _used.reset(token)
-        except ValueError:  # left in another context than entered: leave nothing behind here
-            _used.set(None)
-
-
-def _note(valid_until: datetime | None, stored: float) -> None:
-    used = _used.get()
-    if used is not None:
-        used.add(valid_until, stored)
 
 
 @dataclass
@@ -141,7 +101,10 @@ class PublicStatistics:
                     loaded = await self._load(None)
             except Exception:  # the figures released before stay served; the next slot tries again
                 log.exception("scheduled statistics release of %s failed", slot.isoformat())
-        _note(releases.next_slot(now, settings), loaded.stored)
+        # An answer built from these releases holds until the next scheduled release, and as the releases
+        # read, for at most MAX_AGE_SECONDS.
+        clock.holds_until(releases.next_slot(now, settings))
+        clock.stale_after(loaded.stored + MAX_AGE_SECONDS)
         return loaded
 
     async def get(self, year: int, now: datetime, settings: Settings, version: int | None = None) -> Entry | None:
