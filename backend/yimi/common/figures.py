@@ -15,6 +15,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.expressions import RawSQL
 
+from yimi.common import clock
 from yimi.issues.models import OPEN_VALUES
 
 OPEN_ISSUES = "open_issues"
@@ -57,7 +58,9 @@ async def raw_rows(sql: str, values: Sequence[Any]) -> list[Any]:
 
 async def overdue_by_township(township_ids: Sequence[int], now: datetime) -> dict[int, int]:
     """Open issues past their deadline at ``now``, per township: a range of the index
-    open_issue_township_deadline per township, whatever the number of closed issues."""
+    open_issue_township_deadline per township, whatever the number of closed issues. They change with the
+    clock (yimi.common.clock)."""
+    clock.depends_on_every_issue()
     if not township_ids:
         return {}
     ids = sorted(set(township_ids))

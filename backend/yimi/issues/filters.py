@@ -14,7 +14,6 @@ from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
 from yimi.accounts.read_rules import NO_ROWS, Access, Grant
-from yimi.common import clock
 from yimi.common.figures import OPEN_SQL, open_deadline
 from yimi.common.filters import fitting
 from yimi.common.pagination import Ordering, SortKey
@@ -142,13 +141,6 @@ def issue_queryset(criteria: IssueCriteria, now: datetime, access: Access) -> Qu
         # refused long ago and that now sit with another team are not on its list.
         ordered_to_team = Subquery(DispatchOrder.filter(team_id=c.team_id, returned_at__isnull=True).values("issue_id"))
         qs = qs.filter(Q(lead_team_id=c.team_id) | Q(id__in=ordered_to_team))
-    if (
-        c.warning_colors
-        or c.overdue is not None
-        or c.needs_escalation is not None
-        or c.queue == IssueQueue.TEAM_OVERDUE
-    ):
-        clock.depends_on_every_issue()  # which issues match changes with the clock
     if c.warning_colors:
         qs = qs.filter(reduce(or_, (warning_q(color, now) for color in c.warning_colors)))
     if c.overdue is not None:

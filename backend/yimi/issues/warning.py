@@ -12,6 +12,7 @@ from enum import Enum
 
 from tortoise.expressions import Q
 
+from yimi.common import clock
 from yimi.issues.models import OPEN_STATUSES, IssueStatus
 
 
@@ -56,7 +57,9 @@ def next_warning_change(
 
 
 def warning_q(color: WarningColor, now: datetime, prefix: str = "") -> Q:
-    """A filter for open issues showing ``color`` at ``now``; ``prefix`` reaches issues via a relation."""
+    """A filter for open issues showing ``color`` at ``now``; ``prefix`` reaches issues via a relation. Which
+    issues it matches changes with the clock (yimi.common.clock)."""
+    clock.depends_on_every_issue()
 
     def f(**kw) -> Q:
         return Q(**{prefix + k: v for k, v in kw.items()})

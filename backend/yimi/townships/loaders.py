@@ -5,7 +5,6 @@ from datetime import datetime
 
 from strawberry.dataloader import DataLoader
 
-from yimi.common import clock
 from yimi.common.figures import ENTERPRISES, OPEN_ISSUES, TOWNSHIP_FIGURES, overdue_by_township
 from yimi.common.loaders import by_id, figure, grouped
 from yimi.teams.models import TeamCoverage
@@ -27,7 +26,6 @@ class TownshipLoaders:
         self.open_issue_count = figure(Township, TOWNSHIP_FIGURES[OPEN_ISSUES])
 
         async def overdue(ids: Sequence[int]) -> list[int]:
-            clock.depends_on_every_issue()
             counts = await overdue_by_township(ids, now)
             return [counts.get(i, 0) for i in ids]
 
