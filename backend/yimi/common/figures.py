@@ -81,6 +81,10 @@ def among_enterprises(enterprises_sql: str) -> tuple[str, str]:
     return f"WITH chosen AS ({enterprises_sql}) ", "AND enterprise_id IN (SELECT id FROM chosen)"
 
 
+# The warning thresholds of an open issue, in the order they come (yimi.issues.warning).
+THRESHOLDS = ("yellow_at", "orange_at", "deadline")
+
+
 async def next_colour_change(now: datetime, enterprises_sql: str = "", params: Sequence[Any] = ()) -> datetime | None:
     """The next instant after ``now`` an open issue turns yellow, orange or overdue (None: none ahead), among
     the enterprises ``enterprises_sql`` selects (their ids; every enterprise when empty): answers that depend
@@ -90,7 +94,7 @@ async def next_colour_change(now: datetime, enterprises_sql: str = "", params: S
     marks = placeholders(len(params) + 1, 3)
     firsts = " UNION ALL ".join(
         f"SELECT MIN({column}) AS t FROM open_issue WHERE {column} > {mark} {among}"
-        for column, mark in zip(("yellow_at", "orange_at", "deadline"), marks, strict=True)
+        for column, mark in zip(THRESHOLDS, marks, strict=True)
     )
     sql = f"{chosen}SELECT MIN(t) FROM ({firsts}) AS firsts"
     first = (await raw_rows(sql, [*params, now, now, now]))[0][0]

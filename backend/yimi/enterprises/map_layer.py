@@ -33,7 +33,14 @@ from typing import Any, cast
 
 from yimi.accounts.read_rules import Access, Grant
 from yimi.common import data_version
-from yimi.common.figures import OPEN_ISSUES, among_enterprises, next_colour_change, placeholders, raw_rows
+from yimi.common.figures import (
+    OPEN_ISSUES,
+    THRESHOLDS,
+    among_enterprises,
+    next_colour_change,
+    placeholders,
+    raw_rows,
+)
 from yimi.enterprises.service import EnterpriseCriteria, enterprise_queryset
 from yimi.issues.warning import SEVERITY
 
@@ -168,12 +175,12 @@ async def build_layer(
     worst: dict[int, int] = {}
     valid_until = None
     if figures and points:
+        chosen = _ids_sql(qs)
         if same_data is None:
-            worst = await _warnings(qs, now)
+            worst = await _warnings(chosen, now)
         else:
-            worst = await _warnings_since(qs, same_data.worst, same_data.built_for, now)
-        sql_filter, params = _ids_sql(qs)
-        valid_until = await next_colour_change(now, sql_filter, params)
+            worst = await _warnings_since(chosen, same_data.worst, same_data.built_for, now)
+        valid_until = await next_colour_change(now, *chosen)
     with _gc_paused():
         body = (texts or PointTexts()).collection(points, worst, figures)
     return Layer(
@@ -216,44 +223,34 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-async def _warnings(qs, now: datetime) -> dict[int, int]:
-    """The worst warning severity of each enterprise among ``qs`` with an open issue yellow or worse (the others
-    with open issues are green)."""
-    sql_filter, params = _ids_sql(qs)
-    chosen, among = among_enterprises(sql_filter)
-    marks = placeholders(len(params) + 1, 3)
-    # Each coloured issue's severity, the worst taken here: SQLite's GROUP BY walks the enterprise index and
-    # looks every row up (twice the time).
-    sql = (
-        f"{chosen}SELECT enterprise_id, CASE WHEN deadline <= {marks[0]} THEN 3 WHEN orange_at <= {marks[1]} "
-        f"THEN 2 ELSE 1 END FROM open_issue WHERE yellow_at <= {marks[2]} {among}"
-    )
-    worst: dict[int, int] = {}
-    for enterprise_id, severity in await raw_rows(sql, [*params, now, now, now]):
-        if severity > worst.get(enterprise_id, 0):
-            worst[enterprise_id] = severity
-    return worst
+async def _warnings(chosen: tuple[str, list[Any]], now: datetime) -> dict[int, int]:
+    """The worst warning severity of each enterprise ``chosen`` selects (``_ids_sql``) with an open issue yellow or
+    worse (the others with open issues are green)."""
+    sql_filter, params = chosen
+    with_chosen, among = among_enterprises(sql_filter)
+    marks = placeholders(len(params) + 1, 4)
+    # Each coloured issue's severity, the worst taken in Python: SQLite's GROUP BY walks the enterprise index
+    # and looks every row up (twice the time).
+    sql = f"{with_chosen}SELECT enterprise_id, {_severity(marks)} FROM open_issue WHERE yellow_at <= {marks[3]} {among}"
+    return _worst(await raw_rows(sql, [*params, now, now, now, now]))
 
 
-async def _warnings_since(qs, worst_then: dict[int, int], then: datetime, now: datetime) -> dict[int, int]:
+async def _warnings_since(
+    chosen: tuple[str, list[Any]], worst_then: dict[int, int], then: datetime, now: datetime
+) -> dict[int, int]:
     """``_warnings`` at ``now`` from those at ``then`` with no write between: only the enterprises with an issue
     that crossed a threshold since (three index ranges of open_issue) are read again, a handful in a
     busy minute of the province instead of every coloured issue."""
-    sql_filter, params = _ids_sql(qs)
-    chosen, among = among_enterprises(sql_filter)
+    sql_filter, params = chosen
+    with_chosen, among = among_enterprises(sql_filter)
     marks = placeholders(len(params) + 1, 9)
     crossed = " UNION ".join(
         f"SELECT enterprise_id FROM open_issue WHERE {column} > {marks[3 + 2 * i]} AND {column} <= {marks[4 + 2 * i]}"
         f" {among}"
-        for i, column in enumerate(("yellow_at", "orange_at", "deadline"))
+        for i, column in enumerate(THRESHOLDS)
     )
-    sql = (
-        f"{chosen}SELECT enterprise_id, CASE WHEN deadline <= {marks[0]} THEN 3 WHEN orange_at <= {marks[1]} "
-        f"THEN 2 WHEN yellow_at <= {marks[2]} THEN 1 ELSE 0 END FROM open_issue WHERE enterprise_id IN ({crossed})"
-    )
-    fresh: dict[int, int] = {}
-    for enterprise_id, severity in await raw_rows(sql, [*params, now, now, now, *[then, now] * 3]):
-        fresh[enterprise_id] = max(severity, fresh.get(enterprise_id, 0))
+    sql = f"{with_chosen}SELECT enterprise_id, {_severity(marks)} FROM open_issue WHERE enterprise_id IN ({crossed})"
+    fresh = _worst(await raw_rows(sql, [*params, now, now, now, *[then, now] * 3]))
     if not fresh:
         return worst_then
     worst = dict(worst_then)
@@ -262,6 +259,24 @@ async def _warnings_since(qs, worst_then: dict[int, int], then: datetime, now: d
             worst[enterprise_id] = severity
         else:
             worst.pop(enterprise_id, None)
+    return worst
+
+
+def _severity(marks: list[str]) -> str:
+    """An open issue's warning severity at the instant given three times (``marks``): 0 green to 3 red
+    (yimi.issues.warning.SEVERITY)."""
+    return (
+        f"CASE WHEN deadline <= {marks[0]} THEN 3 WHEN orange_at <= {marks[1]} THEN 2 "
+        f"WHEN yellow_at <= {marks[2]} THEN 1 ELSE 0 END"
+    )
+
+
+def _worst(rows) -> dict[int, int]:
+    """The worst severity of each enterprise among (enterprise id, severity) rows."""
+    worst: dict[int, int] = {}
+    for enterprise_id, severity in rows:
+        if severity >= worst.get(enterprise_id, 0):
+            worst[enterprise_id] = severity
     return worst
 
 
