@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -74,69 +76,58 @@ def clock(monkeypatch):
     return clock
 
 
+@asynccontextmanager
+async def thresholds_moved(start: datetime, steps: dict[Issue, timedelta]) -> AsyncIterator[None]:
+    """Each issue turns yellow, orange and red one, two and three of its step after ``start``; as it was after."""
+    try:
+        for issue, step in steps.items():
+            await Issue.filter(id=issue.id).update(
+                yellow_at=start + step, orange_at=start + 2 * step, deadline=start + 3 * step
+            )
+        yield
+    finally:
+        for issue in steps:
+            await Issue.filter(id=issue.id).update(
+                yellow_at=issue.yellow_at, orange_at=issue.orange_at, deadline=issue.deadline
+            )
+
+
 async def test_a_warning_colour_changes_in_a_cached_answer_when_its_time_comes(gql, clock):
     issue = await Issue.filter(status__in=OPEN_VALUES, escalated_at__isnull=True).order_by("id").first()
     assert issue is not None
-    kept = (issue.yellow_at, issue.orange_at, issue.deadline)
     start = clock.now_value
     query = "query CachedColour($id: ID!) { node(id: $id) { ... on Issue { warningColor needsEscalation } } }"
     variables = {"id": gid("Issue", issue.id)}
-    try:
-        await Issue.filter(id=issue.id).update(
-            yellow_at=start + timedelta(hours=1),
-            orange_at=start + timedelta(hours=2),
-            deadline=start + timedelta(hours=3),
-        )
+    async with thresholds_moved(start, {issue: timedelta(hours=1)}):
         assert (await cached(gql, query, variables))["node"] == {"warningColor": "GREEN", "needsEscalation": False}
         for hours, colour in ((1, "YELLOW"), (2, "ORANGE")):
             clock.now_value = start + timedelta(hours=hours, seconds=1)
             assert (await gql(query, variables))["node"] == {"warningColor": colour, "needsEscalation": False}
         clock.now_value = start + timedelta(hours=3, seconds=1)
         assert (await gql(query, variables))["node"] == {"warningColor": "RED", "needsEscalation": True}
-    finally:
-        await Issue.filter(id=issue.id).update(yellow_at=kept[0], orange_at=kept[1], deadline=kept[2])
 
 
 async def test_an_overdue_count_changes_in_a_cached_answer_when_a_deadline_passes(gql, clock):
     issue = await Issue.filter(status__in=OPEN_VALUES).order_by("-id").first()
     assert issue is not None
-    kept = (issue.yellow_at, issue.orange_at, issue.deadline)
     start = clock.now_value
     query = "query CachedOverdue { issues(first: 0, filter: {overdue: true}) { totalCount } }"
-    try:
-        await Issue.filter(id=issue.id).update(
-            yellow_at=start + timedelta(minutes=1),
-            orange_at=start + timedelta(minutes=2),
-            deadline=start + timedelta(minutes=3),
-        )
+    async with thresholds_moved(start, {issue: timedelta(minutes=1)}):
         before = (await cached(gql, query))["issues"]["totalCount"]
         clock.now_value = start + timedelta(minutes=3, seconds=1)
         after = (await gql(query))["issues"]["totalCount"]
         assert after >= before + 1  # this one, and any other whose deadline passed meanwhile
-    finally:
-        await Issue.filter(id=issue.id).update(yellow_at=kept[0], orange_at=kept[1], deadline=kept[2])
 
 
 async def test_an_answer_is_kept_while_only_issues_it_does_not_show_change_colour(gql, clock):
     """At province scale some open issue changes colour every second or two: an answer showing a page of
     issues (or no colour at all) holds until one of its own values changes, not until any issue's does."""
     shown, other = await Issue.filter(status__in=OPEN_VALUES).order_by("id").limit(2)
-    kept = {i.id: (i.yellow_at, i.orange_at, i.deadline) for i in (shown, other)}
     start = clock.now_value
     colour = "query KeptColour($id: ID!) { node(id: $id) { ... on Issue { warningColor needsEscalation } } }"
     variables = {"id": gid("Issue", shown.id)}
-    try:
-        # The other issue turns yellow in a minute; the shown one only in an hour.
-        await Issue.filter(id=other.id).update(
-            yellow_at=start + timedelta(minutes=1),
-            orange_at=start + timedelta(minutes=2),
-            deadline=start + timedelta(minutes=3),
-        )
-        await Issue.filter(id=shown.id).update(
-            yellow_at=start + timedelta(hours=1),
-            orange_at=start + timedelta(hours=2),
-            deadline=start + timedelta(hours=3),
-        )
+    # The other issue turns yellow in a minute; the shown one only in an hour.
+    async with thresholds_moved(start, {other: timedelta(minutes=1), shown: timedelta(hours=1)}):
         assert (await cached(gql, colour, variables))["node"]["warningColor"] == "GREEN"
         no_clock = (await cached(gql, ENTERPRISES))["enterprises"]
         counted = "query KeptOverdue { issues(first: 0, filter: {overdue: true}) { totalCount } }"
@@ -152,9 +143,6 @@ async def test_an_answer_is_kept_while_only_issues_it_does_not_show_change_colou
 
         clock.now_value = start + timedelta(hours=1, seconds=1)  # the shown issue's own yellow instant
         assert (await gql(colour, variables))["node"]["warningColor"] == "YELLOW"
-    finally:
-        for issue_id, (yellow_at, orange_at, deadline) in kept.items():
-            await Issue.filter(id=issue_id).update(yellow_at=yellow_at, orange_at=orange_at, deadline=deadline)
 
 
 async def test_a_cached_answer_costs_what_a_computed_one_does(gql):
