@@ -12,8 +12,8 @@ from yimi.common import data_version
 from yimi.townships.models import Township
 
 # Tables the API never reads, and the bookkeeping of the database itself.
-# open_issue is written only by the triggers of issue and enterprise writes, which bump the version.
-NOT_READ = {"partner_call", "data_version", "tortoise_migrations", "open_issue"}
+# open_issue and enterprise_change are written only by the triggers of writes that bump the version.
+NOT_READ = {"partner_call", "data_version", "tortoise_migrations", "open_issue", "enterprise_change"}
 
 
 async def _tables_and_triggers() -> tuple[set[str], dict[str, set[str]]]:

@@ -4,6 +4,7 @@ scope) and built again when the data version moves or a colour it shows changes 
 from __future__ import annotations
 
 import json
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from yimi.accounts.read_rules import PUBLIC, STAFF, Access, AccessDenied, Grant
 from yimi.common import data_version
 from yimi.common.figures import next_colour_change
 from yimi.common.ids import to_global_id
-from yimi.enterprises.map_layer import MapLayerCache
+from yimi.enterprises.map_layer import MapLayerCache, build_layer
 from yimi.enterprises.models import Enterprise
 from yimi.enterprises.service import EnterpriseCriteria
 from yimi.issues.models import OPEN_VALUES, Issue
@@ -231,3 +232,175 @@ def test_the_text_of_a_layer_is_its_features_as_geojson(n):
             (to_global_id("Enterprise", pk), [lon, lat], ("RED" if pk == 2 else "GREEN" if count else None))
             for pk, lon, lat, count in points
         ]
+
+
+# -- a kept layer brought up to date after writes ----------------------------------------------------
+
+
+def _read_whole(sent: list[str]) -> bool:
+    """Whether the statements read every point again (a patch reads the enterprises it names)."""
+    return any('"lon"' in s and '"id" IN (' not in s for s in sent)
+
+
+async def _open_issue() -> Issue:
+    issue = await Issue.filter(status__in=OPEN_VALUES).order_by("deadline", "id").first()
+    assert issue is not None
+    return issue
+
+
+@asynccontextmanager
+async def _issue_closed():
+    issue = await _open_issue()
+    await Issue.filter(id=issue.id).update(status="closed")
+    yield
+    await Issue.filter(id=issue.id).update(status=issue.status)
+
+
+@asynccontextmanager
+async def _issue_turned_red():
+    issue = await Issue.filter(status__in=OPEN_VALUES).order_by("-deadline", "id").first()
+    assert issue is not None
+    past = datetime.now(UTC) - timedelta(hours=1)
+    await Issue.filter(id=issue.id).update(yellow_at=past, orange_at=past, deadline=past)
+    yield
+    await Issue.filter(id=issue.id).update(
+        yellow_at=issue.yellow_at, orange_at=issue.orange_at, deadline=issue.deadline
+    )
+
+
+@asynccontextmanager
+async def _issue_moved_to_another_enterprise():
+    issue = await _open_issue()
+    other = await Enterprise.exclude(township_id=(await issue.enterprise).township_id).order_by("id").first()
+    assert other is not None
+    await Issue.filter(id=issue.id).update(enterprise_id=other.id)
+    yield
+    await Issue.filter(id=issue.id).update(enterprise_id=issue.enterprise_id)
+
+
+@asynccontextmanager
+async def _enterprise_moved():
+    enterprise = await Enterprise.all().order_by("-id").first()
+    assert enterprise is not None
+    await Enterprise.filter(id=enterprise.id).update(lon=enterprise.lon + 0.002, lat=enterprise.lat - 0.001)
+    yield
+    await Enterprise.filter(id=enterprise.id).update(lon=enterprise.lon, lat=enterprise.lat)
+
+
+@asynccontextmanager
+async def _enterprise_changed_township():
+    """The first township's first enterprise with open issues goes to another township: out of a scope."""
+    first = await _first_township()
+    enterprise = await Enterprise.filter(township_id=first.id, issues__status__in=OPEN_VALUES).order_by("id").first()
+    assert enterprise is not None
+    other = await Enterprise.exclude(township_id=first.id).order_by("id").first()
+    assert other is not None
+    await Enterprise.filter(id=enterprise.id).update(township_id=other.township_id)
+    yield
+    await Enterprise.filter(id=enterprise.id).update(township_id=enterprise.township_id)
+
+
+@asynccontextmanager
+async def _enterprise_added():
+    model = await Enterprise.all().order_by("id").first()
+    assert model is not None
+    added = await Enterprise.create(
+        name="地图补丁测试有限公司",
+        uscc="91410000MA0MAPTEST",
+        industry=model.industry,
+        size=model.size,
+        township_id=model.township_id,
+        lon=model.lon + 0.01,
+        lat=model.lat,
+    )
+    yield
+    await added.delete()
+
+
+async def _first_township():
+    from yimi.townships.models import Township
+
+    township = await Township.filter(enterprises__id__gt=0).order_by("code").first()
+    assert township is not None
+    return township
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        _issue_closed,
+        _issue_turned_red,
+        _issue_moved_to_another_enterprise,
+        _enterprise_moved,
+        _enterprise_changed_township,
+        _enterprise_added,
+    ],
+)
+async def test_a_layer_patched_after_a_write_equals_one_built_afresh(demo, write):
+    """After a write (and after it is undone) the kept layers read again only the enterprises it touched,
+    for every caller scope and filter, and show what a layer built from nothing shows."""
+    township = await _first_township()
+    views = [
+        (EnterpriseCriteria(), EVERYTHING),
+        (EnterpriseCriteria(), Access(grants=STAFF, township_ids=frozenset({township.id}))),
+        (EnterpriseCriteria(has_open_issues=True), EVERYTHING),
+        (EnterpriseCriteria(), Access(grants=frozenset(PUBLIC | {Grant.ENTERPRISES}))),
+    ]
+    cache = MapLayerCache()
+    now = datetime.now(UTC)
+    kept = [await cache.get(criteria, access, now, await data_version.current()) for criteria, access in views]
+
+    async def patched_equal_afresh() -> list:
+        layers = []
+        for criteria, access in views:
+            version = await data_version.current()
+            with count_sql() as sent:
+                layer = await cache.get(criteria, access, now, version)
+            assert not _read_whole(sent), sent
+            afresh = await build_layer(criteria, access, now, version)
+            assert features(layer) == features(afresh)
+            assert layer.features == afresh.features
+            layers.append(layer)
+        return layers
+
+    async with write():
+        changed = await patched_equal_afresh()
+    assert [features(a) for a in changed] != [features(a) for a in kept]
+    undone = await patched_equal_afresh()
+    assert [features(a) for a in undone] == [features(a) for a in kept]
+
+
+async def test_every_point_is_read_again_when_the_log_cannot_tell(demo, monkeypatch):
+    from tortoise.expressions import F
+
+    from yimi.enterprises import map_layer
+    from yimi.townships.models import Township
+
+    cache = MapLayerCache()
+    now = datetime.now(UTC)
+
+    async def rebuilt_whole() -> bool:
+        with count_sql() as sent:
+            await cache.get(EnterpriseCriteria(), EVERYTHING, now, await data_version.current())
+        return _read_whole(sent)
+
+    await cache.get(EnterpriseCriteria(), EVERYTHING, now, await data_version.current())
+    # A township's code: filters name townships by code.
+    township = await _first_township()
+    try:
+        await Township.filter(id=township.id).update(code=township.code[:-3] + "999")
+        assert await rebuilt_whole()
+    finally:
+        await Township.filter(id=township.id).update(code=township.code)
+    assert await rebuilt_whole()
+    # More enterprises than a patch is worth: one statement (an import, say) touching all of them.
+    assert await Enterprise.all().count() > map_layer.MAX_PATCHED
+    async with _enterprise_moved():
+        assert not await rebuilt_whole()
+    await Enterprise.all().update(lat=F("lat") + 0)
+    assert await rebuilt_whole()
+    # A layer older than the log reaches.
+    await rebuilt_whole()
+    monkeypatch.setattr(data_version, "CHANGES_KEPT", 1)
+    async with _enterprise_moved():
+        assert await rebuilt_whole()

@@ -24,6 +24,9 @@ from tortoise import connections
 
 # How long a cached answer may be kept at most, whatever the version says (see above).
 MAX_AGE_SECONDS = 300
+# How many versions back the log of the enterprises each write touched (``enterprise_change``) reaches:
+# its triggers (migration 0015) delete older entries.
+CHANGES_KEPT = 20_000
 
 QUERY = "SELECT version FROM data_version WHERE id = 1"
 

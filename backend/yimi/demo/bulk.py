@@ -4,9 +4,10 @@
 given or have a constant default, so that a column added to a model later fails here loudly rather
 than being left empty), then ``await insert(conn, table, rows)`` writes tuples in that order.
 
-On SQLite, the data-version triggers (migration 0010: one UPDATE per inserted row) are set aside while
-loading and put back, followed by a single bump of the version, in the same transaction: the version
-moves exactly as it would have, only once rather than a million times.
+On SQLite, the data-version triggers (migration 0010: one UPDATE per inserted row) and the enterprise
+change log's (migration 0015: a row per row) are set aside while loading and put back, followed by a
+single bump of the version and one "any enterprise" entry in the log, in the same transaction: both say
+what they would have, once rather than a million times.
 
 The secondary (non-unique) indexes of the big tables are set aside too and rebuilt once the rows are
 in, in the same transaction: building an index from sorted rows is several times faster than keeping
@@ -29,8 +30,12 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import JSONField
 from tortoise.models import Model
 
-# The version rows the SQLite triggers bump (table name -> trigger name prefix).
-VERSION_TRIGGERS = {"data_version": "data_version_"}
+# The SQLite triggers set aside while loading (by name prefix), and what stands for all they would have
+# done, run once when they are back (in this order).
+VERSION_TRIGGERS = {
+    "data_version_": "UPDATE data_version SET version = version + 1 WHERE id = 1",
+    "enterprise_change_": "INSERT INTO enterprise_change (version, enterprise_id) SELECT version, NULL FROM data_version",  # noqa: E501
+}
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ async def set_aside_version_triggers(conn: BaseDBAsyncClient) -> list[str]:
     if _postgres(conn):
         return []
     rows = await conn.execute_query_dict("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
-    prefixes = tuple(VERSION_TRIGGERS.values())
+    prefixes = tuple(VERSION_TRIGGERS)
     kept = [r for r in rows if r["name"].startswith(prefixes)]
     for r in kept:
         await conn.execute_query(f'DROP TRIGGER "{r["name"]}"')
@@ -134,12 +139,12 @@ async def set_aside_version_triggers(conn: BaseDBAsyncClient) -> list[str]:
 
 
 async def restore_version_triggers(conn: BaseDBAsyncClient, statements: Sequence[str]) -> None:
-    """Recreates the triggers ``set_aside_version_triggers`` dropped, then bumps each version once."""
+    """Recreates the triggers ``set_aside_version_triggers`` dropped, then does once what they stand for."""
     for sql in statements:
         await conn.execute_query(sql)
-    for table, prefix in VERSION_TRIGGERS.items():
+    for prefix, once in VERSION_TRIGGERS.items():
         if any(f"TRIGGER {prefix}" in sql or f'TRIGGER "{prefix}' in sql for sql in statements):
-            await conn.execute_query(f"UPDATE {table} SET version = version + 1 WHERE id = 1")
+            await conn.execute_query(once)
 
 
 async def set_aside_indexes(conn: BaseDBAsyncClient, tables: Sequence[str]) -> list[str]:

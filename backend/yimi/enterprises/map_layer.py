@@ -11,6 +11,12 @@ kept per (filter, caller scope) in a per-process cache, and served again while
   yellow, orange or deadline instant still to come among the open issues it counts;
 * it is younger than ``data_version.MAX_AGE_SECONDS``.
 
+When it is not, the kept layer is the start of the next one: after a write only the enterprises the
+writes since touched (the log of migration 0015) are read again, and after the clock moved only those
+whose issues crossed a threshold. Every point is read again when the log cannot tell (more than
+``MAX_PATCHED`` enterprises, a township's code changed, or a layer older than the log) and at most
+``data_version.MAX_AGE_SECONDS`` after the last full read.
+
 The caller scope is what the read rules make of the answer (yimi.accounts.read_rules): the
 townships the caller may see, and whether they read figures. Grants are checked on every call,
 before the cache is looked at.
@@ -22,6 +28,7 @@ import asyncio
 import gc
 import time
 from base64 import b64encode
+from bisect import bisect_left, insort
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +57,8 @@ _COLOR_JSON = {severity: f'"{color.name}"' for color, severity in SEVERITY.items
 # At most this many layers, and this many bytes of them, per process (least recently used out).
 MAX_ENTRIES = 32
 MAX_BYTES = 96 << 20
+# A layer whose data changed is patched when the writes since touched at most this many enterprises.
+MAX_PATCHED = 500
 
 
 @dataclass(frozen=True)
@@ -67,17 +76,15 @@ class Layer:
     # The worst severity of each enterprise with an open issue yellow or worse, at built_for.
     worst: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
-    def same_data(self, version: int, now: datetime) -> bool:
-        """Whether its points are those of ``version`` (its colours may be behind the clock)."""
-        return (
-            self.version == version
-            and self.built_for <= now
-            and time.monotonic() - self.points_read_at < data_version.MAX_AGE_SECONDS
-        )
+    def a_start_for(self, now: datetime) -> bool:
+        """Whether the next layer may start from this one (patched, not read whole): its points were read
+        whole recently enough, and its colours are not ahead of ``now``."""
+        return self.built_for <= now and time.monotonic() - self.points_read_at < data_version.MAX_AGE_SECONDS
 
     def fresh(self, version: int, now: datetime) -> bool:
         return (
-            self.same_data(version, now)
+            self.version == version
+            and self.a_start_for(now)
             and (self.valid_until is None or now < self.valid_until)
             and time.monotonic() - self.built_at < data_version.MAX_AGE_SECONDS
         )
@@ -117,11 +124,9 @@ class MapLayerCache:
         async with lock:  # the requests that arrive meanwhile wait for this build, not build again
             layer = self._fresh(key, version, now)
             if layer is None:
-                # Only the clock moved (at province scale a colour changes every few seconds): the same
-                # points, their colours read again.
                 kept = self._layers.get(key)
-                same = kept if kept is not None and kept.same_data(version, now) else None
-                layer = await build_layer(criteria, access, now, version, self.points, same)
+                start = kept if kept is not None and kept.a_start_for(now) else None
+                layer = await build_layer(criteria, access, now, version, self.points, start)
                 self._keep(key, layer)
         return layer
 
@@ -163,23 +168,34 @@ async def build_layer(
     now: datetime,
     version: int,
     texts: PointTexts | None = None,
-    same_data: Layer | None = None,
+    start: Layer | None = None,
 ) -> Layer:
-    """The layer at ``now``; the points of ``same_data`` (a layer of the same data version) are not read again."""
+    """The layer at ``now``, from ``start`` (a kept layer of the same filter and scope) when it can be
+    brought up to date: then only the enterprises written since and those whose colour the clock changed
+    are read again."""
     qs = enterprise_queryset(criteria, access)
-    if same_data is None:
+    changed: set[int] = set()
+    if start is not None and start.version != version:
+        known = await _changed_since(start.version)
+        if known is None:
+            start = None
+        else:
+            changed = known
+    if start is None:
         points, points_read_at = await _points(qs), time.monotonic()
     else:
-        points, points_read_at = same_data.points, same_data.points_read_at
+        points, points_read_at = await _patched(qs, start.points, changed), start.points_read_at
     figures = access.allows(Grant.FIGURES)
     worst: dict[int, int] = {}
     valid_until = None
     if figures and points:
         chosen = _ids_sql(qs)
-        if same_data is None:
+        if start is None:
             worst = await _warnings(chosen, now)
         else:
-            worst = await _warnings_since(chosen, same_data.worst, same_data.built_for, now)
+            worst = await _warnings_since(chosen, start.worst, start.built_for, now)
+            if changed:
+                worst = await _warnings_of(changed, worst, now)
         valid_until = await next_colour_change(now, *chosen)
     with _gc_paused():
         body = (texts or PointTexts()).collection(points, worst, figures)
@@ -194,6 +210,46 @@ async def build_layer(
         points_read_at=points_read_at,
         worst=worst,
     )
+
+
+async def _changed_since(version: int) -> set[int] | None:
+    """The enterprises the writes after ``version`` touched, from the log of migration 0015; None when the
+    log cannot tell: any enterprise, more than ``MAX_PATCHED`` of them, or the version is older than the
+    log keeps (read in the same statement as the log, so that no pruning can come between)."""
+    marks = placeholders(1, 2)
+    sql = (
+        "SELECT v.version, c.version, c.enterprise_id FROM data_version v LEFT JOIN "
+        f"(SELECT version, enterprise_id FROM enterprise_change WHERE version > {marks[0]} LIMIT {marks[1]}) c "
+        "ON 1 = 1 WHERE v.id = 1"
+    )
+    rows = await raw_rows(sql, [version, MAX_PATCHED * 4 + 1])
+    if not rows or not version < rows[0][0] < version + data_version.CHANGES_KEPT:
+        return None  # also when the version went back: a database restored under the server
+    logged = [r for r in rows if r[1] is not None]
+    if len(logged) > MAX_PATCHED * 4:
+        return None
+    changed = {r[2] for r in logged}
+    if None in changed or len(changed) > MAX_PATCHED:
+        return None
+    return cast(set[int], changed)
+
+
+async def _patched(qs, points: list, changed: set[int]) -> list:
+    """``points`` (in id order) with those of the ``changed`` enterprises read again: gone when they are no
+    longer among ``qs``."""
+    if not changed:
+        return points
+    sql, params = _sql_of(qs.filter(id__in=sorted(changed)).values_list("id", "lon", "lat", OPEN_ISSUES))
+    fresh = list(map(tuple, await raw_rows(sql, params)))
+    patched = list(points)
+    by_id = itemgetter(0)
+    for pk in changed:
+        i = bisect_left(patched, pk, key=by_id)
+        if i < len(patched) and patched[i][0] == pk:
+            del patched[i]
+    for row in fresh:
+        insort(patched, row, key=by_id)
+    return patched
 
 
 async def _points(qs) -> list:
@@ -259,6 +315,23 @@ async def _warnings_since(
             worst[enterprise_id] = severity
         else:
             worst.pop(enterprise_id, None)
+    return worst
+
+
+async def _warnings_of(changed: set[int], worst_then: dict[int, int], now: datetime) -> dict[int, int]:
+    """``worst_then`` with the worst severity of each ``changed`` enterprise read again at ``now`` (those not
+    in the layer are never looked up)."""
+    ids = sorted(changed)
+    marks = placeholders(1, len(ids) + 4)  # in the order they appear: SQLite numbers them so
+    sql = (
+        f"SELECT enterprise_id, {_severity(marks[:3])} FROM open_issue "
+        f"WHERE enterprise_id IN ({','.join(marks[3:-1])}) AND yellow_at <= {marks[-1]}"
+    )
+    fresh = _worst(await raw_rows(sql, [now, now, now, *ids, now]))
+    worst = dict(worst_then)
+    for pk in changed:
+        worst.pop(pk, None)
+    worst.update((pk, severity) for pk, severity in fresh.items() if severity)
     return worst
 
 
