@@ -38,6 +38,7 @@ from yimi.graphql.encoding import compressed, json_body
 from yimi.graphql.limits import RETRY_AFTER_SECONDS, Budget, caller_kind, log_unavailable, unavailable_error
 from yimi.graphql.response_cache import ResponseCache
 from yimi.graphql.schema import schema
+from yimi.graphql.shared_answers import SharedAnswers
 from yimi.imports.web import UploadSizeLimit
 from yimi.imports.web import routes as import_routes
 from yimi.live.broker import Broker, make_broker
@@ -329,6 +330,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             await broker.close()
             await app.state.budget.close()
             await app.state.sign_in_throttle.close()
+            if app.state.shared_answers is not None:
+                await app.state.shared_answers.close()
             if manage_db:
                 await close_db()
             process_exiting()
@@ -365,5 +368,9 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.budget = Budget(settings)  # API points per caller (yimi.graphql.limits)
     app.state.callers = Callers()  # who each session and token is, per data version (yimi.graphql.context)
     app.state.response_cache = ResponseCache(settings.response_cache_entries, settings.response_cache_megabytes << 20)
+    # The same answers for every process (yimi.graphql.shared_answers).
+    app.state.shared_answers = (
+        SharedAnswers(settings.redis_url) if settings.redis_url and settings.response_cache_entries > 0 else None
+    )
     app.state.sign_in_throttle = SignInThrottle(settings)  # failed sign-ins per username and IP
     return app

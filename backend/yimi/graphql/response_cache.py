@@ -40,7 +40,9 @@ execution, which Strawberry then skips: it costs the one primary-key query of th
 Each app (each server process) has its own ``ResponseCache`` (``app.state.response_cache``), bounded
 in entries and in the memory of the answers (``YIMI_RESPONSE_CACHE_ENTRIES``, 0 turns it off, and
 ``YIMI_RESPONSE_CACHE_MEGABYTES``, estimated from each answer's JSON), least recently used first
-out. The version is in the database, so answers stay correct across processes.
+out. The version is in the database, so answers stay correct across processes. With Redis
+(``YIMI_REDIS_URL``) the processes also share their answers (``yimi.graphql.shared_answers``): a miss
+here asks Redis before computing.
 """
 
 from __future__ import annotations
@@ -284,6 +286,12 @@ class ResponseCaching(SchemaExtension):
         ).digest()
         key: Key = (digest, version, public_statistics.generation)
         cached = cache.get(key, now)
+        shared = getattr(context.request.app.state, "shared_answers", None)
+        shared_key = None if shared is None else shared.key(*key)
+        if cached is None and shared is not None:
+            cached = await shared.get(shared_key, now)
+            if cached is not None:
+                cache.put(key, cached)
         if cached is not None:
             # A result set before execution makes Strawberry skip it: no resolver runs.
             ec.result = GraphQLExecutionResult(data=cached.data)
@@ -307,4 +315,7 @@ class ResponseCaching(SchemaExtension):
         result.data = data
         stale_after = min(read.stale_after, time.monotonic() + MAX_AGE_SECONDS)
         size = int(len(data.body) * MEMORY_PER_JSON_BYTE)
-        cache.put(key, Cached(data=data, computed_at=now, until=until, stale_after=stale_after, size=size))
+        cached = Cached(data=data, computed_at=now, until=until, stale_after=stale_after, size=size)
+        cache.put(key, cached)
+        if shared is not None:
+            shared.put(shared_key, cached)
