@@ -218,12 +218,14 @@ async def test_colours_updated_step_by_step_with_the_clock_equal_colours_read_af
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3])
 def test_the_text_of_a_layer_is_its_features_as_geojson(n):
-    from yimi.enterprises.map_layer import PointTexts
+    from yimi.enterprises.map_layer import PointTexts, collection
 
     points = [(i + 1, 114.0 + i / 10, 34.5, i) for i in range(n)]
     texts = PointTexts()
     for _ in range(2):  # written, then joined from the kept texts
-        layer = json.loads(texts.collection(points, {2: 3}, True))
+        parts = texts.features(points, {2: 3}, True)
+        assert parts == [texts.feature(p, {2: 3}, True) for p in points]  # one at a time, as a patch writes them
+        layer = json.loads(collection(parts))
         assert layer["type"] == "FeatureCollection"
         assert [
             (f["properties"]["id"], f["geometry"]["coordinates"], f["properties"]["warningColor"])

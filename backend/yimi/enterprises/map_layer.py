@@ -28,7 +28,7 @@ import asyncio
 import gc
 import time
 from base64 import b64encode
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,6 +75,9 @@ class Layer:
     points_read_at: float = 0.0
     # The worst severity of each enterprise with an open issue yellow or worse, at built_for.
     worst: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
+    # The JSON text of each point's feature, in the order of ``points``: a layer patched from this one
+    # writes again only the features that changed, and joins.
+    parts: list[bytes] = field(default_factory=list, repr=False, compare=False)
 
     def a_start_for(self, now: datetime) -> bool:
         """Whether the next layer may start from this one (patched, not read whole): its points were read
@@ -174,6 +177,7 @@ async def build_layer(
     brought up to date: then only the enterprises written since and those whose colour the clock changed
     are read again."""
     qs = enterprise_queryset(criteria, access)
+    texts = texts or PointTexts()
     changed: set[int] = set()
     if start is not None and start.version != version:
         known = await _changed_since(start.version)
@@ -181,26 +185,32 @@ async def build_layer(
             start = None
         else:
             changed = known
+    figures = access.allows(Grant.FIGURES)
+    chosen = _ids_sql(qs) if figures else ("", [])
+    worst: dict[int, int] = {}
     if start is None:
         points, points_read_at = await _points(qs), time.monotonic()
-    else:
-        points, points_read_at = await _patched(qs, start.points, changed), start.points_read_at
-    figures = access.allows(Grant.FIGURES)
-    worst: dict[int, int] = {}
-    valid_until = None
-    if figures and points:
-        chosen = _ids_sql(qs)
-        if start is None:
+        if figures and points:
             worst = await _warnings(chosen, now)
-        else:
-            worst = await _warnings_since(chosen, start.worst, start.built_for, now)
+        with _gc_paused():
+            parts = texts.features(points, worst, figures)
+    else:
+        points, parts = await _patched(qs, start.points, start.parts, changed)
+        points_read_at = start.points_read_at
+        recoloured: set[int] = set()
+        if figures and points:
+            worst, recoloured = await _warnings_since(chosen, start.worst, start.built_for, now)
             if changed:
                 worst = await _warnings_of(changed, worst, now)
-        valid_until = await next_colour_change(now, *chosen)
-    with _gc_paused():
-        body = (texts or PointTexts()).collection(points, worst, figures)
+        # Written again: the features of the enterprises written since and of those the clock recoloured.
+        by_id = itemgetter(0)
+        for pk in changed | recoloured:
+            i = bisect_left(points, pk, key=by_id)
+            if i < len(points) and points[i][0] == pk:
+                parts[i] = texts.feature(points[i], worst, figures)
+    valid_until = await next_colour_change(now, *chosen) if figures and points else None
     return Layer(
-        json=body,
+        json=collection(parts),
         features=len(points),
         version=version,
         built_for=now,
@@ -209,6 +219,7 @@ async def build_layer(
         points=points,
         points_read_at=points_read_at,
         worst=worst,
+        parts=parts,
     )
 
 
@@ -234,22 +245,24 @@ async def _changed_since(version: int) -> set[int] | None:
     return cast(set[int], changed)
 
 
-async def _patched(qs, points: list, changed: set[int]) -> list:
-    """``points`` (in id order) with those of the ``changed`` enterprises read again: gone when they are no
-    longer among ``qs``."""
+async def _patched(qs, points: list, parts: list[bytes], changed: set[int]) -> tuple[list, list[bytes]]:
+    """``points`` (in id order) and their ``parts`` with those of the ``changed`` enterprises read again (gone
+    when they are no longer among ``qs``); the parts of those read again are left to write (``b""``)."""
     if not changed:
-        return points
+        return points, list(parts)
     sql, params = _sql_of(qs.filter(id__in=sorted(changed)).values_list("id", "lon", "lat", OPEN_ISSUES))
     fresh = list(map(tuple, await raw_rows(sql, params)))
-    patched = list(points)
+    points, parts = list(points), list(parts)
     by_id = itemgetter(0)
     for pk in changed:
-        i = bisect_left(patched, pk, key=by_id)
-        if i < len(patched) and patched[i][0] == pk:
-            del patched[i]
+        i = bisect_left(points, pk, key=by_id)
+        if i < len(points) and points[i][0] == pk:
+            del points[i], parts[i]
     for row in fresh:
-        insort(patched, row, key=by_id)
-    return patched
+        i = bisect_left(points, row[0], key=by_id)
+        points.insert(i, row)
+        parts.insert(i, b"")
+    return points, parts
 
 
 async def _points(qs) -> list:
@@ -293,9 +306,9 @@ async def _warnings(chosen: tuple[str, list[Any]], now: datetime) -> dict[int, i
 
 async def _warnings_since(
     chosen: tuple[str, list[Any]], worst_then: dict[int, int], then: datetime, now: datetime
-) -> dict[int, int]:
-    """``_warnings`` at ``now`` from those at ``then`` with no write between: only the enterprises with an issue
-    that crossed a threshold since (three index ranges of open_issue) are read again, a handful in a
+) -> tuple[dict[int, int], set[int]]:
+    """``_warnings`` at ``now`` from those at ``then`` with no write between, and the enterprises read again:
+    those with an issue that crossed a threshold since (three index ranges of open_issue), a handful in a
     busy minute of the province instead of every coloured issue."""
     sql_filter, params = chosen
     with_chosen, among = among_enterprises(sql_filter)
@@ -308,14 +321,14 @@ async def _warnings_since(
     sql = f"{with_chosen}SELECT enterprise_id, {_severity(marks)} FROM open_issue WHERE enterprise_id IN ({crossed})"
     fresh = _worst(await raw_rows(sql, [*params, now, now, now, *[then, now] * 3]))
     if not fresh:
-        return worst_then
+        return worst_then, set()
     worst = dict(worst_then)
     for enterprise_id, severity in fresh.items():
         if severity:
             worst[enterprise_id] = severity
         else:
             worst.pop(enterprise_id, None)
-    return worst
+    return worst, set(fresh)
 
 
 async def _warnings_of(changed: set[int], worst_then: dict[int, int], now: datetime) -> dict[int, int]:
@@ -371,16 +384,18 @@ def _ids_sql(qs) -> tuple[str, list[Any]]:
 
 class PointTexts:
     """The JSON text of each enterprise's point feature, kept by what it was written from (id, coordinates,
-    colour and count), and written again only when one of those changes: a layer built after a write then
-    joins the kept texts but for the few features that write changed. The map layer as GeoJSON text, written
-    directly: json.dumps of 100,000 feature dicts takes longer than the SQL. The columns are gathered and
-    looked up with map() and zip(), not a Python loop per point (a loop took 200 ms at province scale)."""
+    colour and count), and written again only when one of those changes: a layer built afresh after the
+    points were read again then takes the kept texts but for the few features that changed. The features
+    are written directly: json.dumps of 100,000 feature dicts takes longer than the SQL. The columns are
+    gathered and looked up with map() and zip(), not a Python loop per point (a loop took 200 ms at
+    province scale)."""
 
     def __init__(self) -> None:
         # The feature's text by (id, lon, lat, severity, count), for layers with and without figures.
         self._texts: dict[tuple, bytes] = {}
 
-    def collection(self, points, worst: dict[int, int], figures: bool) -> bytes:
+    def features(self, points, worst: dict[int, int], figures: bool) -> list[bytes]:
+        """The feature text of each point (id, lon, lat, open issues), in their order."""
         texts = self._texts
         if len(texts) > 4 * len(points) + 1000:  # enterprises gone or changed since: start afresh
             texts.clear()
@@ -399,14 +414,27 @@ class PointTexts:
             for i, text in enumerate(parts):
                 if text is None:
                     parts[i] = texts[keys[i]] = _feature(*keys[i])
-        texts_of = cast(list[bytes], parts)
-        if not texts_of:
-            return b'{"type":"FeatureCollection","features":[]}'
-        # One copy of 17 MB, not three (a str joined, concatenated, encoded): the head and tail go with the
-        # first and last features.
-        texts_of[0] = b'{"type":"FeatureCollection","features":[' + texts_of[0]
-        texts_of[-1] += b"]}"  # the same one when there is only one
-        return b",".join(texts_of)
+        return cast(list[bytes], parts)
+
+    def feature(self, point, worst: dict[int, int], figures: bool) -> bytes:
+        """One point's feature text, as ``features`` writes it."""
+        pk, lon, lat, count = point[:4]
+        key = (pk, lon, lat, worst.get(pk, bool(count) - 1), count) if figures else (pk, lon, lat, None, None)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = _feature(*key)
+        return text
+
+
+def collection(parts: list[bytes]) -> bytes:
+    """The FeatureCollection of these feature texts: one copy of 17 MB at province scale, not three (a str
+    joined, concatenated, encoded), the head and tail going with the first and last features."""
+    if not parts:
+        return b'{"type":"FeatureCollection","features":[]}'
+    ends = list(parts)
+    ends[0] = b'{"type":"FeatureCollection","features":[' + ends[0]
+    ends[-1] += b"]}"  # the same one when there is only one
+    return b",".join(ends)
 
 
 def _feature(pk: int, lon: float, lat: float, severity: int | None, count: int | None) -> bytes:
