@@ -179,3 +179,26 @@ async def test_answers_too_large_to_share_stay_in_their_process(processes, monke
         assert not _served(sent)
     finally:
         await _close(processes)
+
+
+async def test_deployments_on_one_redis_never_share_an_answer(processes, settings):
+    """Two deployments left on one Redis (the same channel prefix) with databases of their own: the same data
+    version, caller and document, and still each computes its own answer."""
+    (a, ask_a), _ = processes
+    other = create_app(
+        settings.model_copy(update={"redis_url": a.state.settings.redis_url, "database_url": "sqlite://elsewhere"}),
+        manage_db=False,
+    )
+    assert other.state.shared_answers.prefix != a.state.shared_answers.prefix
+    try:
+        variables = {"id": gid("Enterprise", (await _busy_enterprise()).id)}
+        await ask_a(PANEL, variables)
+        await a.state.shared_answers.flush()
+        ask_other = await signed_in(other, await first_with_role("dispatcher"))
+        processes.append((other, ask_other))
+        await ask_other(ME)
+        with count_sql() as sent:
+            await ask_other(PANEL, variables)
+        assert not _served(sent)
+    finally:
+        await _close(processes)

@@ -17,6 +17,7 @@ line and Redis is then left alone for ``RETRY_SECONDS``; the line that it answer
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from datetime import datetime
@@ -44,9 +45,12 @@ MAX_PENDING = 64
 
 
 class SharedAnswers:
-    def __init__(self, redis_url: str):
+    def __init__(self, redis_url: str, database_url: str):
         url, prefix = split_redis_url(redis_url)
-        self.prefix = f"{prefix}:answer:"
+        # The database in the key as well: two deployments left on one Redis without a channel prefix of their
+        # own would otherwise serve each other's answers whenever their data versions meet.
+        database = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+        self.prefix = f"{prefix}:answer:{database}:"
         self.redis: Redis = Redis.from_url(
             url,
             socket_timeout=TIMEOUT_SECONDS,
