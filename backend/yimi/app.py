@@ -209,7 +209,7 @@ class YimiGraphQL(GraphQL[Context, None]):
                     await close_unavailable(request, exc)
                 return request
             return _unavailable(request, exc)
-        return compressed(request, response)
+        return await compressed(request, response)
 
     async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):
         check_request(request, context, request_data)  # mutations need proof of origin (yimi.accounts.csrf)

@@ -4,7 +4,7 @@ answers (a township page with outlines, the map layer), and UTF-8 instead of \\u
 An answer the response cache keeps (``yimi.graphql.response_cache``) is encoded once: its data is an
 ``EncodedData``, a dict that carries the whole response body (``body``), which ``json_body``
 sends as it is — a cached province map layer (17 MB) is then not copied again for each request — and,
-once a client has asked for it, that body gzipped (``compressed``).
+once a client has asked for it, that body gzipped once (``compressed``).
 WebSocket messages keep Strawberry's encoder (text frames, as graphql-transport-ws requires).
 """
 
@@ -36,17 +36,19 @@ class EncodedData(dict):
     body: bytes
     _gzip: asyncio.Task[bytes] | None = None
 
-    def gzipped(self) -> bytes | None:
-        """The body gzipped, when ready; else None, and it is compressed in a thread for the next request
-        (this one is not kept waiting: a cold answer stays as fast as it was)."""
+    async def gzipped(self) -> bytes | None:
+        """The body gzipped: compressed once, in a thread, for every request that asks meanwhile and after;
+        None if compressing failed (logged), and the body then goes as it is. Waiting for it is cheaper than
+        sending ten times the bytes: under load, sending the province's map layer uncompressed while its gzip
+        was under way (after each colour change) cost more than all the rest of a dashboard visit."""
         task = self._gzip
         if task is None:
             task = self._gzip = asyncio.ensure_future(asyncio.to_thread(gzip.compress, self.body, GZIP_LEVEL, mtime=0))
             task.add_done_callback(_log_failure)
+        try:
+            return await asyncio.shield(task)  # a client going away does not cancel it for the others
+        except Exception:
             return None
-        if not task.done() or task.cancelled() or task.exception() is not None:
-            return None
-        return task.result()
 
 
 def _log_failure(task: asyncio.Future[bytes]) -> None:
@@ -110,14 +112,14 @@ def _quality(params: str) -> float:
     return 1.0
 
 
-def compressed(request: Request, response: Any) -> Any:
-    """A large cached answer gzipped for a client that accepts it, once its gzip is ready (see EncodedData);
-    any other answer (or WebSocket) as it is."""
+async def compressed(request: Request, response: Any) -> Any:
+    """A large cached answer gzipped for a client that accepts it (see EncodedData); any other answer (or
+    WebSocket) as it is."""
     data = response.encoded if isinstance(response, JSONBody) else None
     if data is None or len(data.body) < GZIP_MIN_BYTES:
         return response
     response.headers.append("Vary", "Accept-Encoding")
-    if not accepts_gzip(request) or (body := data.gzipped()) is None:
+    if not accepts_gzip(request) or (body := await data.gzipped()) is None:
         return response
     response.body = body
     response.headers["Content-Encoding"] = "gzip"
