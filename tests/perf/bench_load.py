@@ -252,6 +252,11 @@ def compare(yimi: Server, pg: Server, panels: list[int]) -> list[str]:
                         break
                     answers.append(mix.normal(name, payload["data"], server is yimi))
                 if len(answers) == 2 and answers[0] != answers[1]:
+                    # Colours change with the clock (every second or two in the busy hours of a province), and
+                    # PostGraphile takes seconds over the map layer: Yimi is asked again, after it.
+                    again = client.post(yimi.url, json=our_body, headers=yimi.headers)
+                    if again.status_code == 200 and mix.normal(name, again.json()["data"], True) == answers[1]:
+                        continue
                     a, b = answers
                     problems.append(f"{name}: Yimi {str(a)[:300]} … PostGraphile {str(b)[:300]}")
     return problems
