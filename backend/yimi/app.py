@@ -370,6 +370,6 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     app.state.response_cache = ResponseCache(settings.response_cache_entries, settings.response_cache_megabytes << 20)
     # The same answers for every process (yimi.graphql.shared_answers).
     redis_url = settings.redis_url if settings.response_cache_entries > 0 else None
-    app.state.shared_answers = SharedAnswers(redis_url, settings.database_url) if redis_url else None
+    app.state.shared_answers = SharedAnswers(redis_url) if redis_url else None
     app.state.sign_in_throttle = SignInThrottle(settings)  # failed sign-ins per username and IP
     return app

@@ -12,8 +12,16 @@ from yimi.common import data_version
 from yimi.townships.models import Township
 
 # Tables the API never reads, and the bookkeeping of the database itself.
-# open_issue and enterprise_change are written only by the triggers of writes that bump the version.
-NOT_READ = {"partner_call", "data_version", "tortoise_migrations", "open_issue", "enterprise_change"}
+# open_issue and enterprise_change are written only by the triggers of writes that bump the version;
+# deployment_identity names the database for the answers shared through Redis.
+NOT_READ = {
+    "partner_call",
+    "data_version",
+    "tortoise_migrations",
+    "open_issue",
+    "enterprise_change",
+    "deployment_identity",
+}
 
 
 async def _tables_and_triggers() -> tuple[set[str], dict[str, set[str]]]:

@@ -110,11 +110,11 @@ async def test_a_shared_answer_holds_only_until_a_colour_it_shows_changes(proces
             raw = aioredis.Redis.from_url(a.state.settings.redis_url.split("?")[0])
             try:
                 await a.state.shared_answers.flush()
-                for key in await raw.keys(f"{a.state.shared_answers.prefix}*"):
+                for key in await raw.keys(f"{await a.state.shared_answers.prefix()}*"):
                     await raw.delete(key)  # the answers of signing in
                 before = await ask_a(PANEL, variables)
                 await a.state.shared_answers.flush()
-                [key] = await raw.keys(f"{a.state.shared_answers.prefix}*")
+                [key] = await raw.keys(f"{await a.state.shared_answers.prefix()}*")
                 assert 0 < await raw.pttl(key) <= 30_000
             finally:
                 await raw.aclose()
@@ -182,23 +182,45 @@ async def test_answers_too_large_to_share_stay_in_their_process(processes, monke
 
 
 async def test_deployments_on_one_redis_never_share_an_answer(processes, settings):
-    """Two deployments left on one Redis (the same channel prefix) with databases of their own: the same data
-    version, caller and document, and still each computes its own answer."""
+    """Another database (its own identity, migration 0016) on the same Redis and channel prefix: the same data
+    version, caller and document, and still it computes its own answer."""
+    from tortoise import connections
+
     (a, ask_a), _ = processes
-    other = create_app(
-        settings.model_copy(update={"redis_url": a.state.settings.redis_url, "database_url": "sqlite://elsewhere"}),
-        manage_db=False,
-    )
-    assert other.state.shared_answers.prefix != a.state.shared_answers.prefix
+    db = connections.get("default")
+    [row] = await db.execute_query_dict("SELECT token FROM deployment_identity")
     try:
         variables = {"id": gid("Enterprise", (await _busy_enterprise()).id)}
         await ask_a(PANEL, variables)
         await a.state.shared_answers.flush()
+        await db.execute_query("UPDATE deployment_identity SET token = 'another database'")
+        other = create_app(settings.model_copy(update={"redis_url": a.state.settings.redis_url}), manage_db=False)
         ask_other = await signed_in(other, await first_with_role("dispatcher"))
         processes.append((other, ask_other))
         await ask_other(ME)
         with count_sql() as sent:
             await ask_other(PANEL, variables)
         assert not _served(sent)
+        assert await other.state.shared_answers.prefix() != await a.state.shared_answers.prefix()
+    finally:
+        await db.execute_query(f"UPDATE deployment_identity SET token = '{row['token']}'")
+        await _close(processes)
+
+
+async def test_a_value_that_is_not_an_answer_is_a_miss(processes):
+    (a, ask_a), (_, ask_b) = processes
+    try:
+        variables = {"id": gid("Enterprise", (await _busy_enterprise()).id)}
+        expected = await ask_a(PANEL, variables)
+        await a.state.shared_answers.flush()
+        raw = aioredis.Redis.from_url(a.state.settings.redis_url.split("?")[0])
+        try:
+            keys = await raw.keys(f"{await a.state.shared_answers.prefix()}*")
+            for key in keys:
+                await raw.set(key, b"not json\n{}")
+        finally:
+            await raw.aclose()
+        assert keys
+        assert await ask_b(PANEL, variables) == expected  # computed: the value was no answer
     finally:
         await _close(processes)

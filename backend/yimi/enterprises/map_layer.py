@@ -79,6 +79,11 @@ class Layer:
     # writes again only the features that changed, and joins.
     parts: list[bytes] = field(default_factory=list, repr=False, compare=False)
 
+    @property
+    def memory(self) -> int:
+        """Bytes it holds, about: its text, and its features' texts again (``parts``)."""
+        return 2 * len(self.json)
+
     def a_start_for(self, now: datetime) -> bool:
         """Whether the next layer may start from this one (patched, not read whole): its points were read
         whole recently enough, and its colours are not ahead of ``now``."""
@@ -143,14 +148,14 @@ class MapLayerCache:
     def _keep(self, key: tuple, layer: Layer) -> None:
         old = self._layers.pop(key, None)
         if old is not None:
-            self._bytes -= len(old.json)
-        if len(layer.json) > self.max_bytes:
+            self._bytes -= old.memory
+        if layer.memory > self.max_bytes:
             return
         self._layers[key] = layer
-        self._bytes += len(layer.json)
+        self._bytes += layer.memory
         while len(self._layers) > self.max_entries or self._bytes > self.max_bytes:
             _, dropped = self._layers.popitem(last=False)
-            self._bytes -= len(dropped.json)
+            self._bytes -= dropped.memory
 
 
 def map_cache_of(context: Any) -> MapLayerCache:
@@ -332,8 +337,8 @@ async def _warnings_since(
 
 
 async def _warnings_of(changed: set[int], worst_then: dict[int, int], now: datetime) -> dict[int, int]:
-    """``worst_then`` with the worst severity of each ``changed`` enterprise read again at ``now`` (those not
-    in the layer are never looked up)."""
+    """``worst_then`` with the worst severity of each ``changed`` enterprise read again at ``now`` (kept for
+    those outside the layer too, which no point looks up)."""
     ids = sorted(changed)
     marks = placeholders(1, len(ids) + 4)  # in the order they appear: SQLite numbers them so
     sql = (

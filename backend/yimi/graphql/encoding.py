@@ -42,6 +42,8 @@ class EncodedData(dict):
         sending ten times the bytes: under load, sending the province's map layer uncompressed while its gzip
         was under way (after each colour change) cost more than all the rest of a dashboard visit."""
         task = self._gzip
+        if task is not None and (task.cancelled() or task.get_loop() is not asyncio.get_running_loop()):
+            task = None  # its event loop ended (an app served by several loops, in tests): compressed again
         if task is None:
             task = self._gzip = asyncio.ensure_future(asyncio.to_thread(gzip.compress, self.body, GZIP_LEVEL, mtime=0))
             task.add_done_callback(_log_failure)

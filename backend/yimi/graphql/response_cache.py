@@ -287,8 +287,9 @@ class ResponseCaching(SchemaExtension):
         key: Key = (digest, version, public_statistics.generation)
         cached = cache.get(key, now)
         shared = getattr(context.request.app.state, "shared_answers", None)
-        shared_key = None if shared is None else shared.key(*key)
+        shared_key = None
         if cached is None and shared is not None:
+            shared_key = await shared.key(*key)
             cached = await shared.get(shared_key, now)
             if cached is not None:
                 cache.put(key, cached)
@@ -317,5 +318,5 @@ class ResponseCaching(SchemaExtension):
         size = int(len(data.body) * MEMORY_PER_JSON_BYTE)
         cached = Cached(data=data, computed_at=now, until=until, stale_after=stale_after, size=size)
         cache.put(key, cached)
-        if shared is not None:
+        if shared is not None and shared_key is not None:
             shared.put(shared_key, cached)

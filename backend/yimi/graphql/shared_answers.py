@@ -28,65 +28,78 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from tortoise import connections
 
 from yimi.graphql.encoding import EncodedData
 from yimi.graphql.response_cache import MEMORY_PER_JSON_BYTE, Cached
+from yimi.graphql.schema import schema
 from yimi.live.broker import split_redis_url
 
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 1 << 20
 RETRY_SECONDS = 5.0
-# A Redis that does not answer delays one request by at most twice this (a retry on a new connection),
-# then is left alone for RETRY_SECONDS.
-TIMEOUT_SECONDS = 0.5
+# A Redis that does not answer delays a request by at most this, then is left alone for RETRY_SECONDS.
+TIMEOUT_SECONDS = 0.25
+MAX_CONNECTIONS = 32
 # Stores under way at most; past it an answer is not shared (it is still cached in its process).
 MAX_PENDING = 64
 
 
 class SharedAnswers:
-    def __init__(self, redis_url: str, database_url: str):
+    def __init__(self, redis_url: str):
         url, prefix = split_redis_url(redis_url)
-        # The database in the key as well: two deployments left on one Redis without a channel prefix of their
-        # own would otherwise serve each other's answers whenever their data versions meet.
-        database = hashlib.sha256(database_url.encode()).hexdigest()[:12]
-        self.prefix = f"{prefix}:answer:{database}:"
+        self.channel_prefix = prefix
         self.redis: Redis = Redis.from_url(
             url,
             socket_timeout=TIMEOUT_SECONDS,
             socket_connect_timeout=TIMEOUT_SECONDS,
             # Once, on a new connection: after a restart of Redis the pooled ones are closed.
             retry=Retry(NoBackoff(), retries=1),
+            max_connections=MAX_CONNECTIONS,
         )
+        self._prefix: str | None = None
         self._down_until = 0.0
         self._pending: set[asyncio.Task] = set()
 
-    def key(self, digest: bytes, version: int, generation: int) -> str:
-        return f"{self.prefix}{digest.hex()}:{version}:{generation}"
+    async def prefix(self) -> str:
+        """The keys' prefix: the database's identity (migration 0016; two deployments left on one Redis never
+        serve each other's answers) and the schema's (processes of two releases side by side neither)."""
+        if self._prefix is None:
+            rows = await connections.get("default").execute_query_dict("SELECT token FROM deployment_identity")
+            schema_hash = hashlib.sha256(str(schema).encode()).hexdigest()[:12]
+            self._prefix = f"{self.channel_prefix}:answer:{rows[0]['token']}:{schema_hash}:"
+        return self._prefix
+
+    async def key(self, digest: bytes, version: int, generation: int) -> str:
+        return f"{await self.prefix()}{digest.hex()}:{version}:{generation}"
 
     async def get(self, key: str, now: datetime) -> Cached | None:
         """The answer kept under ``key``, if it holds at ``now``."""
         if time.monotonic() < self._down_until:
             return None
         try:
-            raw = cast(bytes | None, await self.redis.get(key))
-        except (RedisError, OSError) as error:
+            raw = cast(bytes | None, await asyncio.wait_for(self.redis.get(key), TIMEOUT_SECONDS))
+        except (RedisError, OSError, TimeoutError) as error:
             self._failed(error)
             return None
         self._answered()
         if raw is None:
             return None
         head, _, body = raw.partition(b"\n")
-        computed_at, until, stale_at = orjson.loads(head)
         data = EncodedData()
         data.body = body
-        cached = Cached(
-            data=data,
-            computed_at=datetime.fromisoformat(computed_at),
-            until=None if until is None else datetime.fromisoformat(until),
-            stale_after=time.monotonic() + (stale_at - time.time()),
-            size=int(len(body) * MEMORY_PER_JSON_BYTE),
-        )
+        try:
+            computed_at, until, stale_at = orjson.loads(head)
+            cached = Cached(
+                data=data,
+                computed_at=datetime.fromisoformat(computed_at),
+                until=None if until is None else datetime.fromisoformat(until),
+                stale_after=time.monotonic() + (float(stale_at) - time.time()),
+                size=int(len(body) * MEMORY_PER_JSON_BYTE),
+            )
+        except (ValueError, TypeError):  # not an entry of this code: a miss
+            return None
         # Computed for a later request instant (another process's clock), or past its limit: not for ``now``.
         return cached if cached.fresh(now) else None
 

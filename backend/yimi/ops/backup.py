@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import sqlite3
 import tempfile
 import time
@@ -206,6 +207,16 @@ def in_use(path: Path) -> bool:
     return str(mode).lower() == "wal"
 
 
+def _new_identity(db: sqlite3.Connection) -> None:
+    """A restored database is another one for the answers shared through Redis (migration 0016): it can bring
+    data version numbers back that answers were kept under."""
+    try:
+        db.execute("UPDATE deployment_identity SET token = ?", (secrets.token_hex(16),))
+    except sqlite3.OperationalError:  # a backup from before migration 0016: `yimi migrate` makes one
+        return
+    db.commit()
+
+
 def restore(backup_file: Path, target: Path, force: bool = False) -> Copied:
     """Replaces the database at ``target`` with the checked backup ``backup_file``.
 
@@ -228,6 +239,7 @@ def restore(backup_file: Path, target: Path, force: bool = False) -> Copied:
         with closing(sqlite3.connect(backup_file)) as src:
             with closing(sqlite3.connect(target, timeout=BUSY_TIMEOUT)) as dst:
                 src.backup(dst)
+                _new_identity(dst)
     except (sqlite3.Error, OSError) as error:
         raise _write_error(target, error) from None
     return Copied(target, target.stat().st_size, time.monotonic() - started, migration)
