@@ -367,6 +367,8 @@ async def test_redis_budget_is_shared_by_two_apps(fresh):
         assert first.app is not second.app
         rate = _ok(await first(COST_11, {"m": 10}))["rateLimit"]
         assert rate["cost"] == 11
+        # Refused with 1 point left, and spends nothing: the other app can still spend that point.
+        assert _error(await first(COST_11, {"m": 10}))["extensions"]["remaining"] == 1
         response = await second("{ me { id } rateLimit { cost remaining limit } }")
         assert _ok(response)["rateLimit"] == {"cost": 1, "remaining": 0, "limit": 12}
         assert _headers(response)[:3] == (12, 0, 1)
