@@ -18,6 +18,7 @@ Whatever else is worked out once per document (the depth, alias and cost checks 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -31,7 +32,10 @@ from graphql import DocumentNode
 MAX_DOCUMENTS = 512
 MAX_DOCUMENT_CHARS = 16_384
 MAX_TOTAL_CHARS = 400_000  # about 36 MB of parsed documents
-MAX_MEMO = 64  # results memoised per document (cost per operation and variables)
+MAX_MEMO = 16  # results memoised per document and operation (its shape, its root fields)
+# Costs memoised per document, by operation and variables, least recently used first out: a dashboard opens
+# the panels of hundreds of enterprises with one document (64 of them computed each cost again).
+MAX_COSTS = 256
 
 DocumentKey = tuple[str, frozenset[tuple[str, object]]]
 
@@ -42,10 +46,27 @@ class KnownDocument:
     valid_with: set[tuple[Any, ...]] = field(default_factory=set)  # validation rule sets it passed
     memo: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
 
+    # (operation name, variables digest) → (the list sizes it was worked out with, the cost)
+    costs: OrderedDict[tuple[str | None, bytes], tuple[Any, Any]] = field(default_factory=OrderedDict)
+
     def remember(self, key: Any, value: Any) -> None:
         self.memo[key] = value
         if len(self.memo) > MAX_MEMO:
             self.memo.popitem(last=False)
+
+    def cost(self, key: tuple[str | None, bytes], sizes: Any) -> Any | None:
+        """The cost remembered for these variables, if it was worked out with the same list sizes."""
+        entry = self.costs.get(key)
+        if entry is None or entry[0] != sizes:
+            return None
+        self.costs.move_to_end(key)
+        return entry[1]
+
+    def remember_cost(self, key: tuple[str | None, bytes], sizes: Any, cost: Any) -> None:
+        self.costs[key] = (sizes, cost)
+        self.costs.move_to_end(key)
+        if len(self.costs) > MAX_COSTS:
+            self.costs.popitem(last=False)
 
 
 class Documents:
@@ -136,6 +157,15 @@ class CachedDocuments(SchemaExtension):
         yield
         if known is not None and ec.pre_execution_errors == []:
             known.valid_with.add(rules)
+
+
+def variables_digest(execution_context: Any) -> bytes:
+    """A digest of ``variables_key``: what memos keep (the variables of one request can reach a megabyte)."""
+    digest = getattr(execution_context, "yimi_variables_digest", None)
+    if digest is None:
+        digest = hashlib.sha256(variables_key(execution_context).encode(errors="surrogatepass")).digest()
+        execution_context.yimi_variables_digest = digest
+    return digest
 
 
 def variables_key(execution_context: Any) -> str:

@@ -51,7 +51,7 @@ from yimi import db
 from yimi.accounts.tokens import log_call
 from yimi.common.counters import counter_storage
 from yimi.graphql.cost import QueryCost, document_shape, find_operation, only_free_fields, operation_cost
-from yimi.graphql.documents import known_document, variables_key
+from yimi.graphql.documents import known_document, variables_digest
 from yimi.graphql.list_bounds import sizes_of
 from yimi.ops import metrics
 
@@ -249,12 +249,12 @@ class RequestLimits(SchemaExtension):
             return GraphQLError(f"{shape.aliases} aliases found. Allowed: {settings.max_query_aliases}")
         # Only what reads data needs the figures of the database (and a database that answers).
         sizes = None if free else await sizes_of(ec.context).current(getattr(ec.context, "data_version", None))
-        cost_key = ("cost", ec.operation_name, variables_key(ec), None if sizes is None else tuple(sizes.items()))
-        cost = known.memo.get(cost_key) if known is not None else None
+        cost_key = (ec.operation_name, variables_digest(ec))
+        cost = known.cost(cost_key, sizes) if known is not None else None
         if cost is None:
             cost = operation_cost(ec.schema._schema, document, operation, ec.variables, sizes, free=free)
             if known is not None:
-                known.remember(cost_key, cost)
+                known.remember_cost(cost_key, sizes, cost)
         self.cost = cost
         metrics.QUERY_COST.observe(cost.points)
         if getattr(ec.context, "record", None) is not None:
