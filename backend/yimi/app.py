@@ -141,6 +141,7 @@ class YimiGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.broker = broker
+        self.versions = data_version.VersionReads()
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Our page, not Strawberry's: GraphiQL from this server (/graphiql/, built into frontend/dist),
@@ -178,7 +179,7 @@ class YimiGraphQL(GraphQL[Context, None]):
             access = PUBLIC_ACCESS if user is None and token is None else Access(grants=PUBLIC, staff=user, token=token)
         else:
             # First: what is read below, the callers' rows included, is at least as new as this version.
-            version = await data_version.current()
+            version = await self.versions.current()
             user, token, access = await _known_caller(request, authorization, now, version)
         context = Context(
             settings=self.settings,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from tortoise import connections
 
@@ -81,3 +84,48 @@ async def test_a_token_being_used_does_not_move_the_version_but_revoking_it_does
     assert await data_version.current() == before
     await PartnerToken.filter(id=token.id).update(revoked_at=datetime.now(UTC))
     assert await data_version.current() > before
+
+
+async def test_requests_asking_together_share_a_reading_made_after_each_arrived(monkeypatch):
+    """VersionReads: one query for the requests that ask together, and never one that started before a
+    request arrived (a write the request saw committed could be missing from it)."""
+    database = {"version": 1}
+    queries: list[asyncio.Event] = []
+
+    async def read() -> int:
+        at_start = database["version"]  # what a query sees is what was committed when it started
+        queries.append(done := asyncio.Event())
+        await done.wait()
+        if at_start < 0:
+            raise ConnectionError("the database does not answer")
+        return at_start
+
+    monkeypatch.setattr(data_version, "current", read)
+    reads = data_version.VersionReads()
+    first = asyncio.ensure_future(reads.current())
+    await asyncio.sleep(0.01)
+    assert len(queries) == 1
+    database["version"] = 2  # a write commits while that query is under way
+    later = [asyncio.ensure_future(reads.current()) for _ in range(5)]
+    await asyncio.sleep(0.01)
+    assert len(queries) == 1  # they wait for the next reading, not this one
+    queries[0].set()
+    assert await first == 1
+    await asyncio.sleep(0.01)
+    assert len(queries) == 2
+    queries[1].set()
+    assert await asyncio.gather(*later) == [2] * 5  # one query for all five, made after they asked
+
+    # A failed reading fails those who waited for it, and the next one is read again.
+    database["version"] = -1
+    failing = [asyncio.ensure_future(reads.current()) for _ in range(2)]
+    await asyncio.sleep(0.01)
+    queries[2].set()
+    for request in failing:
+        with pytest.raises(ConnectionError):
+            await request
+    database["version"] = 3
+    again = asyncio.ensure_future(reads.current())
+    await asyncio.sleep(0.01)
+    queries[3].set()
+    assert await again == 3 and len(queries) == 4

@@ -20,6 +20,8 @@ Not covered by the version (each cache must handle them itself):
 
 from __future__ import annotations
 
+import asyncio
+
 from tortoise import connections
 
 # How long a cached answer may be kept at most, whatever the version says (see above).
@@ -35,3 +37,38 @@ async def current() -> int:
     """The data version as last committed: one primary-key query."""
     rows = await connections.get("default").execute_query_dict(QUERY)
     return int(rows[0]["version"]) if rows else 0
+
+
+class VersionReads:
+    """The version for the requests of one server process, read once for all those that ask together.
+
+    Each request starts by reading the version (``yimi.app``): one round trip to the database, the largest
+    cost of an answer served from the cache. A request that asks while a reading is under way waits for the
+    next one, which starts when that one ends, and shares it with everyone who asked meanwhile: every
+    request still gets a version read after it arrived (a write it saw committed is in it), and under load
+    one query serves many requests. Not inside a transaction: it reads on a connection of its own.
+    """
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._next: asyncio.Future[int] | None = None  # the reading that starts when the one under way ends
+        self._reader: asyncio.Task[None] | None = None
+
+    async def current(self) -> int:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (an app served by several, in tests): start afresh
+            self._loop, self._next, self._reader = loop, None, None
+        if self._next is None:
+            self._next = loop.create_future()
+            if self._reader is None or self._reader.done():
+                self._reader = loop.create_task(self._read())
+        return await asyncio.shield(self._next)  # one request going away does not cancel the others' reading
+
+    async def _read(self) -> None:
+        while (waiting := self._next) is not None:
+            self._next = None
+            try:
+                waiting.set_result(await current())
+            except Exception as error:  # each waiting request gets it (yimi.app answers: unavailable)
+                waiting.set_exception(error)
+                waiting.exception()  # retrieved, here: a request that went away leaves no warning
