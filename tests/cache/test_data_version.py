@@ -6,7 +6,6 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from tortoise import connections
 
 from yimi.accounts.models import PartnerToken
@@ -129,3 +128,33 @@ async def test_requests_asking_together_share_a_reading_made_after_each_arrived(
     await asyncio.sleep(0.01)
     queries[3].set()
     assert await again == 3 and len(queries) == 4
+
+
+async def test_a_reading_that_hangs_or_is_cancelled_fails_its_requests_and_the_next_one_is_read(monkeypatch):
+    hang = asyncio.Event()
+
+    async def stuck() -> int:
+        await hang.wait()
+        return 1
+
+    monkeypatch.setattr(data_version, "current", stuck)
+    monkeypatch.setattr(data_version.VersionReads, "TIMEOUT_SECONDS", 0.05)
+    reads = data_version.VersionReads()
+    with pytest.raises(TimeoutError):  # an OSError: yimi.app answers "unavailable"
+        await reads.current()
+
+    # The reader cancelled (the app stopping) with requests waiting: they fail, and a later one reads again.
+    monkeypatch.setattr(data_version.VersionReads, "TIMEOUT_SECONDS", 10.0)
+    waiting = [asyncio.ensure_future(reads.current()) for _ in range(2)]
+    await asyncio.sleep(0.01)
+    assert reads._reader is not None
+    reads._reader.cancel()
+    for request in waiting:
+        with pytest.raises(ConnectionError):
+            await asyncio.wait_for(request, 1)
+
+    async def answers() -> int:
+        return 7
+
+    monkeypatch.setattr(data_version, "current", answers)
+    assert await asyncio.wait_for(reads.current(), 1) == 7

@@ -49,6 +49,10 @@ class VersionReads:
     one query serves many requests. Not inside a transaction: it reads on a connection of its own.
     """
 
+    # A reading that takes longer fails its requests (unavailable, as a database that does not answer) instead
+    # of holding every request of the process behind one stuck connection.
+    TIMEOUT_SECONDS = 10.0
+
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._next: asyncio.Future[int] | None = None  # the reading that starts when the one under way ends
@@ -60,15 +64,31 @@ class VersionReads:
             self._loop, self._next, self._reader = loop, None, None
         if self._next is None:
             self._next = loop.create_future()
-            if self._reader is None or self._reader.done():
-                self._reader = loop.create_task(self._read())
+        if self._reader is None or self._reader.done():
+            self._reader = loop.create_task(self._read())
         return await asyncio.shield(self._next)  # one request going away does not cancel the others' reading
 
     async def _read(self) -> None:
-        while (waiting := self._next) is not None:
+        waiting = None
+        try:
+            while (waiting := self._next) is not None:
+                self._next = None
+                try:
+                    async with asyncio.timeout(self.TIMEOUT_SECONDS):
+                        version = await current()
+                except Exception as error:  # each waiting request gets it (yimi.app answers: unavailable)
+                    _fail(waiting, error)
+                else:
+                    waiting.set_result(version)
+        except BaseException as error:  # the reader itself cancelled (the app stopping): nobody waits forever
+            for future in (waiting, self._next):
+                if future is not None:
+                    _fail(future, ConnectionError(f"the data version was not read: {error!r}"))
             self._next = None
-            try:
-                waiting.set_result(await current())
-            except Exception as error:  # each waiting request gets it (yimi.app answers: unavailable)
-                waiting.set_exception(error)
-                waiting.exception()  # retrieved, here: a request that went away leaves no warning
+            raise
+
+
+def _fail(future: asyncio.Future[int], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
+        future.exception()  # retrieved, here: a request that went away leaves no warning

@@ -121,7 +121,7 @@ class Budget:
         # While Redis does not answer, each process counts in its own memory (common.counters).
         self.storage: Storage = counter_storage(settings.redis_url, "yimi-budget")
         self.limiter = FixedWindowRateLimiter(self.storage)
-        self._resets: dict[str, float] = {}
+        self._resets: dict[tuple[str, bool], float] = {}  # (key, counted in memory) → its window's end
 
     async def charge(self, caller: str, cost: int) -> RateLimitStatus:
         """Spend ``cost`` points unless fewer remain; a refused request spends nothing."""
@@ -131,7 +131,7 @@ class Budget:
         if cost > 0:
             spent = await self.storage.incr(key, self.window, amount=cost)
             if spent == cost:  # this charge opened the window
-                self._remember(key, now + self.window)
+                self._remember(self._window_of(key), now + self.window)
             if spent > self.limit:
                 # Given back: while it is out, a concurrent request of the same caller may be refused too
                 # (a caller at the end of its budget), never served past it.
@@ -141,22 +141,31 @@ class Budget:
             spent = await self.storage.get(key)
         if spent <= 0:  # no window open yet: one would start now
             reset = now + self.window
-        elif (reset := self._resets.get(key, 0.0)) <= now:
+        elif (reset := self._resets.get(self._window_of(key), 0.0)) <= now:
             reset = await self.storage.get_expiry(key)
-            self._remember(key, reset)
-        remaining = max(0, self.limit - spent)
+            self._remember(self._window_of(key), reset)
+        # A refund that came after its window ended opened the next one in credit (at most one request's cost):
+        # what is shown stays within the budget.
+        remaining = min(self.limit, max(0, self.limit - spent))
         return RateLimitStatus(cost=cost, limit=self.limit, remaining=remaining, reset_at=reset, allowed=allowed)
 
-    def _remember(self, key: str, reset: float) -> None:
+    def _window_of(self, key: str) -> tuple[str, bool]:
+        """Whose window, and where it is counted: a window counted in memory while Redis does not answer
+        ends at a time of its own."""
+        return key, getattr(self.storage, "using_memory", False)
+
+    def _remember(self, key: tuple[str, bool], reset: float) -> None:
         if len(self._resets) >= self.MAX_REMEMBERED:
             now = time.time()
             self._resets = {k: at for k, at in self._resets.items() if at > now}
-            if len(self._resets) >= self.MAX_REMEMBERED:
+            if len(self._resets) >= self.MAX_REMEMBERED // 2:  # not pruned again at each new caller
                 self._resets.clear()
         self._resets[key] = reset
 
     async def reset(self, caller: str) -> None:
-        self._resets.pop(self.item.key_for(self.prefix, caller), None)
+        key = self.item.key_for(self.prefix, caller)
+        for in_memory in (False, True):
+            self._resets.pop((key, in_memory), None)
         await self.limiter.clear(self.item, self.prefix, caller)
 
     async def close(self) -> None:

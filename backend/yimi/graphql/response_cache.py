@@ -201,8 +201,9 @@ class ResponseCache:
         request computes alone). Under load, the requests that arrived while a province's map layer was being
         built each encoded and gzipped 17 MB of their own: 100 MB more memory and as many compressions."""
         flight = self._flights.get(key)
-        if flight is None:
-            self._flights[key] = flight = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        if flight is None or flight.get_loop() is not loop:  # another event loop's (tests): not awaitable here
+            self._flights[key] = flight = loop.create_future()
             return None, flight
         cached = await asyncio.shield(flight)  # a client going away does not end the others' wait
         return (cached if cached is not None and cached.fresh(now) else None), None
