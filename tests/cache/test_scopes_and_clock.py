@@ -157,3 +157,33 @@ async def test_a_cached_answer_costs_what_a_computed_one_does(gql):
     cost = int(first.headers["X-RateLimit-Cost"])
     assert cost >= 1 and second.headers["X-RateLimit-Cost"] == str(cost)
     assert int(second.headers["X-RateLimit-Remaining"]) == int(first.headers["X-RateLimit-Remaining"]) - cost
+
+
+async def test_a_township_overdue_count_holds_until_a_deadline_in_that_township(gql, clock):
+    """At province scale some issue changes colour every second or two: a township's overdue count is kept
+    until the next deadline among that township's open issues, not until any issue changes."""
+    from tortoise import connections
+
+    start = clock.now_value
+    # A township whose open issues have no deadline in the next four hours, and an open issue elsewhere.
+    rows = await connections.get("default").execute_query_dict("SELECT issue_id, township_id, deadline FROM open_issue")
+    soon: dict[int, bool] = {}
+    first: dict[int, int] = {}
+    for row in rows:
+        deadline = row["deadline"] if isinstance(row["deadline"], datetime) else datetime.fromisoformat(row["deadline"])
+        soon[row["township_id"]] = soon.get(row["township_id"], False) or start < deadline <= start + timedelta(hours=4)
+        first[row["township_id"]] = min(first.get(row["township_id"], row["issue_id"]), row["issue_id"])
+    township_id = next(t for t in sorted(soon) if not soon[t])
+    other_township = next(t for t in sorted(first) if t != township_id)
+    shown, other = await Issue.get(id=first[township_id]), await Issue.get(id=first[other_township])
+    query = "query KeptTownship($id: ID!) { node(id: $id) { ... on Township { overdueIssueCount } } }"
+    variables = {"id": gid("Township", township_id)}
+    # The other township's issue is overdue in three minutes; this township's own one in three hours.
+    async with thresholds_moved(start, {other: timedelta(minutes=1), shown: timedelta(hours=1)}):
+        before = (await cached(gql, query, variables))["node"]["overdueIssueCount"]
+        clock.now_value = start + timedelta(minutes=3, seconds=1)
+        with count_sql() as statements:
+            assert (await gql(query, variables))["node"]["overdueIssueCount"] == before
+        assert all("FROM data_version" in statement for statement in statements), statements  # kept
+        clock.now_value = start + timedelta(hours=3, seconds=1)  # this township's own issue is overdue now
+        assert (await gql(query, variables))["node"]["overdueIssueCount"] == before + 1

@@ -59,17 +59,23 @@ async def raw_rows(sql: str, values: Sequence[Any]) -> list[Any]:
 async def overdue_by_township(township_ids: Sequence[int], now: datetime) -> dict[int, int]:
     """Open issues past their deadline at ``now``, per township: a range of the index
     open_issue_township_deadline per township, whatever the number of closed issues. They change with the
-    clock (yimi.common.clock)."""
-    clock.depends_on_every_issue()
+    clock, at the next deadline among these townships' open issues only (yimi.common.clock): at province
+    scale some issue changes colour every second or two, and a page of townships held only until the next
+    change of any was computed again about once a second."""
     if not township_ids:
         return {}
     ids = sorted(set(township_ids))
     marks = placeholders(1, len(ids) + 1)
-    sql = (
-        f"SELECT township_id, COUNT(*) FROM open_issue WHERE township_id IN ({','.join(marks[:-1])}) "
-        f"AND deadline <= {marks[-1]} GROUP BY township_id"
-    )
-    return {int(r[0]): int(r[1]) for r in await raw_rows(sql, [*ids, now])}
+    among = f"FROM open_issue WHERE township_id IN ({','.join(marks[:-1])}) AND deadline"
+    rows = await raw_rows(f"SELECT township_id, COUNT(*) {among} <= {marks[-1]} GROUP BY township_id", [*ids, now])
+    following = await raw_rows(f"SELECT MIN(deadline) {among} > {marks[-1]}", [*ids, now])
+    clock.holds_until(_instant(following[0][0]))
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
+def _instant(value: Any) -> datetime | None:
+    """An instant as the database returns it (SQLite: ISO text)."""
+    return value if value is None or isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def among_enterprises(enterprises_sql: str) -> tuple[str, str]:
@@ -97,7 +103,4 @@ async def next_colour_change(now: datetime, enterprises_sql: str = "", params: S
         for column, mark in zip(THRESHOLDS, marks, strict=True)
     )
     sql = f"{chosen}SELECT MIN(t) FROM ({firsts}) AS firsts"
-    first = (await raw_rows(sql, [*params, now, now, now]))[0][0]
-    if first is None or isinstance(first, datetime):
-        return first
-    return datetime.fromisoformat(first)
+    return _instant((await raw_rows(sql, [*params, now, now, now]))[0][0])
