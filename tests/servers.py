@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -30,6 +31,12 @@ def free_port() -> int:
 class LiveServer:
     process: subprocess.Popen
     port: int
+    log: Any = None  # the file its output goes to
+
+    def log_text(self) -> str:
+        """What it has logged so far (read without moving the offset it writes at)."""
+        fd = self.log.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
 
     @property
     def url(self) -> str:
@@ -67,7 +74,7 @@ def yimi_serve(
             stderr=log,
             start_new_session=True,
         )
-        server = LiveServer(process, port)
+        server = LiveServer(process, port, log)
         try:
             deadline = time.monotonic() + 60
             while True:

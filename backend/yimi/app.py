@@ -14,7 +14,7 @@ from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -200,6 +200,10 @@ class YimiGraphQL(GraphQL[Context, None]):
     async def run(self, request, context=UNSET, root_value=UNSET):
         try:
             response = await super().run(request, context, root_value)
+        except ClientDisconnect:
+            # The client went away before its request arrived whole: nobody to answer, no error of ours
+            # (it was logged as a 500 with a traceback: anyone could fill the log). 499 as nginx says it.
+            return Response(status_code=499)
         except Exception as exc:
             # The session or token lookup in get_context runs before GraphQL can answer with an
             # error: without this, a signed-in caller would get a bare 500 while the database is down.

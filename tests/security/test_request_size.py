@@ -91,3 +91,23 @@ def test_an_oversized_websocket_message_closes_the_socket(server):
                 return None
 
     assert asyncio.run(attack()) == 1009  # message too big
+
+
+def test_a_client_going_away_mid_body_is_no_server_error(server):
+    """Anyone could fill the log with tracebacks and the metrics with failures by closing the connection
+    before the body they announced had arrived."""
+    import httpx
+
+    before = server.log_text()
+    head = b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(head + b'{"query": "{ __typename }"')
+    deadline = time.monotonic() + 10
+    while "status=499" not in server.log_text()[len(before) :] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    logged = server.log_text()[len(before) :]
+    assert "status=499" in logged, logged[-2000:]
+    assert "Traceback" not in logged and "ERROR" not in logged and "status=500" not in logged, logged[-2000:]
+    response = httpx.post(f"{server.url}/graphql", json={"query": "{ __typename }"}, timeout=10)
+    assert response.json() == {"data": {"__typename": "Query"}}
