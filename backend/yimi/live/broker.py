@@ -196,8 +196,13 @@ class RedisBroker:
         try:
             await self._publisher.publish(self.redis_channel(channel), data)
         except (RedisError, OSError) as error:
-            log.error(
-                "live update on %r not published (%s); its subscribers will be told to resync: %s", channel, error, data
+            # One line per outage (the first change lost), not one per write made during it.
+            (log.debug if self._owed else log.error)(
+                "live update on %r not published (%s); its subscribers will be told to resync (so will those of "
+                "every channel written until Redis takes them again): %s",
+                channel,
+                error,
+                data,
             )
             self._owed.add(channel)
             if not self._closed and (self._resyncer is None or self._resyncer.done()):
@@ -207,6 +212,7 @@ class RedisBroker:
         from redis.exceptions import RedisError
 
         data = json.dumps(RESYNC)
+        told: list[str] = []
         while self._owed:
             await asyncio.sleep(interval)
             for channel in sorted(self._owed):
@@ -215,7 +221,10 @@ class RedisBroker:
                 except (RedisError, OSError):
                     break  # still down: the next round tries again
                 self._owed.discard(channel)
-                log.warning("Redis takes live updates again: told the subscribers of %r to resync", channel)
+                told.append(channel)
+        if told:
+            channels = ", ".join(map(repr, told))
+            log.warning("Redis takes live updates again: told the subscribers of %s to resync", channels)
 
     def _lost(self, error: BaseException) -> None:
         if self._outage_since is None:
